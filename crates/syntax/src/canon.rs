@@ -1,0 +1,195 @@
+//! Canonical text for identifiers and expressions, so that an expression written in a migration
+//! and the same expression as PostgreSQL prints it back (`pg_get_indexdef`, `pg_get_expr`) compare
+//! equal. The server adds casts (`'a'::text`), rewrites `IN (...)` to `= ANY (ARRAY[...])`,
+//! `BETWEEN` to `>= AND <=` and `LIKE` to `~~`; the canonical form applies the same rewrites to
+//! both sides and drops casts.
+use std::sync::OnceLock;
+
+use pg_query::protobuf::{self, a_const, node::Node as N, AExprKind, BoolExprType, KeywordKind, Node};
+
+/// Quotes an identifier exactly when PostgreSQL's `quote_ident` would.
+pub fn quote_ident(name: &str) -> String {
+    let simple = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if simple && !is_non_unreserved_keyword(name) {
+        return name.to_string();
+    }
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn is_non_unreserved_keyword(word: &str) -> bool {
+    match pg_query::scan(word) {
+        Ok(scan) => scan.tokens.first().is_some_and(|t| {
+            t.end as usize == word.len()
+                && t.keyword_kind != KeywordKind::NoKeyword as i32
+                && t.keyword_kind != KeywordKind::UnreservedKeyword as i32
+        }),
+        Err(_) => false,
+    }
+}
+
+fn template() -> &'static protobuf::ParseResult {
+    static T: OnceLock<protobuf::ParseResult> = OnceLock::new();
+    T.get_or_init(|| pg_query::parse("SELECT 1", 0).expect("SELECT 1 parses").protobuf)
+}
+
+/// Prints an expression node as SQL.
+pub fn deparse_expr(node: &Node) -> Option<String> {
+    let mut tree = template().clone();
+    let stmt = tree.stmts.first_mut()?.stmt.as_mut()?.node.as_mut()?;
+    let N::SelectStmt(sel) = stmt else { return None };
+    let N::ResTarget(rt) = sel.target_list.first_mut()?.node.as_mut()? else { return None };
+    rt.val = Some(Box::new(node.clone()));
+    let text = pg_query::deparse(&tree, Default::default()).ok()?;
+    Some(text.strip_prefix("SELECT ").unwrap_or(&text).to_string())
+}
+
+/// The canonical text of an expression given as SQL text (`None` if it does not parse).
+pub fn canonical_expr(text: &str) -> Option<String> {
+    let node = crate::parse_expr(text)?;
+    canonical_expr_node(&node)
+}
+
+/// The canonical text of an expression node.
+pub fn canonical_expr_node(node: &Node) -> Option<String> {
+    let mut n = node.clone();
+    canon(&mut n);
+    deparse_expr(&n)
+}
+
+/// Removes every type cast (PostgreSQL adds implicit ones when it prints expressions back).
+pub fn strip_casts(node: &Node) -> Node {
+    let mut n = node.clone();
+    canon(&mut n);
+    n
+}
+
+fn op_name(s: &str) -> Vec<Node> {
+    vec![Node { node: Some(N::String(protobuf::String { sval: s.to_string() })) }]
+}
+
+fn name_of(list: &[Node]) -> String {
+    list.iter()
+        .filter_map(|n| match &n.node {
+            Some(N::String(s)) => Some(s.sval.as_str()),
+            _ => None,
+        })
+        .next_back()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn aexpr(kind: AExprKind, name: &str, l: Option<Box<Node>>, r: Option<Box<Node>>) -> Node {
+    Node {
+        node: Some(N::AExpr(Box::new(protobuf::AExpr {
+            kind: kind as i32,
+            name: op_name(name),
+            lexpr: l,
+            rexpr: r,
+            ..Default::default()
+        }))),
+    }
+}
+
+fn boolexpr(op: BoolExprType, args: Vec<Node>) -> Node {
+    Node { node: Some(N::BoolExpr(Box::new(protobuf::BoolExpr { boolop: op as i32, args, ..Default::default() }))) }
+}
+
+fn canon_opt(n: &mut Option<Box<Node>>) {
+    if let Some(b) = n {
+        canon(b);
+    }
+}
+
+fn canon_all(v: &mut [Node]) {
+    for n in v {
+        canon(n);
+    }
+}
+
+fn canon(node: &mut Node) {
+    let Some(inner) = node.node.as_mut() else { return };
+    match inner {
+        N::TypeCast(tc) => {
+            if let Some(arg) = tc.arg.take() {
+                *node = *arg;
+                canon(node);
+            }
+        }
+        N::AConst(c) => {
+            let text = match &c.val {
+                Some(a_const::Val::Ival(i)) => Some(i.ival.to_string()),
+                Some(a_const::Val::Fval(f)) => Some(f.fval.clone()),
+                Some(a_const::Val::Boolval(b)) => Some(if b.boolval { "true" } else { "false" }.to_string()),
+                _ => None,
+            };
+            if let Some(t) = text {
+                c.val = Some(a_const::Val::Sval(protobuf::String { sval: t }));
+            }
+            c.location = 0;
+        }
+        N::AExpr(e) => {
+            canon_opt(&mut e.lexpr);
+            canon_opt(&mut e.rexpr);
+            let name = name_of(&e.name);
+            let kind = AExprKind::try_from(e.kind).unwrap_or(AExprKind::Undefined);
+            match kind {
+                AExprKind::AexprIn => {
+                    let items = match e.rexpr.take().and_then(|r| r.node) {
+                        Some(N::List(l)) => l.items,
+                        Some(other) => vec![Node { node: Some(other) }],
+                        None => vec![],
+                    };
+                    let arr = Node { node: Some(N::AArrayExpr(protobuf::AArrayExpr { elements: items, ..Default::default() })) };
+                    let k = if name == "<>" { AExprKind::AexprOpAll } else { AExprKind::AexprOpAny };
+                    *node = aexpr(k, &name, e.lexpr.take(), Some(Box::new(arr)));
+                }
+                AExprKind::AexprLike | AExprKind::AexprIlike | AExprKind::AexprSimilar => {
+                    e.kind = AExprKind::AexprOp as i32;
+                }
+                AExprKind::AexprBetween | AExprKind::AexprNotBetween => {
+                    let bounds = match e.rexpr.take().and_then(|r| r.node) {
+                        Some(N::List(l)) => l.items,
+                        _ => vec![],
+                    };
+                    if let ([lo, hi], Some(x)) = (bounds.as_slice(), e.lexpr.take()) {
+                        let between = kind == AExprKind::AexprBetween;
+                        let (o1, o2, b) = if between { (">=", "<=", BoolExprType::AndExpr) } else { ("<", ">", BoolExprType::OrExpr) };
+                        let a1 = aexpr(AExprKind::AexprOp, o1, Some(x.clone()), Some(Box::new(lo.clone())));
+                        let a2 = aexpr(AExprKind::AexprOp, o2, Some(x), Some(Box::new(hi.clone())));
+                        *node = boolexpr(b, vec![a1, a2]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        N::BoolExpr(b) => canon_all(&mut b.args),
+        N::FuncCall(f) => {
+            if f.funcname.len() == 2 && name_of(&f.funcname[..1]) == "pg_catalog" {
+                f.funcname.remove(0);
+            }
+            canon_all(&mut f.args);
+        }
+        N::NullTest(t) => canon_opt(&mut t.arg),
+        N::BooleanTest(t) => canon_opt(&mut t.arg),
+        N::CoalesceExpr(c) => canon_all(&mut c.args),
+        N::MinMaxExpr(m) => canon_all(&mut m.args),
+        N::CaseExpr(c) => {
+            canon_opt(&mut c.arg);
+            canon_all(&mut c.args);
+            canon_opt(&mut c.defresult);
+        }
+        N::CaseWhen(w) => {
+            canon_opt(&mut w.expr);
+            canon_opt(&mut w.result);
+        }
+        N::AArrayExpr(a) => canon_all(&mut a.elements),
+        N::List(l) => canon_all(&mut l.items),
+        N::RowExpr(r) => canon_all(&mut r.args),
+        N::CollateClause(c) => canon_opt(&mut c.arg),
+        N::NamedArgExpr(a) => canon_opt(&mut a.arg),
+        N::AIndirection(a) => canon_opt(&mut a.arg),
+        N::SubLink(s) => canon_opt(&mut s.testexpr),
+        _ => {}
+    }
+}

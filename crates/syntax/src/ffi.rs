@@ -1,0 +1,75 @@
+//! Direct call into libpg_query (linked by the `pg_query` crate) so that parse errors keep their
+//! cursor position, which the `pg_query` Rust wrapper drops.
+use std::ffi::{c_char, c_int, CStr, CString};
+
+use prost::Message;
+
+#[repr(C)]
+struct PgQueryError {
+    message: *mut c_char,
+    funcname: *mut c_char,
+    filename: *mut c_char,
+    lineno: c_int,
+    cursorpos: c_int,
+    context: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryProtobuf {
+    len: usize,
+    data: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryProtobufParseResult {
+    parse_tree: PgQueryProtobuf,
+    stderr_buffer: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+extern "C" {
+    fn pg_query_parse_protobuf_opts(input: *const c_char, options: c_int) -> PgQueryProtobufParseResult;
+    fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
+}
+
+/// A parse failure: the server's message and the byte offset (into the parsed text) it points at.
+#[derive(Debug, Clone)]
+pub struct RawParseError {
+    pub message: String,
+    pub offset: Option<usize>,
+}
+
+/// Parses `text` with the real PostgreSQL grammar. `options` is a `pg_query::ParserOptions` value.
+pub fn parse(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResult, RawParseError> {
+    let Ok(input) = CString::new(text) else {
+        let pos = text.find('\0');
+        return Err(RawParseError { message: "the text contains a NUL byte".into(), offset: pos });
+    };
+    // SAFETY: libpg_query takes a NUL-terminated string and returns a result we free exactly once.
+    let result = unsafe { pg_query_parse_protobuf_opts(input.as_ptr(), options) };
+    let out = if !result.error.is_null() {
+        // SAFETY: a non-null error points at a valid PgQueryError until the result is freed.
+        let (message, cursor) = unsafe {
+            let e = &*result.error;
+            (CStr::from_ptr(e.message).to_string_lossy().into_owned(), e.cursorpos)
+        };
+        Err(RawParseError { message, offset: char_pos_to_byte(text, cursor) })
+    } else {
+        // SAFETY: data/len describe the protobuf buffer owned by `result`.
+        let bytes = unsafe { std::slice::from_raw_parts(result.parse_tree.data as *const u8, result.parse_tree.len) };
+        pg_query::protobuf::ParseResult::decode(bytes)
+            .map_err(|e| RawParseError { message: format!("internal decode error: {e}"), offset: None })
+    };
+    // SAFETY: freed once; nothing borrowed from it outlives this point.
+    unsafe { pg_query_free_protobuf_parse_result(result) };
+    out
+}
+
+/// PostgreSQL's cursor position is 1-based and counts characters, not bytes.
+fn char_pos_to_byte(text: &str, cursor: c_int) -> Option<usize> {
+    if cursor <= 0 {
+        return None;
+    }
+    let n = (cursor - 1) as usize;
+    Some(text.char_indices().nth(n).map(|(b, _)| b).unwrap_or(text.len()))
+}

@@ -1,0 +1,86 @@
+use super::*;
+
+#[test]
+fn statements_have_exact_spans() {
+    let sql = "-- header\nCREATE TABLE a (id int);\n\n  /* c */ CREATE INDEX ON a (id);";
+    let p = parse_sql(sql);
+    assert!(p.errors.is_empty());
+    assert_eq!(p.statements.len(), 2);
+    assert_eq!(&sql[p.statements[0].span.range()], "CREATE TABLE a (id int)");
+    assert_eq!(&sql[p.statements[1].span.range()], "CREATE INDEX ON a (id)");
+}
+
+#[test]
+fn a_bad_statement_is_reported_and_the_rest_survive() {
+    let sql = "CREATE TABLE a (id int);\nCREATE TABEL b (id int);\nCREATE TABLE c (id int);\n";
+    let p = parse_sql(sql);
+    assert_eq!(p.statements.len(), 2);
+    assert_eq!(p.errors.len(), 1);
+    let f = SourceFile::new("x.sql", sql);
+    let e = &p.errors[0];
+    assert_eq!(&sql[e.at.range()], "TABEL");
+    assert_eq!(f.line_col(e.at.start), LineCol { line: 2, column: 8 });
+    assert!(e.message.contains("syntax error"), "{}", e.message);
+}
+
+#[test]
+fn error_position_counts_characters_not_bytes() {
+    let sql = "SELECT 'é' FRM t;";
+    let p = parse_sql(sql);
+    assert_eq!(&sql[p.errors[0].at.range()], "t");
+}
+
+#[test]
+fn unterminated_quote_is_an_error_not_a_panic() {
+    let p = parse_sql("CREATE TABLE a (id int);\nSELECT 'oops;\n");
+    assert_eq!(p.errors.len(), 1);
+    let p = parse_sql("SELECT 1;\0");
+    assert_eq!(p.errors.len(), 1);
+}
+
+#[test]
+fn suppression_covers_next_statement_or_its_line() {
+    let sql = "-- pgvet-ignore fk-missing-index: small table\nCREATE TABLE a (\n  b int\n);\nCREATE TABLE c (x int); -- pgvet-ignore r1, r2: why\n";
+    let p = parse_sql(sql);
+    assert_eq!(p.suppressions.len(), 2);
+    let s0 = &p.suppressions[0];
+    assert_eq!(s0.rules, vec!["fk-missing-index"]);
+    assert_eq!(s0.reason.as_deref(), Some("small table"));
+    assert_eq!(s0.covers, p.statements[0].span);
+    let s1 = &p.suppressions[1];
+    assert_eq!(s1.rules, vec!["r1", "r2"]);
+    assert!(s1.covers.range().contains(&p.statements[1].span.start));
+}
+
+#[test]
+fn suppression_without_reason_is_kept_with_none() {
+    let p = parse_sql("SELECT 1; -- pgvet-ignore some-rule\n");
+    assert_eq!(p.suppressions[0].reason, None);
+    // Not a suppression: inside a string.
+    let p = parse_sql("SELECT '-- pgvet-ignore x: y';\n");
+    assert!(p.suppressions.is_empty());
+}
+
+#[test]
+fn quote_ident_matches_postgres() {
+    assert_eq!(quote_ident("users"), "users");
+    assert_eq!(quote_ident("user"), "\"user\"");
+    assert_eq!(quote_ident("Users"), "\"Users\"");
+    assert_eq!(quote_ident("name"), "name"); // unreserved keyword
+    assert_eq!(quote_ident("1a"), "\"1a\"");
+    assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+}
+
+#[test]
+fn canonical_expressions_agree_with_server_rewrites() {
+    let c = |s| canonical_expr(s).unwrap();
+    assert_eq!(c("COALESCE(section_id, '')"), c("COALESCE(section_id, ''::text)"));
+    assert_eq!(c("status IN ('a', 'b')"), c("(status = ANY (ARRAY['a'::text, 'b'::text]))"));
+    assert_eq!(c("status NOT IN ('a')"), c("(status <> ALL (ARRAY['a'::text]))"));
+    assert_eq!(c("n BETWEEN 1 AND 5"), c("((n >= 1) AND (n <= 5))"));
+    assert_eq!(c("name LIKE 'a%'"), c("(name ~~ 'a%'::text)"));
+    assert_eq!(c("x > -1"), c("(x > '-1'::integer)"));
+    assert_eq!(c("lower(email)"), c("lower((email)::text)"));
+    assert_ne!(c("lower(email)"), c("upper(email)"));
+}
+
