@@ -1,1 +1,9 @@
+//! The only pgvet crate that talks to PostgreSQL: a throwaway-server harness for tests and
+//! `--dev-db`, and read-only catalog introspection.
 
+mod introspect;
+mod server;
+
+pub use introspect::introspect;
+pub use postgres;
+pub use server::{find_bin_dir, TempPostgres};

@@ -140,9 +140,15 @@ fn canon(node: &mut Node) {
                         Some(other) => vec![Node { node: Some(other) }],
                         None => vec![],
                     };
-                    let arr = Node { node: Some(N::AArrayExpr(protobuf::AArrayExpr { elements: items, ..Default::default() })) };
-                    let k = if name == "<>" { AExprKind::AexprOpAll } else { AExprKind::AexprOpAny };
-                    *node = aexpr(k, &name, e.lexpr.take(), Some(Box::new(arr)));
+                    if items.len() == 1 {
+                        // The server turns a one-element IN list into a plain comparison.
+                        let item = items.into_iter().next().map(Box::new);
+                        *node = aexpr(AExprKind::AexprOp, &name, e.lexpr.take(), item);
+                    } else {
+                        let arr = Node { node: Some(N::AArrayExpr(protobuf::AArrayExpr { elements: items, ..Default::default() })) };
+                        let k = if name == "<>" { AExprKind::AexprOpAll } else { AExprKind::AexprOpAny };
+                        *node = aexpr(k, &name, e.lexpr.take(), Some(Box::new(arr)));
+                    }
                 }
                 AExprKind::AexprLike | AExprKind::AexprIlike | AExprKind::AexprSimilar => {
                     e.kind = AExprKind::AexprOp as i32;
@@ -163,7 +169,21 @@ fn canon(node: &mut Node) {
                 _ => {}
             }
         }
-        N::BoolExpr(b) => canon_all(&mut b.args),
+        N::BoolExpr(b) => {
+            canon_all(&mut b.args);
+            // The server flattens AND-within-AND and OR-within-OR.
+            if b.boolop != BoolExprType::NotExpr as i32 {
+                let op = b.boolop;
+                let mut flat = Vec::with_capacity(b.args.len());
+                for a in b.args.drain(..) {
+                    match a.node {
+                        Some(N::BoolExpr(inner)) if inner.boolop == op => flat.extend(inner.args),
+                        other => flat.push(Node { node: other }),
+                    }
+                }
+                b.args = flat;
+            }
+        }
         N::FuncCall(f) => {
             if f.funcname.len() == 2 && name_of(&f.funcname[..1]) == "pg_catalog" {
                 f.funcname.remove(0);
@@ -192,4 +212,42 @@ fn canon(node: &mut Node) {
         N::SubLink(s) => canon_opt(&mut s.testexpr),
         _ => {}
     }
+}
+
+/// Column names an expression references (last field of each column reference), in order of
+/// first appearance, without duplicates.
+pub fn expr_columns(node: &Node) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some(inner) = node.node.as_ref() else { return out };
+    for (n, _, _, _) in inner.nodes() {
+        if let pg_query::NodeRef::ColumnRef(c) = n {
+            if let Some(Some(N::String(s))) = c.fields.last().map(|f| &f.node) {
+                if !out.contains(&s.sval) {
+                    out.push(s.sval.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rewrites column references named `old` to `new` in an expression given as SQL text.
+pub fn rename_column_in_expr(text: &str, old: &str, new: &str) -> String {
+    let Some(mut node) = crate::parse_expr(text) else { return text.to_string() };
+    let Some(inner) = node.node.as_mut() else { return text.to_string() };
+    // SAFETY: the pointers come from `inner`, which outlives the loop and is not otherwise
+    // borrowed while they are used.
+    unsafe {
+        for (n, _, _) in inner.nodes_mut() {
+            if let pg_query::NodeMut::ColumnRef(c) = n {
+                let c = &mut *c;
+                if let Some(Some(N::String(s))) = c.fields.last_mut().map(|f| &mut f.node) {
+                    if s.sval == old {
+                        s.sval = new.to_string();
+                    }
+                }
+            }
+        }
+    }
+    deparse_expr(&node).unwrap_or_else(|| text.to_string())
 }

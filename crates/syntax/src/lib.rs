@@ -9,7 +9,7 @@ mod ffi;
 mod source;
 mod suppress;
 
-pub use canon::{canonical_expr, canonical_expr_node, deparse_expr, quote_ident, strip_casts};
+pub use canon::{canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts};
 pub use pg_query;
 pub use pg_query::protobuf;
 pub use pg_query::NodeEnum;

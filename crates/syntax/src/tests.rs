@@ -76,11 +76,21 @@ fn canonical_expressions_agree_with_server_rewrites() {
     let c = |s| canonical_expr(s).unwrap();
     assert_eq!(c("COALESCE(section_id, '')"), c("COALESCE(section_id, ''::text)"));
     assert_eq!(c("status IN ('a', 'b')"), c("(status = ANY (ARRAY['a'::text, 'b'::text]))"));
-    assert_eq!(c("status NOT IN ('a')"), c("(status <> ALL (ARRAY['a'::text]))"));
+    assert_eq!(c("status NOT IN ('a', 'b')"), c("(status <> ALL (ARRAY['a'::text, 'b'::text]))"));
+    // Measured on PostgreSQL 15: a one-element list becomes a plain comparison.
+    assert_eq!(c("status NOT IN ('a')"), c("(status <> 'a'::text)"));
     assert_eq!(c("n BETWEEN 1 AND 5"), c("((n >= 1) AND (n <= 5))"));
     assert_eq!(c("name LIKE 'a%'"), c("(name ~~ 'a%'::text)"));
     assert_eq!(c("x > -1"), c("(x > '-1'::integer)"));
     assert_eq!(c("lower(email)"), c("lower((email)::text)"));
     assert_ne!(c("lower(email)"), c("upper(email)"));
+    assert_eq!(c("status NOT IN ('x') AND n BETWEEN 1 AND 5"), c("status <> 'x'::text AND n >= 1 AND n <= 5"));
 }
 
+
+#[test]
+fn expression_columns_and_renames() {
+    let e = parse_expr("COALESCE(a, b) > a + c").unwrap();
+    assert_eq!(expr_columns(&e), vec!["a", "b", "c"]);
+    assert_eq!(rename_column_in_expr("lower(email) = 'x'", "email", "mail"), "lower(mail) = 'x'");
+}

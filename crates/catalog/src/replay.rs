@@ -1,0 +1,384 @@
+//! Applies DDL statements, in order, to an in-memory [`Catalog`], the way PostgreSQL would.
+//!
+//! Statements that change the schema in ways pgvet does not model (DO blocks, dynamic SQL, ...)
+//! are recorded as opaque; statements PostgreSQL would reject (e.g. ALTER of a table that does
+//! not exist) are recorded as errors and leave the catalog as it was. Nothing here panics on
+//! user input.
+use pgvet_syntax::protobuf::node::Node as N;
+use pgvet_syntax::protobuf::{self, ConstrType, DropBehavior, Node, ObjectType};
+use pgvet_syntax::{canonical_expr_node, deparse_expr, expr_columns, NodeEnum, Span, Statement};
+use serde::Serialize;
+
+use crate::model::*;
+use crate::names::*;
+use crate::types::{format_type, serial_base, type_ref};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A statement that may change the schema but that pgvet does not model.
+    Opaque,
+    /// A statement PostgreSQL would reject given the schema so far.
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayEvent {
+    pub step: usize,
+    pub span: Span,
+    pub kind: EventKind,
+    pub message: String,
+}
+
+pub struct Replayer {
+    pub catalog: Catalog,
+    pub search_path: Vec<String>,
+    pub events: Vec<ReplayEvent>,
+    step: usize,
+    span: Span,
+}
+
+pub(crate) fn strs(list: &[Node]) -> Vec<String> {
+    list.iter()
+        .filter_map(|n| match &n.node {
+            Some(N::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn text_of(n: &Option<Box<Node>>) -> Option<String> {
+    n.as_deref().and_then(deparse_expr)
+}
+
+fn canon_of(n: &Option<Box<Node>>) -> Option<String> {
+    n.as_deref().and_then(canonical_expr_node)
+}
+
+fn action(s: &str, default: char) -> char {
+    s.chars().next().unwrap_or(default)
+}
+
+/// A PK/UNIQUE/EXCLUDE constraint waiting for its index.
+struct IndexConstraint {
+    name: Option<String>,
+    kind: ConstraintKind,
+    columns: Vec<String>,
+    include: Vec<String>,
+    /// Exclusion elements: (key, operator).
+    excl_keys: Vec<IndexKey>,
+    excl_colnames: Vec<String>,
+    method: String,
+    predicate: Option<String>,
+    deferrable: bool,
+    deferred: bool,
+    nulls_not_distinct: bool,
+    using_index: Option<String>,
+}
+
+impl Replayer {
+    pub fn new(catalog: Catalog) -> Self {
+        Replayer { catalog, search_path: vec!["public".into()], events: Vec::new(), step: 0, span: Span::default() }
+    }
+
+    fn origin(&self) -> Origin {
+        Origin { step: self.step, span: self.span }
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Error, message: message.into() });
+    }
+
+    fn opaque(&mut self, message: impl Into<String>) {
+        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Opaque, message: message.into() });
+    }
+
+    fn creation_schema(&self) -> String {
+        self.search_path.iter().find(|s| self.catalog.schemas.contains(*s)).cloned().unwrap_or_else(|| "public".into())
+    }
+
+    /// Resolves a relation name the way the server would with the current search_path.
+    fn resolve(&self, schema: &str, name: &str, exists: impl Fn(&QName) -> bool) -> Option<QName> {
+        if !schema.is_empty() {
+            let q = QName::new(schema, name);
+            return exists(&q).then_some(q);
+        }
+        self.search_path.iter().map(|s| QName::new(s.as_str(), name)).find(|q| exists(q))
+    }
+
+    pub fn resolve_table(&self, rv: &protobuf::RangeVar) -> Option<QName> {
+        self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.tables.contains_key(q))
+    }
+
+    fn resolve_names(&self, names: &[String], exists: impl Fn(&QName) -> bool) -> Option<QName> {
+        match names {
+            [n] => self.resolve("", n, exists),
+            [.., s, n] => self.resolve(s, n, exists),
+            [] => None,
+        }
+    }
+
+    fn new_name(&self, schema: &str, name: &str) -> QName {
+        QName::new(if schema.is_empty() { self.creation_schema() } else { schema.to_string() }, name)
+    }
+
+    fn new_name_from(&self, names: &[String]) -> QName {
+        match names {
+            [.., s, n] => QName::new(s.as_str(), n.as_str()),
+            [n] => self.new_name("", n),
+            [] => self.new_name("", ""),
+        }
+    }
+
+    /// A type as `format_type` prints it.
+    pub fn type_text(&self, t: &protobuf::TypeName, with_typmod: bool) -> String {
+        let r = type_ref(t);
+        if let Some(path) = &r.pct_type {
+            // table.column%TYPE
+            if let [.., tbl, col] = path.as_slice() {
+                let rv = protobuf::RangeVar { relname: tbl.clone(), ..Default::default() };
+                if let Some(c) = self.resolve_table(&rv).and_then(|q| self.catalog.tables.get(&q)?.column(col).cloned()) {
+                    return if with_typmod { c.type_name } else { crate::types::strip_typmod(&c.type_name) };
+                }
+            }
+            return path.join(".") + "%TYPE";
+        }
+        let user = {
+            let names: Vec<String> = r.schema.iter().cloned().chain([r.name.clone()]).collect();
+            self.resolve_names(&names, |q| self.catalog.enums.contains_key(q) || self.catalog.domains.contains_key(q))
+        };
+        let mut s = format_type(&r, user.as_ref().map(|q| q.schema.as_str()), with_typmod);
+        if t.setof {
+            s = format!("SETOF {s}");
+        }
+        s
+    }
+
+    /// Applies one statement of migration step `step`.
+    pub fn apply(&mut self, step: usize, stmt: &Statement) {
+        self.step = step;
+        self.span = stmt.span;
+        self.apply_node(&stmt.node);
+    }
+
+    fn apply_node(&mut self, node: &NodeEnum) {
+        match node {
+            NodeEnum::CreateSchemaStmt(s) => {
+                if self.catalog.schemas.contains(&s.schemaname) {
+                    if !s.if_not_exists {
+                        self.error(format!("schema \"{}\" already exists", s.schemaname));
+                    }
+                    return;
+                }
+                self.catalog.schemas.insert(s.schemaname.clone());
+                let saved = std::mem::replace(&mut self.search_path, vec![s.schemaname.clone()]);
+                for e in &s.schema_elts {
+                    if let Some(n) = &e.node {
+                        self.apply_node(n);
+                    }
+                }
+                self.search_path = saved;
+            }
+            NodeEnum::CreateExtensionStmt(s) => {
+                self.catalog.extensions.insert(s.extname.clone());
+            }
+            NodeEnum::CreateStmt(s) => self.create_table(s),
+            NodeEnum::AlterTableStmt(s) => self.alter_table(s),
+            NodeEnum::IndexStmt(s) => self.create_index_stmt(s),
+            NodeEnum::RenameStmt(s) => self.rename(s),
+            NodeEnum::DropStmt(s) => self.drop(s),
+            NodeEnum::ViewStmt(s) => self.create_view(s),
+            NodeEnum::CreateTableAsStmt(s) => self.create_table_as(s),
+            NodeEnum::CreateFunctionStmt(s) => self.create_function(s),
+            NodeEnum::AlterFunctionStmt(s) => self.alter_function(s),
+            NodeEnum::CreateTrigStmt(s) => self.create_trigger(s),
+            NodeEnum::CreatePolicyStmt(s) => self.create_policy(s),
+            NodeEnum::CreateEnumStmt(s) => {
+                let q = self.new_name_from(&strs(&s.type_name));
+                let values = s
+                    .vals
+                    .iter()
+                    .filter_map(|v| match &v.node {
+                        Some(N::String(x)) => Some(x.sval.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if self.catalog.enums.contains_key(&q) {
+                    return self.error(format!("type {q} already exists"));
+                }
+                let o = self.origin();
+                self.catalog.enums.insert(q.clone(), EnumType { name: q, values, origin: o });
+            }
+            NodeEnum::AlterEnumStmt(s) => {
+                let names = strs(&s.type_name);
+                let Some(q) = self.resolve_names(&names, |q| self.catalog.enums.contains_key(q)) else {
+                    return self.error(format!("type \"{}\" does not exist", names.join(".")));
+                };
+                let e = self.catalog.enums.get_mut(&q).expect("resolved");
+                if !s.old_val.is_empty() {
+                    if let Some(v) = e.values.iter_mut().find(|v| **v == s.old_val) {
+                        *v = s.new_val.clone();
+                    }
+                } else if !e.values.contains(&s.new_val) {
+                    let pos = e.values.iter().position(|v| *v == s.new_val_neighbor);
+                    match pos {
+                        Some(p) if s.new_val_is_after => e.values.insert(p + 1, s.new_val.clone()),
+                        Some(p) => e.values.insert(p, s.new_val.clone()),
+                        None => e.values.push(s.new_val.clone()),
+                    }
+                }
+            }
+            NodeEnum::CreateDomainStmt(s) => {
+                let q = self.new_name_from(&strs(&s.domainname));
+                let base = s.type_name.as_ref().map(|t| self.type_text(t, true)).unwrap_or_default();
+                let not_null = s.constraints.iter().any(|c| matches!(&c.node, Some(N::Constraint(c)) if c.contype == ConstrType::ConstrNotnull as i32));
+                let o = self.origin();
+                self.catalog.domains.insert(q.clone(), Domain { name: q, base_type: base, not_null, origin: o });
+            }
+            NodeEnum::CreateSeqStmt(s) => {
+                let rv = s.sequence.clone().unwrap_or_default();
+                let q = self.new_name(&rv.schemaname, &rv.relname);
+                if self.catalog.relation_exists(&q) {
+                    if !s.if_not_exists {
+                        self.error(format!("relation {q} already exists"));
+                    }
+                    return;
+                }
+                let o = self.origin();
+                self.catalog.sequences.insert(q.clone(), Sequence { name: q, owned_by: None, origin: o });
+            }
+            NodeEnum::VariableSetStmt(s) if s.name == "search_path" => {
+                let mut path = Vec::new();
+                for a in &s.args {
+                    if let Some(N::AConst(c)) = &a.node {
+                        if let Some(protobuf::a_const::Val::Sval(v)) = &c.val {
+                            path.extend(v.sval.split(',').map(|p| p.trim().trim_matches('"').to_string()));
+                        }
+                    }
+                }
+                path.retain(|p| !p.is_empty() && p != "$user");
+                self.search_path = if path.is_empty() { vec!["public".into()] } else { path };
+            }
+            NodeEnum::AlterObjectSchemaStmt(s) => self.set_schema(s),
+            NodeEnum::DoStmt(_) => self.opaque("DO block: its effect on the schema is not replayed"),
+            // Statements that do not change the schema.
+            NodeEnum::TransactionStmt(_)
+            | NodeEnum::VariableSetStmt(_)
+            | NodeEnum::SelectStmt(_)
+            | NodeEnum::InsertStmt(_)
+            | NodeEnum::UpdateStmt(_)
+            | NodeEnum::DeleteStmt(_)
+            | NodeEnum::MergeStmt(_)
+            | NodeEnum::GrantStmt(_)
+            | NodeEnum::GrantRoleStmt(_)
+            | NodeEnum::CommentStmt(_)
+            | NodeEnum::AlterOwnerStmt(_)
+            | NodeEnum::CreateRoleStmt(_)
+            | NodeEnum::AlterRoleStmt(_)
+            | NodeEnum::DropRoleStmt(_)
+            | NodeEnum::AlterDefaultPrivilegesStmt(_)
+            | NodeEnum::VariableShowStmt(_)
+            | NodeEnum::VacuumStmt(_)
+            | NodeEnum::LockStmt(_)
+            | NodeEnum::NotifyStmt(_)
+            | NodeEnum::TruncateStmt(_)
+            | NodeEnum::CopyStmt(_)
+            | NodeEnum::RefreshMatViewStmt(_)
+            | NodeEnum::AlterSeqStmt(_)
+            | NodeEnum::AlterPolicyStmt(_)
+            | NodeEnum::ClusterStmt(_)
+            | NodeEnum::ReindexStmt(_)
+            | NodeEnum::CallStmt(_)
+            | NodeEnum::ExplainStmt(_)
+            | NodeEnum::CheckPointStmt(_)
+            | NodeEnum::DiscardStmt(_)
+            | NodeEnum::PrepareStmt(_)
+            | NodeEnum::ExecuteStmt(_)
+            | NodeEnum::DeallocateStmt(_) => {}
+            other => {
+                let name = format!("{other:?}");
+                let kind = name.split('(').next().unwrap_or("statement").to_string();
+                self.opaque(format!("{kind} is not modelled"));
+            }
+        }
+    }
+
+    fn create_view(&mut self, s: &protobuf::ViewStmt) {
+        let rv = s.view.clone().unwrap_or_default();
+        let q = self.new_name(&rv.schemaname, &rv.relname);
+        if self.catalog.tables.contains_key(&q) || (self.catalog.views.contains_key(&q) && !s.replace) {
+            return self.error(format!("relation {q} already exists"));
+        }
+        let query = s.query.as_deref().and_then(|n| n.node.as_ref());
+        let reads = query.map(|n| self.relations_read(n)).unwrap_or_default();
+        let text = query.and_then(|n| pgvet_syntax::pg_query::deparse(&wrap(n.clone()), Default::default()).ok()).unwrap_or_default();
+        let o = self.origin();
+        self.catalog.views.insert(q.clone(), View { name: q, materialized: false, query: text, reads, origin: o });
+    }
+
+    fn relations_read(&self, n: &NodeEnum) -> Vec<QName> {
+        let mut out = Vec::new();
+        for (r, _, _, _) in n.nodes() {
+            if let pgvet_syntax::pg_query::NodeRef::RangeVar(rv) = r {
+                let q = self
+                    .resolve(&rv.schemaname, &rv.relname, |q| self.catalog.tables.contains_key(q) || self.catalog.views.contains_key(q))
+                    .unwrap_or_else(|| self.new_name(&rv.schemaname, &rv.relname));
+                if !out.contains(&q) {
+                    out.push(q);
+                }
+            }
+        }
+        out
+    }
+
+    fn create_table_as(&mut self, s: &protobuf::CreateTableAsStmt) {
+        let Some(into) = s.into.as_deref() else { return };
+        let rv = into.rel.clone().unwrap_or_default();
+        let q = self.new_name(&rv.schemaname, &rv.relname);
+        if self.catalog.relation_exists(&q) {
+            if !s.if_not_exists {
+                self.error(format!("relation {q} already exists"));
+            }
+            return;
+        }
+        let query = s.query.as_deref().and_then(|n| n.node.as_ref());
+        let reads = query.map(|n| self.relations_read(n)).unwrap_or_default();
+        let o = self.origin();
+        if s.objtype == ObjectType::ObjectMatview as i32 {
+            let text = query.and_then(|n| pgvet_syntax::pg_query::deparse(&wrap(n.clone()), Default::default()).ok()).unwrap_or_default();
+            self.catalog.views.insert(q.clone(), View { name: q, materialized: true, query: text, reads, origin: o });
+        } else {
+            self.opaque("CREATE TABLE AS: the new table's columns are not inferred");
+            let t = new_table(q.clone(), o, true);
+            self.catalog.tables.insert(q, t);
+        }
+    }
+}
+
+pub(crate) fn wrap(n: NodeEnum) -> protobuf::ParseResult {
+    protobuf::ParseResult {
+        version: 0,
+        stmts: vec![protobuf::RawStmt { stmt: Some(Box::new(Node { node: Some(n) })), stmt_location: 0, stmt_len: 0 }],
+    }
+}
+
+pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table {
+    Table {
+        name,
+        kind: TableKind::Table,
+        partition_by: None,
+        partition_of: None,
+        columns: Vec::new(),
+        constraints: Vec::new(),
+        triggers: Vec::new(),
+        policies: Vec::new(),
+        rls_enabled: false,
+        rls_forced: false,
+        incomplete,
+        origin,
+    }
+}
+
+mod functions;
+mod objects;
+mod tables;

@@ -1,0 +1,1061 @@
+use super::*;
+use pgvet_syntax::protobuf::AlterTableType as AT;
+
+/// A pending column-level or table-level constraint collected while reading CREATE TABLE / ADD COLUMN.
+enum Pending {
+    Index(IndexConstraint),
+    Check { name: Option<String>, expr: Node, valid: bool, colname: Option<String> },
+    Foreign { c: protobuf::Constraint, cols: Vec<String> },
+}
+
+fn elem_key(e: &protobuf::IndexElem) -> (IndexKey, String) {
+    if !e.name.is_empty() {
+        return (IndexKey::Column(e.name.clone()), e.name.clone());
+    }
+    let expr = e.expr.as_deref().cloned().unwrap_or_default();
+    // `(col)` is treated as a plain column reference by the server.
+    if let Some(N::ColumnRef(c)) = &expr.node {
+        let f = strs(&c.fields);
+        if f.len() == 1 {
+            return (IndexKey::Column(f[0].clone()), f[0].clone());
+        }
+    }
+    let colname = if e.indexcolname.is_empty() { figure_index_colname(&expr).unwrap_or_else(|| "expr".into()) } else { e.indexcolname.clone() };
+    (IndexKey::Expression(canonical_expr_node(&expr).unwrap_or_default()), colname)
+}
+
+fn elems(list: &[Node]) -> Vec<&protobuf::IndexElem> {
+    list.iter()
+        .filter_map(|n| match &n.node {
+            Some(N::IndexElem(e)) => Some(e.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Replayer {
+    fn index_constraint(&self, c: &protobuf::Constraint, cols: Vec<String>) -> IndexConstraint {
+        let kind = match ConstrType::try_from(c.contype) {
+            Ok(ConstrType::ConstrPrimary) => ConstraintKind::PrimaryKey,
+            Ok(ConstrType::ConstrExclusion) => ConstraintKind::Exclusion,
+            _ => ConstraintKind::Unique,
+        };
+        let mut excl_keys = Vec::new();
+        let mut excl_colnames = Vec::new();
+        for pair in &c.exclusions {
+            if let Some(N::List(l)) = &pair.node {
+                if let Some(Some(N::IndexElem(e))) = l.items.first().map(|n| &n.node) {
+                    let (k, n) = elem_key(e);
+                    excl_keys.push(k);
+                    excl_colnames.push(n);
+                }
+            }
+        }
+        IndexConstraint {
+            name: Some(c.conname.clone()).filter(|n| !n.is_empty()),
+            kind,
+            columns: if cols.is_empty() { strs(&c.keys) } else { cols },
+            include: strs(&c.including),
+            excl_keys,
+            excl_colnames,
+            method: if c.access_method.is_empty() { "btree".into() } else { c.access_method.clone() },
+            predicate: canon_of(&c.where_clause),
+            deferrable: c.deferrable,
+            deferred: c.initdeferred,
+            nulls_not_distinct: c.nulls_not_distinct,
+            using_index: Some(c.indexname.clone()).filter(|n| !n.is_empty()),
+        }
+    }
+
+    fn classify(&self, c: &protobuf::Constraint, colname: Option<&str>, in_create: bool) -> Option<Pending> {
+        let col: Vec<String> = colname.map(|c| vec![c.to_string()]).unwrap_or_default();
+        match ConstrType::try_from(c.contype).ok()? {
+            ConstrType::ConstrPrimary | ConstrType::ConstrUnique | ConstrType::ConstrExclusion => Some(Pending::Index(self.index_constraint(c, col))),
+            ConstrType::ConstrCheck => Some(Pending::Check {
+                name: Some(c.conname.clone()).filter(|n| !n.is_empty()),
+                expr: c.raw_expr.as_deref().cloned().unwrap_or_default(),
+                valid: in_create || !c.skip_validation,
+                colname: colname.map(String::from),
+            }),
+            ConstrType::ConstrForeign => {
+                let cols = if col.is_empty() { strs(&c.fk_attrs) } else { col };
+                let mut c = c.clone();
+                if in_create {
+                    c.skip_validation = false;
+                }
+                Some(Pending::Foreign { c, cols })
+            }
+            _ => None,
+        }
+    }
+
+    /// Builds a column from its definition; collects its constraints into `pending`.
+    fn column_def(&mut self, table: &QName, d: &protobuf::ColumnDef, pending: &mut Vec<Pending>, seqs: &mut Vec<(String, String)>, in_create: bool) -> Column {
+        let o = self.origin();
+        let tn = d.type_name.clone().unwrap_or_default();
+        let r = type_ref(&tn);
+        let serial = if r.schema.is_none() && tn.array_bounds.is_empty() { serial_base(&r.name) } else { None };
+        let mut col = Column {
+            name: d.colname.clone(),
+            type_name: serial.map(String::from).unwrap_or_else(|| self.type_text(&tn, true)),
+            not_null: d.is_not_null,
+            default: text_of(&d.raw_default),
+            identity: None,
+            generated: None,
+            origin: o,
+        };
+        if serial.is_some() {
+            let seq = self.choose_seq_name(table, &d.colname, seqs);
+            col.default = Some(format!("nextval('{}'::regclass)", seq_ref(table, &seq)));
+            col.not_null = true;
+            seqs.push((seq, d.colname.clone()));
+        }
+        let mut last: Option<usize> = None;
+        for cn in &d.constraints {
+            let Some(N::Constraint(c)) = &cn.node else { continue };
+            match ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined) {
+                ConstrType::ConstrNotnull => col.not_null = true,
+                ConstrType::ConstrNull => col.not_null = false,
+                ConstrType::ConstrDefault => col.default = text_of(&c.raw_expr),
+                ConstrType::ConstrIdentity => {
+                    col.identity = Some(if c.generated_when == "a" { "always" } else { "by default" }.into());
+                    col.not_null = true;
+                    let seq = self.choose_seq_name(table, &d.colname, seqs);
+                    seqs.push((seq, d.colname.clone()));
+                }
+                ConstrType::ConstrGenerated => col.generated = text_of(&c.raw_expr),
+                ConstrType::ConstrAttrDeferrable | ConstrType::ConstrAttrNotDeferrable | ConstrType::ConstrAttrDeferred | ConstrType::ConstrAttrImmediate => {
+                    if let Some(i) = last {
+                        apply_attr(&mut pending[i], c.contype);
+                    }
+                }
+                _ => {
+                    if let Some(p) = self.classify(c, Some(&d.colname), in_create) {
+                        if let Pending::Index(ic) = &p {
+                            if ic.kind == ConstraintKind::PrimaryKey {
+                                col.not_null = true;
+                            }
+                        }
+                        pending.push(p);
+                        last = Some(pending.len() - 1);
+                    }
+                }
+            }
+        }
+        col
+    }
+
+    fn choose_seq_name(&self, table: &QName, col: &str, seqs: &[(String, String)]) -> String {
+        let taken: Vec<String> = seqs.iter().map(|s| s.0.clone()).collect();
+        choose_relation_name(&self.catalog, &table.name, Some(col), "seq", &table.schema, false, &taken)
+    }
+
+    pub(super) fn create_table(&mut self, s: &protobuf::CreateStmt) {
+        let rv = s.relation.clone().unwrap_or_default();
+        if !rv.schemaname.is_empty() && !self.catalog.schemas.contains(&rv.schemaname) {
+            return self.error(format!("schema \"{}\" does not exist", rv.schemaname));
+        }
+        let q = self.new_name(&rv.schemaname, &rv.relname);
+        if self.catalog.relation_exists(&q) {
+            if !s.if_not_exists {
+                self.error(format!("relation {q} already exists"));
+            }
+            return;
+        }
+        let o = self.origin();
+        let mut t = new_table(q.clone(), o, s.of_typename.is_some());
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut seqs: Vec<(String, String)> = Vec::new();
+        let mut inherited_checks: Vec<Constraint> = Vec::new();
+        let mut parents = Vec::new();
+        for p in &s.inh_relations {
+            if let Some(N::RangeVar(prv)) = &p.node {
+                match self.resolve_table(prv) {
+                    Some(pq) => parents.push(pq),
+                    None => return self.error(format!("relation \"{}\" does not exist", prv.relname)),
+                }
+            }
+        }
+        for pq in &parents {
+            let parent = self.catalog.tables.get(pq).cloned().expect("resolved");
+            for c in &parent.columns {
+                if t.column(&c.name).is_none() {
+                    let mut c = c.clone();
+                    c.identity = None;
+                    t.columns.push(c);
+                }
+            }
+            for c in parent.constraints.iter().filter(|c| c.kind == ConstraintKind::Check) {
+                inherited_checks.push(c.clone());
+            }
+            if s.partbound.is_some() {
+                t.partition_of = Some(pq.clone());
+            }
+        }
+        if let Some(spec) = &s.partspec {
+            t.kind = TableKind::Partitioned;
+            let params: Vec<String> = spec
+                .part_params
+                .iter()
+                .filter_map(|p| match &p.node {
+                    Some(N::PartitionElem(e)) if !e.name.is_empty() => Some(pgvet_syntax::quote_ident(&e.name)),
+                    Some(N::PartitionElem(e)) => text_of(&e.expr).map(|x| format!("({x})")),
+                    _ => None,
+                })
+                .collect();
+            let strategy = match spec.strategy {
+                1 => "LIST",
+                2 => "RANGE",
+                3 => "HASH",
+                _ => "",
+            };
+            t.partition_by = Some(format!("{strategy} ({})", params.join(", ")));
+        }
+        for e in &s.table_elts {
+            match &e.node {
+                Some(N::ColumnDef(d)) => {
+                    let col = self.column_def(&q, d, &mut pending, &mut seqs, true);
+                    if let Some(existing) = t.column_mut(&d.colname) {
+                        // A partition or child re-declaring an inherited column: merge.
+                        existing.not_null |= col.not_null;
+                        if col.default.is_some() {
+                            existing.default = col.default;
+                        }
+                    } else {
+                        t.columns.push(col);
+                    }
+                }
+                Some(N::Constraint(c)) => {
+                    if let Some(p) = self.classify(c, None, true) {
+                        pending.push(p);
+                    }
+                }
+                Some(N::TableLikeClause(l)) => {
+                    let src = l.relation.as_ref().and_then(|r| self.resolve_table(r));
+                    match src.and_then(|sq| self.catalog.tables.get(&sq).cloned()) {
+                        Some(src) => {
+                            for c in src.columns {
+                                let mut c = c.clone();
+                                // INCLUDING DEFAULTS (bit 1<<3), IDENTITY (1<<5), GENERATED (1<<4)
+                                if l.options & (1 << 3) == 0 {
+                                    c.default = None;
+                                }
+                                if l.options & (1 << 5) == 0 {
+                                    c.identity = None;
+                                }
+                                if l.options & (1 << 4) == 0 {
+                                    c.generated = None;
+                                }
+                                t.columns.push(c);
+                            }
+                            if l.options & !((1 << 3) | (1 << 4) | (1 << 5)) != 0 {
+                                self.opaque("CREATE TABLE (LIKE ... INCLUDING ...): only columns and defaults are copied");
+                            }
+                        }
+                        None => return self.error("LIKE names a table that does not exist"),
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Sequences for serial/identity columns are created before the table.
+        for (seq, col) in &seqs {
+            let sq = QName::new(q.schema.as_str(), seq.as_str());
+            self.catalog.sequences.insert(sq.clone(), Sequence { name: sq, owned_by: Some((q.clone(), col.clone())), origin: o });
+        }
+        // PK columns are NOT NULL.
+        for p in &pending {
+            if let Pending::Index(ic) = p {
+                if ic.kind == ConstraintKind::PrimaryKey {
+                    for c in &ic.columns {
+                        if let Some(col) = t.column_mut(c) {
+                            col.not_null = true;
+                        }
+                    }
+                }
+            }
+        }
+        self.catalog.tables.insert(q.clone(), t);
+        // CHECK constraints: inherited ones keep their names, then the new ones in order.
+        let mut checknames: Vec<String> = Vec::new();
+        for c in inherited_checks {
+            checknames.push(c.name.clone());
+            self.add_constraint_raw(&q, c);
+        }
+        let mut index_cons = Vec::new();
+        let mut fks = Vec::new();
+        for p in pending {
+            match p {
+                Pending::Check { name, expr, valid, colname } => {
+                    let name = self.add_check(&q, name, &expr, valid, colname, &checknames);
+                    checknames.push(name);
+                }
+                Pending::Index(ic) => index_cons.push(ic),
+                Pending::Foreign { c, cols } => fks.push((c, cols)),
+            }
+        }
+        // The PK first, then the other index constraints, dropping exact duplicates.
+        index_cons.sort_by_key(|ic| ic.kind != ConstraintKind::PrimaryKey);
+        let mut done: Vec<IndexConstraint> = Vec::new();
+        for ic in index_cons {
+            if let Some(prior) = done.iter_mut().find(|p| same_index_constraint(p, &ic)) {
+                if prior.name.is_none() {
+                    prior.name = ic.name;
+                }
+                continue;
+            }
+            done.push(ic);
+        }
+        for ic in done {
+            self.add_index_constraint(&q, ic, true);
+        }
+        for (c, cols) in fks {
+            self.add_foreign_key(&q, &c, cols);
+        }
+        // A partition gets the parent's indexes and foreign keys.
+        if let Some(parent) = self.catalog.tables.get(&q).and_then(|t| t.partition_of.clone()) {
+            self.clone_parent_objects(&parent, &q);
+        }
+    }
+
+    fn add_constraint_raw(&mut self, table: &QName, c: Constraint) {
+        if let Some(t) = self.catalog.tables.get_mut(table) {
+            t.constraints.push(c);
+            t.constraints.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+
+    fn add_check(&mut self, table: &QName, name: Option<String>, expr: &Node, valid: bool, colname: Option<String>, others: &[String]) -> String {
+        let cols = expr_columns(expr);
+        let name = name.unwrap_or_else(|| {
+            let col = if cols.len() == 1 { Some(cols[0].as_str()) } else { colname.as_deref().filter(|_| cols.len() == 1) };
+            choose_constraint_name(&self.catalog, &table.name, col, "check", &table.schema, others)
+        });
+        let c = Constraint {
+            name: name.clone(),
+            kind: ConstraintKind::Check,
+            columns: cols,
+            deferrable: false,
+            initially_deferred: false,
+            validated: valid,
+            index: None,
+            expression: deparse_expr(expr),
+            foreign_key: None,
+            origin: self.origin(),
+        };
+        self.add_constraint_raw(table, c);
+        name
+    }
+
+    /// Creates the index (and constraint) for a PK/UNIQUE/EXCLUDE constraint.
+    fn add_index_constraint(&mut self, table: &QName, ic: IndexConstraint, recurse: bool) {
+        let o = self.origin();
+        if let Some(idx) = &ic.using_index {
+            // ADD CONSTRAINT ... USING INDEX: the index becomes the constraint's (and takes its name).
+            let iq = QName::new(table.schema.as_str(), idx.as_str());
+            let Some(mut index) = self.catalog.indexes.remove(&iq) else {
+                return self.error(format!("index \"{idx}\" does not exist"));
+            };
+            let name = ic.name.clone().unwrap_or_else(|| idx.clone());
+            index.name = QName::new(table.schema.as_str(), name.as_str());
+            index.constraint = Some(name.clone());
+            index.primary = ic.kind == ConstraintKind::PrimaryKey;
+            let cols: Vec<String> = index
+                .keys
+                .iter()
+                .filter_map(|k| match k {
+                    IndexKey::Column(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect();
+            if index.primary {
+                if let Some(t) = self.catalog.tables.get_mut(table) {
+                    for c in &cols {
+                        if let Some(col) = t.column_mut(c) {
+                            col.not_null = true;
+                        }
+                    }
+                }
+            }
+            self.catalog.indexes.insert(index.name.clone(), index);
+            let c = Constraint {
+                name: name.clone(),
+                kind: ic.kind,
+                columns: cols,
+                deferrable: ic.deferrable,
+                initially_deferred: ic.deferred,
+                validated: true,
+                index: Some(name),
+                expression: None,
+                foreign_key: None,
+                origin: o,
+            };
+            return self.add_constraint_raw(table, c);
+        }
+        let Some(t) = self.catalog.tables.get(table).cloned() else { return };
+        let is_pk = ic.kind == ConstraintKind::PrimaryKey;
+        if is_pk && t.constraints.iter().any(|c| c.kind == ConstraintKind::PrimaryKey) {
+            return self.error(format!("multiple primary keys for table {table} are not allowed"));
+        }
+        for c in ic.columns.iter().chain(&ic.include) {
+            if t.column(c).is_none() && !t.incomplete {
+                return self.error(format!("column \"{c}\" named in key does not exist"));
+            }
+        }
+        let keys: Vec<IndexKey> = if ic.kind == ConstraintKind::Exclusion { ic.excl_keys.clone() } else { ic.columns.iter().cloned().map(IndexKey::Column).collect() };
+        let colnames: Vec<String> = if ic.kind == ConstraintKind::Exclusion { ic.excl_colnames.clone() } else { ic.columns.clone() };
+        let all: Vec<String> = index_column_names(&colnames.iter().chain(&ic.include).cloned().collect::<Vec<_>>());
+        let name = match &ic.name {
+            Some(n) => n.clone(),
+            None => match ic.kind {
+                ConstraintKind::PrimaryKey => choose_relation_name(&self.catalog, &table.name, None, "pkey", &table.schema, true, &[]),
+                ConstraintKind::Exclusion => choose_relation_name(&self.catalog, &table.name, Some(&name_addition(&all)), "excl", &table.schema, true, &[]),
+                _ => choose_relation_name(&self.catalog, &table.name, Some(&name_addition(&all)), "key", &table.schema, true, &[]),
+            },
+        };
+        let iq = QName::new(table.schema.as_str(), name.as_str());
+        if self.catalog.relation_exists(&iq) {
+            return self.error(format!("relation {iq} already exists"));
+        }
+        if is_pk {
+            if let Some(t) = self.catalog.tables.get_mut(table) {
+                for c in &ic.columns {
+                    if let Some(col) = t.column_mut(c) {
+                        col.not_null = true;
+                    }
+                }
+            }
+        }
+        let index = Index {
+            name: iq.clone(),
+            table: table.clone(),
+            unique: ic.kind != ConstraintKind::Exclusion,
+            primary: is_pk,
+            nulls_not_distinct: ic.nulls_not_distinct,
+            method: ic.method.clone(),
+            keys,
+            include: ic.include.clone(),
+            predicate: ic.predicate.clone(),
+            valid: true,
+            concurrently: false,
+            constraint: Some(name.clone()),
+            parent: None,
+            origin: o,
+        };
+        self.catalog.indexes.insert(iq.clone(), index.clone());
+        let columns = if ic.kind == ConstraintKind::Exclusion { ic.excl_colnames.clone() } else { ic.columns.clone() };
+        let c = Constraint {
+            name: name.clone(),
+            kind: ic.kind,
+            columns,
+            deferrable: ic.deferrable,
+            initially_deferred: ic.deferred,
+            validated: true,
+            index: Some(name),
+            expression: None,
+            foreign_key: None,
+            origin: o,
+        };
+        self.add_constraint_raw(table, c);
+        if recurse && t.kind == TableKind::Partitioned {
+            for child in self.partitions_of(table) {
+                self.clone_index(&index, &child);
+            }
+        }
+    }
+
+    fn partitions_of(&self, table: &QName) -> Vec<QName> {
+        self.catalog.tables.values().filter(|t| t.partition_of.as_ref() == Some(table)).map(|t| t.name.clone()).collect()
+    }
+
+    /// Gives partition `child` its own copy of the parent's index (or adopts an equivalent one).
+    fn clone_index(&mut self, parent_index: &Index, child: &QName) {
+        let existing = self.catalog.indexes_of(child).find(|i| i.parent.is_none() && equivalent_index(i, parent_index)).map(|i| i.name.clone());
+        if let Some(existing) = existing {
+            if let Some(i) = self.catalog.indexes.get_mut(&existing) {
+                i.parent = Some(parent_index.name.clone());
+            }
+            return;
+        }
+        let colnames: Vec<String> = parent_index
+            .keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => c.clone(),
+                IndexKey::Expression(e) => pgvet_syntax::parse_expr(e).as_ref().and_then(figure_index_colname).unwrap_or_else(|| "expr".into()),
+            })
+            .chain(parent_index.include.iter().cloned())
+            .collect();
+        let all = index_column_names(&colnames);
+        let is_constraint = parent_index.constraint.is_some();
+        let name = if parent_index.primary {
+            choose_relation_name(&self.catalog, &child.name, None, "pkey", &child.schema, true, &[])
+        } else {
+            let label = if !parent_index.unique && is_constraint {
+                "excl"
+            } else if is_constraint {
+                "key"
+            } else {
+                "idx"
+            };
+            choose_relation_name(&self.catalog, &child.name, Some(&name_addition(&all)), label, &child.schema, is_constraint, &[])
+        };
+        let iq = QName::new(child.schema.as_str(), name.as_str());
+        let mut idx = parent_index.clone();
+        idx.name = iq.clone();
+        idx.table = child.clone();
+        idx.parent = Some(parent_index.name.clone());
+        idx.constraint = is_constraint.then(|| name.clone());
+        idx.origin = self.origin();
+        self.catalog.indexes.insert(iq, idx.clone());
+        if let Some(pc) = parent_index.constraint.as_ref().and_then(|c| self.catalog.tables.get(&parent_index.table)?.constraint(c).cloned()) {
+            let mut c = pc;
+            c.name = name.clone();
+            c.index = Some(name);
+            c.origin = self.origin();
+            if c.kind == ConstraintKind::PrimaryKey {
+                if let Some(t) = self.catalog.tables.get_mut(child) {
+                    for col in &c.columns {
+                        if let Some(x) = t.column_mut(col) {
+                            x.not_null = true;
+                        }
+                    }
+                }
+            }
+            self.add_constraint_raw(child, c);
+        }
+        if self.catalog.tables.get(child).is_some_and(|t| t.kind == TableKind::Partitioned) {
+            for gc in self.partitions_of(child) {
+                self.clone_index(&idx, &gc);
+            }
+        }
+    }
+
+    fn clone_parent_objects(&mut self, parent: &QName, child: &QName) {
+        let parent_indexes: Vec<Index> = self.catalog.indexes_of(parent).cloned().collect();
+        for pi in parent_indexes {
+            self.clone_index(&pi, child);
+        }
+        let fks: Vec<Constraint> = self
+            .catalog
+            .tables
+            .get(parent)
+            .map(|t| t.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey).cloned().collect())
+            .unwrap_or_default();
+        for fk in fks {
+            let exists = self.catalog.tables.get(child).is_some_and(|t| t.constraint(&fk.name).is_some());
+            let mut c = fk.clone();
+            if exists {
+                c.name = choose_constraint_name(&self.catalog, &child.name, Some(&name_addition(&fk.columns)), "fkey", &child.schema, &[]);
+            }
+            self.add_constraint_raw(child, c);
+        }
+    }
+
+    pub(super) fn add_foreign_key(&mut self, table: &QName, c: &protobuf::Constraint, cols: Vec<String>) {
+        let target_rv = c.pktable.clone().unwrap_or_default();
+        let target = match self.resolve_table(&target_rv) {
+            Some(t) => t,
+            None => {
+                self.error(format!("relation \"{}\" referenced by a foreign key does not exist", target_rv.relname));
+                self.new_name(&target_rv.schemaname, &target_rv.relname)
+            }
+        };
+        let mut ref_cols = strs(&c.pk_attrs);
+        if ref_cols.is_empty() {
+            ref_cols = self
+                .catalog
+                .tables
+                .get(&target)
+                .and_then(|t| t.constraints.iter().find(|c| c.kind == ConstraintKind::PrimaryKey))
+                .map(|pk| pk.columns.clone())
+                .unwrap_or_default();
+        }
+        let name = if c.conname.is_empty() {
+            choose_constraint_name(&self.catalog, &table.name, Some(&name_addition(&cols)), "fkey", &table.schema, &[])
+        } else {
+            c.conname.clone()
+        };
+        if self.catalog.tables.get(table).is_some_and(|t| t.constraint(&name).is_some()) {
+            return self.error(format!("constraint \"{name}\" for relation {table} already exists"));
+        }
+        let con = Constraint {
+            name,
+            kind: ConstraintKind::ForeignKey,
+            columns: cols,
+            deferrable: c.deferrable,
+            initially_deferred: c.initdeferred,
+            validated: !c.skip_validation,
+            index: None,
+            expression: None,
+            foreign_key: Some(ForeignKey {
+                table: target,
+                columns: ref_cols,
+                on_delete: action(&c.fk_del_action, 'a'),
+                on_update: action(&c.fk_upd_action, 'a'),
+                match_type: action(&c.fk_matchtype, 's'),
+            }),
+            origin: self.origin(),
+        };
+        let partitioned = self.catalog.tables.get(table).is_some_and(|t| t.kind == TableKind::Partitioned);
+        self.add_constraint_raw(table, con.clone());
+        if partitioned {
+            for child in self.partitions_of(table) {
+                self.add_constraint_raw(&child, con.clone());
+            }
+        }
+    }
+
+    pub(super) fn create_index_stmt(&mut self, s: &protobuf::IndexStmt) {
+        let rv = s.relation.clone().unwrap_or_default();
+        let Some(table) = self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.tables.contains_key(q) || self.catalog.views.contains_key(q)) else {
+            return self.error(format!("relation \"{}\" does not exist", rv.relname));
+        };
+        let is_view = self.catalog.views.contains_key(&table);
+        let (mut keys, mut colnames) = (Vec::new(), Vec::new());
+        for e in elems(&s.index_params) {
+            let (k, n) = elem_key(e);
+            keys.push(k);
+            colnames.push(n);
+        }
+        let include: Vec<String> = elems(&s.index_including_params).iter().map(|e| e.name.clone()).collect();
+        if !is_view {
+            let t = self.catalog.tables.get(&table).expect("resolved");
+            if !t.incomplete {
+                for k in keys.iter().filter_map(|k| if let IndexKey::Column(c) = k { Some(c) } else { None }).chain(&include) {
+                    if t.column(k).is_none() {
+                        return self.error(format!("column \"{k}\" does not exist"));
+                    }
+                }
+            }
+        }
+        let all = index_column_names(&colnames.iter().chain(&include).cloned().collect::<Vec<_>>());
+        let name = if s.idxname.is_empty() {
+            let label = if s.primary { "pkey" } else if s.unique && s.isconstraint { "key" } else { "idx" };
+            choose_relation_name(&self.catalog, &table.name, (!s.primary).then(|| name_addition(&all)).as_deref(), label, &table.schema, s.isconstraint, &[])
+        } else {
+            s.idxname.clone()
+        };
+        let iq = QName::new(table.schema.as_str(), name.as_str());
+        if self.catalog.relation_exists(&iq) {
+            if !s.if_not_exists {
+                self.error(format!("relation \"{name}\" already exists"));
+            }
+            return;
+        }
+        let partitioned = self.catalog.tables.get(&table).is_some_and(|t| t.kind == TableKind::Partitioned);
+        let index = Index {
+            name: iq.clone(),
+            table: table.clone(),
+            unique: s.unique,
+            primary: false,
+            nulls_not_distinct: s.nulls_not_distinct,
+            method: if s.access_method.is_empty() { "btree".into() } else { s.access_method.clone() },
+            keys,
+            include,
+            predicate: canon_of(&s.where_clause),
+            // CREATE INDEX ON ONLY a partitioned table leaves the parent index invalid until
+            // every partition has an attached index.
+            valid: !(partitioned && !rv.inh),
+            concurrently: s.concurrent,
+            constraint: None,
+            parent: None,
+            origin: self.origin(),
+        };
+        self.catalog.indexes.insert(iq, index.clone());
+        if partitioned && rv.inh {
+            for child in self.partitions_of(&table) {
+                self.clone_index(&index, &child);
+            }
+        }
+    }
+
+    pub(super) fn alter_table(&mut self, s: &protobuf::AlterTableStmt) {
+        let rv = s.relation.clone().unwrap_or_default();
+        let objtype = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::Undefined);
+        if !matches!(objtype, ObjectType::ObjectTable | ObjectType::ObjectForeignTable) {
+            // ALTER INDEX/VIEW/SEQUENCE ... SET (...) etc.: no schema effect pgvet models.
+            return;
+        }
+        let Some(q) = self.resolve_table(&rv) else {
+            if !s.missing_ok {
+                self.error(format!("relation \"{}\" does not exist", rv.relname));
+            }
+            return;
+        };
+        for c in &s.cmds {
+            if let Some(N::AlterTableCmd(cmd)) = &c.node {
+                self.alter_cmd(&q, cmd, rv.inh);
+            }
+        }
+    }
+
+    fn alter_cmd(&mut self, q: &QName, cmd: &protobuf::AlterTableCmd, recurse: bool) {
+        let subtype = AT::try_from(cmd.subtype).unwrap_or(AT::Undefined);
+        let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
+        let children = if recurse { self.partitions_of(q) } else { vec![] };
+        match subtype {
+            AT::AtAddColumn => {
+                let Some(N::ColumnDef(d)) = def else { return };
+                if self.catalog.tables.get(q).is_some_and(|t| t.column(&d.colname).is_some()) {
+                    if !cmd.missing_ok {
+                        self.error(format!("column \"{}\" of relation {q} already exists", d.colname));
+                    }
+                    return;
+                }
+                let mut pending = Vec::new();
+                let mut seqs = Vec::new();
+                let col = self.column_def(q, d, &mut pending, &mut seqs, true);
+                let o = self.origin();
+                for (seq, c) in &seqs {
+                    let sq = QName::new(q.schema.as_str(), seq.as_str());
+                    self.catalog.sequences.insert(sq.clone(), Sequence { name: sq, owned_by: Some((q.clone(), c.clone())), origin: o });
+                }
+                for t in std::iter::once(q.clone()).chain(children.clone()) {
+                    if let Some(t) = self.catalog.tables.get_mut(&t) {
+                        let mut c = col.clone();
+                        if t.name != *q {
+                            c.identity = None;
+                        }
+                        t.columns.push(c);
+                    }
+                }
+                self.apply_pending(q, pending);
+            }
+            AT::AtDropColumn => self.drop_column(q, &cmd.name, cmd.missing_ok, cmd.behavior == DropBehavior::DropCascade as i32),
+            AT::AtAlterColumnType => {
+                let Some(N::ColumnDef(d)) = def else { return };
+                let ty = d.type_name.as_ref().map(|t| self.type_text(t, true)).unwrap_or_default();
+                for t in std::iter::once(q.clone()).chain(children) {
+                    let Some(tb) = self.catalog.tables.get_mut(&t) else { continue };
+                    match tb.column_mut(&cmd.name) {
+                        Some(c) => c.type_name = ty.clone(),
+                        None => return self.error(format!("column \"{}\" of relation {t} does not exist", cmd.name)),
+                    }
+                }
+            }
+            AT::AtSetNotNull | AT::AtDropNotNull => {
+                let set = subtype == AT::AtSetNotNull;
+                if !set {
+                    let in_pk = self.catalog.tables.get(q).is_some_and(|t| t.constraints.iter().any(|c| c.kind == ConstraintKind::PrimaryKey && c.columns.contains(&cmd.name)));
+                    if in_pk {
+                        return self.error(format!("column \"{}\" is in a primary key", cmd.name));
+                    }
+                }
+                for t in std::iter::once(q.clone()).chain(children) {
+                    let Some(tb) = self.catalog.tables.get_mut(&t) else { continue };
+                    match tb.column_mut(&cmd.name) {
+                        Some(c) => c.not_null = set,
+                        None => return self.error(format!("column \"{}\" of relation {t} does not exist", cmd.name)),
+                    }
+                }
+            }
+            AT::AtColumnDefault => {
+                let text = cmd.def.as_deref().and_then(deparse_expr);
+                for t in std::iter::once(q.clone()).chain(children) {
+                    let Some(tb) = self.catalog.tables.get_mut(&t) else { continue };
+                    match tb.column_mut(&cmd.name) {
+                        Some(c) => c.default = text.clone(),
+                        None => return self.error(format!("column \"{}\" of relation {t} does not exist", cmd.name)),
+                    }
+                }
+            }
+            AT::AtAddConstraint | AT::AtAddIndexConstraint => {
+                let Some(N::Constraint(c)) = def else { return };
+                if let Some(p) = self.classify(c, None, false) {
+                    self.apply_pending(q, vec![p]);
+                }
+            }
+            AT::AtAddIndex => {
+                if let Some(N::IndexStmt(s)) = def {
+                    self.create_index_stmt(s);
+                }
+            }
+            AT::AtDropConstraint => self.drop_constraint(q, &cmd.name, cmd.missing_ok, cmd.behavior == DropBehavior::DropCascade as i32),
+            AT::AtValidateConstraint => {
+                for t in std::iter::once(q.clone()).chain(children) {
+                    if let Some(tb) = self.catalog.tables.get_mut(&t) {
+                        if let Some(c) = tb.constraints.iter_mut().find(|c| c.name == cmd.name) {
+                            c.validated = true;
+                        } else if t == *q {
+                            return self.error(format!("constraint \"{}\" of relation {q} does not exist", cmd.name));
+                        }
+                    }
+                }
+            }
+            AT::AtAlterConstraint => {
+                // pg_query 18 gives an ATAlterConstraint node; older grammars a Constraint.
+                let (name, deferrable, deferred) = match def {
+                    Some(N::AtalterConstraint(c)) if c.alter_deferrability => (c.conname.clone(), c.deferrable, c.initdeferred),
+                    Some(N::AtalterConstraint(_)) => return,
+                    Some(N::Constraint(c)) => (c.conname.clone(), c.deferrable, c.initdeferred),
+                    _ => return,
+                };
+                let Some(tb) = self.catalog.tables.get_mut(q) else { return };
+                match tb.constraints.iter_mut().find(|x| x.name == name) {
+                    Some(x) => {
+                        x.deferrable = deferrable;
+                        x.initially_deferred = deferred;
+                    }
+                    None => self.error(format!("constraint \"{name}\" of relation {q} does not exist")),
+                }
+            }
+            AT::AtEnableRowSecurity | AT::AtDisableRowSecurity | AT::AtForceRowSecurity | AT::AtNoForceRowSecurity => {
+                if let Some(t) = self.catalog.tables.get_mut(q) {
+                    match subtype {
+                        AT::AtEnableRowSecurity => t.rls_enabled = true,
+                        AT::AtDisableRowSecurity => t.rls_enabled = false,
+                        AT::AtForceRowSecurity => t.rls_forced = true,
+                        _ => t.rls_forced = false,
+                    }
+                }
+            }
+            AT::AtAddIdentity => {
+                let Some(N::Constraint(c)) = def else { return };
+                let seq = choose_relation_name(&self.catalog, &q.name, Some(&cmd.name), "seq", &q.schema, false, &[]);
+                let Some(tb) = self.catalog.tables.get_mut(q) else { return };
+                let Some(col) = tb.column_mut(&cmd.name) else {
+                    return self.error(format!("column \"{}\" of relation {q} does not exist", cmd.name));
+                };
+                col.identity = Some(if c.generated_when == "a" { "always" } else { "by default" }.into());
+                col.not_null = true;
+                let sq = QName::new(q.schema.as_str(), seq.as_str());
+                let o = self.origin();
+                self.catalog.sequences.insert(sq.clone(), Sequence { name: sq, owned_by: Some((q.clone(), cmd.name.clone())), origin: o });
+            }
+            AT::AtDropIdentity => {
+                if let Some(c) = self.catalog.tables.get_mut(q).and_then(|t| t.column_mut(&cmd.name)) {
+                    c.identity = None;
+                }
+                let owned: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref() == Some(&(q.clone(), cmd.name.clone()))).map(|s| s.name.clone()).collect();
+                for s in owned {
+                    self.catalog.sequences.remove(&s);
+                }
+            }
+            AT::AtDropExpression => {
+                if let Some(c) = self.catalog.tables.get_mut(q).and_then(|t| t.column_mut(&cmd.name)) {
+                    c.generated = None;
+                }
+            }
+            AT::AtAttachPartition => {
+                let Some(N::PartitionCmd(pc)) = def else { return };
+                let Some(child) = pc.name.as_ref().and_then(|r| self.resolve_table(r)) else {
+                    return self.error("ATTACH PARTITION names a table that does not exist");
+                };
+                if let Some(t) = self.catalog.tables.get_mut(&child) {
+                    t.partition_of = Some(q.clone());
+                }
+                self.clone_parent_objects(q, &child);
+            }
+            AT::AtDetachPartition | AT::AtDetachPartitionFinalize => {
+                let Some(N::PartitionCmd(pc)) = def else { return };
+                let Some(child) = pc.name.as_ref().and_then(|r| self.resolve_table(r)) else { return };
+                if let Some(t) = self.catalog.tables.get_mut(&child) {
+                    t.partition_of = None;
+                }
+                let names: Vec<QName> = self.catalog.indexes_of(&child).map(|i| i.name.clone()).collect();
+                for n in names {
+                    if let Some(i) = self.catalog.indexes.get_mut(&n) {
+                        i.parent = None;
+                    }
+                }
+            }
+            AT::AtChangeOwner
+            | AT::AtSetStatistics
+            | AT::AtSetOptions
+            | AT::AtResetOptions
+            | AT::AtSetStorage
+            | AT::AtSetCompression
+            | AT::AtClusterOn
+            | AT::AtDropCluster
+            | AT::AtSetLogged
+            | AT::AtSetUnLogged
+            | AT::AtSetTableSpace
+            | AT::AtSetRelOptions
+            | AT::AtResetRelOptions
+            | AT::AtReplaceRelOptions
+            | AT::AtEnableTrig
+            | AT::AtEnableAlwaysTrig
+            | AT::AtEnableReplicaTrig
+            | AT::AtDisableTrig
+            | AT::AtEnableTrigAll
+            | AT::AtDisableTrigAll
+            | AT::AtEnableTrigUser
+            | AT::AtDisableTrigUser
+            | AT::AtReplicaIdentity
+            | AT::AtSetIdentity
+            | AT::AtGenericOptions => {}
+            other => self.opaque(format!("ALTER TABLE {} is not modelled", other.as_str_name())),
+        }
+    }
+
+    fn apply_pending(&mut self, q: &QName, pending: Vec<Pending>) {
+        for p in pending {
+            match p {
+                Pending::Check { name, expr, valid, colname } => {
+                    let targets: Vec<QName> = std::iter::once(q.clone()).chain(self.partitions_of(q)).collect();
+                    let mut chosen = None;
+                    for t in targets {
+                        let n = self.add_check(&t, chosen.clone().or(name.clone()), &expr, valid, colname.clone(), &[]);
+                        chosen.get_or_insert(n);
+                    }
+                }
+                Pending::Index(ic) => self.add_index_constraint(q, ic, true),
+                Pending::Foreign { c, cols } => self.add_foreign_key(q, &c, cols),
+            }
+        }
+    }
+
+    pub(super) fn drop_column(&mut self, q: &QName, col: &str, missing_ok: bool, cascade: bool) {
+        let Some(t) = self.catalog.tables.get(q).cloned() else { return };
+        if t.column(col).is_none() {
+            if !missing_ok {
+                self.error(format!("column \"{col}\" of relation {q} does not exist"));
+            }
+            return;
+        }
+        // Foreign keys in other tables that reference this column need CASCADE.
+        let dependents: Vec<(QName, String)> = self
+            .catalog
+            .tables
+            .values()
+            .flat_map(|o| {
+                o.constraints
+                    .iter()
+                    .filter(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *q && fk.columns.iter().any(|c| c == col)) && (o.name != *q))
+                    .map(|c| (o.name.clone(), c.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !dependents.is_empty() && !cascade {
+            return self.error(format!("cannot drop column {col} of table {q} because other objects depend on it (constraint {} on {}); use CASCADE", dependents[0].1, dependents[0].0));
+        }
+        for (tq, cname) in dependents {
+            self.remove_constraint(&tq, &cname);
+        }
+        for tq in std::iter::once(q.clone()).chain(self.partitions_of(q)) {
+            // Indexes and constraints of the table that use the column go with it.
+            let idx: Vec<QName> = self.catalog.indexes_of(&tq).filter(|i| index_uses(i, col)).map(|i| i.name.clone()).collect();
+            for i in idx {
+                self.catalog.indexes.remove(&i);
+            }
+            if let Some(t) = self.catalog.tables.get_mut(&tq) {
+                t.constraints.retain(|c| !(c.columns.iter().any(|c| c == col) || c.foreign_key.as_ref().is_some_and(|fk| fk.table == tq && fk.columns.iter().any(|c| c == col))));
+                t.columns.retain(|c| c.name != col);
+            }
+            let owned: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref() == Some(&(tq.clone(), col.to_string()))).map(|s| s.name.clone()).collect();
+            for s in owned {
+                self.catalog.sequences.remove(&s);
+            }
+        }
+    }
+
+    fn remove_constraint(&mut self, table: &QName, name: &str) {
+        if let Some(t) = self.catalog.tables.get_mut(table) {
+            if let Some(pos) = t.constraints.iter().position(|c| c.name == name) {
+                let c = t.constraints.remove(pos);
+                if let Some(i) = c.index {
+                    self.catalog.indexes.remove(&QName::new(table.schema.as_str(), i.as_str()));
+                }
+            }
+        }
+    }
+
+    pub(super) fn drop_constraint(&mut self, q: &QName, name: &str, missing_ok: bool, cascade: bool) {
+        let Some(c) = self.catalog.tables.get(q).and_then(|t| t.constraint(name).cloned()) else {
+            if !missing_ok {
+                self.error(format!("constraint \"{name}\" of relation {q} does not exist"));
+            }
+            return;
+        };
+        if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
+            let deps: Vec<(QName, String)> = self
+                .catalog
+                .tables
+                .values()
+                .flat_map(|o| {
+                    o.constraints
+                        .iter()
+                        .filter(|x| x.foreign_key.as_ref().is_some_and(|fk| fk.table == *q && same_set(&fk.columns, &c.columns)))
+                        .map(|x| (o.name.clone(), x.name.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if !deps.is_empty() && !cascade {
+                return self.error(format!("cannot drop constraint {name} on table {q} because constraint {} on table {} depends on it; use CASCADE", deps[0].1, deps[0].0));
+            }
+            for (t, n) in deps {
+                self.remove_constraint(&t, &n);
+            }
+        }
+        // Cloned copies on partitions go too.
+        let idx_name = c.index.clone();
+        self.remove_constraint(q, name);
+        for child in self.partitions_of(q) {
+            let child_con = match &idx_name {
+                Some(pi) => {
+                    let pq = QName::new(q.schema.as_str(), pi.as_str());
+                    self.catalog.indexes_of(&child).find(|i| i.parent.as_ref() == Some(&pq)).and_then(|i| i.constraint.clone())
+                }
+                None => Some(name.to_string()),
+            };
+            if let Some(cn) = child_con {
+                self.drop_constraint(&child, &cn, true, cascade);
+            }
+        }
+    }
+}
+
+fn apply_attr(p: &mut Pending, contype: i32) {
+    let (d, i) = match p {
+        Pending::Index(ic) => (&mut ic.deferrable, &mut ic.deferred),
+        Pending::Foreign { c, .. } => (&mut c.deferrable, &mut c.initdeferred),
+        Pending::Check { .. } => return,
+    };
+    match ConstrType::try_from(contype) {
+        Ok(ConstrType::ConstrAttrDeferrable) => *d = true,
+        Ok(ConstrType::ConstrAttrNotDeferrable) => *d = false,
+        Ok(ConstrType::ConstrAttrDeferred) => {
+            *i = true;
+            *d = true;
+        }
+        Ok(ConstrType::ConstrAttrImmediate) => *i = false,
+        _ => {}
+    }
+}
+
+fn same_index_constraint(a: &IndexConstraint, b: &IndexConstraint) -> bool {
+    a.kind != ConstraintKind::Exclusion
+        && b.kind != ConstraintKind::Exclusion
+        && a.columns == b.columns
+        && a.include == b.include
+        && a.deferrable == b.deferrable
+        && a.deferred == b.deferred
+        && a.nulls_not_distinct == b.nulls_not_distinct
+        && a.method == b.method
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}
+
+fn equivalent_index(a: &Index, b: &Index) -> bool {
+    a.keys == b.keys && a.include == b.include && a.predicate == b.predicate && a.unique == b.unique && a.method == b.method
+}
+
+pub(super) fn index_uses(i: &Index, col: &str) -> bool {
+    let in_expr = |e: &str| pgvet_syntax::parse_expr(e).is_some_and(|n| expr_columns(&n).iter().any(|c| c == col));
+    i.keys.iter().any(|k| match k {
+        IndexKey::Column(c) => c == col,
+        IndexKey::Expression(e) => in_expr(e),
+    }) || i.include.iter().any(|c| c == col)
+        || i.predicate.as_deref().is_some_and(in_expr)
+}
+
+fn seq_ref(table: &QName, seq: &str) -> String {
+    if table.schema == "public" {
+        pgvet_syntax::quote_ident(seq)
+    } else {
+        format!("{}.{}", pgvet_syntax::quote_ident(&table.schema), pgvet_syntax::quote_ident(seq))
+    }
+}

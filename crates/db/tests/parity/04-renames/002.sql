@@ -1,0 +1,10 @@
+ALTER TABLE accounts RENAME TO customers;
+ALTER TABLE customers RENAME COLUMN id TO customer_id;
+ALTER TABLE invoices RENAME COLUMN amount TO total;
+ALTER TABLE invoices RENAME COLUMN account_id TO customer_id;
+ALTER INDEX inv_amount RENAME TO inv_total;
+ALTER TABLE customers RENAME CONSTRAINT accounts_email_key TO customers_email_key;
+ALTER INDEX accounts_pkey RENAME TO customers_pkey;
+ALTER TABLE invoices RENAME CONSTRAINT invoices_amount_check TO invoices_total_check;
+CREATE TABLE accounts (id int PRIMARY KEY);
+ALTER TABLE IF EXISTS nope RENAME TO nope2;

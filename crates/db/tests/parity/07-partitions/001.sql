@@ -1,0 +1,13 @@
+CREATE TABLE tenants (id int PRIMARY KEY);
+CREATE TABLE events (tenant_id int NOT NULL REFERENCES tenants, id bigint NOT NULL, at timestamptz NOT NULL DEFAULT now(), kind text, CHECK (id > 0), PRIMARY KEY (tenant_id, id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX ON events (kind);
+CREATE INDEX events_tenant_at ON events (tenant_id, at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 (tenant_id int NOT NULL, id bigint NOT NULL, at timestamptz NOT NULL DEFAULT now(), kind text, CONSTRAINT events_id_check CHECK (id > 0));
+CREATE INDEX events_2026_kind_own ON events_2026 (kind);
+ALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE lists (region text NOT NULL, id int NOT NULL, UNIQUE (region, id)) PARTITION BY LIST (region);
+CREATE TABLE lists_eu PARTITION OF lists FOR VALUES IN ('eu');
+CREATE TABLE lists_other PARTITION OF lists DEFAULT;
+CREATE INDEX lists_only ON ONLY lists (id);

@@ -1,0 +1,18 @@
+CREATE SCHEMA app;
+CREATE SCHEMA IF NOT EXISTS app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+CREATE TYPE public.status AS ENUM ('new', 'done');
+CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
+CREATE DOMAIN app.email AS text;
+CREATE TABLE app.people (id int PRIMARY KEY, mood app.mood, st status DEFAULT 'new', n positive_int, e app.email, moods app.mood[]);
+SET search_path TO app, public;
+CREATE TABLE things (id int PRIMARY KEY, person_id int REFERENCES people);
+CREATE INDEX ON things (person_id);
+CREATE FUNCTION app.f(p app.mood, q status) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+RESET search_path;
+ALTER TYPE app.mood ADD VALUE 'happy' AFTER 'ok';
+CREATE TABLE public.moved (id int PRIMARY KEY, x int UNIQUE);
+ALTER TABLE public.moved SET SCHEMA app;
+CREATE SCHEMA gone;
+CREATE TABLE gone.t (id int PRIMARY KEY);
+DROP SCHEMA gone CASCADE;

@@ -1,0 +1,17 @@
+BEGIN;
+CREATE TABLE jobs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, queue text NOT NULL, run_at timestamptz);
+COMMIT;
+CREATE INDEX CONCURRENTLY jobs_queue ON jobs (queue);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_queue ON jobs (queue);
+CREATE UNIQUE INDEX CONCURRENTLY jobs_queue_run ON jobs (queue, run_at) WHERE run_at IS NOT NULL;
+DROP INDEX CONCURRENTLY IF EXISTS jobs_queue;
+CREATE TABLE IF NOT EXISTS jobs (id int);
+CREATE SEQUENCE job_numbers;
+CREATE SEQUENCE IF NOT EXISTS job_numbers;
+ALTER TABLE jobs ADD COLUMN number bigint DEFAULT nextval('job_numbers');
+CREATE VIEW pending_jobs AS SELECT id, queue FROM jobs WHERE run_at IS NULL;
+CREATE OR REPLACE VIEW pending_jobs AS SELECT id, queue FROM jobs WHERE run_at IS NULL OR run_at < now();
+CREATE MATERIALIZED VIEW job_counts AS SELECT queue, count(*) AS n FROM jobs GROUP BY queue;
+CREATE UNIQUE INDEX ON job_counts (queue);
+COMMENT ON TABLE jobs IS 'work';
+GRANT SELECT ON jobs TO PUBLIC;

@@ -1,0 +1,9 @@
+CREATE TABLE a_very_long_table_name_that_goes_on_and_on_for_quite_a_while_yes (
+  id int PRIMARY KEY,
+  an_equally_long_column_name_that_will_need_truncating_somewhere int UNIQUE,
+  other_column_with_a_long_name int REFERENCES a_very_long_table_name_that_goes_on_and_on_for_quite_a_while_yes,
+  CHECK (an_equally_long_column_name_that_will_need_truncating_somewhere > 0)
+);
+CREATE INDEX ON a_very_long_table_name_that_goes_on_and_on_for_quite_a_while_yes (other_column_with_a_long_name, an_equally_long_column_name_that_will_need_truncating_somewhere);
+CREATE TABLE "tëst_ünïcödé_tåble_with_many_multibyte_chäracters_ÿes" (ïd int PRIMARY KEY, "ñame_ñame_ñame_ñame_ñame" text UNIQUE);
+CREATE TABLE serials_with_long_names_that_are_pretty_long_to_test_sequence (a_serial_column_with_a_long_name_as_well_to_truncate serial);
