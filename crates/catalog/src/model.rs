@@ -42,6 +42,10 @@ pub struct Catalog {
     pub functions: OrdMap<FunctionKey, Function>,
     pub enums: OrdMap<QName, EnumType>,
     pub domains: OrdMap<QName, Domain>,
+    /// Creation counter standing in for PostgreSQL's OIDs where order matters (which unique
+    /// index a foreign key binds to).
+    #[serde(skip)]
+    pub next_oid: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -142,6 +146,9 @@ pub struct ForeignKey {
     pub on_update: char,
     /// `s` simple, `f` full, `p` partial.
     pub match_type: char,
+    /// The referenced table's unique index this key depends on (by creation order id).
+    #[serde(skip)]
+    pub index_oid: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,6 +181,8 @@ pub struct Index {
     /// The parent's index, for an index cloned onto a partition.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<QName>,
+    #[serde(skip)]
+    pub oid: u64,
     pub origin: Origin,
 }
 
@@ -278,6 +287,11 @@ impl Catalog {
         c.schemas.insert("public".into());
         c.schemas.insert("pg_catalog".into());
         c
+    }
+
+    pub fn alloc_oid(&mut self) -> u64 {
+        self.next_oid += 1;
+        self.next_oid
     }
 
     /// Indexes of one table, in name order.

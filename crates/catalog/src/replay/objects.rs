@@ -437,6 +437,10 @@ impl Replayer {
         if i.parent.is_some() {
             return self.error(format!("cannot drop index {q} because it is a partition of a partitioned index"));
         }
+        let oid = i.oid;
+        if let Some((t, c)) = self.fk_dependents(oid).first() {
+            return self.error(format!("cannot drop index {q} because constraint {c} on table {t} depends on it"));
+        }
         let children: Vec<QName> = self.catalog.indexes.values().filter(|c| c.parent.as_ref() == Some(q)).map(|c| c.name.clone()).collect();
         self.catalog.indexes.remove(q);
         for c in children {
@@ -502,7 +506,7 @@ impl Replayer {
     }
 
     /// The table and, recursively, its partitions.
-    fn family(&self, q: &QName) -> Vec<QName> {
+    pub(super) fn family(&self, q: &QName) -> Vec<QName> {
         let mut out = vec![q.clone()];
         let mut i = 0;
         while i < out.len() {

@@ -426,7 +426,9 @@ impl Replayer {
                 }
             }
         }
+        let oid = self.catalog.alloc_oid();
         let index = Index {
+            oid,
             name: iq.clone(),
             table: table.clone(),
             unique: ic.kind != ConstraintKind::Exclusion,
@@ -502,6 +504,7 @@ impl Replayer {
         };
         let iq = QName::new(child.schema.as_str(), name.as_str());
         let mut idx = parent_index.clone();
+        idx.oid = self.catalog.alloc_oid();
         idx.name = iq.clone();
         idx.table = child.clone();
         idx.parent = Some(parent_index.name.clone());
@@ -571,6 +574,10 @@ impl Replayer {
                 .map(|pk| pk.columns.clone())
                 .unwrap_or_default();
         }
+        let index_oid = self.referenced_index(&target, &ref_cols);
+        if index_oid.is_none() && self.catalog.tables.get(&target).is_some_and(|t| !t.incomplete) {
+            self.error(format!("there is no unique constraint matching given keys for referenced table {target}"));
+        }
         let name = if c.conname.is_empty() {
             choose_constraint_name(&self.catalog, &table.name, Some(&name_addition(&cols)), "fkey", &table.schema, &[])
         } else {
@@ -594,6 +601,7 @@ impl Replayer {
                 on_delete: action(&c.fk_del_action, 'a'),
                 on_update: action(&c.fk_upd_action, 'a'),
                 match_type: action(&c.fk_matchtype, 's'),
+                index_oid,
             }),
             origin: self.origin(),
         };
@@ -604,6 +612,31 @@ impl Replayer {
                 self.add_constraint_raw(&child, con.clone());
             }
         }
+    }
+
+    /// `transformFkeyCheckAttrs`: the first (oldest) valid, non-partial, immediate unique index
+    /// of the referenced table whose key columns are, as a set, the referenced columns.
+    fn referenced_index(&self, target: &QName, cols: &[String]) -> Option<u64> {
+        let t = self.catalog.tables.get(target)?;
+        self.catalog
+            .indexes_of(target)
+            .filter(|i| i.unique && i.valid && i.predicate.is_none())
+            .filter(|i| !i.constraint.as_ref().and_then(|c| t.constraint(c)).is_some_and(|c| c.deferrable))
+            .filter(|i| {
+                let keys: Vec<&String> = i.keys.iter().filter_map(|k| if let IndexKey::Column(c) = k { Some(c) } else { None }).collect();
+                keys.len() == i.keys.len() && keys.len() == cols.len() && cols.iter().all(|c| keys.contains(&c))
+            })
+            .map(|i| i.oid)
+            .min()
+    }
+
+    /// Foreign keys (table, constraint) that depend on the unique index with this id.
+    pub(super) fn fk_dependents(&self, oid: u64) -> Vec<(QName, String)> {
+        self.catalog
+            .tables
+            .values()
+            .flat_map(|o| o.constraints.iter().filter(|x| x.foreign_key.as_ref().is_some_and(|fk| fk.index_oid == Some(oid))).map(|x| (o.name.clone(), x.name.clone())).collect::<Vec<_>>())
+            .collect()
     }
 
     pub(super) fn create_index_stmt(&mut self, s: &protobuf::IndexStmt) {
@@ -644,7 +677,9 @@ impl Replayer {
             return;
         }
         let partitioned = self.catalog.tables.get(&table).is_some_and(|t| t.kind == TableKind::Partitioned);
+        let oid = self.catalog.alloc_oid();
         let index = Index {
+            oid,
             name: iq.clone(),
             table: table.clone(),
             unique: s.unique,
@@ -693,7 +728,7 @@ impl Replayer {
     fn alter_cmd(&mut self, q: &QName, cmd: &protobuf::AlterTableCmd, recurse: bool) {
         let subtype = AT::try_from(cmd.subtype).unwrap_or(AT::Undefined);
         let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
-        let children = if recurse { self.partitions_of(q) } else { vec![] };
+        let children = if recurse { self.family(q).split_off(1) } else { vec![] };
         match subtype {
             AT::AtAddColumn => {
                 let Some(N::ColumnDef(d)) = def else { return };
@@ -893,7 +928,7 @@ impl Replayer {
         for p in pending {
             match p {
                 Pending::Check { name, expr, valid, colname } => {
-                    let targets: Vec<QName> = std::iter::once(q.clone()).chain(self.partitions_of(q)).collect();
+                    let targets: Vec<QName> = self.family(q);
                     let mut chosen = None;
                     for t in targets {
                         let n = self.add_check(&t, chosen.clone().or(name.clone()), &expr, valid, colname.clone(), &[]);
@@ -933,7 +968,7 @@ impl Replayer {
         for (tq, cname) in dependents {
             self.remove_constraint(&tq, &cname);
         }
-        for tq in std::iter::once(q.clone()).chain(self.partitions_of(q)) {
+        for tq in self.family(q) {
             // Indexes and constraints of the table that use the column go with it.
             let idx: Vec<QName> = self.catalog.indexes_of(&tq).filter(|i| index_uses(i, col)).map(|i| i.name.clone()).collect();
             for i in idx {
@@ -968,19 +1003,9 @@ impl Replayer {
             }
             return;
         };
-        if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
-            let deps: Vec<(QName, String)> = self
-                .catalog
-                .tables
-                .values()
-                .flat_map(|o| {
-                    o.constraints
-                        .iter()
-                        .filter(|x| x.foreign_key.as_ref().is_some_and(|fk| fk.table == *q && same_set(&fk.columns, &c.columns)))
-                        .map(|x| (o.name.clone(), x.name.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+        let idx_oid = c.index.as_ref().and_then(|i| self.catalog.indexes.get(&QName::new(q.schema.as_str(), i.as_str()))).map(|i| i.oid);
+        if let Some(oid) = idx_oid {
+            let deps = self.fk_dependents(oid);
             if !deps.is_empty() && !cascade {
                 return self.error(format!("cannot drop constraint {name} on table {q} because constraint {} on table {} depends on it; use CASCADE", deps[0].1, deps[0].0));
             }
@@ -1035,9 +1060,6 @@ fn same_index_constraint(a: &IndexConstraint, b: &IndexConstraint) -> bool {
         && a.method == b.method
 }
 
-fn same_set(a: &[String], b: &[String]) -> bool {
-    a.len() == b.len() && a.iter().all(|x| b.contains(x))
-}
 
 fn equivalent_index(a: &Index, b: &Index) -> bool {
     a.keys == b.keys && a.include == b.include && a.predicate == b.predicate && a.unique == b.unique && a.method == b.method

@@ -1,0 +1,18 @@
+CREATE TABLE regions (code text PRIMARY KEY);
+CREATE TABLE measurements (id bigint NOT NULL, region text NOT NULL, taken date NOT NULL, v int) PARTITION BY LIST (region);
+CREATE TABLE measurements_eu PARTITION OF measurements FOR VALUES IN ('eu');
+CREATE TABLE measurements_us PARTITION OF measurements (v DEFAULT 0, CONSTRAINT us_v CHECK (v < 100)) FOR VALUES IN ('us');
+ALTER TABLE measurements ADD COLUMN note text;
+ALTER TABLE measurements ADD CONSTRAINT measurements_v_positive CHECK (v >= 0);
+ALTER TABLE measurements ADD PRIMARY KEY (region, id, taken);
+ALTER TABLE measurements ADD UNIQUE (region, taken, id);
+ALTER TABLE measurements ADD FOREIGN KEY (region) REFERENCES regions;
+ALTER TABLE measurements RENAME COLUMN v TO value;
+CREATE INDEX ON measurements (taken);
+CREATE TABLE measurements_asia PARTITION OF measurements FOR VALUES IN ('asia') PARTITION BY RANGE (taken);
+CREATE TABLE measurements_asia_2024 PARTITION OF measurements_asia FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+ALTER TABLE measurements DETACH PARTITION measurements_eu;
+ALTER TABLE measurements ALTER COLUMN note SET DEFAULT 'n/a';
+ALTER TABLE measurements ALTER COLUMN value SET NOT NULL;
+CREATE TABLE readings (id int PRIMARY KEY, region text, m_id bigint, m_taken date, FOREIGN KEY (region, m_id, m_taken) REFERENCES measurements (region, id, taken));
+ALTER TABLE measurements DROP CONSTRAINT measurements_region_taken_id_key;

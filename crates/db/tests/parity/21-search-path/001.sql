@@ -1,0 +1,14 @@
+CREATE SCHEMA billing;
+CREATE SCHEMA audit;
+CREATE TABLE public.accounts (id int PRIMARY KEY);
+CREATE TABLE billing.accounts (id int PRIMARY KEY, public_id int REFERENCES public.accounts);
+SET search_path = billing, public;
+CREATE TABLE invoices (id int PRIMARY KEY, account_id int REFERENCES accounts);
+CREATE INDEX ON invoices (account_id);
+CREATE FUNCTION total_for(p_account int) RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM invoices WHERE account_id = p_account $$;
+SET search_path TO audit;
+CREATE TABLE log (id int PRIMARY KEY, invoice_id int REFERENCES billing.invoices);
+SET search_path TO DEFAULT;
+CREATE TABLE plain (id int PRIMARY KEY, acc int REFERENCES accounts);
+ALTER TABLE billing.invoices ADD COLUMN tax int;
+ALTER TABLE billing.accounts RENAME TO customers;
