@@ -2,6 +2,7 @@
 //!
 //! Pure: no I/O. The project crate reads files; the db crate reads live servers.
 
+pub mod builtins;
 pub mod model;
 pub mod names;
 pub mod replay;

@@ -27,7 +27,11 @@ impl std::fmt::Display for QName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct Origin {
     pub step: usize,
+    /// The whole statement.
     pub span: Span,
+    /// Byte offset of the clause itself (a column definition, a constraint), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -278,6 +282,15 @@ pub struct Domain {
     pub base_type: String,
     pub not_null: bool,
     pub origin: Origin,
+}
+
+impl Origin {
+    /// Objects that exist before the first migration (a platform's built-in schema).
+    pub const BUILTIN: Origin = Origin { step: usize::MAX, span: Span { start: 0, end: 0 }, at: None };
+
+    pub fn is_builtin(&self) -> bool {
+        self.step == usize::MAX
+    }
 }
 
 impl Catalog {

@@ -36,6 +36,7 @@ pub struct Replayer {
     pub events: Vec<ReplayEvent>,
     step: usize,
     span: Span,
+    base: usize,
 }
 
 pub(crate) fn strs(list: &[Node]) -> Vec<String> {
@@ -74,15 +75,22 @@ struct IndexConstraint {
     deferred: bool,
     nulls_not_distinct: bool,
     using_index: Option<String>,
+    loc: i32,
 }
 
 impl Replayer {
     pub fn new(catalog: Catalog) -> Self {
-        Replayer { catalog, search_path: vec!["public".into()], events: Vec::new(), step: 0, span: Span::default() }
+        Replayer { catalog, search_path: vec!["public".into()], events: Vec::new(), step: 0, span: Span::default(), base: 0 }
     }
 
     fn origin(&self) -> Origin {
-        Origin { step: self.step, span: self.span }
+        Origin { step: self.step, span: self.span, at: None }
+    }
+
+    /// The origin of a clause at a parser `location` inside the current statement.
+    fn origin_at(&self, location: i32) -> Origin {
+        let at = (location >= 0).then(|| (self.base + location as usize).clamp(self.span.start, self.span.end));
+        Origin { step: self.step, span: self.span, at }
     }
 
     fn error(&mut self, message: impl Into<String>) {
@@ -158,6 +166,7 @@ impl Replayer {
     pub fn apply(&mut self, step: usize, stmt: &Statement) {
         self.step = step;
         self.span = stmt.span;
+        self.base = stmt.base;
         self.apply_node(&stmt.node);
     }
 

@@ -1,1 +1,15 @@
+//! pgvet's rule engine: diagnostics, the rule registry, and the analysis driver that turns
+//! migration texts into a catalog and findings. Pure: it is handed texts and returns results;
+//! reading files and talking to servers happens elsewhere.
 
+pub mod analysis;
+pub mod diagnostic;
+pub mod render;
+pub mod rules;
+
+pub use analysis::{analyze, Analysis, MigrationFile, Settings};
+pub use diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
+pub use rules::{all_rules, rule_by_id, rule_docs, RuleMeta};
+
+#[cfg(test)]
+mod test_util;

@@ -22,6 +22,20 @@ pub struct Statement {
     /// The statement's text, without leading whitespace/comments and without the closing `;`.
     pub span: Span,
     pub node: NodeEnum,
+    /// Add to a node's `location` to get its byte offset in the file.
+    pub base: usize,
+}
+
+impl Statement {
+    /// The span from a node's `location` to the end of its line (within the statement).
+    pub fn node_span(&self, text: &str, location: i32) -> Span {
+        if location < 0 {
+            return self.span;
+        }
+        let start = (self.base + location as usize).clamp(self.span.start, self.span.end);
+        let end = text[start..self.span.end].find('\n').map(|i| start + i).unwrap_or(self.span.end);
+        Span::new(start, text[start..end].trim_end().len() + start)
+    }
 }
 
 /// A statement the PostgreSQL grammar rejects.
@@ -80,7 +94,7 @@ fn push_statements(out: &mut ParsedSql, text: &str, base: usize, tree: protobuf:
         let end = end.min(text.len());
         let span = trim_span(text, start, end);
         if let Some(node) = raw.stmt.and_then(|n| n.node) {
-            out.statements.push(Statement { span, node });
+            out.statements.push(Statement { span, node, base });
         }
     }
 }

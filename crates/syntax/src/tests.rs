@@ -94,3 +94,18 @@ fn expression_columns_and_renames() {
     assert_eq!(expr_columns(&e), vec!["a", "b", "c"]);
     assert_eq!(rename_column_in_expr("lower(email) = 'x'", "email", "mail"), "lower(mail) = 'x'");
 }
+
+#[test]
+fn node_spans_point_into_the_file() {
+    let sql = "SELECT 1;\nCREATE TABLE t (\n  id int,\n  p int REFERENCES x\n);";
+    let p = parse_sql(sql);
+    let NodeEnum::CreateStmt(c) = &p.statements[1].node else { panic!() };
+    let Some(pg_query::protobuf::node::Node::ColumnDef(d)) = &c.table_elts[1].node else { panic!() };
+    assert_eq!(&sql[p.statements[1].node_span(sql, d.location).range()], "p int REFERENCES x");
+    // Same when the file had to be parsed statement by statement.
+    let sql2 = format!("SELEC oops;\n{sql}");
+    let p = parse_sql(&sql2);
+    let NodeEnum::CreateStmt(c) = &p.statements[1].node else { panic!() };
+    let Some(pg_query::protobuf::node::Node::ColumnDef(d)) = &c.table_elts[1].node else { panic!() };
+    assert_eq!(&sql2[p.statements[1].node_span(&sql2, d.location).range()], "p int REFERENCES x");
+}

@@ -4,8 +4,8 @@ use pgvet_syntax::protobuf::AlterTableType as AT;
 /// A pending column-level or table-level constraint collected while reading CREATE TABLE / ADD COLUMN.
 enum Pending {
     Index(IndexConstraint),
-    Check { name: Option<String>, expr: Node, valid: bool, colname: Option<String> },
-    Foreign { c: protobuf::Constraint, cols: Vec<String> },
+    Check { name: Option<String>, expr: Node, valid: bool, colname: Option<String>, loc: i32 },
+    Foreign { c: protobuf::Constraint, cols: Vec<String>, loc: i32 },
 }
 
 fn elem_key(e: &protobuf::IndexElem) -> (IndexKey, String) {
@@ -34,7 +34,7 @@ fn elems(list: &[Node]) -> Vec<&protobuf::IndexElem> {
 }
 
 impl Replayer {
-    fn index_constraint(&self, c: &protobuf::Constraint, cols: Vec<String>) -> IndexConstraint {
+    fn index_constraint(&self, c: &protobuf::Constraint, cols: Vec<String>, loc: i32) -> IndexConstraint {
         let kind = match ConstrType::try_from(c.contype) {
             Ok(ConstrType::ConstrPrimary) => ConstraintKind::PrimaryKey,
             Ok(ConstrType::ConstrExclusion) => ConstraintKind::Exclusion,
@@ -64,18 +64,21 @@ impl Replayer {
             deferred: c.initdeferred,
             nulls_not_distinct: c.nulls_not_distinct,
             using_index: Some(c.indexname.clone()).filter(|n| !n.is_empty()),
+            loc,
         }
     }
 
-    fn classify(&self, c: &protobuf::Constraint, colname: Option<&str>, in_create: bool) -> Option<Pending> {
+    /// `loc` is where the clause starts: the column definition for a column constraint.
+    fn classify(&self, c: &protobuf::Constraint, colname: Option<&str>, in_create: bool, loc: i32) -> Option<Pending> {
         let col: Vec<String> = colname.map(|c| vec![c.to_string()]).unwrap_or_default();
         match ConstrType::try_from(c.contype).ok()? {
-            ConstrType::ConstrPrimary | ConstrType::ConstrUnique | ConstrType::ConstrExclusion => Some(Pending::Index(self.index_constraint(c, col))),
+            ConstrType::ConstrPrimary | ConstrType::ConstrUnique | ConstrType::ConstrExclusion => Some(Pending::Index(self.index_constraint(c, col, loc))),
             ConstrType::ConstrCheck => Some(Pending::Check {
                 name: Some(c.conname.clone()).filter(|n| !n.is_empty()),
                 expr: c.raw_expr.as_deref().cloned().unwrap_or_default(),
                 valid: in_create || !c.skip_validation,
                 colname: colname.map(String::from),
+                loc,
             }),
             ConstrType::ConstrForeign => {
                 let cols = if col.is_empty() { strs(&c.fk_attrs) } else { col };
@@ -83,7 +86,7 @@ impl Replayer {
                 if in_create {
                     c.skip_validation = false;
                 }
-                Some(Pending::Foreign { c, cols })
+                Some(Pending::Foreign { c, cols, loc })
             }
             _ => None,
         }
@@ -91,7 +94,7 @@ impl Replayer {
 
     /// Builds a column from its definition; collects its constraints into `pending`.
     fn column_def(&mut self, table: &QName, d: &protobuf::ColumnDef, pending: &mut Vec<Pending>, seqs: &mut Vec<(String, String)>, in_create: bool) -> Column {
-        let o = self.origin();
+        let o = self.origin_at(d.location);
         let tn = d.type_name.clone().unwrap_or_default();
         let r = type_ref(&tn);
         let serial = if r.schema.is_none() && tn.array_bounds.is_empty() { serial_base(&r.name) } else { None };
@@ -130,7 +133,7 @@ impl Replayer {
                     }
                 }
                 _ => {
-                    if let Some(p) = self.classify(c, Some(&d.colname), in_create) {
+                    if let Some(p) = self.classify(c, Some(&d.colname), in_create, d.location) {
                         if let Pending::Index(ic) = &p {
                             if ic.kind == ConstraintKind::PrimaryKey {
                                 col.not_null = true;
@@ -226,7 +229,7 @@ impl Replayer {
                     }
                 }
                 Some(N::Constraint(c)) => {
-                    if let Some(p) = self.classify(c, None, true) {
+                    if let Some(p) = self.classify(c, None, true, c.location) {
                         pending.push(p);
                     }
                 }
@@ -286,12 +289,12 @@ impl Replayer {
         let mut fks = Vec::new();
         for p in pending {
             match p {
-                Pending::Check { name, expr, valid, colname } => {
-                    let name = self.add_check(&q, name, &expr, valid, colname, &checknames);
+                Pending::Check { name, expr, valid, colname, loc } => {
+                    let name = self.add_check(&q, name, &expr, valid, colname, &checknames, loc);
                     checknames.push(name);
                 }
                 Pending::Index(ic) => index_cons.push(ic),
-                Pending::Foreign { c, cols } => fks.push((c, cols)),
+                Pending::Foreign { c, cols, loc } => fks.push((c, cols, loc)),
             }
         }
         // The PK first, then the other index constraints, dropping exact duplicates.
@@ -309,8 +312,8 @@ impl Replayer {
         for ic in done {
             self.add_index_constraint(&q, ic, true);
         }
-        for (c, cols) in fks {
-            self.add_foreign_key(&q, &c, cols);
+        for (c, cols, loc) in fks {
+            self.add_foreign_key(&q, &c, cols, loc);
         }
         // A partition gets the parent's indexes and foreign keys.
         if let Some(parent) = self.catalog.tables.get(&q).and_then(|t| t.partition_of.clone()) {
@@ -325,7 +328,8 @@ impl Replayer {
         }
     }
 
-    fn add_check(&mut self, table: &QName, name: Option<String>, expr: &Node, valid: bool, colname: Option<String>, others: &[String]) -> String {
+    #[allow(clippy::too_many_arguments)]
+    fn add_check(&mut self, table: &QName, name: Option<String>, expr: &Node, valid: bool, colname: Option<String>, others: &[String], loc: i32) -> String {
         let cols = expr_columns(expr);
         let name = name.unwrap_or_else(|| {
             let col = if cols.len() == 1 { Some(cols[0].as_str()) } else { colname.as_deref().filter(|_| cols.len() == 1) };
@@ -341,7 +345,7 @@ impl Replayer {
             index: None,
             expression: deparse_expr(expr),
             foreign_key: None,
-            origin: self.origin(),
+            origin: self.origin_at(loc),
         };
         self.add_constraint_raw(table, c);
         name
@@ -349,7 +353,7 @@ impl Replayer {
 
     /// Creates the index (and constraint) for a PK/UNIQUE/EXCLUDE constraint.
     fn add_index_constraint(&mut self, table: &QName, ic: IndexConstraint, recurse: bool) {
-        let o = self.origin();
+        let o = self.origin_at(ic.loc);
         if let Some(idx) = &ic.using_index {
             // ADD CONSTRAINT ... USING INDEX: the index becomes the constraint's (and takes its name).
             let iq = QName::new(table.schema.as_str(), idx.as_str());
@@ -555,7 +559,7 @@ impl Replayer {
         }
     }
 
-    pub(super) fn add_foreign_key(&mut self, table: &QName, c: &protobuf::Constraint, cols: Vec<String>) {
+    pub(super) fn add_foreign_key(&mut self, table: &QName, c: &protobuf::Constraint, cols: Vec<String>, loc: i32) {
         let target_rv = c.pktable.clone().unwrap_or_default();
         let target = match self.resolve_table(&target_rv) {
             Some(t) => t,
@@ -603,7 +607,7 @@ impl Replayer {
                 match_type: action(&c.fk_matchtype, 's'),
                 index_oid,
             }),
-            origin: self.origin(),
+            origin: self.origin_at(loc),
         };
         let partitioned = self.catalog.tables.get(table).is_some_and(|t| t.kind == TableKind::Partitioned);
         self.add_constraint_raw(table, con.clone());
@@ -797,7 +801,7 @@ impl Replayer {
             }
             AT::AtAddConstraint | AT::AtAddIndexConstraint => {
                 let Some(N::Constraint(c)) = def else { return };
-                if let Some(p) = self.classify(c, None, false) {
+                if let Some(p) = self.classify(c, None, false, c.location) {
                     self.apply_pending(q, vec![p]);
                 }
             }
@@ -927,16 +931,16 @@ impl Replayer {
     fn apply_pending(&mut self, q: &QName, pending: Vec<Pending>) {
         for p in pending {
             match p {
-                Pending::Check { name, expr, valid, colname } => {
+                Pending::Check { name, expr, valid, colname, loc } => {
                     let targets: Vec<QName> = self.family(q);
                     let mut chosen = None;
                     for t in targets {
-                        let n = self.add_check(&t, chosen.clone().or(name.clone()), &expr, valid, colname.clone(), &[]);
+                        let n = self.add_check(&t, chosen.clone().or(name.clone()), &expr, valid, colname.clone(), &[], loc);
                         chosen.get_or_insert(n);
                     }
                 }
                 Pending::Index(ic) => self.add_index_constraint(q, ic, true),
-                Pending::Foreign { c, cols } => self.add_foreign_key(q, &c, cols),
+                Pending::Foreign { c, cols, loc } => self.add_foreign_key(q, &c, cols, loc),
             }
         }
     }

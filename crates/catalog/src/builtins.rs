@@ -1,0 +1,115 @@
+//! Objects a platform provides before the first migration runs, so that migrations referring to
+//! them (Supabase's `auth.users`, `auth.uid()`) replay without false "does not exist" errors.
+use crate::model::*;
+
+fn col(name: &str, ty: &str, not_null: bool) -> Column {
+    Column { name: name.into(), type_name: ty.into(), not_null, default: None, identity: None, generated: None, origin: Origin::BUILTIN }
+}
+
+fn table(schema: &str, name: &str, columns: Vec<Column>, pk: &str) -> Table {
+    let q = QName::new(schema, name);
+    Table {
+        name: q,
+        kind: TableKind::Table,
+        partition_by: None,
+        partition_of: None,
+        columns,
+        constraints: vec![Constraint {
+            name: format!("{name}_pkey"),
+            kind: ConstraintKind::PrimaryKey,
+            columns: vec![pk.into()],
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+            index: Some(format!("{name}_pkey")),
+            expression: None,
+            foreign_key: None,
+            origin: Origin::BUILTIN,
+        }],
+        triggers: vec![],
+        policies: vec![],
+        rls_enabled: true,
+        rls_forced: false,
+        // Only the commonly used columns are listed: never conclude a column is missing.
+        incomplete: true,
+        origin: Origin::BUILTIN,
+    }
+}
+
+fn func(c: &mut Catalog, schema: &str, name: &str, returns: &str) {
+    let q = QName::new(schema, name);
+    let f = Function {
+        name: q.clone(),
+        procedure: false,
+        args: vec![],
+        returns: Some(returns.into()),
+        language: "sql".into(),
+        body: None,
+        security_definer: false,
+        search_path: None,
+        volatility: "stable",
+        origin: Origin::BUILTIN,
+    };
+    c.functions.insert(FunctionKey { name: q, args: vec![] }, f);
+}
+
+/// Supabase: the `auth`, `storage` and `extensions` schemas and what migrations commonly use.
+pub fn supabase() -> Catalog {
+    let mut c = Catalog::new();
+    for s in ["auth", "storage", "extensions", "graphql", "realtime", "vault"] {
+        c.schemas.insert(s.into());
+    }
+    for e in ["pgcrypto", "uuid-ossp", "pgjwt", "pg_graphql", "supabase_vault"] {
+        c.extensions.insert(e.into());
+    }
+    let tables = [
+        table(
+            "auth",
+            "users",
+            vec![
+                col("id", "uuid", true),
+                col("email", "character varying(255)", false),
+                col("phone", "text", false),
+                col("raw_user_meta_data", "jsonb", false),
+                col("raw_app_meta_data", "jsonb", false),
+                col("created_at", "timestamp with time zone", false),
+                col("updated_at", "timestamp with time zone", false),
+            ],
+            "id",
+        ),
+        table("storage", "buckets", vec![col("id", "text", true), col("name", "text", true), col("public", "boolean", false)], "id"),
+        table(
+            "storage",
+            "objects",
+            vec![col("id", "uuid", true), col("bucket_id", "text", false), col("name", "text", false), col("owner", "uuid", false), col("metadata", "jsonb", false)],
+            "id",
+        ),
+    ];
+    for t in tables {
+        let pk = t.constraints[0].name.clone();
+        let idx = Index {
+            name: QName::new(t.name.schema.as_str(), pk.as_str()),
+            table: t.name.clone(),
+            unique: true,
+            primary: true,
+            nulls_not_distinct: false,
+            method: "btree".into(),
+            keys: vec![IndexKey::Column(t.constraints[0].columns[0].clone())],
+            include: vec![],
+            predicate: None,
+            valid: true,
+            concurrently: false,
+            constraint: Some(pk.clone()),
+            parent: None,
+            oid: c.alloc_oid(),
+            origin: Origin::BUILTIN,
+        };
+        c.indexes.insert(idx.name.clone(), idx);
+        c.tables.insert(t.name.clone(), t);
+    }
+    func(&mut c, "auth", "uid", "uuid");
+    func(&mut c, "auth", "role", "text");
+    func(&mut c, "auth", "email", "text");
+    func(&mut c, "auth", "jwt", "jsonb");
+    c
+}

@@ -1,0 +1,146 @@
+//! From migration texts to catalog and findings.
+use std::collections::BTreeMap;
+
+use pgvet_catalog::{Catalog, EventKind, ReplayEvent, Replayer};
+use pgvet_syntax::{parse_sql, ParsedSql, SourceFile};
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::{self, Context};
+
+/// One migration, in the order the project's runner applies them.
+#[derive(Debug, Clone)]
+pub struct MigrationFile {
+    pub source: SourceFile,
+    /// Whether the runner wraps this file in a transaction.
+    pub transactional: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Per-rule severity override; `None` turns the rule off.
+    pub severities: BTreeMap<String, Option<Severity>>,
+}
+
+impl Settings {
+    /// The severity a rule reports at, or None when it is off.
+    pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
+        match self.severities.get(rule) {
+            Some(s) => *s,
+            None => Some(default),
+        }
+    }
+}
+
+pub struct Analysis {
+    pub files: Vec<SourceFile>,
+    /// The schema after all migrations.
+    pub catalog: Catalog,
+    /// The schema after each migration step (`versions[i]` is after file `i`).
+    pub versions: Vec<Catalog>,
+    pub events: Vec<ReplayEvent>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub statements: usize,
+}
+
+/// Parses (in parallel), replays (in order) and checks a project's migrations.
+pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) -> Analysis {
+    let parsed: Vec<ParsedSql> = files.par_iter().map(|f| parse_sql(&f.source.text)).collect();
+    let files: Vec<SourceFile> = files.into_iter().map(|f| f.source).collect();
+    let mut replayer = Replayer::new(base);
+    let mut versions = Vec::with_capacity(files.len());
+    let mut statements = 0;
+    for (i, p) in parsed.iter().enumerate() {
+        for s in &p.statements {
+            replayer.apply(i, s);
+        }
+        statements += p.statements.len();
+        versions.push(replayer.catalog.clone());
+    }
+    let mut diags = Vec::new();
+    for (i, p) in parsed.iter().enumerate() {
+        for e in &p.errors {
+            diags.push(
+                Diagnostic::new(rules::syntax_error::META.id, Severity::Error, format!("PostgreSQL cannot parse this statement: {}", e.message), Label::new(i, e.at))
+                    .with_related(Label::new(i, e.statement).with_message("in this statement"))
+                    .with_help("This statement was skipped; the rest of the file was still analysed. Fix the syntax, or exclude the file in pgvet.toml."),
+            );
+        }
+    }
+    for e in replayer.events.iter().filter(|e| e.kind == EventKind::Error) {
+        diags.push(
+            Diagnostic::new(rules::migration_error::META.id, Severity::Warning, format!("PostgreSQL would reject this statement: {}", e.message), Label::new(e.step, e.span))
+                .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml)."),
+        );
+    }
+    let cx = Context { catalog: &replayer.catalog, files: &files, settings };
+    for rule in rules::all_rules() {
+        if let Some(check) = rule.check {
+            check(&cx, &mut diags);
+        }
+    }
+    let mut diags = apply_settings(diags, settings);
+    diags = apply_suppressions(diags, &parsed, settings);
+    diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
+    Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+}
+
+fn apply_settings(diags: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic> {
+    diags
+        .into_iter()
+        .filter_map(|mut d| match settings.severities.get(d.rule) {
+            Some(None) => None,
+            Some(Some(s)) => {
+                d.severity = *s;
+                Some(d)
+            }
+            None => Some(d),
+        })
+        .collect()
+}
+
+fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[ParsedSql], settings: &Settings) -> Vec<Diagnostic> {
+    let mut used: Vec<Vec<Vec<bool>>> = parsed.iter().map(|p| p.suppressions.iter().map(|s| vec![false; s.rules.len()]).collect()).collect();
+    let mut out = Vec::new();
+    'diag: for d in diags {
+        if let Some(p) = parsed.get(d.primary.file) {
+            for (si, s) in p.suppressions.iter().enumerate() {
+                if s.covers.range().contains(&d.primary.span.start) || s.covers.start == d.primary.span.start {
+                    if let Some(ri) = s.rules.iter().position(|r| r == d.rule) {
+                        used[d.primary.file][si][ri] = true;
+                        continue 'diag;
+                    }
+                }
+            }
+        }
+        out.push(d);
+    }
+    for (fi, p) in parsed.iter().enumerate() {
+        for (si, s) in p.suppressions.iter().enumerate() {
+            let at = Label::new(fi, s.span);
+            if s.reason.is_none() {
+                out.push(
+                    Diagnostic::new(rules::invalid_suppression::META.id, Severity::Warning, "suppression without a reason", at.clone())
+                        .with_help("Say why the finding does not apply: `-- pgvet-ignore <rule>: <reason>`."),
+                );
+            }
+            if s.rules.is_empty() {
+                out.push(Diagnostic::new(rules::invalid_suppression::META.id, Severity::Warning, "suppression names no rule", at.clone()).with_help("Name the rule: `-- pgvet-ignore <rule>: <reason>` (`pgvet rules` lists them)."));
+            }
+            for (ri, r) in s.rules.iter().enumerate() {
+                match rules::rule_by_id(r) {
+                    None => out.push(
+                        Diagnostic::new(rules::invalid_suppression::META.id, Severity::Warning, format!("unknown rule `{r}` in suppression"), at.clone())
+                            .with_help("`pgvet rules` lists the rule ids."),
+                    ),
+                    Some(meta) if !used[fi][si][ri] && settings.severity(meta.id, meta.default_severity).is_some() => out.push(
+                        Diagnostic::new(rules::unused_suppression::META.id, Severity::Warning, format!("unused suppression: `{r}` reports nothing here"), at.clone())
+                            .with_help("Remove the comment (the finding it silenced is gone), or move it to the line before the statement it is about."),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    apply_settings(out, settings)
+}

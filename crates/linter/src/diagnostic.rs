@@ -1,0 +1,107 @@
+use pgvet_syntax::{SourceFile, Span};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A span in one of the analysed files (`file` indexes the file list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub file: usize,
+    pub span: Span,
+    pub message: Option<String>,
+}
+
+impl Label {
+    pub fn new(file: usize, span: Span) -> Self {
+        Label { file, span, message: None }
+    }
+    pub fn with_message(mut self, m: impl Into<String>) -> Self {
+        self.message = Some(m.into());
+        self
+    }
+    /// A label on the clause at `at` (to the end of its line), or on the whole statement.
+    pub fn at_clause(file: usize, src: &SourceFile, statement: Span, at: Option<usize>) -> Self {
+        let span = match at {
+            Some(a) if a >= statement.start && a <= statement.end => {
+                let end = src.text[a..statement.end].find('\n').map(|i| a + i).unwrap_or(statement.end);
+                Span::new(a, a + src.text[a..end].trim_end().trim_end_matches(',').len())
+            }
+            _ => statement,
+        };
+        Label::new(file, span)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Keeps the program's meaning; can be applied without review.
+    Safe,
+    /// Changes behaviour or needs a decision; review before applying.
+    Unsafe,
+}
+
+/// A suggested fix. For schema findings this is usually a new migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub description: String,
+    /// SQL for a new migration that fixes the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration: Option<String>,
+    pub applicability: Applicability,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Label,
+    pub related: Vec<Label>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: &'static str, severity: Severity, message: impl Into<String>, primary: Label) -> Self {
+        Diagnostic { rule, severity, message: message.into(), primary, related: Vec::new(), help: None, fix: None }
+    }
+    pub fn with_help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+    pub fn with_related(mut self, l: Label) -> Self {
+        self.related.push(l);
+        self
+    }
+    pub fn with_fix(mut self, f: Fix) -> Self {
+        self.fix = Some(f);
+        self
+    }
+}

@@ -1,0 +1,17 @@
+//! Helpers for rule fixtures.
+use pgvet_catalog::Catalog;
+use pgvet_syntax::SourceFile;
+
+use crate::{analyze, Diagnostic, MigrationFile, Settings};
+
+/// Diagnostics of `rule` for a one-file project.
+pub fn findings(sql: &str, rule: &str) -> Vec<Diagnostic> {
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", sql), transactional: true }];
+    analyze(files, Catalog::new(), &Settings::default()).diagnostics.into_iter().filter(|d| d.rule == rule).collect()
+}
+
+/// 1-based lines where `rule` reports in a one-file project.
+pub fn lines(sql: &str, rule: &str) -> Vec<usize> {
+    let f = SourceFile::new("m.sql", sql);
+    findings(sql, rule).iter().map(|d| f.line_col(d.primary.span.start).line).collect()
+}
