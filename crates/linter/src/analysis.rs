@@ -60,11 +60,12 @@ pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) ->
     let mut diags = Vec::new();
     for (i, p) in parsed.iter().enumerate() {
         for e in &p.errors {
-            diags.push(
-                Diagnostic::new(rules::syntax_error::META.id, Severity::Error, format!("PostgreSQL cannot parse this statement: {}", e.message), Label::new(i, e.at))
-                    .with_related(Label::new(i, e.statement).with_message("in this statement"))
-                    .with_help("This statement was skipped; the rest of the file was still analysed. Fix the syntax, or exclude the file in pgvet.toml."),
-            );
+            let mut d = Diagnostic::new(rules::syntax_error::META.id, Severity::Error, format!("PostgreSQL cannot parse this statement: {}", e.message), Label::new(i, e.at))
+                .with_help("This statement was skipped; the rest of the file was still analysed. Fix the syntax, or exclude the file in pgvet.toml.");
+            if files[i].text[e.statement.range()].contains('\n') {
+                d = d.with_related(Label::new(i, e.statement).with_message("in this statement"));
+            }
+            diags.push(d);
         }
     }
     for e in replayer.events.iter().filter(|e| e.kind == EventKind::Error) {

@@ -1,1 +1,242 @@
-pub fn _placeholder() {}
+//! Output formats: rustc-style text with code frames, JSON, SARIF 2.1.0, GitHub annotations.
+//! Pure functions from diagnostics (and the files they point into) to a string.
+use annotate_snippets::{Level, Renderer, Snippet};
+use pgvet_syntax::{LineCol, SourceFile, Span};
+use serde_json::{json, Value};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::{all_rules, rule_docs};
+
+fn level(s: Severity) -> Level {
+    match s {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Info => Level::Info,
+    }
+}
+
+/// The whole lines around a span: (window text, window start offset, first line number).
+fn window(src: &SourceFile, span: Span) -> (usize, usize, usize) {
+    let first = src.line_col(span.start).line;
+    let last = src.line_col(span.end.max(span.start)).line;
+    let start = src.line_span(first).start;
+    let end = src.line_span(last).end;
+    (start, end, first)
+}
+
+/// rustc-style text with code frames.
+pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let mut out = String::new();
+    for d in diags {
+        let Some(src) = files.get(d.primary.file) else { continue };
+        let mut labels: Vec<(&Label, Level)> = vec![(&d.primary, level(d.severity))];
+        labels.extend(d.related.iter().map(|l| (l, Level::Info)));
+        let mut snippets = Vec::new();
+        for (l, lv) in &labels {
+            let Some(f) = files.get(l.file) else { continue };
+            let (ws, we, first) = window(f, l.span);
+            let rel = (l.span.start - ws)..(l.span.end.min(we).max(l.span.start) - ws);
+            let mut a = lv.span(rel);
+            if let Some(m) = &l.message {
+                a = a.label(m);
+            }
+            snippets.push(Snippet::source(&f.text[ws..we]).line_start(first).origin(&f.path).fold(true).annotation(a));
+        }
+        let _ = src;
+        let fix_text = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| format!("suggested migration: {m}")));
+        let mut msg = level(d.severity).title(&d.message).id(d.rule).snippets(snippets);
+        if let Some(h) = &d.help {
+            msg = msg.footer(Level::Help.title(h));
+        }
+        if let Some(f) = &fix_text {
+            msg = msg.footer(Level::Note.title(f));
+        }
+        out.push_str(&renderer.render(msg).to_string());
+        out.push_str("\n\n");
+    }
+    out
+}
+
+fn position(src: &SourceFile, offset: usize) -> Value {
+    let LineCol { line, column } = src.line_col(offset);
+    json!({ "line": line, "column": column, "offset": offset })
+}
+
+fn label_json(files: &[SourceFile], l: &Label) -> Value {
+    let Some(src) = files.get(l.file) else { return Value::Null };
+    json!({
+        "file": src.path,
+        "start": position(src, l.span.start),
+        "end": position(src, l.span.end),
+        "message": l.message,
+    })
+}
+
+/// The JSON format (documented in docs/output.md). `version` changes only with breaking changes.
+pub fn json(files: &[SourceFile], diags: &[Diagnostic], statements: usize) -> String {
+    let list: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let mut v = json!({
+                "rule": d.rule,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "location": label_json(files, &d.primary),
+                "related": d.related.iter().map(|l| label_json(files, l)).collect::<Vec<_>>(),
+            });
+            if let Some(h) = &d.help {
+                v["help"] = json!(h);
+            }
+            if let Some(f) = &d.fix {
+                v["fix"] = json!(f);
+            }
+            v
+        })
+        .collect();
+    let count = |s| diags.iter().filter(|d| d.severity == s).count();
+    serde_json::to_string_pretty(&json!({
+        "version": 1,
+        "tool": { "name": "pgvet", "version": env!("CARGO_PKG_VERSION") },
+        "diagnostics": list,
+        "summary": {
+            "files": files.len(),
+            "statements": statements,
+            "errors": count(Severity::Error),
+            "warnings": count(Severity::Warning),
+            "infos": count(Severity::Info),
+        }
+    }))
+    .expect("serialisable")
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn region(src: &SourceFile, span: Span) -> Value {
+    let a = src.line_col(span.start);
+    let b = src.line_col(span.end.max(span.start));
+    json!({ "startLine": a.line, "startColumn": a.column, "endLine": b.line, "endColumn": b.column.max(if a.line == b.line { a.column + 1 } else { 1 }) })
+}
+
+fn physical(files: &[SourceFile], l: &Label) -> Value {
+    let src = &files[l.file];
+    json!({ "artifactLocation": { "uri": uri(&src.path), "uriBaseId": "%SRCROOT%" }, "region": region(src, l.span) })
+}
+
+fn uri(path: &str) -> String {
+    path.trim_start_matches("./").replace('\\', "/").replace(' ', "%20")
+}
+
+/// FNV-1a: a stable fingerprint so code-scanning tools can track a finding across runs.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain([0]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// SARIF 2.1.0, as GitHub code scanning and other SARIF viewers read it.
+pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
+    let rules: Vec<Value> = all_rules()
+        .iter()
+        .map(|r| {
+            let docs = rule_docs(r.id).unwrap_or("");
+            json!({
+                "id": r.id,
+                "name": r.id.split('-').map(|w| { let mut c = w.chars(); c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default() }).collect::<String>(),
+                "shortDescription": { "text": r.summary },
+                "fullDescription": { "text": r.summary },
+                "help": { "text": docs, "markdown": docs },
+                "defaultConfiguration": { "level": sarif_level(r.default_severity) },
+            })
+        })
+        .collect();
+    let index = |id: &str| all_rules().iter().position(|r| r.id == id).unwrap_or(0);
+    let results: Vec<Value> = diags
+        .iter()
+        .filter(|d| d.primary.file < files.len())
+        .map(|d| {
+            let mut text = d.message.clone();
+            if let Some(h) = &d.help {
+                text.push_str("\n\n");
+                text.push_str(h);
+            }
+            let related: Vec<Value> = d
+                .related
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.file < files.len())
+                .map(|(i, l)| json!({ "id": i + 1, "physicalLocation": physical(files, l), "message": { "text": l.message.clone().unwrap_or_default() } }))
+                .collect();
+            json!({
+                "ruleId": d.rule,
+                "ruleIndex": index(d.rule),
+                "level": sarif_level(d.severity),
+                "message": { "text": text },
+                "locations": [ { "physicalLocation": physical(files, &d.primary) } ],
+                "relatedLocations": related,
+                "partialFingerprints": { "pgvet/v1": fingerprint(&[d.rule, &files[d.primary.file].path, &d.message]) },
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [ {
+            "tool": { "driver": { "name": "pgvet", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The directory pgvet was run from." } } },
+            "results": results,
+        } ]
+    }))
+    .expect("serialisable")
+}
+
+fn gh_escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn gh_escape_prop(s: &str) -> String {
+    gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands (`::warning file=...::message`), one per line.
+pub fn github(files: &[SourceFile], diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let Some(src) = files.get(d.primary.file) else { continue };
+        let a = src.line_col(d.primary.span.start);
+        let b = src.line_col(d.primary.span.end);
+        let kind = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut msg = d.message.clone();
+        if let Some(h) = &d.help {
+            msg.push_str("\n");
+            msg.push_str(h);
+        }
+        out.push_str(&format!(
+            "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            gh_escape_prop(&src.path),
+            a.line,
+            a.column,
+            b.line,
+            b.column,
+            gh_escape_prop(&format!("pgvet {}", d.rule)),
+            gh_escape_data(&msg)
+        ));
+    }
+    out
+}

@@ -61,13 +61,13 @@ pub struct ParsedSql {
 pub fn parse_sql(text: &str) -> ParsedSql {
     let mut out = ParsedSql::default();
     match ffi::parse(text, 0) {
-        Ok(tree) => push_statements(&mut out, text, 0, tree),
+        Ok(tree) => push_statements(&mut out, text, 0, text.len(), tree),
         Err(_) => {
             // Parse statement by statement so that the good ones survive.
             for (start, end) in split_statements(text) {
                 let piece = &text[start..end];
                 match ffi::parse(piece, 0) {
-                    Ok(tree) => push_statements(&mut out, text, start, tree),
+                    Ok(tree) => push_statements(&mut out, text, start, end, tree),
                     Err(e) => {
                         let stmt = trim_span(text, start, end);
                         let at = match e.offset {
@@ -87,11 +87,12 @@ pub fn parse_sql(text: &str) -> ParsedSql {
     out
 }
 
-fn push_statements(out: &mut ParsedSql, text: &str, base: usize, tree: protobuf::ParseResult) {
+/// `limit` is the end of the parsed piece: a statement with length 0 runs to it.
+fn push_statements(out: &mut ParsedSql, text: &str, base: usize, limit: usize, tree: protobuf::ParseResult) {
     for raw in tree.stmts {
         let start = base + raw.stmt_location.max(0) as usize;
-        let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { text.len() };
-        let end = end.min(text.len());
+        let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { limit };
+        let end = end.min(limit);
         let span = trim_span(text, start, end);
         if let Some(node) = raw.stmt.and_then(|n| n.node) {
             out.statements.push(Statement { span, node, base });

@@ -20,6 +20,9 @@ fn a_bad_statement_is_reported_and_the_rest_survive() {
     let e = &p.errors[0];
     assert_eq!(&sql[e.at.range()], "TABEL");
     assert_eq!(f.line_col(e.at.start), LineCol { line: 2, column: 8 });
+    // In the statement-by-statement path each statement still ends at its own semicolon.
+    assert_eq!(&sql[p.statements[0].span.range()], "CREATE TABLE a (id int)");
+    assert_eq!(&sql[p.statements[1].span.range()], "CREATE TABLE c (id int)");
     assert!(e.message.contains("syntax error"), "{}", e.message);
 }
 
