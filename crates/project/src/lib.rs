@@ -1,1 +1,8 @@
+//! Finding a project's migrations and reading `pgvet.toml`. This crate reads files; nothing
+//! else in pgvet's analysis does.
 
+mod config;
+mod discover;
+
+pub use config::{Config, ConfigError, Located};
+pub use discover::{load, Layout, Migration, Note, Project, ProjectError};

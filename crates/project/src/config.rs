@@ -1,0 +1,147 @@
+//! `pgvet.toml`. Unknown keys are errors that name the key and its line and column.
+use std::collections::BTreeMap;
+
+use pgvet_syntax::SourceFile;
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default)]
+    pub migrations: MigrationsConfig,
+    #[serde(default)]
+    pub check: CheckConfig,
+    /// rule id → "off" | "info" | "warning" | "error"
+    #[serde(default)]
+    pub rules: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub tenant: TenantConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MigrationsConfig {
+    /// auto (default), supabase, prisma, drizzle, sqlx, golang-migrate, goose, flyway, structure, plain
+    pub layout: Option<Spanned<String>>,
+    /// Directory (or file, for `structure`) relative to the project root.
+    pub path: Option<Spanned<String>>,
+    /// Whether the runner wraps each file in a transaction (default: as the layout's runner does).
+    pub transactional: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CheckConfig {
+    /// Exit 1 when a finding at or above this severity remains: "info" | "warning" | "error".
+    pub fail_level: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TenantConfig {
+    /// Column names that identify the tenant (default: tenant_id, workspace_id, org_id, ...).
+    pub columns: Option<Vec<String>>,
+    /// Tables that are deliberately global (not tenant-scoped).
+    #[serde(default)]
+    pub global_tables: Vec<String>,
+}
+
+/// A problem in the config file, with where it is.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+    }
+}
+
+/// A config value with its position, for later validation errors (e.g. an unknown rule id).
+pub struct Located<'a> {
+    pub value: &'a str,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Config {
+    pub fn parse(path: &str, text: &str) -> Result<Config, ConfigError> {
+        let src = SourceFile::new(path, text);
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let at = src.line_col(e.span().map(|s| s.start).unwrap_or(0));
+            let mut message = e.message().trim().to_string();
+            if message.starts_with("unknown field") {
+                message.push_str(" (see `pgvet --help` or the README's configuration section)");
+            }
+            ConfigError { path: path.to_string(), line: at.line, column: at.column, message }
+        })?;
+        let err = |s: &Spanned<String>, message: String| {
+            let at = src.line_col(s.span().start);
+            ConfigError { path: path.to_string(), line: at.line, column: at.column, message }
+        };
+        if let Some(l) = &cfg.migrations.layout {
+            if crate::Layout::parse(l.get_ref()).is_none() && l.get_ref() != "auto" {
+                return Err(err(l, format!("unknown migration layout `{}`; expected one of: auto, {}", l.get_ref(), crate::Layout::NAMES.join(", "))));
+            }
+        }
+        if let Some(f) = &cfg.check.fail_level {
+            if !matches!(f.get_ref().as_str(), "info" | "warning" | "error") {
+                return Err(err(f, format!("unknown fail-level `{}`; expected info, warning or error", f.get_ref())));
+            }
+        }
+        for v in cfg.rules.values() {
+            if !matches!(v.get_ref().as_str(), "off" | "info" | "warning" | "error") {
+                return Err(err(v, format!("unknown rule level `{}`; expected off, info, warning or error", v.get_ref())));
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Rule ids named in `[rules]`, with positions (the caller checks them against the registry).
+    pub fn rule_keys<'a>(&'a self, text: &str) -> Vec<Located<'a>> {
+        let src = SourceFile::new("", text);
+        self.rules
+            .keys()
+            .map(|k| {
+                let at = src.line_col(k.span().start);
+                Located { value: k.get_ref(), line: at.line, column: at.column }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_the_key_and_its_position() {
+        let e = Config::parse("pgvet.toml", "[migrations]\nlayout = \"prisma\"\nfolder = \"x\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 1), "{e}");
+        assert!(e.message.contains("unknown field `folder`"), "{e}");
+        let e = Config::parse("pgvet.toml", "[migratoins]\n").unwrap_err();
+        assert!(e.message.contains("unknown field `migratoins`"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let e = Config::parse("pgvet.toml", "[rules]\nfk-missing-index = \"loud\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 20), "{e}");
+        let e = Config::parse("pgvet.toml", "[migrations]\nlayout = \"rails\"\n").unwrap_err();
+        assert!(e.message.contains("unknown migration layout `rails`"), "{e}");
+    }
+
+    #[test]
+    fn good_config() {
+        let text = "[migrations]\nlayout = \"supabase\"\n[check]\nfail-level = \"error\"\n[rules]\nfk-missing-index = \"off\"\n[tenant]\nglobal-tables = [\"plans\"]\n";
+        let c = Config::parse("pgvet.toml", text).unwrap();
+        assert_eq!(c.rule_keys(text)[0].value, "fk-missing-index");
+        assert_eq!(c.rule_keys(text)[0].line, 6);
+        assert_eq!(c.tenant.global_tables, vec!["plans"]);
+    }
+}

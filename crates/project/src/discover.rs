@@ -1,0 +1,378 @@
+//! Migration discovery: which files, in which order, as the project's migration runner would
+//! apply them.
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, ConfigError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `supabase/migrations/*.sql`, name order.
+    Supabase,
+    /// `prisma/migrations/<dir>/migration.sql`, directory-name order.
+    Prisma,
+    /// The order of `meta/_journal.json`; files not in the journal are skipped.
+    Drizzle,
+    /// `migrations/<version>_<name>.sql` or `.up.sql` (`.down.sql` ignored), version order.
+    Sqlx,
+    /// `<version>_<name>.up.sql`, version order.
+    GolangMigrate,
+    /// `<version>_<name>.sql` with `-- +goose Up` / `-- +goose Down`; only the Up part.
+    Goose,
+    /// `V<version>__<name>.sql` in numeric version order, then `R__*.sql`.
+    Flyway,
+    /// One schema file (`structure.sql`, a pg_dump).
+    Structure,
+    /// Every `.sql` file of a directory, in name order.
+    Plain,
+}
+
+impl Layout {
+    pub const NAMES: &'static [&'static str] = &["supabase", "prisma", "drizzle", "sqlx", "golang-migrate", "goose", "flyway", "structure", "plain"];
+
+    pub fn parse(s: &str) -> Option<Layout> {
+        Some(match s {
+            "supabase" => Layout::Supabase,
+            "prisma" => Layout::Prisma,
+            "drizzle" => Layout::Drizzle,
+            "sqlx" => Layout::Sqlx,
+            "golang-migrate" => Layout::GolangMigrate,
+            "goose" => Layout::Goose,
+            "flyway" => Layout::Flyway,
+            "structure" => Layout::Structure,
+            "plain" => Layout::Plain,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        Layout::NAMES[self as usize]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// As shown to the user (the path given on the command line joined with the file's).
+    pub path: String,
+    pub text: String,
+    pub transactional: bool,
+}
+
+/// Something the user should know about discovery (e.g. a file the runner would not apply).
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub layout: Layout,
+    /// Where the migrations were found.
+    pub location: PathBuf,
+    pub migrations: Vec<Migration>,
+    pub notes: Vec<Note>,
+    pub config: Config,
+    pub config_text: String,
+    pub config_path: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub enum ProjectError {
+    NotFound(PathBuf),
+    Io { path: PathBuf, error: std::io::Error },
+    Config(ConfigError),
+    NoMigrations { root: PathBuf, looked: Vec<String> },
+    Journal { path: PathBuf, message: String },
+}
+
+impl std::fmt::Display for ProjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProjectError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            ProjectError::Io { path, error } => write!(f, "{}: cannot read: {error}", path.display()),
+            ProjectError::Config(e) => write!(f, "{e}"),
+            ProjectError::NoMigrations { root, looked } => write!(
+                f,
+                "{}: no migrations found (looked for {}). Point pgvet at the migrations directory, or set `[migrations] layout` and `path` in pgvet.toml",
+                root.display(),
+                looked.join(", ")
+            ),
+            ProjectError::Journal { path, message } => write!(f, "{}: cannot read the drizzle journal: {message}", path.display()),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, ProjectError> {
+    let bytes = std::fs::read(path).map_err(|error| ProjectError::Io { path: path.to_path_buf(), error })?;
+    // Lossy, so one stray byte does not hide the whole file; the parser reports what it cannot read.
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+fn display(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
+    let rd = std::fs::read_dir(dir).map_err(|error| ProjectError::Io { path: dir.to_path_buf(), error })?;
+    let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))).collect();
+    v.sort();
+    Ok(v)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Leading version number of a file name (`20240101_x.sql` → 20240101).
+fn version(name: &str) -> Option<u128> {
+    let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// Flyway version parts: `V1_2__x.sql` / `V1.2__x.sql` → [1, 2].
+fn flyway_version(name: &str) -> Option<Vec<u64>> {
+    let v = name.strip_prefix('V').or_else(|| name.strip_prefix('v'))?;
+    let (ver, _) = v.split_once("__")?;
+    ver.split(['.', '_']).map(|p| p.parse().ok()).collect()
+}
+
+/// Loads the project at `path` (a directory or a single `.sql` file).
+pub fn load(path: &Path) -> Result<Project, ProjectError> {
+    if !path.exists() {
+        return Err(ProjectError::NotFound(path.to_path_buf()));
+    }
+    let root = if path.is_file() { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.to_path_buf() };
+    let config_path = root.join("pgvet.toml");
+    let (config, config_text, config_path) = if config_path.is_file() {
+        let text = read(&config_path)?;
+        (Config::parse(&display(&config_path), &text).map_err(ProjectError::Config)?, text, Some(config_path))
+    } else {
+        (Config::default(), String::new(), None)
+    };
+    let layout_cfg = config.migrations.layout.as_ref().and_then(|l| Layout::parse(l.get_ref()));
+    let path_cfg = config.migrations.path.as_ref().map(|p| root.join(p.get_ref()));
+    let (layout, location) = if path.is_file() {
+        (layout_cfg.unwrap_or(Layout::Structure), path.to_path_buf())
+    } else {
+        match (layout_cfg, path_cfg) {
+            (Some(l), Some(p)) => (l, p),
+            (Some(l), None) => (l, default_location(&root, l).unwrap_or_else(|| root.clone())),
+            (None, Some(p)) => (if p.is_file() { Layout::Structure } else { classify_dir(&p)? }, p),
+            (None, None) => detect(&root)?,
+        }
+    };
+    if !location.exists() {
+        return Err(ProjectError::NotFound(location));
+    }
+    let mut notes = Vec::new();
+    let mut migrations = collect(layout, &location, &mut notes)?;
+    if let Some(t) = config.migrations.transactional {
+        for m in &mut migrations {
+            m.transactional = t;
+        }
+    }
+    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path })
+}
+
+fn default_location(root: &Path, l: Layout) -> Option<PathBuf> {
+    let cands: &[&str] = match l {
+        Layout::Supabase => &["supabase/migrations"],
+        Layout::Prisma => &["prisma/migrations"],
+        Layout::Drizzle => return find_journal(root, 4).map(|j| j.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default()),
+        Layout::Structure => &["db/structure.sql", "structure.sql", "schema.sql", "db/schema.sql"],
+        Layout::Flyway => &["src/main/resources/db/migration", "db/migration", "migrations"],
+        _ => &["migrations", "db/migrations", "sql/migrations"],
+    };
+    cands.iter().map(|c| root.join(c)).find(|p| p.exists())
+}
+
+fn find_journal(root: &Path, depth: usize) -> Option<PathBuf> {
+    let j = root.join("meta/_journal.json");
+    if j.is_file() {
+        return Some(j);
+    }
+    if depth == 0 {
+        return None;
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    dirs.into_iter()
+        .filter(|d| !matches!(file_name(d).as_str(), "node_modules" | ".git" | "target" | "dist" | "build" | "vendor") && !file_name(d).starts_with('.'))
+        .find_map(|d| find_journal(&d, depth - 1))
+}
+
+fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
+    let looked = vec![
+        "supabase/migrations".to_string(),
+        "prisma/migrations".into(),
+        "drizzle meta/_journal.json".into(),
+        "db/structure.sql".into(),
+        "migrations/, db/migrations/, src/main/resources/db/migration/".into(),
+        "*.sql in the directory itself".into(),
+    ];
+    for (dir, l) in [("supabase/migrations", Layout::Supabase), ("prisma/migrations", Layout::Prisma)] {
+        let p = root.join(dir);
+        if p.is_dir() {
+            return Ok((l, p));
+        }
+    }
+    if let Some(j) = find_journal(root, 4) {
+        return Ok((Layout::Drizzle, j.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default()));
+    }
+    for f in ["db/structure.sql", "structure.sql"] {
+        let p = root.join(f);
+        if p.is_file() {
+            return Ok((Layout::Structure, p));
+        }
+    }
+    for d in ["migrations", "db/migrations", "src/main/resources/db/migration", "db/migration", "sql/migrations", "."] {
+        let p = if d == "." { root.to_path_buf() } else { root.join(d) };
+        if p.is_dir() && !sql_files(&p)?.is_empty() {
+            return Ok((classify_dir(&p)?, p));
+        }
+    }
+    Err(ProjectError::NoMigrations { root: root.to_path_buf(), looked })
+}
+
+/// Tells a directory of SQL files' runner apart by what the files look like.
+fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
+    let files = sql_files(dir)?;
+    let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+    if names.iter().any(|n| flyway_version(n).is_some()) {
+        return Ok(Layout::Flyway);
+    }
+    for f in &files {
+        if read(f)?.contains("+goose Up") {
+            return Ok(Layout::Goose);
+        }
+    }
+    if names.iter().any(|n| n.ends_with(".up.sql")) {
+        return Ok(Layout::Sqlx);
+    }
+    if !names.is_empty() && names.iter().all(|n| version(n).is_some()) {
+        return Ok(Layout::Sqlx);
+    }
+    Ok(Layout::Plain)
+}
+
+fn migration(path: &Path, text: String, transactional: bool) -> Migration {
+    Migration { path: display(path), text, transactional }
+}
+
+fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migration>, ProjectError> {
+    let mut out = Vec::new();
+    match layout {
+        Layout::Structure => {
+            let f = if loc.is_file() { loc.to_path_buf() } else { default_location(loc, Layout::Structure).unwrap_or_else(|| loc.join("structure.sql")) };
+            out.push(migration(&f, read(&f)?, true));
+        }
+        Layout::Supabase | Layout::Plain => {
+            for f in sql_files(loc)? {
+                out.push(migration(&f, read(&f)?, true));
+            }
+        }
+        Layout::Prisma => {
+            let rd = std::fs::read_dir(loc).map_err(|error| ProjectError::Io { path: loc.to_path_buf(), error })?;
+            let mut dirs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            dirs.sort();
+            for d in dirs {
+                let f = d.join("migration.sql");
+                if f.is_file() {
+                    let text = read(&f)?;
+                    // Prisma runs a migration containing CREATE INDEX CONCURRENTLY outside a transaction.
+                    let tx = !text.to_ascii_uppercase().contains("CONCURRENTLY");
+                    out.push(migration(&f, text, tx));
+                }
+            }
+        }
+        Layout::Drizzle => {
+            let journal = loc.join("meta/_journal.json");
+            let text = read(&journal)?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| ProjectError::Journal { path: journal.clone(), message: e.to_string() })?;
+            let entries = v["entries"].as_array().ok_or_else(|| ProjectError::Journal { path: journal.clone(), message: "no `entries` array".into() })?;
+            let mut listed = Vec::new();
+            for e in entries {
+                let Some(tag) = e["tag"].as_str() else { continue };
+                let f = loc.join(format!("{tag}.sql"));
+                listed.push(f.clone());
+                if !f.is_file() {
+                    notes.push(Note { path: display(&journal), message: format!("the journal lists `{tag}` but {} does not exist", display(&f)) });
+                    continue;
+                }
+                out.push(migration(&f, read(&f)?, true));
+            }
+            for f in sql_files(loc)? {
+                if !listed.contains(&f) {
+                    notes.push(Note { path: display(&f), message: "not in meta/_journal.json: drizzle-kit will not apply it, so pgvet skipped it".into() });
+                }
+            }
+        }
+        Layout::Sqlx | Layout::GolangMigrate => {
+            let mut files: Vec<(Option<u128>, String, PathBuf)> = sql_files(loc)?
+                .into_iter()
+                .map(|f| (version(&file_name(&f)), file_name(&f), f))
+                .filter(|(_, n, _)| !n.ends_with(".down.sql"))
+                .collect();
+            files.sort();
+            for (_, _, f) in files {
+                let text = read(&f)?;
+                let tx = !text.trim_start().to_ascii_lowercase().starts_with("-- no-transaction");
+                out.push(migration(&f, text, tx));
+            }
+        }
+        Layout::Goose => {
+            let mut files: Vec<(Option<u128>, String, PathBuf)> = sql_files(loc)?.into_iter().map(|f| (version(&file_name(&f)), file_name(&f), f)).collect();
+            files.sort();
+            for (_, _, f) in files {
+                let text = read(&f)?;
+                let tx = !text.contains("+goose NO TRANSACTION");
+                out.push(migration(&f, goose_up_only(&text), tx));
+            }
+        }
+        Layout::Flyway => {
+            let mut versioned = Vec::new();
+            let mut repeatable = Vec::new();
+            for f in sql_files(loc)? {
+                let n = file_name(&f);
+                if let Some(v) = flyway_version(&n) {
+                    versioned.push((v, f));
+                } else if n.starts_with("R__") {
+                    repeatable.push(f);
+                } else if !n.starts_with('U') {
+                    notes.push(Note { path: display(&f), message: "not a Flyway migration name (V<version>__<name>.sql): skipped".into() });
+                }
+            }
+            versioned.sort();
+            for f in versioned.into_iter().map(|(_, f)| f).chain(repeatable) {
+                out.push(migration(&f, read(&f)?, true));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps a goose file's Up section. The rest is blanked (newlines kept) so that line and
+/// column numbers still match the file on disk.
+pub fn goose_up_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut up = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with("-- +goose Up") {
+            up = true;
+        } else if t.starts_with("-- +goose Down") {
+            up = false;
+        }
+        if up {
+            out.push_str(line);
+        } else {
+            out.extend(line.chars().map(|c| if c == '\n' || c == '\r' { c } else { ' ' }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
