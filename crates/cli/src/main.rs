@@ -1,1 +1,272 @@
-fn main() {}
+//! The `pgvet` command line: argument parsing and output. The work happens in the library crates.
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use pgvet_catalog::Catalog;
+use pgvet_linter::{analyze, render, MigrationFile, Settings, Severity};
+use pgvet_project::{Layout, Project};
+use pgvet_syntax::SourceFile;
+
+mod devdb;
+
+const ABOUT: &str = "Finds PostgreSQL data-integrity bugs in a project's migrations before they reach production.";
+
+const LONG_ABOUT: &str = "\
+Finds PostgreSQL data-integrity bugs in a project's migrations before they reach production.
+
+pgvet finds the project's migrations (Supabase, Prisma, Drizzle, sqlx, golang-migrate, goose,
+Flyway, a structure.sql, or a plain directory of .sql files), replays them with PostgreSQL's own
+parser into a model of the schema, and runs its rules on the result. No database is needed.
+
+Examples:
+  pgvet check                          check the project in the current directory
+  pgvet check examples/workspace-app   check another directory
+  pgvet check --format sarif > pgvet.sarif
+  pgvet schema --at 3                  the schema after the third migration, as JSON
+  pgvet schema --dev-db                compare pgvet's schema with a real throwaway PostgreSQL
+  pgvet rules                          list the rules
+  pgvet rule fk-missing-index          what a rule finds, why it matters, how to fix it
+
+Silence one finding with a comment on the line before (or at the end of) the statement:
+  -- pgvet-ignore fk-missing-index: rows in users are never deleted
+
+Configuration: pgvet.toml in the project root (see the README):
+  [migrations] layout = \"supabase\" | \"prisma\" | ...; path = \"db/migrations\"
+  [check]      fail-level = \"warning\"
+  [rules]      fk-missing-index = \"error\" | \"warning\" | \"info\" | \"off\"
+
+Exit status: 0 no findings at or above the fail level, 1 findings, 2 usage, I/O or config error.";
+
+#[derive(Parser)]
+#[command(name = "pgvet", version, about = ABOUT, long_about = LONG_ABOUT)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// rustc-style messages with code frames
+    Text,
+    /// one JSON document (see docs/output.md)
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// GitHub Actions annotations (`::warning file=...`)
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a project's migrations (the default command)
+    #[command(long_about = "Check a project's migrations.\n\nPATH is the project root (where pgvet looks for supabase/migrations, prisma/migrations, a drizzle journal, migrations/, ...), a directory of .sql files, or one .sql file. Defaults to the current directory.")]
+    Check {
+        /// Project root, migrations directory, or a single .sql file
+        path: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Lowest severity that makes the exit status 1 (default: pgvet.toml's check.fail-level, else warning)
+        #[arg(long, value_enum)]
+        fail_level: Option<Level>,
+        /// Colour in text output
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
+        /// Print only the findings, no summary line
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Print the schema pgvet rebuilt from the migrations, as JSON (see docs/schema-json.md)
+    Schema {
+        /// Project root, migrations directory, or a single .sql file
+        path: Option<PathBuf>,
+        /// The schema after this migration: a 1-based number, or (part of) a file name
+        #[arg(long)]
+        at: Option<String>,
+        /// Also replay the migrations into a throwaway PostgreSQL (from this machine's server
+        /// binaries; nothing else is touched) and report every difference from pgvet's schema
+        #[arg(long)]
+        dev_db: bool,
+    },
+    /// List the rules
+    Rules,
+    /// Show a rule's documentation
+    Rule {
+        /// Rule id, e.g. fk-missing-index
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Check { path: None, format: Format::Text, fail_level: None, color: ColorChoice::Auto, quiet: false });
+    let result = match command {
+        Command::Check { path, format, fail_level, color, quiet } => check(&path.unwrap_or_else(|| PathBuf::from(".")), format, fail_level, color, quiet),
+        Command::Schema { path, at, dev_db } => schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db),
+        Command::Rules => {
+            for r in pgvet_linter::all_rules() {
+                println!("{:<22} {:<8} {}", r.id, r.default_severity.as_str(), r.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rule { id } => match pgvet_linter::rule_docs(&id) {
+            Some(d) => {
+                println!("{d}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(format!("unknown rule `{id}`; `pgvet rules` lists them")),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<(Project, Settings), String> {
+    let project = pgvet_project::load(path).map_err(|e| e.to_string())?;
+    let mut settings = Settings::default();
+    for k in project.config.rule_keys(&project.config_text) {
+        if pgvet_linter::rule_by_id(k.value).is_none() {
+            let cfg = project.config_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+            return Err(format!("{cfg}:{}:{}: unknown rule `{}` in [rules]; `pgvet rules` lists them", k.line, k.column, k.value));
+        }
+    }
+    for (k, v) in &project.config.rules {
+        settings.severities.insert(k.get_ref().clone(), Severity::parse(v.get_ref()));
+    }
+    for n in &project.notes {
+        eprintln!("note: {}: {}", n.path, n.message);
+    }
+    Ok((project, settings))
+}
+
+fn base_catalog(layout: Layout) -> Catalog {
+    match layout {
+        Layout::Supabase => pgvet_catalog::builtins::supabase(),
+        _ => Catalog::new(),
+    }
+}
+
+fn files(project: &Project) -> Vec<MigrationFile> {
+    project.migrations.iter().map(|m| MigrationFile { source: SourceFile::new(m.path.clone(), m.text.clone()), transactional: m.transactional }).collect()
+}
+
+fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    let (project, settings) = load(path)?;
+    let analysis = analyze(files(&project), base_catalog(project.layout), &settings);
+    let out = match format {
+        Format::Text => {
+            let color = match color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            render::text(&analysis.files, &analysis.diagnostics, color)
+        }
+        Format::Json => render::json(&analysis.files, &analysis.diagnostics, analysis.statements) + "\n",
+        Format::Sarif => render::sarif(&analysis.files, &analysis.diagnostics) + "\n",
+        Format::Github => render::github(&analysis.files, &analysis.diagnostics),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let level = match fail_level {
+        Some(Level::Info) => Severity::Info,
+        Some(Level::Error) => Severity::Error,
+        Some(Level::Warning) => Severity::Warning,
+        None => project.config.check.fail_level.as_ref().and_then(|f| Severity::parse(f.get_ref())).unwrap_or(Severity::Warning),
+    };
+    let count = |s| analysis.diagnostics.iter().filter(|d| d.severity == s).count();
+    if !quiet && matches!(format, Format::Text) {
+        let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+        let unmodelled = analysis.events.iter().filter(|e| e.kind == pgvet_catalog::EventKind::Opaque).count();
+        let mut line = format!(
+            "pgvet: {} in {} migration{} ({} statements, {} layout at {}) in {:.2?}",
+            if e + w + i == 0 { "no findings".to_string() } else { plural_findings(e, w, i) },
+            analysis.files.len(),
+            if analysis.files.len() == 1 { "" } else { "s" },
+            analysis.statements,
+            project.layout.name(),
+            project.location.display(),
+            started.elapsed()
+        );
+        if unmodelled > 0 {
+            line.push_str(&format!("; {unmodelled} statement(s) not modelled (`pgvet schema` lists them)"));
+        }
+        let _ = writeln!(stdout, "{line}");
+    }
+    let failing = analysis.diagnostics.iter().any(|d| d.severity >= level);
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn plural_findings(e: usize, w: usize, i: usize) -> String {
+    let mut parts = Vec::new();
+    for (n, what) in [(e, "error"), (w, "warning"), (i, "info")] {
+        if n > 0 {
+            parts.push(format!("{n} {what}{}", if n == 1 || what == "info" { "" } else { "s" }));
+        }
+    }
+    parts.join(", ")
+}
+
+fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, String> {
+    let (project, settings) = load(path)?;
+    let analysis = analyze(files(&project), base_catalog(project.layout), &settings);
+    let step = match at {
+        None => None,
+        Some(a) => Some(match a.parse::<usize>() {
+            Ok(n) if n >= 1 && n <= analysis.files.len() => n - 1,
+            Ok(n) => return Err(format!("--at {n}: the project has {} migrations", analysis.files.len())),
+            Err(_) => analysis.files.iter().position(|f| f.path.contains(a)).ok_or_else(|| format!("--at {a}: no migration file name contains `{a}`"))?,
+        }),
+    };
+    let catalog = match step {
+        Some(i) => &analysis.versions[i],
+        None => &analysis.catalog,
+    };
+    if dev_db {
+        return devdb::compare(&project, &analysis, catalog, step);
+    }
+    let files: Vec<&str> = analysis.files.iter().map(|f| f.path.as_str()).collect();
+    let events: Vec<serde_json::Value> = analysis
+        .events
+        .iter()
+        .filter(|e| step.is_none_or(|s| e.step <= s))
+        .map(|e| {
+            let f = &analysis.files[e.step];
+            let lc = f.line_col(e.span.start);
+            serde_json::json!({ "kind": e.kind, "file": f.path, "line": lc.line, "column": lc.column, "message": e.message })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "version": 1,
+        "layout": project.layout.name(),
+        "migrations": files,
+        "at": step.map(|s| files[s]),
+        "catalog": catalog,
+        "replay": events,
+    });
+    println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+    Ok(ExitCode::SUCCESS)
+}

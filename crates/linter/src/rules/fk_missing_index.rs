@@ -65,11 +65,12 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 Label::at_clause(c.origin.step, src, c.origin.span, c.origin.at).with_message("no index starts with these columns"),
             )
             .with_help(format!(
-                "Every DELETE on {parent} (and every update of its key) looks up matching rows in {table} by ({cols}); without an index that is a full scan of {table} per parent row, and joins along this key are slow too. Add: {sql}"
+                "Every DELETE on {parent} (and every update of its key) looks up matching rows in {table} by ({cols}); without an index that is a full scan of {table} per parent row, and joins along this key are slow too. Build the index CONCURRENTLY, outside a transaction, on a table that already holds data."
             ))
             .with_fix(Fix { description: format!("add an index on {table} ({cols})"), migration: Some(sql), applicability: Applicability::Safe });
-            if let Some(pt) = cx.catalog.tables.get(&fk.table).filter(|pt| !pt.origin.is_builtin() && pt.origin.step < cx.files.len()) {
-                d = d.with_related(Label::new(pt.origin.step, pt.origin.span).with_message(format!("{parent} is defined here")));
+            if let Some(pt) = cx.catalog.tables.get(&fk.table).filter(|pt| !pt.origin.is_builtin() && pt.origin.step < cx.files.len() && pt.name != t.name) {
+                let f = &cx.files[pt.origin.step];
+                d = d.with_related(Label::at_clause(pt.origin.step, f, pt.origin.span, Some(pt.origin.span.start)).with_message(format!("{parent} is defined here")));
             }
             out.push(d);
         }
