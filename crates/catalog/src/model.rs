@@ -24,17 +24,28 @@ impl std::fmt::Display for QName {
 
 /// Where an object was defined: the migration step (index into the project's migration list)
 /// and the statement's span in that file. Built-in objects (e.g. Supabase's `auth.users`) have none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Origin {
     pub step: usize,
     /// The whole statement.
     pub span: Span,
     /// Byte offset of the clause itself (a column definition, a constraint), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// `{"migration": <index into the migration list, or null for built-ins>, "start": .., "end": ..}`
+impl Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Origin", 3)?;
+        st.serialize_field("migration", &(!self.is_builtin()).then_some(self.step))?;
+        st.serialize_field("start", &self.at.unwrap_or(self.span.start))?;
+        st.serialize_field("end", &self.span.end)?;
+        st.end()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub schemas: OrdSet<String>,
     pub extensions: OrdSet<String>,
@@ -47,8 +58,7 @@ pub struct Catalog {
     pub enums: OrdMap<QName, EnumType>,
     pub domains: OrdMap<QName, Domain>,
     /// Creation counter standing in for PostgreSQL's OIDs where order matters (which unique
-    /// index a foreign key binds to).
-    #[serde(skip)]
+    /// index a foreign key binds to). Not part of the JSON.
     pub next_oid: u64,
 }
 
@@ -324,5 +334,24 @@ impl Catalog {
             .range(lo..)
             .take_while(|(k, _)| k.schema == schema)
             .any(|(_, t)| t.constraints.iter().any(|c| c.name == name))
+    }
+}
+
+/// JSON shape (docs/schema-json.md): every map becomes an array sorted by name, each element
+/// carrying its own name, so the document is stable and keys are plain strings.
+impl Serialize for Catalog {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Catalog", 9)?;
+        st.serialize_field("schemas", &self.schemas.iter().collect::<Vec<_>>())?;
+        st.serialize_field("extensions", &self.extensions.iter().collect::<Vec<_>>())?;
+        st.serialize_field("tables", &self.tables.values().collect::<Vec<_>>())?;
+        st.serialize_field("views", &self.views.values().collect::<Vec<_>>())?;
+        st.serialize_field("indexes", &self.indexes.values().collect::<Vec<_>>())?;
+        st.serialize_field("sequences", &self.sequences.values().collect::<Vec<_>>())?;
+        st.serialize_field("functions", &self.functions.values().collect::<Vec<_>>())?;
+        st.serialize_field("enums", &self.enums.values().collect::<Vec<_>>())?;
+        st.serialize_field("domains", &self.domains.values().collect::<Vec<_>>())?;
+        st.end()
     }
 }
