@@ -1,0 +1,170 @@
+//! The `pgvet` binary's contract: exit codes, messages, formats, on the bundled example.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn pgvet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgvet")).args(args).current_dir(repo()).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
+    let o = pgvet(&["check", "examples/workspace-app"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("warning[fk-missing-index]").count(), 6, "{out}");
+    for t in ["automation_nodes", "automation_connections", "credit_transactions", "support_ticket_messages", "blog_comments (post_id)", "blog_comments (parent_id)"] {
+        assert!(out.contains(&format!("on {t}")), "{t} missing:\n{out}");
+    }
+    // A code frame with file:line:col.
+    assert!(out.contains("--> examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql:11:3"), "{out}");
+    assert!(out.contains("pgvet: 6 warnings in 4 migrations"), "{out}");
+    // The suppressed foreign key stays silent and its suppression counts as used.
+    assert!(!out.contains("plan_id") && !out.contains("unused-suppression"), "{out}");
+}
+
+#[test]
+fn the_fixed_example_is_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/workspace-app"), dir.path());
+    std::fs::write(
+        dir.path().join("supabase/migrations/20251117000004_add_missing_foreign_key_indexes.sql"),
+        "CREATE INDEX idx_automation_nodes_workflow ON automation_nodes(workflow_id);\n\
+         CREATE INDEX idx_automation_connections_workflow ON automation_connections(workflow_id);\n\
+         CREATE INDEX idx_credit_transactions_user_credit ON credit_transactions(user_credit_id);\n\
+         CREATE INDEX idx_support_ticket_messages_ticket ON support_ticket_messages(ticket_id);\n\
+         CREATE INDEX idx_blog_comments_post ON blog_comments(post_id);\n\
+         CREATE INDEX idx_blog_comments_parent ON blog_comments(parent_id) WHERE parent_id IS NOT NULL;\n",
+    )
+    .unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("pgvet: no findings in 5 migrations"), "{}", stdout(&o));
+}
+
+#[test]
+fn json_and_sarif_formats() {
+    let o = pgvet(&["check", "examples/workspace-app", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 6);
+    assert_eq!(v["summary"]["warnings"], 6);
+    let o = pgvet(&["check", "examples/workspace-app", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 6);
+    let o = pgvet(&["check", "examples/workspace-app", "--format", "github"]);
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/supabase/migrations/")).count(), 6);
+}
+
+#[test]
+fn fail_level_and_rule_severity_from_the_command_line_and_config() {
+    let o = pgvet(&["check", "examples/workspace-app", "--fail-level", "error", "-q"]);
+    assert_eq!(o.status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/workspace-app"), dir.path());
+    std::fs::write(dir.path().join("pgvet.toml"), "[rules]\nfk-missing-index = \"off\"\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::write(dir.path().join("pgvet.toml"), "[rules]\nfk-missing-index = \"error\"\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(stdout(&o).matches("error[fk-missing-index]").count(), 6);
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_2() {
+    let o = pgvet(&["check", "does/not/exist"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does/not/exist: no such file or directory"), "{}", stderr(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("001.sql"), "CREATE TABLE a (id int PRIMARY KEY);\n").unwrap();
+    std::fs::write(dir.path().join("pgvet.toml"), "[check]\nfail-level = \"warning\"\nformat = \"json\"\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pgvet.toml:3:1: unknown field `format`"), "{}", stderr(&o));
+
+    std::fs::write(dir.path().join("pgvet.toml"), "[rules]\nfk-missing-idx = \"off\"\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pgvet.toml:2:1: unknown rule `fk-missing-idx`"), "{}", stderr(&o));
+
+    let empty = tempfile::tempdir().unwrap();
+    let o = pgvet(&["check", empty.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no migrations found"), "{}", stderr(&o));
+
+    let o = pgvet(&["check", "--format", "yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_syntax_error_is_located_and_the_rest_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("001.sql"), "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABEL broken (id int);\nCREATE TABLE c (p_id int REFERENCES p);\n").unwrap();
+    std::fs::write(dir.path().join("002.sql"), "ALTER TABLE c ADD COLUMN x int;\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("error[syntax-error]: PostgreSQL cannot parse this statement: syntax error at or near \"TABEL\""), "{out}");
+    assert!(out.contains("001.sql:2:8"), "{out}");
+    assert!(out.contains("warning[fk-missing-index]"), "statements after the error are still analysed:\n{out}");
+    assert!(!out.contains("migration-error"), "002.sql alters a table created after the bad statement:\n{out}");
+}
+
+#[test]
+fn rules_and_rule_docs() {
+    let o = pgvet(&["rules"]);
+    assert!(stdout(&o).lines().any(|l| l.starts_with("fk-missing-index")));
+    let o = pgvet(&["rule", "fk-missing-index"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("## Why it matters"));
+    let o = pgvet(&["rule", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = pgvet(&["--help"]);
+    assert!(stdout(&o).contains("pgvet-ignore") && stdout(&o).contains("Exit status"));
+}
+
+#[test]
+fn schema_json_and_at() {
+    let o = pgvet(&["schema", "examples/workspace-app", "--at", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tables: Vec<String> = v["catalog"]["tables"].as_array().unwrap().iter().map(|t| format!("{}.{}", t["name"]["schema"].as_str().unwrap(), t["name"]["name"].as_str().unwrap())).collect();
+    assert!(tables.contains(&"public.workspaces".to_string()));
+    assert!(!tables.contains(&"public.blog_posts".to_string()), "--at 1 is before the blog migration");
+    let o = pgvet(&["schema", "examples/workspace-app", "--at", "99"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Oracle: the example's schema as pgvet rebuilds it equals what PostgreSQL builds.
+#[test]
+fn schema_of_the_example_matches_a_real_server() {
+    let o = pgvet(&["schema", "examples/workspace-app", "--dev-db"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains("0 difference(s); 0 statement(s) rejected by the server"), "{out}");
+}
