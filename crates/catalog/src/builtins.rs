@@ -81,7 +81,13 @@ pub fn supabase() -> Catalog {
         table(
             "storage",
             "objects",
-            vec![col("id", "uuid", true), col("bucket_id", "text", false), col("name", "text", false), col("owner", "uuid", false), col("metadata", "jsonb", false)],
+            vec![
+                col("id", "uuid", true),
+                col("bucket_id", "text", false),
+                col("name", "text", false),
+                col("owner", "uuid", false),
+                col("metadata", "jsonb", false),
+            ],
             "id",
         ),
     ];

@@ -330,10 +330,7 @@ impl Catalog {
     /// Whether any constraint in `schema` (on any table) is called `name`.
     pub fn constraint_name_used(&self, schema: &str, name: &str) -> bool {
         let lo = QName::new(schema, "");
-        self.tables
-            .range(lo..)
-            .take_while(|(k, _)| k.schema == schema)
-            .any(|(_, t)| t.constraints.iter().any(|c| c.name == name))
+        self.tables.range(lo..).take_while(|(k, _)| k.schema == schema).any(|(_, t)| t.constraints.iter().any(|c| c.name == name))
     }
 }
 

@@ -51,7 +51,15 @@ pub fn make_object_name(name1: &str, name2: Option<&str>, label: Option<&str>) -
 
 /// `ChooseRelationName`: a name not used by any relation in the schema (and, for indexes that
 /// implement constraints, by no constraint in the schema either).
-pub fn choose_relation_name(cat: &Catalog, name1: &str, name2: Option<&str>, label: &str, schema: &str, is_constraint: bool, taken: &[String]) -> String {
+pub fn choose_relation_name(
+    cat: &Catalog,
+    name1: &str,
+    name2: Option<&str>,
+    label: &str,
+    schema: &str,
+    is_constraint: bool,
+    taken: &[String],
+) -> String {
     let mut pass = 0;
     let mut modlabel = label.to_string();
     loop {

@@ -240,7 +240,10 @@ impl Replayer {
             NodeEnum::CreateDomainStmt(s) => {
                 let q = self.new_name_from(&strs(&s.domainname));
                 let base = s.type_name.as_ref().map(|t| self.type_text(t, true)).unwrap_or_default();
-                let not_null = s.constraints.iter().any(|c| matches!(&c.node, Some(N::Constraint(c)) if c.contype == ConstrType::ConstrNotnull as i32));
+                let not_null = s
+                    .constraints
+                    .iter()
+                    .any(|c| matches!(&c.node, Some(N::Constraint(c)) if c.contype == ConstrType::ConstrNotnull as i32));
                 let o = self.origin();
                 self.catalog.domains.insert(q.clone(), Domain { name: q, base_type: base, not_null, origin: o });
             }

@@ -195,7 +195,13 @@ impl Snapshot {
     }
 }
 
-fn diff_maps<V>(out: &mut Vec<String>, what: &str, a: &BTreeMap<String, V>, b: &BTreeMap<String, V>, both: impl Fn(&mut Vec<String>, &str, &V, &V)) {
+fn diff_maps<V>(
+    out: &mut Vec<String>,
+    what: &str,
+    a: &BTreeMap<String, V>,
+    b: &BTreeMap<String, V>,
+    both: impl Fn(&mut Vec<String>, &str, &V, &V),
+) {
     for (k, v) in a {
         match b.get(k) {
             Some(w) => both(out, k, v, w),

@@ -76,7 +76,9 @@ enum Level {
 #[derive(Subcommand)]
 enum Command {
     /// Check a project's migrations (the default command)
-    #[command(long_about = "Check a project's migrations.\n\nPATH is the project root (where pgvet looks for supabase/migrations, prisma/migrations, a drizzle journal, migrations/, ...), a directory of .sql files, or one .sql file. Defaults to the current directory.")]
+    #[command(
+        long_about = "Check a project's migrations.\n\nPATH is the project root (where pgvet looks for supabase/migrations, prisma/migrations, a drizzle journal, migrations/, ...), a directory of .sql files, or one .sql file. Defaults to the current directory."
+    )]
     Check {
         /// Project root, migrations directory, or a single .sql file
         path: Option<PathBuf>,
@@ -116,9 +118,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Check { path: None, format: Format::Text, fail_level: None, color: ColorChoice::Auto, quiet: false });
+    let command = cli.command.unwrap_or(Command::Check {
+        path: None,
+        format: Format::Text,
+        fail_level: None,
+        color: ColorChoice::Auto,
+        quiet: false,
+    });
     let result = match command {
-        Command::Check { path, format, fail_level, color, quiet } => check(&path.unwrap_or_else(|| PathBuf::from(".")), format, fail_level, color, quiet),
+        Command::Check { path, format, fail_level, color, quiet } => {
+            check(&path.unwrap_or_else(|| PathBuf::from(".")), format, fail_level, color, quiet)
+        }
         Command::Schema { path, at, dev_db } => schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db),
         Command::Rules => {
             for r in pgvet_linter::all_rules() {
@@ -169,7 +179,11 @@ fn base_catalog(layout: Layout) -> Catalog {
 }
 
 fn files(project: &Project) -> Vec<MigrationFile> {
-    project.migrations.iter().map(|m| MigrationFile { source: SourceFile::new(m.path.clone(), m.text.clone()), transactional: m.transactional }).collect()
+    project
+        .migrations
+        .iter()
+        .map(|m| MigrationFile { source: SourceFile::new(m.path.clone(), m.text.clone()), transactional: m.transactional })
+        .collect()
 }
 
 fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
@@ -238,7 +252,11 @@ fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, Strin
         Some(a) => Some(match a.parse::<usize>() {
             Ok(n) if n >= 1 && n <= analysis.files.len() => n - 1,
             Ok(n) => return Err(format!("--at {n}: the project has {} migrations", analysis.files.len())),
-            Err(_) => analysis.files.iter().position(|f| f.path.contains(a)).ok_or_else(|| format!("--at {a}: no migration file name contains `{a}`"))?,
+            Err(_) => analysis
+                .files
+                .iter()
+                .position(|f| f.path.contains(a))
+                .ok_or_else(|| format!("--at {a}: no migration file name contains `{a}`"))?,
         }),
     };
     let catalog = match step {

@@ -36,7 +36,14 @@ fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(out.matches("warning[fk-missing-index]").count(), 6, "{out}");
-    for t in ["automation_nodes", "automation_connections", "credit_transactions", "support_ticket_messages", "blog_comments (post_id)", "blog_comments (parent_id)"] {
+    for t in [
+        "automation_nodes",
+        "automation_connections",
+        "credit_transactions",
+        "support_ticket_messages",
+        "blog_comments (post_id)",
+        "blog_comments (parent_id)",
+    ] {
         assert!(out.contains(&format!("on {t}")), "{t} missing:\n{out}");
     }
     // A code frame with file:line:col.
@@ -124,7 +131,11 @@ fn bad_input_gets_a_clear_error_and_exit_2() {
 #[test]
 fn a_syntax_error_is_located_and_the_rest_is_still_checked() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("001.sql"), "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABEL broken (id int);\nCREATE TABLE c (p_id int REFERENCES p);\n").unwrap();
+    std::fs::write(
+        dir.path().join("001.sql"),
+        "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABEL broken (id int);\nCREATE TABLE c (p_id int REFERENCES p);\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("002.sql"), "ALTER TABLE c ADD COLUMN x int;\n").unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -153,7 +164,12 @@ fn schema_json_and_at() {
     let o = pgvet(&["schema", "examples/workspace-app", "--at", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let tables: Vec<String> = v["catalog"]["tables"].as_array().unwrap().iter().map(|t| format!("{}.{}", t["name"]["schema"].as_str().unwrap(), t["name"]["name"].as_str().unwrap())).collect();
+    let tables: Vec<String> = v["catalog"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{}.{}", t["name"]["schema"].as_str().unwrap(), t["name"]["name"].as_str().unwrap()))
+        .collect();
     assert!(tables.contains(&"public.workspaces".to_string()));
     assert!(!tables.contains(&"public.blog_posts".to_string()), "--at 1 is before the blog migration");
     let o = pgvet(&["schema", "examples/workspace-app", "--at", "99"]);

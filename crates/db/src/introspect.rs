@@ -2,7 +2,8 @@
 use pgvet_catalog::snapshot::{SnapColumn, SnapConstraint, SnapIndex, SnapTable, Snapshot};
 use postgres::Client;
 
-const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+const USER_SCHEMA: &str =
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
 fn canon(e: &str) -> String {
     pgvet_syntax::canonical_expr(e).unwrap_or_else(|| e.to_string())

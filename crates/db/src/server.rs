@@ -1,5 +1,6 @@
 //! A private, throwaway PostgreSQL server: its own data directory and unix-socket directory
 //! under the system temp dir, no TCP listener, stopped and deleted on drop.
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -69,15 +70,37 @@ impl TempPostgres {
         }
         let pg = TempPostgres { root, bin, as_postgres_user, socket_dir, port: 5432 };
         let data = pg.root.join("data");
-        pg.run("initdb", &[&"-D".as_ref(), &data.as_os_str(), &"-A".as_ref(), &"trust".as_ref(), &"-U".as_ref(), &"postgres".as_ref(), &"--no-sync".as_ref(), &"-E".as_ref(), &"UTF8".as_ref(), &"--locale=C".as_ref()])?;
-        let opts = format!("-c listen_addresses='' -k {} -p {} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=20", pg.socket_dir.display(), pg.port);
+        let data_arg = data.as_os_str();
+        pg.run(
+            "initdb",
+            [
+                OsStr::new("-D"),
+                data_arg,
+                "-A".as_ref(),
+                "trust".as_ref(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--no-sync".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--locale=C".as_ref(),
+            ],
+        )?;
+        let opts = format!(
+            "-c listen_addresses='' -k {} -p {} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=20",
+            pg.socket_dir.display(),
+            pg.port
+        );
         let log = pg.root.join("server.log");
-        pg.run("pg_ctl", &[&"-D".as_ref(), &data.as_os_str(), &"-l".as_ref(), &log.as_os_str(), &"-o".as_ref(), &opts.as_ref(), &"-w".as_ref(), &"start".as_ref()])
-            .map_err(|e| format!("{e}\nserver log:\n{}", std::fs::read_to_string(&log).unwrap_or_default()))?;
+        pg.run(
+            "pg_ctl",
+            [OsStr::new("-D"), data_arg, "-l".as_ref(), log.as_os_str(), "-o".as_ref(), opts.as_ref(), "-w".as_ref(), "start".as_ref()],
+        )
+        .map_err(|e| format!("{e}\nserver log:\n{}", std::fs::read_to_string(&log).unwrap_or_default()))?;
         Ok(pg)
     }
 
-    fn run(&self, prog: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {
+    fn run<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, prog: &str, args: I) -> Result<(), String> {
         let exe = self.bin.join(prog);
         let mut cmd = if self.as_postgres_user {
             let mut c = Command::new("runuser");
@@ -107,7 +130,9 @@ impl TempPostgres {
     /// Creates a fresh, empty database and returns a connection to it.
     pub fn fresh_database(&self, name: &str) -> Result<postgres::Client, String> {
         let mut admin = self.connect("postgres")?;
-        admin.batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", pgvet_syntax::quote_ident(name))).map_err(|e| e.to_string())?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", pgvet_syntax::quote_ident(name)))
+            .map_err(|e| e.to_string())?;
         self.connect(name)
     }
 
@@ -119,7 +144,8 @@ impl TempPostgres {
 impl Drop for TempPostgres {
     fn drop(&mut self) {
         let data = self.root.join("data");
-        let _ = self.run("pg_ctl", &[&"-D".as_ref(), &data.as_os_str(), &"-m".as_ref(), &"immediate".as_ref(), &"-w".as_ref(), &"stop".as_ref()]);
+        let _ =
+            self.run("pg_ctl", [OsStr::new("-D"), data.as_os_str(), "-m".as_ref(), "immediate".as_ref(), "-w".as_ref(), "stop".as_ref()]);
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

@@ -60,8 +60,15 @@ pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) ->
     let mut diags = Vec::new();
     for (i, p) in parsed.iter().enumerate() {
         for e in &p.errors {
-            let mut d = Diagnostic::new(rules::syntax_error::META.id, Severity::Error, format!("PostgreSQL cannot parse this statement: {}", e.message), Label::new(i, e.at))
-                .with_help("This statement was skipped; the rest of the file was still analysed. Fix the syntax, or exclude the file in pgvet.toml.");
+            let mut d = Diagnostic::new(
+                rules::syntax_error::META.id,
+                Severity::Error,
+                format!("PostgreSQL cannot parse this statement: {}", e.message),
+                Label::new(i, e.at),
+            )
+            .with_help(
+                "This statement was skipped; the rest of the file was still analysed. Fix the syntax, or exclude the file in pgvet.toml.",
+            );
             if files[i].text[e.statement.range()].contains('\n') {
                 d = d.with_related(Label::new(i, e.statement).with_message("in this statement"));
             }
@@ -101,7 +108,8 @@ fn apply_settings(diags: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic
 }
 
 fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[ParsedSql], settings: &Settings) -> Vec<Diagnostic> {
-    let mut used: Vec<Vec<Vec<bool>>> = parsed.iter().map(|p| p.suppressions.iter().map(|s| vec![false; s.rules.len()]).collect()).collect();
+    let mut used: Vec<Vec<Vec<bool>>> =
+        parsed.iter().map(|p| p.suppressions.iter().map(|s| vec![false; s.rules.len()]).collect()).collect();
     let mut out = Vec::new();
     'diag: for d in diags {
         if let Some(p) = parsed.get(d.primary.file) {
@@ -126,7 +134,10 @@ fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[ParsedSql], settings: &S
                 );
             }
             if s.rules.is_empty() {
-                out.push(Diagnostic::new(rules::invalid_suppression::META.id, Severity::Warning, "suppression names no rule", at.clone()).with_help("Name the rule: `-- pgvet-ignore <rule>: <reason>` (`pgvet rules` lists them)."));
+                out.push(
+                    Diagnostic::new(rules::invalid_suppression::META.id, Severity::Warning, "suppression names no rule", at.clone())
+                        .with_help("Name the rule: `-- pgvet-ignore <rule>: <reason>` (`pgvet rules` lists them)."),
+                );
             }
             for (ri, r) in s.rules.iter().enumerate() {
                 match rules::rule_by_id(r) {

@@ -29,7 +29,9 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
     for d in diags {
-        let Some(src) = files.get(d.primary.file) else { continue };
+        if d.primary.file >= files.len() {
+            continue;
+        }
         let mut labels: Vec<(&Label, Level)> = vec![(&d.primary, level(d.severity))];
         labels.extend(d.related.iter().map(|l| (l, Level::Info)));
         let mut snippets = Vec::new();
@@ -43,7 +45,6 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
             }
             snippets.push(Snippet::source(&f.text[ws..we]).line_start(first).origin(&f.path).fold(true).annotation(a));
         }
-        let _ = src;
         let fix_text = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| format!("suggested migration: {m}")));
         let mut msg = level(d.severity).title(&d.message).id(d.rule).snippets(snippets);
         if let Some(h) = &d.help {
@@ -224,7 +225,7 @@ pub fn github(files: &[SourceFile], diags: &[Diagnostic]) -> String {
         };
         let mut msg = d.message.clone();
         if let Some(h) = &d.help {
-            msg.push_str("\n");
+            msg.push('\n');
             msg.push_str(h);
         }
         out.push_str(&format!(

@@ -35,7 +35,8 @@ fn sarif_is_valid_against_the_2_1_0_schema() {
     assert_eq!(first["locations"][0]["physicalLocation"]["region"]["startLine"], 4);
     assert_eq!(first["locations"][0]["physicalLocation"]["region"]["startColumn"], 3);
     // A schema-valid document that lost its results would still pass the schema: check rules too.
-    let rule_ids: Vec<&str> = out["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let rule_ids: Vec<&str> =
+        out["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert!(rule_ids.contains(&"fk-missing-index"));
 }
 

@@ -86,7 +86,10 @@ impl Config {
         };
         if let Some(l) = &cfg.migrations.layout {
             if crate::Layout::parse(l.get_ref()).is_none() && l.get_ref() != "auto" {
-                return Err(err(l, format!("unknown migration layout `{}`; expected one of: auto, {}", l.get_ref(), crate::Layout::NAMES.join(", "))));
+                return Err(err(
+                    l,
+                    format!("unknown migration layout `{}`; expected one of: auto, {}", l.get_ref(), crate::Layout::NAMES.join(", ")),
+                ));
             }
         }
         if let Some(f) = &cfg.check.fail_level {

@@ -27,7 +27,8 @@ pub enum Layout {
 }
 
 impl Layout {
-    pub const NAMES: &'static [&'static str] = &["supabase", "prisma", "drizzle", "sqlx", "golang-migrate", "goose", "flyway", "structure", "plain"];
+    pub const NAMES: &'static [&'static str] =
+        &["supabase", "prisma", "drizzle", "sqlx", "golang-migrate", "goose", "flyway", "structure", "plain"];
 
     pub fn parse(s: &str) -> Option<Layout> {
         Some(match s {
@@ -116,7 +117,8 @@ fn display(p: &Path) -> String {
 
 fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
     let rd = std::fs::read_dir(dir).map_err(|error| ProjectError::Io { path: dir.to_path_buf(), error })?;
-    let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))).collect();
+    let mut v: Vec<PathBuf> =
+        rd.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))).collect();
     v.sort();
     Ok(v)
 }
@@ -180,7 +182,9 @@ fn default_location(root: &Path, l: Layout) -> Option<PathBuf> {
     let cands: &[&str] = match l {
         Layout::Supabase => &["supabase/migrations"],
         Layout::Prisma => &["prisma/migrations"],
-        Layout::Drizzle => return find_journal(root, 4).map(|j| j.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default()),
+        Layout::Drizzle => {
+            return find_journal(root, 4).map(|j| j.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default())
+        }
         Layout::Structure => &["db/structure.sql", "structure.sql", "schema.sql", "db/schema.sql"],
         Layout::Flyway => &["src/main/resources/db/migration", "db/migration", "migrations"],
         _ => &["migrations", "db/migrations", "sql/migrations"],
@@ -199,7 +203,10 @@ fn find_journal(root: &Path, depth: usize) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs.into_iter()
-        .filter(|d| !matches!(file_name(d).as_str(), "node_modules" | ".git" | "target" | "dist" | "build" | "vendor") && !file_name(d).starts_with('.'))
+        .filter(|d| {
+            !matches!(file_name(d).as_str(), "node_modules" | ".git" | "target" | "dist" | "build" | "vendor")
+                && !file_name(d).starts_with('.')
+        })
         .find_map(|d| find_journal(&d, depth - 1))
 }
 
@@ -265,7 +272,11 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
     let mut out = Vec::new();
     match layout {
         Layout::Structure => {
-            let f = if loc.is_file() { loc.to_path_buf() } else { default_location(loc, Layout::Structure).unwrap_or_else(|| loc.join("structure.sql")) };
+            let f = if loc.is_file() {
+                loc.to_path_buf()
+            } else {
+                default_location(loc, Layout::Structure).unwrap_or_else(|| loc.join("structure.sql"))
+            };
             out.push(migration(&f, read(&f)?, true));
         }
         Layout::Supabase | Layout::Plain => {
@@ -290,22 +301,31 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
         Layout::Drizzle => {
             let journal = loc.join("meta/_journal.json");
             let text = read(&journal)?;
-            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| ProjectError::Journal { path: journal.clone(), message: e.to_string() })?;
-            let entries = v["entries"].as_array().ok_or_else(|| ProjectError::Journal { path: journal.clone(), message: "no `entries` array".into() })?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| ProjectError::Journal { path: journal.clone(), message: e.to_string() })?;
+            let entries = v["entries"]
+                .as_array()
+                .ok_or_else(|| ProjectError::Journal { path: journal.clone(), message: "no `entries` array".into() })?;
             let mut listed = Vec::new();
             for e in entries {
                 let Some(tag) = e["tag"].as_str() else { continue };
                 let f = loc.join(format!("{tag}.sql"));
                 listed.push(f.clone());
                 if !f.is_file() {
-                    notes.push(Note { path: display(&journal), message: format!("the journal lists `{tag}` but {} does not exist", display(&f)) });
+                    notes.push(Note {
+                        path: display(&journal),
+                        message: format!("the journal lists `{tag}` but {} does not exist", display(&f)),
+                    });
                     continue;
                 }
                 out.push(migration(&f, read(&f)?, true));
             }
             for f in sql_files(loc)? {
                 if !listed.contains(&f) {
-                    notes.push(Note { path: display(&f), message: "not in meta/_journal.json: drizzle-kit will not apply it, so pgvet skipped it".into() });
+                    notes.push(Note {
+                        path: display(&f),
+                        message: "not in meta/_journal.json: drizzle-kit will not apply it, so pgvet skipped it".into(),
+                    });
                 }
             }
         }
@@ -323,7 +343,8 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
             }
         }
         Layout::Goose => {
-            let mut files: Vec<(Option<u128>, String, PathBuf)> = sql_files(loc)?.into_iter().map(|f| (version(&file_name(&f)), file_name(&f), f)).collect();
+            let mut files: Vec<(Option<u128>, String, PathBuf)> =
+                sql_files(loc)?.into_iter().map(|f| (version(&file_name(&f)), file_name(&f), f)).collect();
             files.sort();
             for (_, _, f) in files {
                 let text = read(&f)?;

@@ -90,7 +90,6 @@ fn canonical_expressions_agree_with_server_rewrites() {
     assert_eq!(c("status NOT IN ('x') AND n BETWEEN 1 AND 5"), c("status <> 'x'::text AND n >= 1 AND n <= 5"));
 }
 
-
 #[test]
 fn expression_columns_and_renames() {
     let e = parse_expr("COALESCE(a, b) > a + c").unwrap();

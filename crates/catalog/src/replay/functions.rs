@@ -81,7 +81,9 @@ impl Replayer {
             match d.defname.as_str() {
                 "as" => f.body = defelem_str(&d.arg),
                 "language" => f.language = defelem_str(&d.arg).unwrap_or_default(),
-                "security" => f.security_definer = matches!(d.arg.as_deref().and_then(|n| n.node.as_ref()), Some(N::Boolean(b)) if b.boolval),
+                "security" => {
+                    f.security_definer = matches!(d.arg.as_deref().and_then(|n| n.node.as_ref()), Some(N::Boolean(b)) if b.boolval)
+                }
                 "volatility" => {
                     f.volatility = match defelem_str(&d.arg).as_deref() {
                         Some("immutable") => "immutable",
@@ -140,7 +142,9 @@ impl Replayer {
         for a in &s.actions {
             let Some(N::DefElem(d)) = &a.node else { continue };
             match d.defname.as_str() {
-                "security" => f.security_definer = matches!(d.arg.as_deref().and_then(|n| n.node.as_ref()), Some(N::Boolean(b)) if b.boolval),
+                "security" => {
+                    f.security_definer = matches!(d.arg.as_deref().and_then(|n| n.node.as_ref()), Some(N::Boolean(b)) if b.boolval)
+                }
                 "set" => {
                     if let Some(N::VariableSetStmt(v)) = d.arg.as_deref().and_then(|n| n.node.as_ref()) {
                         if v.name == "search_path" {

@@ -25,10 +25,17 @@ impl Replayer {
         let kind = ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined);
         let rv = s.relation.clone().unwrap_or_default();
         match kind {
-            ObjectType::ObjectTable | ObjectType::ObjectForeignTable | ObjectType::ObjectIndex | ObjectType::ObjectView | ObjectType::ObjectMatview | ObjectType::ObjectSequence => {
+            ObjectType::ObjectTable
+            | ObjectType::ObjectForeignTable
+            | ObjectType::ObjectIndex
+            | ObjectType::ObjectView
+            | ObjectType::ObjectMatview
+            | ObjectType::ObjectSequence => {
                 // ALTER TABLE may rename any relation kind; try the named kind first.
                 let found = self.find_relation(&rv, kind).or_else(|| {
-                    [ObjectType::ObjectTable, ObjectType::ObjectIndex, ObjectType::ObjectView, ObjectType::ObjectSequence].into_iter().find_map(|k| self.find_relation(&rv, k))
+                    [ObjectType::ObjectTable, ObjectType::ObjectIndex, ObjectType::ObjectView, ObjectType::ObjectSequence]
+                        .into_iter()
+                        .find_map(|k| self.find_relation(&rv, k))
                 });
                 let Some(old) = found else {
                     if !s.missing_ok {
@@ -152,7 +159,13 @@ impl Replayer {
             }
         }
         // References from foreign keys (including self-references).
-        let referencing: Vec<QName> = self.catalog.tables.values().filter(|t| t.constraints.iter().any(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *q))).map(|t| t.name.clone()).collect();
+        let referencing: Vec<QName> = self
+            .catalog
+            .tables
+            .values()
+            .filter(|t| t.constraints.iter().any(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *q)))
+            .map(|t| t.name.clone())
+            .collect();
         for r in referencing {
             if let Some(t) = self.catalog.tables.get_mut(&r) {
                 for c in t.constraints.iter_mut() {
@@ -177,7 +190,13 @@ impl Replayer {
                 i.predicate = Some(canon_text(&pgvet_syntax::rename_column_in_expr(p, old, new)));
             }
         }
-        let owned: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref().is_some_and(|(t, c)| t == q && c == old)).map(|s| s.name.clone()).collect();
+        let owned: Vec<QName> = self
+            .catalog
+            .sequences
+            .values()
+            .filter(|s| s.owned_by.as_ref().is_some_and(|(t, c)| t == q && c == old))
+            .map(|s| s.name.clone())
+            .collect();
         for s in owned {
             if let Some(seq) = self.catalog.sequences.get_mut(&s) {
                 seq.owned_by = Some((q.clone(), new.to_string()));
@@ -199,7 +218,8 @@ impl Replayer {
             i.constraint = Some(new.name.clone());
         }
         self.catalog.indexes.insert(new.clone(), i);
-        let children: Vec<QName> = self.catalog.indexes.values().filter(|c| c.parent.as_ref() == Some(old)).map(|c| c.name.clone()).collect();
+        let children: Vec<QName> =
+            self.catalog.indexes.values().filter(|c| c.parent.as_ref() == Some(old)).map(|c| c.name.clone()).collect();
         for c in children {
             if let Some(ci) = self.catalog.indexes.get_mut(&c) {
                 ci.parent = Some(new.clone());
@@ -232,7 +252,13 @@ impl Replayer {
                     self.catalog.indexes.insert(i.name.clone(), i);
                 }
             }
-            let seqs: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref().is_some_and(|(t, _)| t == old)).map(|s| s.name.clone()).collect();
+            let seqs: Vec<QName> = self
+                .catalog
+                .sequences
+                .values()
+                .filter(|s| s.owned_by.as_ref().is_some_and(|(t, _)| t == old))
+                .map(|s| s.name.clone())
+                .collect();
             for s in seqs {
                 if let Some(mut seq) = self.catalog.sequences.remove(&s) {
                     if let Some(o) = seq.owned_by.as_mut() {
@@ -247,7 +273,8 @@ impl Replayer {
             let all: Vec<QName> = self.catalog.tables.keys().cloned().collect();
             for k in all {
                 let t = self.catalog.tables.get(&k).expect("listed");
-                let touches = t.partition_of.as_ref() == Some(old) || t.constraints.iter().any(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *old));
+                let touches = t.partition_of.as_ref() == Some(old)
+                    || t.constraints.iter().any(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *old));
                 if !touches {
                     continue;
                 }
@@ -299,7 +326,12 @@ impl Replayer {
         for obj in &s.objects {
             let node = obj.node.as_ref();
             match kind {
-                ObjectType::ObjectTable | ObjectType::ObjectForeignTable | ObjectType::ObjectView | ObjectType::ObjectMatview | ObjectType::ObjectIndex | ObjectType::ObjectSequence => {
+                ObjectType::ObjectTable
+                | ObjectType::ObjectForeignTable
+                | ObjectType::ObjectView
+                | ObjectType::ObjectMatview
+                | ObjectType::ObjectIndex
+                | ObjectType::ObjectSequence => {
                     let names = match node {
                         Some(N::List(l)) => strs(&l.items),
                         _ => vec![],
@@ -348,12 +380,28 @@ impl Replayer {
                         }
                         continue;
                     };
-                    let shown = crate::types::format_type(&crate::types::TypeRef { schema: Some(q.schema.clone()), name: q.name.clone(), typmods: vec![], array: false, pct_type: None }, Some(&q.schema), false);
+                    let shown = crate::types::format_type(
+                        &crate::types::TypeRef {
+                            schema: Some(q.schema.clone()),
+                            name: q.name.clone(),
+                            typmods: vec![],
+                            array: false,
+                            pct_type: None,
+                        },
+                        Some(&q.schema),
+                        false,
+                    );
                     let users: Vec<(QName, String)> = self
                         .catalog
                         .tables
                         .values()
-                        .flat_map(|t| t.columns.iter().filter(|c| c.type_name.trim_end_matches("[]") == shown).map(|c| (t.name.clone(), c.name.clone())).collect::<Vec<_>>())
+                        .flat_map(|t| {
+                            t.columns
+                                .iter()
+                                .filter(|c| c.type_name.trim_end_matches("[]") == shown)
+                                .map(|c| (t.name.clone(), c.name.clone()))
+                                .collect::<Vec<_>>()
+                        })
                         .collect();
                     if !users.is_empty() && !cascade {
                         self.error(format!("cannot drop type {q} because column {}.{} uses it; use CASCADE", users[0].0, users[0].1));
@@ -375,7 +423,9 @@ impl Replayer {
                         continue;
                     }
                     let tables: Vec<QName> = self.catalog.tables.keys().filter(|k| k.schema == name).cloned().collect();
-                    let has_objects = !tables.is_empty() || self.catalog.views.keys().any(|k| k.schema == name) || self.catalog.functions.keys().any(|k| k.name.schema == name);
+                    let has_objects = !tables.is_empty()
+                        || self.catalog.views.keys().any(|k| k.schema == name)
+                        || self.catalog.functions.keys().any(|k| k.name.schema == name);
                     if has_objects && !cascade {
                         self.error(format!("cannot drop schema {name} because other objects depend on it; use CASCADE"));
                         continue;
@@ -452,7 +502,8 @@ impl Replayer {
     }
 
     fn drop_view(&mut self, q: &QName, cascade: bool) {
-        let deps: Vec<QName> = self.catalog.views.values().filter(|v| v.reads.contains(q) && v.name != *q).map(|v| v.name.clone()).collect();
+        let deps: Vec<QName> =
+            self.catalog.views.values().filter(|v| v.reads.contains(q) && v.name != *q).map(|v| v.name.clone()).collect();
         if !deps.is_empty() && !cascade {
             return self.error(format!("cannot drop view {q} because view {} depends on it; use CASCADE", deps[0]));
         }
@@ -473,9 +524,16 @@ impl Replayer {
             .tables
             .values()
             .filter(|t| !family.contains(&t.name))
-            .flat_map(|t| t.constraints.iter().filter(|c| c.foreign_key.as_ref().is_some_and(|fk| family.contains(&fk.table))).map(|c| (t.name.clone(), c.name.clone())).collect::<Vec<_>>())
+            .flat_map(|t| {
+                t.constraints
+                    .iter()
+                    .filter(|c| c.foreign_key.as_ref().is_some_and(|fk| family.contains(&fk.table)))
+                    .map(|c| (t.name.clone(), c.name.clone()))
+                    .collect::<Vec<_>>()
+            })
             .collect();
-        let view_deps: Vec<QName> = self.catalog.views.values().filter(|v| v.reads.iter().any(|r| family.contains(r))).map(|v| v.name.clone()).collect();
+        let view_deps: Vec<QName> =
+            self.catalog.views.values().filter(|v| v.reads.iter().any(|r| family.contains(r))).map(|v| v.name.clone()).collect();
         if !cascade {
             if let Some((t, c)) = fk_deps.first() {
                 return self.error(format!("cannot drop table {q} because constraint {c} on table {t} depends on it; use CASCADE"));
@@ -498,7 +556,13 @@ impl Replayer {
             for i in idx {
                 self.catalog.indexes.remove(&i);
             }
-            let owned: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref().is_some_and(|(o, _)| o == t)).map(|s| s.name.clone()).collect();
+            let owned: Vec<QName> = self
+                .catalog
+                .sequences
+                .values()
+                .filter(|s| s.owned_by.as_ref().is_some_and(|(o, _)| o == t))
+                .map(|s| s.name.clone())
+                .collect();
             for s in owned {
                 self.catalog.sequences.remove(&s);
             }

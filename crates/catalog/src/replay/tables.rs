@@ -20,7 +20,8 @@ fn elem_key(e: &protobuf::IndexElem) -> (IndexKey, String) {
             return (IndexKey::Column(f[0].clone()), f[0].clone());
         }
     }
-    let colname = if e.indexcolname.is_empty() { figure_index_colname(&expr).unwrap_or_else(|| "expr".into()) } else { e.indexcolname.clone() };
+    let colname =
+        if e.indexcolname.is_empty() { figure_index_colname(&expr).unwrap_or_else(|| "expr".into()) } else { e.indexcolname.clone() };
     (IndexKey::Expression(canonical_expr_node(&expr).unwrap_or_default()), colname)
 }
 
@@ -72,7 +73,9 @@ impl Replayer {
     fn classify(&self, c: &protobuf::Constraint, colname: Option<&str>, in_create: bool, loc: i32) -> Option<Pending> {
         let col: Vec<String> = colname.map(|c| vec![c.to_string()]).unwrap_or_default();
         match ConstrType::try_from(c.contype).ok()? {
-            ConstrType::ConstrPrimary | ConstrType::ConstrUnique | ConstrType::ConstrExclusion => Some(Pending::Index(self.index_constraint(c, col, loc))),
+            ConstrType::ConstrPrimary | ConstrType::ConstrUnique | ConstrType::ConstrExclusion => {
+                Some(Pending::Index(self.index_constraint(c, col, loc)))
+            }
             ConstrType::ConstrCheck => Some(Pending::Check {
                 name: Some(c.conname.clone()).filter(|n| !n.is_empty()),
                 expr: c.raw_expr.as_deref().cloned().unwrap_or_default(),
@@ -93,7 +96,14 @@ impl Replayer {
     }
 
     /// Builds a column from its definition; collects its constraints into `pending`.
-    fn column_def(&mut self, table: &QName, d: &protobuf::ColumnDef, pending: &mut Vec<Pending>, seqs: &mut Vec<(String, String)>, in_create: bool) -> Column {
+    fn column_def(
+        &mut self,
+        table: &QName,
+        d: &protobuf::ColumnDef,
+        pending: &mut Vec<Pending>,
+        seqs: &mut Vec<(String, String)>,
+        in_create: bool,
+    ) -> Column {
         let o = self.origin_at(d.location);
         let tn = d.type_name.clone().unwrap_or_default();
         let r = type_ref(&tn);
@@ -127,7 +137,10 @@ impl Replayer {
                     seqs.push((seq, d.colname.clone()));
                 }
                 ConstrType::ConstrGenerated => col.generated = text_of(&c.raw_expr),
-                ConstrType::ConstrAttrDeferrable | ConstrType::ConstrAttrNotDeferrable | ConstrType::ConstrAttrDeferred | ConstrType::ConstrAttrImmediate => {
+                ConstrType::ConstrAttrDeferrable
+                | ConstrType::ConstrAttrNotDeferrable
+                | ConstrType::ConstrAttrDeferred
+                | ConstrType::ConstrAttrImmediate => {
                     if let Some(i) = last {
                         apply_attr(&mut pending[i], c.contype);
                     }
@@ -329,7 +342,16 @@ impl Replayer {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add_check(&mut self, table: &QName, name: Option<String>, expr: &Node, valid: bool, colname: Option<String>, others: &[String], loc: i32) -> String {
+    fn add_check(
+        &mut self,
+        table: &QName,
+        name: Option<String>,
+        expr: &Node,
+        valid: bool,
+        colname: Option<String>,
+        others: &[String],
+        loc: i32,
+    ) -> String {
         let cols = expr_columns(expr);
         let name = name.unwrap_or_else(|| {
             let col = if cols.len() == 1 { Some(cols[0].as_str()) } else { colname.as_deref().filter(|_| cols.len() == 1) };
@@ -406,14 +428,20 @@ impl Replayer {
                 return self.error(format!("column \"{c}\" named in key does not exist"));
             }
         }
-        let keys: Vec<IndexKey> = if ic.kind == ConstraintKind::Exclusion { ic.excl_keys.clone() } else { ic.columns.iter().cloned().map(IndexKey::Column).collect() };
+        let keys: Vec<IndexKey> = if ic.kind == ConstraintKind::Exclusion {
+            ic.excl_keys.clone()
+        } else {
+            ic.columns.iter().cloned().map(IndexKey::Column).collect()
+        };
         let colnames: Vec<String> = if ic.kind == ConstraintKind::Exclusion { ic.excl_colnames.clone() } else { ic.columns.clone() };
         let all: Vec<String> = index_column_names(&colnames.iter().chain(&ic.include).cloned().collect::<Vec<_>>());
         let name = match &ic.name {
             Some(n) => n.clone(),
             None => match ic.kind {
                 ConstraintKind::PrimaryKey => choose_relation_name(&self.catalog, &table.name, None, "pkey", &table.schema, true, &[]),
-                ConstraintKind::Exclusion => choose_relation_name(&self.catalog, &table.name, Some(&name_addition(&all)), "excl", &table.schema, true, &[]),
+                ConstraintKind::Exclusion => {
+                    choose_relation_name(&self.catalog, &table.name, Some(&name_addition(&all)), "excl", &table.schema, true, &[])
+                }
                 _ => choose_relation_name(&self.catalog, &table.name, Some(&name_addition(&all)), "key", &table.schema, true, &[]),
             },
         };
@@ -476,7 +504,8 @@ impl Replayer {
 
     /// Gives partition `child` its own copy of the parent's index (or adopts an equivalent one).
     fn clone_index(&mut self, parent_index: &Index, child: &QName) {
-        let existing = self.catalog.indexes_of(child).find(|i| i.parent.is_none() && equivalent_index(i, parent_index)).map(|i| i.name.clone());
+        let existing =
+            self.catalog.indexes_of(child).find(|i| i.parent.is_none() && equivalent_index(i, parent_index)).map(|i| i.name.clone());
         if let Some(existing) = existing {
             if let Some(i) = self.catalog.indexes.get_mut(&existing) {
                 i.parent = Some(parent_index.name.clone());
@@ -488,7 +517,9 @@ impl Replayer {
             .iter()
             .map(|k| match k {
                 IndexKey::Column(c) => c.clone(),
-                IndexKey::Expression(e) => pgvet_syntax::parse_expr(e).as_ref().and_then(figure_index_colname).unwrap_or_else(|| "expr".into()),
+                IndexKey::Expression(e) => {
+                    pgvet_syntax::parse_expr(e).as_ref().and_then(figure_index_colname).unwrap_or_else(|| "expr".into())
+                }
             })
             .chain(parent_index.include.iter().cloned())
             .collect();
@@ -515,7 +546,9 @@ impl Replayer {
         idx.constraint = is_constraint.then(|| name.clone());
         idx.origin = self.origin();
         self.catalog.indexes.insert(iq, idx.clone());
-        if let Some(pc) = parent_index.constraint.as_ref().and_then(|c| self.catalog.tables.get(&parent_index.table)?.constraint(c).cloned()) {
+        if let Some(pc) =
+            parent_index.constraint.as_ref().and_then(|c| self.catalog.tables.get(&parent_index.table)?.constraint(c).cloned())
+        {
             let mut c = pc;
             c.name = name.clone();
             c.index = Some(name);
@@ -639,13 +672,21 @@ impl Replayer {
         self.catalog
             .tables
             .values()
-            .flat_map(|o| o.constraints.iter().filter(|x| x.foreign_key.as_ref().is_some_and(|fk| fk.index_oid == Some(oid))).map(|x| (o.name.clone(), x.name.clone())).collect::<Vec<_>>())
+            .flat_map(|o| {
+                o.constraints
+                    .iter()
+                    .filter(|x| x.foreign_key.as_ref().is_some_and(|fk| fk.index_oid == Some(oid)))
+                    .map(|x| (o.name.clone(), x.name.clone()))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
     pub(super) fn create_index_stmt(&mut self, s: &protobuf::IndexStmt) {
         let rv = s.relation.clone().unwrap_or_default();
-        let Some(table) = self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.tables.contains_key(q) || self.catalog.views.contains_key(q)) else {
+        let Some(table) =
+            self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.tables.contains_key(q) || self.catalog.views.contains_key(q))
+        else {
             return self.error(format!("relation \"{}\" does not exist", rv.relname));
         };
         let is_view = self.catalog.views.contains_key(&table);
@@ -668,8 +709,22 @@ impl Replayer {
         }
         let all = index_column_names(&colnames.iter().chain(&include).cloned().collect::<Vec<_>>());
         let name = if s.idxname.is_empty() {
-            let label = if s.primary { "pkey" } else if s.unique && s.isconstraint { "key" } else { "idx" };
-            choose_relation_name(&self.catalog, &table.name, (!s.primary).then(|| name_addition(&all)).as_deref(), label, &table.schema, s.isconstraint, &[])
+            let label = if s.primary {
+                "pkey"
+            } else if s.unique && s.isconstraint {
+                "key"
+            } else {
+                "idx"
+            };
+            choose_relation_name(
+                &self.catalog,
+                &table.name,
+                (!s.primary).then(|| name_addition(&all)).as_deref(),
+                label,
+                &table.schema,
+                s.isconstraint,
+                &[],
+            )
         } else {
             s.idxname.clone()
         };
@@ -695,7 +750,7 @@ impl Replayer {
             predicate: canon_of(&s.where_clause),
             // CREATE INDEX ON ONLY a partitioned table leaves the parent index invalid until
             // every partition has an attached index.
-            valid: !(partitioned && !rv.inh),
+            valid: !partitioned || rv.inh,
             concurrently: s.concurrent,
             constraint: None,
             parent: None,
@@ -776,7 +831,9 @@ impl Replayer {
             AT::AtSetNotNull | AT::AtDropNotNull => {
                 let set = subtype == AT::AtSetNotNull;
                 if !set {
-                    let in_pk = self.catalog.tables.get(q).is_some_and(|t| t.constraints.iter().any(|c| c.kind == ConstraintKind::PrimaryKey && c.columns.contains(&cmd.name)));
+                    let in_pk = self.catalog.tables.get(q).is_some_and(|t| {
+                        t.constraints.iter().any(|c| c.kind == ConstraintKind::PrimaryKey && c.columns.contains(&cmd.name))
+                    });
                     if in_pk {
                         return self.error(format!("column \"{}\" is in a primary key", cmd.name));
                     }
@@ -866,7 +923,13 @@ impl Replayer {
                 if let Some(c) = self.catalog.tables.get_mut(q).and_then(|t| t.column_mut(&cmd.name)) {
                     c.identity = None;
                 }
-                let owned: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref() == Some(&(q.clone(), cmd.name.clone()))).map(|s| s.name.clone()).collect();
+                let owned: Vec<QName> = self
+                    .catalog
+                    .sequences
+                    .values()
+                    .filter(|s| s.owned_by.as_ref() == Some(&(q.clone(), cmd.name.clone())))
+                    .map(|s| s.name.clone())
+                    .collect();
                 for s in owned {
                     self.catalog.sequences.remove(&s);
                 }
@@ -961,13 +1024,18 @@ impl Replayer {
             .flat_map(|o| {
                 o.constraints
                     .iter()
-                    .filter(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *q && fk.columns.iter().any(|c| c == col)) && (o.name != *q))
+                    .filter(|c| {
+                        c.foreign_key.as_ref().is_some_and(|fk| fk.table == *q && fk.columns.iter().any(|c| c == col)) && (o.name != *q)
+                    })
                     .map(|c| (o.name.clone(), c.name.clone()))
                     .collect::<Vec<_>>()
             })
             .collect();
         if !dependents.is_empty() && !cascade {
-            return self.error(format!("cannot drop column {col} of table {q} because other objects depend on it (constraint {} on {}); use CASCADE", dependents[0].1, dependents[0].0));
+            return self.error(format!(
+                "cannot drop column {col} of table {q} because other objects depend on it (constraint {} on {}); use CASCADE",
+                dependents[0].1, dependents[0].0
+            ));
         }
         for (tq, cname) in dependents {
             self.remove_constraint(&tq, &cname);
@@ -979,10 +1047,19 @@ impl Replayer {
                 self.catalog.indexes.remove(&i);
             }
             if let Some(t) = self.catalog.tables.get_mut(&tq) {
-                t.constraints.retain(|c| !(c.columns.iter().any(|c| c == col) || c.foreign_key.as_ref().is_some_and(|fk| fk.table == tq && fk.columns.iter().any(|c| c == col))));
+                t.constraints.retain(|c| {
+                    !(c.columns.iter().any(|c| c == col)
+                        || c.foreign_key.as_ref().is_some_and(|fk| fk.table == tq && fk.columns.iter().any(|c| c == col)))
+                });
                 t.columns.retain(|c| c.name != col);
             }
-            let owned: Vec<QName> = self.catalog.sequences.values().filter(|s| s.owned_by.as_ref() == Some(&(tq.clone(), col.to_string()))).map(|s| s.name.clone()).collect();
+            let owned: Vec<QName> = self
+                .catalog
+                .sequences
+                .values()
+                .filter(|s| s.owned_by.as_ref() == Some(&(tq.clone(), col.to_string())))
+                .map(|s| s.name.clone())
+                .collect();
             for s in owned {
                 self.catalog.sequences.remove(&s);
             }
@@ -1011,7 +1088,10 @@ impl Replayer {
         if let Some(oid) = idx_oid {
             let deps = self.fk_dependents(oid);
             if !deps.is_empty() && !cascade {
-                return self.error(format!("cannot drop constraint {name} on table {q} because constraint {} on table {} depends on it; use CASCADE", deps[0].1, deps[0].0));
+                return self.error(format!(
+                    "cannot drop constraint {name} on table {q} because constraint {} on table {} depends on it; use CASCADE",
+                    deps[0].1, deps[0].0
+                ));
             }
             for (t, n) in deps {
                 self.remove_constraint(&t, &n);
@@ -1063,7 +1143,6 @@ fn same_index_constraint(a: &IndexConstraint, b: &IndexConstraint) -> bool {
         && a.nulls_not_distinct == b.nulls_not_distinct
         && a.method == b.method
 }
-
 
 fn equivalent_index(a: &Index, b: &Index) -> bool {
     a.keys == b.keys && a.include == b.include && a.predicate == b.predicate && a.unique == b.unique && a.method == b.method

@@ -54,7 +54,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             let Some(src) = cx.files.get(c.origin.step) else { continue };
             let Some(fk) = &c.foreign_key else { continue };
             let cols = c.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
-            let idx_name = pgvet_catalog::names::make_object_name(&t.name.name, Some(&pgvet_catalog::names::name_addition(&c.columns)), Some("idx"));
+            let idx_name =
+                pgvet_catalog::names::make_object_name(&t.name.name, Some(&pgvet_catalog::names::name_addition(&c.columns)), Some("idx"));
             let table = display_name(&t.name);
             let parent = display_name(&fk.table);
             let sql = format!("CREATE INDEX CONCURRENTLY {} ON {table} ({cols});", quote_ident(&idx_name));
@@ -68,9 +69,17 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 "Every DELETE on {parent} (and every update of its key) looks up matching rows in {table} by ({cols}); without an index that is a full scan of {table} per parent row, and joins along this key are slow too. Build the index CONCURRENTLY, outside a transaction, on a table that already holds data."
             ))
             .with_fix(Fix { description: format!("add an index on {table} ({cols})"), migration: Some(sql), applicability: Applicability::Safe });
-            if let Some(pt) = cx.catalog.tables.get(&fk.table).filter(|pt| !pt.origin.is_builtin() && pt.origin.step < cx.files.len() && pt.name != t.name) {
+            if let Some(pt) = cx
+                .catalog
+                .tables
+                .get(&fk.table)
+                .filter(|pt| !pt.origin.is_builtin() && pt.origin.step < cx.files.len() && pt.name != t.name)
+            {
                 let f = &cx.files[pt.origin.step];
-                d = d.with_related(Label::at_clause(pt.origin.step, f, pt.origin.span, Some(pt.origin.span.start)).with_message(format!("{parent} is defined here")));
+                d = d.with_related(
+                    Label::at_clause(pt.origin.step, f, pt.origin.span, Some(pt.origin.span.start))
+                        .with_message(format!("{parent} is defined here")),
+                );
             }
             out.push(d);
         }
@@ -87,7 +96,10 @@ fn display_name(q: &pgvet_catalog::QName) -> String {
 
 /// A partition's copy of its parent's foreign key is reported once, on the parent.
 fn is_partition_clone(cat: &Catalog, t: &Table, c: &Constraint) -> bool {
-    t.partition_of.as_ref().and_then(|p| cat.tables.get(p)).is_some_and(|p| p.constraint(&c.name).is_some_and(|pc| pc.kind == ConstraintKind::ForeignKey))
+    t.partition_of
+        .as_ref()
+        .and_then(|p| cat.tables.get(p))
+        .is_some_and(|p| p.constraint(&c.name).is_some_and(|pc| pc.kind == ConstraintKind::ForeignKey))
 }
 
 /// Whether some index lets PostgreSQL find referencing rows by these columns.

@@ -20,4 +20,9 @@
 use super::RuleMeta;
 use crate::diagnostic::Severity;
 
-pub const META: RuleMeta = RuleMeta { id: "invalid-suppression", summary: "a pgvet-ignore comment without a reason or with an unknown rule", default_severity: Severity::Warning, check: None };
+pub const META: RuleMeta = RuleMeta {
+    id: "invalid-suppression",
+    summary: "a pgvet-ignore comment without a reason or with an unknown rule",
+    default_severity: Severity::Warning,
+    check: None,
+};

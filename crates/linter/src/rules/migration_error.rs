@@ -24,4 +24,9 @@
 use super::RuleMeta;
 use crate::diagnostic::Severity;
 
-pub const META: RuleMeta = RuleMeta { id: "migration-error", summary: "a migration statement PostgreSQL would reject", default_severity: Severity::Warning, check: None };
+pub const META: RuleMeta = RuleMeta {
+    id: "migration-error",
+    summary: "a migration statement PostgreSQL would reject",
+    default_severity: Severity::Warning,
+    check: None,
+};

@@ -35,7 +35,8 @@ pub struct RuleMeta {
 }
 
 pub fn all_rules() -> &'static [&'static RuleMeta] {
-    static ALL: &[&RuleMeta] = &[&fk_missing_index::META, &migration_error::META, &syntax_error::META, &invalid_suppression::META, &unused_suppression::META];
+    static ALL: &[&RuleMeta] =
+        &[&fk_missing_index::META, &migration_error::META, &syntax_error::META, &invalid_suppression::META, &unused_suppression::META];
     ALL
 }
 

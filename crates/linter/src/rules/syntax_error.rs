@@ -19,4 +19,5 @@
 use super::RuleMeta;
 use crate::diagnostic::Severity;
 
-pub const META: RuleMeta = RuleMeta { id: "syntax-error", summary: "a statement PostgreSQL cannot parse", default_severity: Severity::Error, check: None };
+pub const META: RuleMeta =
+    RuleMeta { id: "syntax-error", summary: "a statement PostgreSQL cannot parse", default_severity: Severity::Error, check: None };

@@ -19,4 +19,9 @@
 use super::RuleMeta;
 use crate::diagnostic::Severity;
 
-pub const META: RuleMeta = RuleMeta { id: "unused-suppression", summary: "a pgvet-ignore comment that silences nothing", default_severity: Severity::Warning, check: None };
+pub const META: RuleMeta = RuleMeta {
+    id: "unused-suppression",
+    summary: "a pgvet-ignore comment that silences nothing",
+    default_severity: Severity::Warning,
+    check: None,
+};

@@ -15,7 +15,14 @@ fn names(p: &Project) -> Vec<String> {
 #[test]
 fn supabase() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), &[("supabase/migrations/20240102_b.sql", "SELECT 2;"), ("supabase/migrations/20240101_a.sql", "SELECT 1;"), ("supabase/config.toml", "")]);
+    write(
+        d.path(),
+        &[
+            ("supabase/migrations/20240102_b.sql", "SELECT 2;"),
+            ("supabase/migrations/20240101_a.sql", "SELECT 1;"),
+            ("supabase/config.toml", ""),
+        ],
+    );
     let p = load(d.path()).unwrap();
     assert_eq!(p.layout, Layout::Supabase);
     assert_eq!(names(&p), vec!["20240101_a.sql", "20240102_b.sql"]);
@@ -46,7 +53,10 @@ fn drizzle_follows_the_journal_and_skips_strays() {
     write(
         d.path(),
         &[
-            ("drizzle/meta/_journal.json", r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"tag":"0001_zeta"},{"idx":1,"tag":"0000_alpha"}]}"#),
+            (
+                "drizzle/meta/_journal.json",
+                r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"tag":"0001_zeta"},{"idx":1,"tag":"0000_alpha"}]}"#,
+            ),
             ("drizzle/0001_zeta.sql", "CREATE TABLE z (id int);"),
             ("drizzle/0000_alpha.sql", "CREATE TABLE a (id int);"),
             ("drizzle/0002_stray.sql", "DROP TABLE z;"),
@@ -64,7 +74,12 @@ fn sqlx_and_golang_migrate_ignore_down_files() {
     let d = tempfile::tempdir().unwrap();
     write(
         d.path(),
-        &[("migrations/2_b.up.sql", "SELECT 2;"), ("migrations/2_b.down.sql", "SELECT -2;"), ("migrations/10_c.up.sql", "SELECT 10;"), ("migrations/1_a.up.sql", "-- no-transaction\nSELECT 1;")],
+        &[
+            ("migrations/2_b.up.sql", "SELECT 2;"),
+            ("migrations/2_b.down.sql", "SELECT -2;"),
+            ("migrations/10_c.up.sql", "SELECT 10;"),
+            ("migrations/1_a.up.sql", "-- no-transaction\nSELECT 1;"),
+        ],
     );
     let p = load(d.path()).unwrap();
     assert_eq!(p.layout, Layout::Sqlx);
@@ -121,7 +136,14 @@ fn structure_file_and_plain_dir() {
 #[test]
 fn config_overrides_detection() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), &[("supabase/migrations/1.sql", "SELECT 1;"), ("sql/x/001.sql", "SELECT 2;"), ("pgvet.toml", "[migrations]\nlayout = \"plain\"\npath = \"sql/x\"\ntransactional = false\n")]);
+    write(
+        d.path(),
+        &[
+            ("supabase/migrations/1.sql", "SELECT 1;"),
+            ("sql/x/001.sql", "SELECT 2;"),
+            ("pgvet.toml", "[migrations]\nlayout = \"plain\"\npath = \"sql/x\"\ntransactional = false\n"),
+        ],
+    );
     let p = load(d.path()).unwrap();
     assert_eq!(p.layout, Layout::Plain);
     assert_eq!(names(&p), vec!["001.sql"]);
