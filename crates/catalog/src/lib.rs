@@ -3,6 +3,7 @@
 //! Pure: no I/O. The project crate reads files; the db crate reads live servers.
 
 pub mod builtins;
+pub mod maps;
 pub mod model;
 pub mod names;
 pub mod replay;

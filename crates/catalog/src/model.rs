@@ -49,11 +49,11 @@ impl Serialize for Origin {
 pub struct Catalog {
     pub schemas: OrdSet<String>,
     pub extensions: OrdSet<String>,
-    pub tables: OrdMap<QName, Table>,
+    pub tables: crate::maps::Tables,
     pub views: OrdMap<QName, View>,
     /// Indexes are relations: their names are unique within the table's schema.
-    pub indexes: OrdMap<QName, Index>,
-    pub sequences: OrdMap<QName, Sequence>,
+    pub indexes: crate::maps::Indexes,
+    pub sequences: crate::maps::Sequences,
     pub functions: OrdMap<FunctionKey, Function>,
     pub enums: OrdMap<QName, EnumType>,
     pub domains: OrdMap<QName, Domain>,
@@ -318,8 +318,8 @@ impl Catalog {
     }
 
     /// Indexes of one table, in name order.
-    pub fn indexes_of<'a>(&'a self, table: &'a QName) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes.values().filter(move |i| &i.table == table)
+    pub fn indexes_of<'a>(&'a self, table: &QName) -> impl Iterator<Item = &'a Index> + 'a {
+        self.indexes.of_table(table)
     }
 
     /// Whether a relation (table, view, index, sequence) of that name exists.
@@ -329,8 +329,7 @@ impl Catalog {
 
     /// Whether any constraint in `schema` (on any table) is called `name`.
     pub fn constraint_name_used(&self, schema: &str, name: &str) -> bool {
-        let lo = QName::new(schema, "");
-        self.tables.range(lo..).take_while(|(k, _)| k.schema == schema).any(|(_, t)| t.constraints.iter().any(|c| c.name == name))
+        self.tables.constraint_name_used(schema, name)
     }
 }
 

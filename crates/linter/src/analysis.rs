@@ -43,22 +43,36 @@ pub struct Analysis {
     pub statements: usize,
 }
 
+/// How many files are parsed (in parallel) before their trees are replayed and dropped: parse
+/// trees are large, and holding every statement's tree at once makes a long history slow.
+const CHUNK: usize = 32;
+
+/// What is kept of a file's parse after replay: its errors and suppression comments.
+struct FileParse {
+    errors: Vec<pgvet_syntax::SyntaxError>,
+    suppressions: Vec<pgvet_syntax::Suppression>,
+}
+
 /// Parses (in parallel), replays (in order) and checks a project's migrations.
 pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) -> Analysis {
-    let parsed: Vec<ParsedSql> = files.par_iter().map(|f| parse_sql(&f.source.text)).collect();
     let files: Vec<SourceFile> = files.into_iter().map(|f| f.source).collect();
     let mut replayer = Replayer::new(base);
     let mut versions = Vec::with_capacity(files.len());
+    let mut parses = Vec::with_capacity(files.len());
     let mut statements = 0;
-    for (i, p) in parsed.iter().enumerate() {
-        for s in &p.statements {
-            replayer.apply(i, s);
+    for (c, chunk) in files.chunks(CHUNK).enumerate() {
+        let parsed: Vec<ParsedSql> = chunk.par_iter().map(|f| parse_sql(&f.text)).collect();
+        for (j, p) in parsed.into_iter().enumerate() {
+            for s in &p.statements {
+                replayer.apply(c * CHUNK + j, s);
+            }
+            statements += p.statements.len();
+            versions.push(replayer.catalog.clone());
+            parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
         }
-        statements += p.statements.len();
-        versions.push(replayer.catalog.clone());
     }
     let mut diags = Vec::new();
-    for (i, p) in parsed.iter().enumerate() {
+    for (i, p) in parses.iter().enumerate() {
         for e in &p.errors {
             let mut d = Diagnostic::new(
                 rules::syntax_error::META.id,
@@ -88,7 +102,8 @@ pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) ->
         }
     }
     let mut diags = apply_settings(diags, settings);
-    diags = apply_suppressions(diags, &parsed, settings);
+    let suppressions: Vec<&[pgvet_syntax::Suppression]> = parses.iter().map(|p| p.suppressions.as_slice()).collect();
+    diags = apply_suppressions(diags, &suppressions, settings);
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
     Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
 }
@@ -107,13 +122,12 @@ fn apply_settings(diags: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic
         .collect()
 }
 
-fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[ParsedSql], settings: &Settings) -> Vec<Diagnostic> {
-    let mut used: Vec<Vec<Vec<bool>>> =
-        parsed.iter().map(|p| p.suppressions.iter().map(|s| vec![false; s.rules.len()]).collect()).collect();
+fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[&[pgvet_syntax::Suppression]], settings: &Settings) -> Vec<Diagnostic> {
+    let mut used: Vec<Vec<Vec<bool>>> = parsed.iter().map(|p| p.iter().map(|s| vec![false; s.rules.len()]).collect()).collect();
     let mut out = Vec::new();
     'diag: for d in diags {
         if let Some(p) = parsed.get(d.primary.file) {
-            for (si, s) in p.suppressions.iter().enumerate() {
+            for (si, s) in p.iter().enumerate() {
                 if s.covers.range().contains(&d.primary.span.start) || s.covers.start == d.primary.span.start {
                     if let Some(ri) = s.rules.iter().position(|r| r == d.rule) {
                         used[d.primary.file][si][ri] = true;
@@ -125,7 +139,7 @@ fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[ParsedSql], settings: &S
         out.push(d);
     }
     for (fi, p) in parsed.iter().enumerate() {
-        for (si, s) in p.suppressions.iter().enumerate() {
+        for (si, s) in p.iter().enumerate() {
             let at = Label::new(fi, s.span);
             if s.reason.is_none() {
                 out.push(

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod diagnostic;
 pub mod render;
 pub mod rules;
+pub mod synthetic;
 
 pub use analysis::{analyze, Analysis, MigrationFile, Settings};
 pub use diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};

@@ -175,13 +175,12 @@ impl Replayer {
             }
         }
         let trig = Trigger { name: s.trigname.clone(), function: fq, timing, events, for_each_row: s.row, origin: self.origin() };
-        let Some(t) = self.catalog.tables.get_mut(&q) else { return };
-        if let Some(pos) = t.triggers.iter().position(|x| x.name == s.trigname) {
-            if !s.replace {
-                return self.error(format!("trigger \"{}\" for relation {q} already exists", s.trigname));
-            }
-            t.triggers.remove(pos);
+        let exists = self.catalog.tables.get(&q).is_some_and(|t| t.triggers.iter().any(|x| x.name == s.trigname));
+        if exists && !s.replace {
+            return self.error(format!("trigger \"{}\" for relation {q} already exists", s.trigname));
         }
+        let Some(mut t) = self.catalog.tables.get_mut(&q) else { return };
+        t.triggers.retain(|x| x.name != s.trigname);
         t.triggers.push(trig);
         t.triggers.sort_by(|a, b| a.name.cmp(&b.name));
     }
@@ -216,10 +215,10 @@ impl Replayer {
             with_check: text_of(&s.with_check),
             origin: self.origin(),
         };
-        let Some(t) = self.catalog.tables.get_mut(&q) else { return };
-        if t.policies.iter().any(|x| x.name == p.name) {
+        if self.catalog.tables.get(&q).is_some_and(|t| t.policies.iter().any(|x| x.name == p.name)) {
             return self.error(format!("policy \"{}\" for table {q} already exists", p.name));
         }
+        let Some(mut t) = self.catalog.tables.get_mut(&q) else { return };
         t.policies.push(p);
         t.policies.sort_by(|a, b| a.name.cmp(&b.name));
     }

@@ -62,14 +62,7 @@ impl Replayer {
                 if self.catalog.tables.get(&q).and_then(|t| t.column(&s.newname)).is_some() {
                     return self.error(format!("column \"{}\" of relation {q} already exists", s.newname));
                 }
-                let mut targets = vec![q.clone()];
-                let mut i = 0;
-                while i < targets.len() {
-                    let t = targets[i].clone();
-                    targets.extend(self.catalog.tables.values().filter(|c| c.partition_of.as_ref() == Some(&t)).map(|c| c.name.clone()));
-                    i += 1;
-                }
-                for t in targets {
+                for t in self.family(&q) {
                     self.rename_column(&t, &s.subname, &s.newname);
                 }
             }
@@ -77,16 +70,20 @@ impl Replayer {
                 let Some(q) = self.resolve_table(&rv) else {
                     return self.error(format!("relation \"{}\" does not exist", rv.relname));
                 };
-                let Some(t) = self.catalog.tables.get_mut(&q) else { return };
-                let Some(c) = t.constraints.iter_mut().find(|c| c.name == s.subname) else {
+                if self.catalog.tables.get(&q).and_then(|t| t.constraint(&s.subname)).is_none() {
                     return self.error(format!("constraint \"{}\" for table {q} does not exist", s.subname));
-                };
-                c.name = s.newname.clone();
-                let idx = c.index.clone();
-                if idx.is_some() {
-                    c.index = Some(s.newname.clone());
                 }
-                t.constraints.sort_by(|a, b| a.name.cmp(&b.name));
+                let idx = {
+                    let Some(mut t) = self.catalog.tables.get_mut(&q) else { return };
+                    let Some(c) = t.constraints.iter_mut().find(|c| c.name == s.subname) else { return };
+                    c.name = s.newname.clone();
+                    let idx = c.index.clone();
+                    if idx.is_some() {
+                        c.index = Some(s.newname.clone());
+                    }
+                    t.constraints.sort_by(|a, b| a.name.cmp(&b.name));
+                    idx
+                };
                 if let Some(i) = idx {
                     let old = QName::new(q.schema.as_str(), i.as_str());
                     let new = QName::new(q.schema.as_str(), s.newname.as_str());
@@ -128,7 +125,7 @@ impl Replayer {
             }
             ObjectType::ObjectTrigger | ObjectType::ObjectPolicy => {
                 let Some(q) = self.resolve_table(&rv) else { return };
-                let Some(t) = self.catalog.tables.get_mut(&q) else { return };
+                let Some(mut t) = self.catalog.tables.get_mut(&q) else { return };
                 if kind == ObjectType::ObjectTrigger {
                     if let Some(x) = t.triggers.iter_mut().find(|x| x.name == s.subname) {
                         x.name = s.newname.clone();
@@ -142,7 +139,7 @@ impl Replayer {
     }
 
     fn rename_column(&mut self, q: &QName, old: &str, new: &str) {
-        if let Some(t) = self.catalog.tables.get_mut(q) {
+        if let Some(mut t) = self.catalog.tables.get_mut(q) {
             if let Some(c) = t.column_mut(old) {
                 c.name = new.to_string();
             }
@@ -159,15 +156,9 @@ impl Replayer {
             }
         }
         // References from foreign keys (including self-references).
-        let referencing: Vec<QName> = self
-            .catalog
-            .tables
-            .values()
-            .filter(|t| t.constraints.iter().any(|c| c.foreign_key.as_ref().is_some_and(|fk| fk.table == *q)))
-            .map(|t| t.name.clone())
-            .collect();
+        let referencing = self.catalog.tables.referencing(q);
         for r in referencing {
-            if let Some(t) = self.catalog.tables.get_mut(&r) {
+            if let Some(mut t) = self.catalog.tables.get_mut(&r) {
                 for c in t.constraints.iter_mut() {
                     if let Some(fk) = c.foreign_key.as_mut().filter(|fk| fk.table == *q) {
                         rename_in(&mut fk.columns, old, new);
@@ -177,7 +168,7 @@ impl Replayer {
         }
         let idx: Vec<QName> = self.catalog.indexes_of(q).filter(|i| index_uses(i, old)).map(|i| i.name.clone()).collect();
         for n in idx {
-            let Some(i) = self.catalog.indexes.get_mut(&n) else { continue };
+            let Some(mut i) = self.catalog.indexes.get_mut(&n) else { continue };
             for k in i.keys.iter_mut() {
                 match k {
                     IndexKey::Column(c) if c == old => *c = new.to_string(),
@@ -193,22 +184,23 @@ impl Replayer {
         let owned: Vec<QName> = self
             .catalog
             .sequences
-            .values()
-            .filter(|s| s.owned_by.as_ref().is_some_and(|(t, c)| t == q && c == old))
+            .of_group(q)
+            .filter(|s| s.owned_by.as_ref().is_some_and(|(_, c)| c == old))
             .map(|s| s.name.clone())
             .collect();
         for s in owned {
-            if let Some(seq) = self.catalog.sequences.get_mut(&s) {
+            if let Some(mut seq) = self.catalog.sequences.get_mut(&s) {
                 seq.owned_by = Some((q.clone(), new.to_string()));
             }
         }
     }
 
     fn move_index(&mut self, old: &QName, new: &QName) {
+        let children = self.index_children(old);
         let Some(mut i) = self.catalog.indexes.remove(old) else { return };
         i.name = new.clone();
         if let Some(cn) = i.constraint.clone() {
-            if let Some(t) = self.catalog.tables.get_mut(&i.table) {
+            if let Some(mut t) = self.catalog.tables.get_mut(&i.table) {
                 if let Some(c) = t.constraints.iter_mut().find(|c| c.name == cn) {
                     c.name = new.name.clone();
                     c.index = Some(new.name.clone());
@@ -218,10 +210,8 @@ impl Replayer {
             i.constraint = Some(new.name.clone());
         }
         self.catalog.indexes.insert(new.clone(), i);
-        let children: Vec<QName> =
-            self.catalog.indexes.values().filter(|c| c.parent.as_ref() == Some(old)).map(|c| c.name.clone()).collect();
         for c in children {
-            if let Some(ci) = self.catalog.indexes.get_mut(&c) {
+            if let Some(mut ci) = self.catalog.indexes.get_mut(&c) {
                 ci.parent = Some(new.clone());
             }
         }
@@ -252,13 +242,7 @@ impl Replayer {
                     self.catalog.indexes.insert(i.name.clone(), i);
                 }
             }
-            let seqs: Vec<QName> = self
-                .catalog
-                .sequences
-                .values()
-                .filter(|s| s.owned_by.as_ref().is_some_and(|(t, _)| t == old))
-                .map(|s| s.name.clone())
-                .collect();
+            let seqs: Vec<QName> = self.catalog.sequences.of_group(old).map(|s| s.name.clone()).collect();
             for s in seqs {
                 if let Some(mut seq) = self.catalog.sequences.remove(&s) {
                     if let Some(o) = seq.owned_by.as_mut() {
@@ -270,7 +254,8 @@ impl Replayer {
                     self.catalog.sequences.insert(seq.name.clone(), seq);
                 }
             }
-            let all: Vec<QName> = self.catalog.tables.keys().cloned().collect();
+            let all: std::collections::BTreeSet<QName> =
+                self.catalog.tables.referencing(old).into_iter().chain(self.catalog.tables.partitions_of(old)).collect();
             for k in all {
                 let t = self.catalog.tables.get(&k).expect("listed");
                 let touches = t.partition_of.as_ref() == Some(old)
@@ -278,7 +263,7 @@ impl Replayer {
                 if !touches {
                     continue;
                 }
-                let t = self.catalog.tables.get_mut(&k).expect("listed");
+                let mut t = self.catalog.tables.get_mut(&k).expect("listed");
                 if t.partition_of.as_ref() == Some(old) {
                     t.partition_of = Some(new.clone());
                 }
@@ -439,7 +424,10 @@ impl Replayer {
                     }
                     let c = &mut self.catalog;
                     retain(&mut c.functions, |k| k.name.schema != name);
-                    retain(&mut c.sequences, |k| k.schema != name);
+                    let gone: Vec<QName> = c.sequences.values().filter(|s| s.name.schema == name).map(|s| s.name.clone()).collect();
+                    for g in gone {
+                        c.sequences.remove(&g);
+                    }
                     retain(&mut c.enums, |k| k.schema != name);
                     retain(&mut c.domains, |k| k.schema != name);
                     c.schemas.remove(&name);
@@ -461,7 +449,7 @@ impl Replayer {
                         [] => continue,
                     };
                     let found = self.resolve_table(&rv).and_then(|q| {
-                        let t = self.catalog.tables.get_mut(&q)?;
+                        let mut t = self.catalog.tables.get_mut(&q)?;
                         let before = t.triggers.len() + t.policies.len();
                         if kind == ObjectType::ObjectTrigger {
                             t.triggers.retain(|x| x.name != *obj);
@@ -488,13 +476,14 @@ impl Replayer {
             return self.error(format!("cannot drop index {q} because it is a partition of a partitioned index"));
         }
         let oid = i.oid;
-        if let Some((t, c)) = self.fk_dependents(oid).first() {
+        let table = i.table.clone();
+        if let Some((t, c)) = self.fk_dependents(&table, oid).first() {
             return self.error(format!("cannot drop index {q} because constraint {c} on table {t} depends on it"));
         }
-        let children: Vec<QName> = self.catalog.indexes.values().filter(|c| c.parent.as_ref() == Some(q)).map(|c| c.name.clone()).collect();
+        let children: Vec<QName> = self.index_children(q);
         self.catalog.indexes.remove(q);
         for c in children {
-            if let Some(ci) = self.catalog.indexes.get_mut(&c) {
+            if let Some(mut ci) = self.catalog.indexes.get_mut(&c) {
                 ci.parent = None;
             }
             self.drop_index(&c);
@@ -519,11 +508,13 @@ impl Replayer {
 
     pub(super) fn drop_table(&mut self, q: &QName, cascade: bool) {
         let family = self.family(q);
-        let fk_deps: Vec<(QName, String)> = self
-            .catalog
-            .tables
-            .values()
-            .filter(|t| !family.contains(&t.name))
+        let fk_deps: Vec<(QName, String)> = family
+            .iter()
+            .flat_map(|f| self.catalog.tables.referencing(f))
+            .filter(|t| !family.contains(t))
+            .collect::<std::collections::BTreeSet<QName>>()
+            .into_iter()
+            .filter_map(|t| self.catalog.tables.get(&t))
             .flat_map(|t| {
                 t.constraints
                     .iter()
@@ -543,7 +534,7 @@ impl Replayer {
             }
         }
         for (t, c) in fk_deps {
-            if let Some(t) = self.catalog.tables.get_mut(&t) {
+            if let Some(mut t) = self.catalog.tables.get_mut(&t) {
                 t.constraints.retain(|x| x.name != c);
             }
         }
@@ -556,17 +547,22 @@ impl Replayer {
             for i in idx {
                 self.catalog.indexes.remove(&i);
             }
-            let owned: Vec<QName> = self
-                .catalog
-                .sequences
-                .values()
-                .filter(|s| s.owned_by.as_ref().is_some_and(|(o, _)| o == t))
-                .map(|s| s.name.clone())
-                .collect();
+            let owned: Vec<QName> = self.catalog.sequences.of_group(t).map(|s| s.name.clone()).collect();
             for s in owned {
                 self.catalog.sequences.remove(&s);
             }
         }
+    }
+
+    /// Indexes cloned from partitioned index `q` onto the partitions of its table.
+    fn index_children(&self, q: &QName) -> Vec<QName> {
+        let Some(table) = self.catalog.indexes.get(q).map(|i| i.table.clone()) else { return vec![] };
+        self.catalog
+            .tables
+            .partitions_of(&table)
+            .iter()
+            .flat_map(|p| self.catalog.indexes_of(p).filter(|c| c.parent.as_ref() == Some(q)).map(|c| c.name.clone()).collect::<Vec<_>>())
+            .collect()
     }
 
     /// The table and, recursively, its partitions.
@@ -575,7 +571,7 @@ impl Replayer {
         let mut i = 0;
         while i < out.len() {
             let t = out[i].clone();
-            out.extend(self.catalog.tables.values().filter(|c| c.partition_of.as_ref() == Some(&t)).map(|c| c.name.clone()));
+            out.extend(self.catalog.tables.partitions_of(&t));
             i += 1;
         }
         out

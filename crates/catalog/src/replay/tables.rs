@@ -335,7 +335,7 @@ impl Replayer {
     }
 
     fn add_constraint_raw(&mut self, table: &QName, c: Constraint) {
-        if let Some(t) = self.catalog.tables.get_mut(table) {
+        if let Some(mut t) = self.catalog.tables.get_mut(table) {
             t.constraints.push(c);
             t.constraints.sort_by(|a, b| a.name.cmp(&b.name));
         }
@@ -395,7 +395,7 @@ impl Replayer {
                 })
                 .collect();
             if index.primary {
-                if let Some(t) = self.catalog.tables.get_mut(table) {
+                if let Some(mut t) = self.catalog.tables.get_mut(table) {
                     for c in &cols {
                         if let Some(col) = t.column_mut(c) {
                             col.not_null = true;
@@ -450,7 +450,7 @@ impl Replayer {
             return self.error(format!("relation {iq} already exists"));
         }
         if is_pk {
-            if let Some(t) = self.catalog.tables.get_mut(table) {
+            if let Some(mut t) = self.catalog.tables.get_mut(table) {
                 for c in &ic.columns {
                     if let Some(col) = t.column_mut(c) {
                         col.not_null = true;
@@ -499,7 +499,7 @@ impl Replayer {
     }
 
     fn partitions_of(&self, table: &QName) -> Vec<QName> {
-        self.catalog.tables.values().filter(|t| t.partition_of.as_ref() == Some(table)).map(|t| t.name.clone()).collect()
+        self.catalog.tables.partitions_of(table)
     }
 
     /// Gives partition `child` its own copy of the parent's index (or adopts an equivalent one).
@@ -507,7 +507,7 @@ impl Replayer {
         let existing =
             self.catalog.indexes_of(child).find(|i| i.parent.is_none() && equivalent_index(i, parent_index)).map(|i| i.name.clone());
         if let Some(existing) = existing {
-            if let Some(i) = self.catalog.indexes.get_mut(&existing) {
+            if let Some(mut i) = self.catalog.indexes.get_mut(&existing) {
                 i.parent = Some(parent_index.name.clone());
             }
             return;
@@ -554,7 +554,7 @@ impl Replayer {
             c.index = Some(name);
             c.origin = self.origin();
             if c.kind == ConstraintKind::PrimaryKey {
-                if let Some(t) = self.catalog.tables.get_mut(child) {
+                if let Some(mut t) = self.catalog.tables.get_mut(child) {
                     for col in &c.columns {
                         if let Some(x) = t.column_mut(col) {
                             x.not_null = true;
@@ -667,11 +667,13 @@ impl Replayer {
             .min()
     }
 
-    /// Foreign keys (table, constraint) that depend on the unique index with this id.
-    pub(super) fn fk_dependents(&self, oid: u64) -> Vec<(QName, String)> {
+    /// Foreign keys (table, constraint) that depend on the unique index `oid` of `table`.
+    pub(super) fn fk_dependents(&self, table: &QName, oid: u64) -> Vec<(QName, String)> {
         self.catalog
             .tables
-            .values()
+            .referencing(table)
+            .into_iter()
+            .filter_map(|r| self.catalog.tables.get(&r))
             .flat_map(|o| {
                 o.constraints
                     .iter()
@@ -806,7 +808,7 @@ impl Replayer {
                     self.catalog.sequences.insert(sq.clone(), Sequence { name: sq, owned_by: Some((q.clone(), c.clone())), origin: o });
                 }
                 for t in std::iter::once(q.clone()).chain(children.clone()) {
-                    if let Some(t) = self.catalog.tables.get_mut(&t) {
+                    if let Some(mut t) = self.catalog.tables.get_mut(&t) {
                         let mut c = col.clone();
                         if t.name != *q {
                             c.identity = None;
@@ -820,13 +822,7 @@ impl Replayer {
             AT::AtAlterColumnType => {
                 let Some(N::ColumnDef(d)) = def else { return };
                 let ty = d.type_name.as_ref().map(|t| self.type_text(t, true)).unwrap_or_default();
-                for t in std::iter::once(q.clone()).chain(children) {
-                    let Some(tb) = self.catalog.tables.get_mut(&t) else { continue };
-                    match tb.column_mut(&cmd.name) {
-                        Some(c) => c.type_name = ty.clone(),
-                        None => return self.error(format!("column \"{}\" of relation {t} does not exist", cmd.name)),
-                    }
-                }
+                self.update_column(q, &children, &cmd.name, |c| c.type_name = ty.clone());
             }
             AT::AtSetNotNull | AT::AtDropNotNull => {
                 let set = subtype == AT::AtSetNotNull;
@@ -838,23 +834,11 @@ impl Replayer {
                         return self.error(format!("column \"{}\" is in a primary key", cmd.name));
                     }
                 }
-                for t in std::iter::once(q.clone()).chain(children) {
-                    let Some(tb) = self.catalog.tables.get_mut(&t) else { continue };
-                    match tb.column_mut(&cmd.name) {
-                        Some(c) => c.not_null = set,
-                        None => return self.error(format!("column \"{}\" of relation {t} does not exist", cmd.name)),
-                    }
-                }
+                self.update_column(q, &children, &cmd.name, |c| c.not_null = set);
             }
             AT::AtColumnDefault => {
                 let text = cmd.def.as_deref().and_then(deparse_expr);
-                for t in std::iter::once(q.clone()).chain(children) {
-                    let Some(tb) = self.catalog.tables.get_mut(&t) else { continue };
-                    match tb.column_mut(&cmd.name) {
-                        Some(c) => c.default = text.clone(),
-                        None => return self.error(format!("column \"{}\" of relation {t} does not exist", cmd.name)),
-                    }
-                }
+                self.update_column(q, &children, &cmd.name, |c| c.default = text.clone());
             }
             AT::AtAddConstraint | AT::AtAddIndexConstraint => {
                 let Some(N::Constraint(c)) = def else { return };
@@ -869,12 +853,13 @@ impl Replayer {
             }
             AT::AtDropConstraint => self.drop_constraint(q, &cmd.name, cmd.missing_ok, cmd.behavior == DropBehavior::DropCascade as i32),
             AT::AtValidateConstraint => {
+                if self.catalog.tables.get(q).and_then(|t| t.constraint(&cmd.name)).is_none() {
+                    return self.error(format!("constraint \"{}\" of relation {q} does not exist", cmd.name));
+                }
                 for t in std::iter::once(q.clone()).chain(children) {
-                    if let Some(tb) = self.catalog.tables.get_mut(&t) {
+                    if let Some(mut tb) = self.catalog.tables.get_mut(&t) {
                         if let Some(c) = tb.constraints.iter_mut().find(|c| c.name == cmd.name) {
                             c.validated = true;
-                        } else if t == *q {
-                            return self.error(format!("constraint \"{}\" of relation {q} does not exist", cmd.name));
                         }
                     }
                 }
@@ -887,17 +872,17 @@ impl Replayer {
                     Some(N::Constraint(c)) => (c.conname.clone(), c.deferrable, c.initdeferred),
                     _ => return,
                 };
-                let Some(tb) = self.catalog.tables.get_mut(q) else { return };
-                match tb.constraints.iter_mut().find(|x| x.name == name) {
-                    Some(x) => {
-                        x.deferrable = deferrable;
-                        x.initially_deferred = deferred;
-                    }
-                    None => self.error(format!("constraint \"{name}\" of relation {q} does not exist")),
+                if self.catalog.tables.get(q).and_then(|t| t.constraint(&name)).is_none() {
+                    return self.error(format!("constraint \"{name}\" of relation {q} does not exist"));
+                }
+                let Some(mut tb) = self.catalog.tables.get_mut(q) else { return };
+                if let Some(x) = tb.constraints.iter_mut().find(|x| x.name == name) {
+                    x.deferrable = deferrable;
+                    x.initially_deferred = deferred;
                 }
             }
             AT::AtEnableRowSecurity | AT::AtDisableRowSecurity | AT::AtForceRowSecurity | AT::AtNoForceRowSecurity => {
-                if let Some(t) = self.catalog.tables.get_mut(q) {
+                if let Some(mut t) = self.catalog.tables.get_mut(q) {
                     match subtype {
                         AT::AtEnableRowSecurity => t.rls_enabled = true,
                         AT::AtDisableRowSecurity => t.rls_enabled = false,
@@ -909,25 +894,28 @@ impl Replayer {
             AT::AtAddIdentity => {
                 let Some(N::Constraint(c)) = def else { return };
                 let seq = choose_relation_name(&self.catalog, &q.name, Some(&cmd.name), "seq", &q.schema, false, &[]);
-                let Some(tb) = self.catalog.tables.get_mut(q) else { return };
-                let Some(col) = tb.column_mut(&cmd.name) else {
-                    return self.error(format!("column \"{}\" of relation {q} does not exist", cmd.name));
-                };
-                col.identity = Some(if c.generated_when == "a" { "always" } else { "by default" }.into());
-                col.not_null = true;
+                let identity = if c.generated_when == "a" { "always" } else { "by default" };
+                if !self.update_column(q, &[], &cmd.name, |col| {
+                    col.identity = Some(identity.into());
+                    col.not_null = true;
+                }) {
+                    return;
+                }
                 let sq = QName::new(q.schema.as_str(), seq.as_str());
                 let o = self.origin();
                 self.catalog.sequences.insert(sq.clone(), Sequence { name: sq, owned_by: Some((q.clone(), cmd.name.clone())), origin: o });
             }
             AT::AtDropIdentity => {
-                if let Some(c) = self.catalog.tables.get_mut(q).and_then(|t| t.column_mut(&cmd.name)) {
-                    c.identity = None;
+                if let Some(mut t) = self.catalog.tables.get_mut(q) {
+                    if let Some(c) = t.column_mut(&cmd.name) {
+                        c.identity = None;
+                    }
                 }
                 let owned: Vec<QName> = self
                     .catalog
                     .sequences
-                    .values()
-                    .filter(|s| s.owned_by.as_ref() == Some(&(q.clone(), cmd.name.clone())))
+                    .of_group(q)
+                    .filter(|s| s.owned_by.as_ref().is_some_and(|(_, c)| *c == cmd.name))
                     .map(|s| s.name.clone())
                     .collect();
                 for s in owned {
@@ -935,8 +923,10 @@ impl Replayer {
                 }
             }
             AT::AtDropExpression => {
-                if let Some(c) = self.catalog.tables.get_mut(q).and_then(|t| t.column_mut(&cmd.name)) {
-                    c.generated = None;
+                if let Some(mut t) = self.catalog.tables.get_mut(q) {
+                    if let Some(c) = t.column_mut(&cmd.name) {
+                        c.generated = None;
+                    }
                 }
             }
             AT::AtAttachPartition => {
@@ -944,7 +934,7 @@ impl Replayer {
                 let Some(child) = pc.name.as_ref().and_then(|r| self.resolve_table(r)) else {
                     return self.error("ATTACH PARTITION names a table that does not exist");
                 };
-                if let Some(t) = self.catalog.tables.get_mut(&child) {
+                if let Some(mut t) = self.catalog.tables.get_mut(&child) {
                     t.partition_of = Some(q.clone());
                 }
                 self.clone_parent_objects(q, &child);
@@ -952,12 +942,12 @@ impl Replayer {
             AT::AtDetachPartition | AT::AtDetachPartitionFinalize => {
                 let Some(N::PartitionCmd(pc)) = def else { return };
                 let Some(child) = pc.name.as_ref().and_then(|r| self.resolve_table(r)) else { return };
-                if let Some(t) = self.catalog.tables.get_mut(&child) {
+                if let Some(mut t) = self.catalog.tables.get_mut(&child) {
                     t.partition_of = None;
                 }
                 let names: Vec<QName> = self.catalog.indexes_of(&child).map(|i| i.name.clone()).collect();
                 for n in names {
-                    if let Some(i) = self.catalog.indexes.get_mut(&n) {
+                    if let Some(mut i) = self.catalog.indexes.get_mut(&n) {
                         i.parent = None;
                     }
                 }
@@ -991,6 +981,24 @@ impl Replayer {
         }
     }
 
+    /// Applies `f` to column `col` of `q` and of `children`; if any lacks the column, reports the
+    /// error PostgreSQL would raise and changes nothing. Returns whether it applied.
+    fn update_column(&mut self, q: &QName, children: &[QName], col: &str, f: impl Fn(&mut Column)) -> bool {
+        let targets: Vec<QName> = std::iter::once(q.clone()).chain(children.iter().cloned()).collect();
+        if let Some(t) = targets.iter().find(|t| self.catalog.tables.get(t).is_some_and(|tb| tb.column(col).is_none())) {
+            self.error(format!("column \"{col}\" of relation {t} does not exist"));
+            return false;
+        }
+        for t in &targets {
+            if let Some(mut tb) = self.catalog.tables.get_mut(t) {
+                if let Some(c) = tb.column_mut(col) {
+                    f(c);
+                }
+            }
+        }
+        true
+    }
+
     fn apply_pending(&mut self, q: &QName, pending: Vec<Pending>) {
         for p in pending {
             match p {
@@ -1020,7 +1028,9 @@ impl Replayer {
         let dependents: Vec<(QName, String)> = self
             .catalog
             .tables
-            .values()
+            .referencing(q)
+            .into_iter()
+            .filter_map(|r| self.catalog.tables.get(&r))
             .flat_map(|o| {
                 o.constraints
                     .iter()
@@ -1046,7 +1056,7 @@ impl Replayer {
             for i in idx {
                 self.catalog.indexes.remove(&i);
             }
-            if let Some(t) = self.catalog.tables.get_mut(&tq) {
+            if let Some(mut t) = self.catalog.tables.get_mut(&tq) {
                 t.constraints.retain(|c| {
                     !(c.columns.iter().any(|c| c == col)
                         || c.foreign_key.as_ref().is_some_and(|fk| fk.table == tq && fk.columns.iter().any(|c| c == col)))
@@ -1056,8 +1066,8 @@ impl Replayer {
             let owned: Vec<QName> = self
                 .catalog
                 .sequences
-                .values()
-                .filter(|s| s.owned_by.as_ref() == Some(&(tq.clone(), col.to_string())))
+                .of_group(&tq)
+                .filter(|s| s.owned_by.as_ref().is_some_and(|(_, c)| c == col))
                 .map(|s| s.name.clone())
                 .collect();
             for s in owned {
@@ -1067,7 +1077,7 @@ impl Replayer {
     }
 
     fn remove_constraint(&mut self, table: &QName, name: &str) {
-        if let Some(t) = self.catalog.tables.get_mut(table) {
+        if let Some(mut t) = self.catalog.tables.get_mut(table) {
             if let Some(pos) = t.constraints.iter().position(|c| c.name == name) {
                 let c = t.constraints.remove(pos);
                 if let Some(i) = c.index {
@@ -1086,7 +1096,7 @@ impl Replayer {
         };
         let idx_oid = c.index.as_ref().and_then(|i| self.catalog.indexes.get(&QName::new(q.schema.as_str(), i.as_str()))).map(|i| i.oid);
         if let Some(oid) = idx_oid {
-            let deps = self.fk_dependents(oid);
+            let deps = self.fk_dependents(q, oid);
             if !deps.is_empty() && !cascade {
                 return self.error(format!(
                     "cannot drop constraint {name} on table {q} because constraint {} on table {} depends on it; use CASCADE",

@@ -16,3 +16,6 @@ ALTER TABLE measurements ALTER COLUMN note SET DEFAULT 'n/a';
 ALTER TABLE measurements ALTER COLUMN value SET NOT NULL;
 CREATE TABLE readings (id int PRIMARY KEY, region text, m_id bigint, m_taken date, FOREIGN KEY (region, m_id, m_taken) REFERENCES measurements (region, id, taken));
 ALTER TABLE measurements DROP CONSTRAINT measurements_region_taken_id_key;
+-- Renaming a partitioned index keeps its partitions' indexes attached (and their names).
+ALTER INDEX measurements_taken_idx RENAME TO measurements_taken;
+DROP INDEX measurements_taken;

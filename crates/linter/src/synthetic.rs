@@ -1,0 +1,38 @@
+//! A generated migration history for benchmarks and scaling tests (never committed as files).
+//! Each migration creates tables with foreign keys, indexes (plain, partial, expression),
+//! checks, a function, and alters earlier tables (add/rename columns, drop indexes), so every
+//! replay path gets work.
+use pgvet_syntax::SourceFile;
+
+use crate::MigrationFile;
+
+pub fn project(migrations: usize) -> Vec<MigrationFile> {
+    (0..migrations)
+        .map(|i| MigrationFile { source: SourceFile::new(format!("migrations/{i:05}_step.sql"), migration(i)), transactional: true })
+        .collect()
+}
+
+fn migration(i: usize) -> String {
+    let mut s = format!(
+        "-- migration {i}\n\
+         CREATE TABLE t{i} (\n  id bigserial PRIMARY KEY,\n  workspace_id uuid NOT NULL,\n  parent_id bigint{parent},\n  name text NOT NULL,\n  email text,\n  status text NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'done', 'failed')),\n  amount numeric(12,2) CHECK (amount >= 0),\n  created_at timestamptz NOT NULL DEFAULT now(),\n  UNIQUE (workspace_id, name)\n);\n\
+         CREATE INDEX ON t{i} (parent_id);\n\
+         CREATE UNIQUE INDEX t{i}_email ON t{i} (lower(email)) WHERE email IS NOT NULL;\n\
+         CREATE INDEX t{i}_recent ON t{i} (created_at DESC) WHERE status <> 'done';\n\
+         CREATE FUNCTION touch_t{i}(p_id bigint, p_name text DEFAULT NULL) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$\nBEGIN\n  UPDATE t{i} SET name = coalesce(p_name, name) WHERE id = p_id;\nEND;\n$$;\n",
+        parent = if i == 0 { String::new() } else { format!(" REFERENCES t{} (id) ON DELETE CASCADE", i - 1) }
+    );
+    if i > 0 {
+        let p = i - 1;
+        s.push_str(&format!("ALTER TABLE t{p} ADD COLUMN note_{i} text, ADD COLUMN score_{i} int NOT NULL DEFAULT 0;\n"));
+        s.push_str(&format!("ALTER TABLE t{p} ALTER COLUMN note_{i} SET DEFAULT '';\n"));
+        s.push_str(&format!("COMMENT ON TABLE t{p} IS 'step {i}';\n"));
+    }
+    if i % 10 == 5 {
+        s.push_str(&format!("ALTER TABLE t{i} RENAME COLUMN email TO contact_email;\nDROP INDEX t{i}_recent;\n"));
+    }
+    if i % 25 == 24 {
+        s.push_str(&format!("CREATE VIEW v{i} AS SELECT id, name FROM t{i} WHERE status = 'new';\n"));
+    }
+    s
+}
