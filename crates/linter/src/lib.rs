@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod diagnostic;
+pub mod fuzz;
 pub mod render;
 pub mod rules;
 pub mod synthetic;
