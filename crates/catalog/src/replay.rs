@@ -101,6 +101,17 @@ impl Replayer {
         self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Opaque, message: message.into() });
     }
 
+    /// CREATE of a relation: false (and an error unless IF NOT EXISTS) when the name is taken.
+    fn relation_is_new(&mut self, q: &QName, if_not_exists: bool) -> bool {
+        if !self.catalog.relation_exists(q) {
+            return true;
+        }
+        if !if_not_exists {
+            self.error(format!("relation {q} already exists"));
+        }
+        false
+    }
+
     fn creation_schema(&self) -> String {
         self.search_path.iter().find(|s| self.catalog.schemas.contains(*s)).cloned().unwrap_or_else(|| "public".into())
     }
@@ -250,10 +261,7 @@ impl Replayer {
             NodeEnum::CreateSeqStmt(s) => {
                 let rv = s.sequence.clone().unwrap_or_default();
                 let q = self.new_name(&rv.schemaname, &rv.relname);
-                if self.catalog.relation_exists(&q) {
-                    if !s.if_not_exists {
-                        self.error(format!("relation {q} already exists"));
-                    }
+                if !self.relation_is_new(&q, s.if_not_exists) {
                     return;
                 }
                 let o = self.origin();
@@ -347,10 +355,7 @@ impl Replayer {
         let Some(into) = s.into.as_deref() else { return };
         let rv = into.rel.clone().unwrap_or_default();
         let q = self.new_name(&rv.schemaname, &rv.relname);
-        if self.catalog.relation_exists(&q) {
-            if !s.if_not_exists {
-                self.error(format!("relation {q} already exists"));
-            }
+        if !self.relation_is_new(&q, s.if_not_exists) {
             return;
         }
         let query = s.query.as_deref().and_then(|n| n.node.as_ref());

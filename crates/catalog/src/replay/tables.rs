@@ -172,10 +172,7 @@ impl Replayer {
             return self.error(format!("schema \"{}\" does not exist", rv.schemaname));
         }
         let q = self.new_name(&rv.schemaname, &rv.relname);
-        if self.catalog.relation_exists(&q) {
-            if !s.if_not_exists {
-                self.error(format!("relation {q} already exists"));
-            }
+        if !self.relation_is_new(&q, s.if_not_exists) {
             return;
         }
         let o = self.origin();
@@ -353,6 +350,10 @@ impl Replayer {
         loc: i32,
     ) -> String {
         let cols = expr_columns(expr);
+        if let Some(n) = name.as_ref().filter(|n| self.catalog.tables.get(table).is_some_and(|t| t.constraint(n).is_some())) {
+            self.error(format!("constraint \"{n}\" for relation {table} already exists"));
+            return n.clone();
+        }
         let name = name.unwrap_or_else(|| {
             let col = if cols.len() == 1 { Some(cols[0].as_str()) } else { colname.as_deref().filter(|_| cols.len() == 1) };
             choose_constraint_name(&self.catalog, &table.name, col, "check", &table.schema, others)
@@ -419,6 +420,9 @@ impl Replayer {
             return self.add_constraint_raw(table, c);
         }
         let Some(t) = self.catalog.tables.get(table).cloned() else { return };
+        if let Some(n) = ic.name.as_ref().filter(|n| t.constraint(n).is_some()) {
+            return self.error(format!("constraint \"{n}\" for relation {table} already exists"));
+        }
         let is_pk = ic.kind == ConstraintKind::PrimaryKey;
         if is_pk && t.constraints.iter().any(|c| c.kind == ConstraintKind::PrimaryKey) {
             return self.error(format!("multiple primary keys for table {table} are not allowed"));
@@ -1041,14 +1045,8 @@ impl Replayer {
                     .collect::<Vec<_>>()
             })
             .collect();
-        if !dependents.is_empty() && !cascade {
-            return self.error(format!(
-                "cannot drop column {col} of table {q} because other objects depend on it (constraint {} on {}); use CASCADE",
-                dependents[0].1, dependents[0].0
-            ));
-        }
-        for (tq, cname) in dependents {
-            self.remove_constraint(&tq, &cname);
+        if !self.drop_dependent_fks(dependents, cascade, &format!("column {col} of table {q}")) {
+            return;
         }
         for tq in self.family(q) {
             // Indexes and constraints of the table that use the column go with it.
@@ -1076,6 +1074,19 @@ impl Replayer {
         }
     }
 
+    /// Foreign keys that depend on what is being dropped: without CASCADE the server refuses
+    /// (reported; returns false), with CASCADE they are dropped too.
+    fn drop_dependent_fks(&mut self, deps: Vec<(QName, String)>, cascade: bool, what: &str) -> bool {
+        if let (Some((t, c)), false) = (deps.first(), cascade) {
+            self.error(format!("cannot drop {what} because constraint {c} on table {t} depends on it; use CASCADE"));
+            return false;
+        }
+        for (t, c) in deps {
+            self.remove_constraint(&t, &c);
+        }
+        true
+    }
+
     fn remove_constraint(&mut self, table: &QName, name: &str) {
         if let Some(mut t) = self.catalog.tables.get_mut(table) {
             if let Some(pos) = t.constraints.iter().position(|c| c.name == name) {
@@ -1097,14 +1108,8 @@ impl Replayer {
         let idx_oid = c.index.as_ref().and_then(|i| self.catalog.indexes.get(&QName::new(q.schema.as_str(), i.as_str()))).map(|i| i.oid);
         if let Some(oid) = idx_oid {
             let deps = self.fk_dependents(q, oid);
-            if !deps.is_empty() && !cascade {
-                return self.error(format!(
-                    "cannot drop constraint {name} on table {q} because constraint {} on table {} depends on it; use CASCADE",
-                    deps[0].1, deps[0].0
-                ));
-            }
-            for (t, n) in deps {
-                self.remove_constraint(&t, &n);
+            if !self.drop_dependent_fks(deps, cascade, &format!("constraint {name} on table {q}")) {
+                return;
             }
         }
         // Cloned copies on partitions go too.
