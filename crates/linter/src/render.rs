@@ -24,6 +24,13 @@ fn window(src: &SourceFile, span: Span) -> (usize, usize, usize) {
     (start, end, first)
 }
 
+/// The text of a code frame: control characters (other than tab and newline) become `?`, one
+/// byte for one byte, so spans stay valid and the terminal shows something harmless. (The frame
+/// renderer also miscomputes margins on some of them.)
+fn display_text(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+}
+
 /// rustc-style text with code frames.
 pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
@@ -34,17 +41,24 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
         }
         let mut labels: Vec<(&Label, Level)> = vec![(&d.primary, level(d.severity))];
         labels.extend(d.related.iter().map(|l| (l, Level::Info)));
-        let mut snippets = Vec::new();
+        // (display text, first line, path, span within the window, level, label)
+        let mut windows = Vec::new();
         for (l, lv) in &labels {
             let Some(f) = files.get(l.file) else { continue };
             let (ws, we, first) = window(f, l.span);
             let rel = (l.span.start - ws)..(l.span.end.min(we).max(l.span.start) - ws);
-            let mut a = lv.span(rel);
-            if let Some(m) = &l.message {
-                a = a.label(m);
-            }
-            snippets.push(Snippet::source(&f.text[ws..we]).line_start(first).origin(&f.path).fold(true).annotation(a));
+            windows.push((display_text(&f.text[ws..we]), first, &f.path, rel, *lv, l.message.as_deref()));
         }
+        let snippets: Vec<Snippet> = windows
+            .iter()
+            .map(|(text, first, path, rel, lv, msg)| {
+                let mut a = lv.span(rel.clone());
+                if let Some(m) = msg {
+                    a = a.label(m);
+                }
+                Snippet::source(text).line_start(*first).origin(path).fold(true).annotation(a)
+            })
+            .collect();
         let fix_text = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| format!("suggested migration: {m}")));
         let mut msg = level(d.severity).title(&d.message).id(d.rule).snippets(snippets);
         if let Some(h) = &d.help {

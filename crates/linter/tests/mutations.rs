@@ -118,3 +118,23 @@ fn mutated_fixtures_never_panic() {
     }
     eprintln!("{runs} mutated inputs analysed without a panic");
 }
+
+/// Inputs the fuzzer once crashed on: they must stay harmless.
+#[test]
+fn fuzzer_crashes_stay_fixed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/crashes");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        analyze_bytes(&std::fs::read(e.path()).unwrap());
+        n += 1;
+    }
+    assert!(n > 0);
+}
+
+#[test]
+fn long_leading_whitespace_renders() {
+    for ws in ["\u{b}", " ", "\t", "\u{c}"] {
+        let sql = format!("CREATE TABLE p (id int PRIMARY KEY);\n{}CREATE TABLE c (p_id int REFERENCES p);\n", ws.repeat(300));
+        assert!(analyze_bytes(sql.as_bytes()) >= 1);
+    }
+}
