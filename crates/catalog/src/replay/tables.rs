@@ -405,19 +405,7 @@ impl Replayer {
                 }
             }
             self.catalog.indexes.insert(index.name.clone(), index);
-            let c = Constraint {
-                name: name.clone(),
-                kind: ic.kind,
-                columns: cols,
-                deferrable: ic.deferrable,
-                initially_deferred: ic.deferred,
-                validated: true,
-                index: Some(name),
-                expression: None,
-                foreign_key: None,
-                origin: o,
-            };
-            return self.add_constraint_raw(table, c);
+            return self.add_constraint_raw(table, index_backed(&ic, name, cols, o));
         }
         let Some(t) = self.catalog.tables.get(table).cloned() else { return };
         if let Some(n) = ic.name.as_ref().filter(|n| t.constraint(n).is_some()) {
@@ -482,19 +470,7 @@ impl Replayer {
         };
         self.catalog.indexes.insert(iq.clone(), index.clone());
         let columns = if ic.kind == ConstraintKind::Exclusion { ic.excl_colnames.clone() } else { ic.columns.clone() };
-        let c = Constraint {
-            name: name.clone(),
-            kind: ic.kind,
-            columns,
-            deferrable: ic.deferrable,
-            initially_deferred: ic.deferred,
-            validated: true,
-            index: Some(name),
-            expression: None,
-            foreign_key: None,
-            origin: o,
-        };
-        self.add_constraint_raw(table, c);
+        self.add_constraint_raw(table, index_backed(&ic, name, columns, o));
         if recurse && t.kind == TableKind::Partitioned {
             for child in self.partitions_of(table) {
                 self.clone_index(&index, &child);
@@ -1177,5 +1153,21 @@ fn seq_ref(table: &QName, seq: &str) -> String {
         pgvet_syntax::quote_ident(seq)
     } else {
         format!("{}.{}", pgvet_syntax::quote_ident(&table.schema), pgvet_syntax::quote_ident(seq))
+    }
+}
+
+/// The constraint record of a PK/UNIQUE/EXCLUDE constraint implemented by index `name`.
+fn index_backed(ic: &IndexConstraint, name: String, columns: Vec<String>, origin: Origin) -> Constraint {
+    Constraint {
+        name: name.clone(),
+        kind: ic.kind,
+        columns,
+        deferrable: ic.deferrable,
+        initially_deferred: ic.deferred,
+        validated: true,
+        index: Some(name),
+        expression: None,
+        foreign_key: None,
+        origin,
     }
 }
