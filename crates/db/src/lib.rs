@@ -1,6 +1,7 @@
 //! The only pgvet crate that talks to PostgreSQL: a throwaway-server harness for tests and
 //! `--dev-db`, and read-only catalog introspection.
 
+pub mod builtins;
 mod introspect;
 mod server;
 

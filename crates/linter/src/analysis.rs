@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::{self, Context};
+use crate::sql::{plpgsql, sites, Site, SiteKind};
 
 /// One migration, in the order the project's runner applies them.
 #[derive(Debug, Clone)]
@@ -55,23 +56,69 @@ struct FileParse {
 
 /// Parses (in parallel), replays (in order) and checks a project's migrations.
 pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) -> Analysis {
-    let files: Vec<SourceFile> = files.into_iter().map(|f| f.source).collect();
+    analyze_project(files, Vec::new(), base, settings)
+}
+
+/// Like [`analyze`], plus query files (sqlc `queries/*.sql` and similar) checked against the
+/// final schema. Query files come after the migrations in [`Analysis::files`].
+pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>, base: Catalog, settings: &Settings) -> Analysis {
+    let n_migrations = migrations.len();
+    let mut files: Vec<SourceFile> = migrations.into_iter().map(|f| f.source).collect();
+    files.extend(queries);
     let mut replayer = Replayer::new(base);
-    let mut versions = Vec::with_capacity(files.len());
+    let mut versions = Vec::with_capacity(n_migrations);
     let mut parses = Vec::with_capacity(files.len());
     let mut statements = 0;
-    for (c, chunk) in files.chunks(CHUNK).enumerate() {
+    let mut diags = Vec::new();
+    let site_rules: Vec<_> =
+        rules::all_rules().iter().filter_map(|r| r.check_site.filter(|_| settings.severity(r.id, r.default_severity).is_some())).collect();
+    for (c, chunk) in files[..n_migrations].chunks(CHUNK).enumerate() {
         let parsed: Vec<ParsedSql> = chunk.par_iter().map(|f| parse_sql(&f.text)).collect();
         for (j, p) in parsed.into_iter().enumerate() {
+            let step = c * CHUNK + j;
             for s in &p.statements {
-                replayer.apply(c * CHUNK + j, s);
+                if !site_rules.is_empty() && sites::is_checked(&s.node) {
+                    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions };
+                    let site = Site::new(
+                        step,
+                        &files[step].text,
+                        Some(s.base),
+                        s.span,
+                        &s.node,
+                        &replayer.catalog,
+                        &replayer.search_path,
+                        SiteKind::Migration,
+                        &[],
+                    );
+                    for check in &site_rules {
+                        check(&site, &cx, &mut diags);
+                    }
+                }
+                replayer.apply(step, s);
             }
             statements += p.statements.len();
             versions.push(replayer.catalog.clone());
             parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
         }
     }
-    let mut diags = Vec::new();
+    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions };
+    if !site_rules.is_empty() {
+        check_function_bodies(&cx, n_migrations, &site_rules, &mut diags);
+    }
+    let default_path = vec!["public".to_string()];
+    for (i, f) in files.iter().enumerate().skip(n_migrations) {
+        let p = parse_sql(&sites::sqlc_placeholders(&f.text));
+        for s in &p.statements {
+            if sites::is_checked(&s.node) {
+                let site = Site::new(i, &f.text, Some(s.base), s.span, &s.node, cx.catalog, &default_path, SiteKind::Query, &[]);
+                for check in &site_rules {
+                    check(&site, &cx, &mut diags);
+                }
+            }
+        }
+        statements += p.statements.len();
+        parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
+    }
     for (i, p) in parses.iter().enumerate() {
         for e in &p.errors {
             let mut d = Diagnostic::new(
@@ -95,7 +142,6 @@ pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) ->
                 .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml)."),
         );
     }
-    let cx = Context { catalog: &replayer.catalog, files: &files, settings };
     for rule in rules::all_rules() {
         if let Some(check) = rule.check {
             check(&cx, &mut diags);
@@ -106,6 +152,24 @@ pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) ->
     diags = apply_suppressions(diags, &suppressions, settings);
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
     Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+}
+
+/// Runs the statement checks over every function body of the final schema.
+fn check_function_bodies(cx: &Context, n_migrations: usize, checks: &[rules::SiteCheck], diags: &mut Vec<Diagnostic>) {
+    for f in cx.catalog.functions.values() {
+        if f.origin.is_builtin() || f.origin.step >= n_migrations {
+            continue;
+        }
+        let text = &cx.files[f.origin.step].text;
+        let Some(body) = plpgsql::body(f, text) else { continue };
+        let path = sites::function_search_path(f.search_path.as_deref());
+        for s in body.statements.iter().filter(|s| sites::is_checked(&s.node)) {
+            let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &body.variables);
+            for check in checks {
+                check(&site, cx, diags);
+            }
+        }
+    }
 }
 
 fn apply_settings(diags: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic> {

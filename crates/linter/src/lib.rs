@@ -7,6 +7,7 @@ pub mod diagnostic;
 pub mod fuzz;
 pub mod render;
 pub mod rules;
+pub mod sql;
 pub mod synthetic;
 
 pub use analysis::{analyze, Analysis, MigrationFile, Settings};

@@ -43,6 +43,7 @@ pub const META: RuleMeta = RuleMeta {
     summary: "a foreign key with no index on its columns",
     default_severity: Severity::Warning,
     check: Some(check),
+    check_site: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

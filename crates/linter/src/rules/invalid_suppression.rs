@@ -25,4 +25,5 @@ pub const META: RuleMeta = RuleMeta {
     summary: "a pgvet-ignore comment without a reason or with an unknown rule",
     default_severity: Severity::Warning,
     check: None,
+    check_site: None,
 };

@@ -29,4 +29,5 @@ pub const META: RuleMeta = RuleMeta {
     summary: "a migration statement PostgreSQL would reject",
     default_severity: Severity::Warning,
     check: None,
+    check_site: None,
 };

@@ -6,23 +6,31 @@ use pgvet_syntax::SourceFile;
 
 use crate::analysis::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::sql::Site;
 
 pub mod fk_missing_index;
 pub mod invalid_suppression;
 pub mod migration_error;
+pub mod on_conflict_no_unique_index;
 pub mod syntax_error;
 pub mod unused_suppression;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
 
-/// What a rule sees: the final catalog and the files (for spans). No I/O.
+/// What a rule sees: the catalog (final, or as of the migration being checked), the files (for
+/// spans) and the schema after each migration step so far. No I/O.
 pub struct Context<'a> {
     pub catalog: &'a Catalog,
+    /// Migrations first (index = step), then query files.
     pub files: &'a [SourceFile],
     pub settings: &'a Settings,
+    /// `versions[i]`: the schema after migration `i`.
+    pub versions: &'a [Catalog],
 }
 
 pub type Check = fn(&Context, &mut Vec<Diagnostic>);
+/// A check of one SQL statement (in a migration, a function body or a query file).
+pub type SiteCheck = fn(&Site, &Context, &mut Vec<Diagnostic>);
 
 pub struct RuleMeta {
     /// Stable kebab-case id.
@@ -32,11 +40,19 @@ pub struct RuleMeta {
     pub default_severity: Severity,
     /// None for findings the driver itself reports (syntax errors, suppressions).
     pub check: Option<Check>,
+    /// Called for every checked SQL statement.
+    pub check_site: Option<SiteCheck>,
 }
 
 pub fn all_rules() -> &'static [&'static RuleMeta] {
-    static ALL: &[&RuleMeta] =
-        &[&fk_missing_index::META, &migration_error::META, &syntax_error::META, &invalid_suppression::META, &unused_suppression::META];
+    static ALL: &[&RuleMeta] = &[
+        &fk_missing_index::META,
+        &migration_error::META,
+        &on_conflict_no_unique_index::META,
+        &syntax_error::META,
+        &invalid_suppression::META,
+        &unused_suppression::META,
+    ];
     ALL
 }
 
@@ -47,6 +63,27 @@ pub fn rule_by_id(id: &str) -> Option<&'static RuleMeta> {
 /// The rule's documentation (markdown), from its doc comment.
 pub fn rule_docs(id: &str) -> Option<&'static str> {
     RULE_DOCS.iter().find(|(i, _)| *i == id).map(|(_, d)| *d)
+}
+
+/// For a statement in a function body written at migration `since`: the later migration after
+/// which `ok` stopped holding (the one that broke the function), as a related label on the first
+/// line of that migration that mentions `mention`.
+pub fn breaking_migration(cx: &Context, since: usize, mention: &str, ok: impl Fn(&Catalog) -> bool) -> Option<crate::diagnostic::Label> {
+    let mut prev = ok(cx.versions.get(since)?);
+    let mut broke = None;
+    for (s, v) in cx.versions.iter().enumerate().skip(since + 1) {
+        let now = ok(v);
+        if prev && !now {
+            broke = Some(s);
+        }
+        prev = now;
+    }
+    let s = broke?;
+    let f = cx.files.get(s)?;
+    let lower = f.text.to_lowercase();
+    let at = lower.find(&mention.to_lowercase()).unwrap_or(0);
+    let line = f.line_col(at).line;
+    Some(crate::diagnostic::Label::new(s, f.line_span(line)).with_message("this later migration broke it"))
 }
 
 #[cfg(test)]

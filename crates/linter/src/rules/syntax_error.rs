@@ -19,5 +19,10 @@
 use super::RuleMeta;
 use crate::diagnostic::Severity;
 
-pub const META: RuleMeta =
-    RuleMeta { id: "syntax-error", summary: "a statement PostgreSQL cannot parse", default_severity: Severity::Error, check: None };
+pub const META: RuleMeta = RuleMeta {
+    id: "syntax-error",
+    summary: "a statement PostgreSQL cannot parse",
+    default_severity: Severity::Error,
+    check: None,
+    check_site: None,
+};

@@ -24,4 +24,5 @@ pub const META: RuleMeta = RuleMeta {
     summary: "a pgvet-ignore comment that silences nothing",
     default_severity: Severity::Warning,
     check: None,
+    check_site: None,
 };

@@ -1,0 +1,203 @@
+//! SQL semantics the rules share: where a statement came from ([`Site`]), name resolution the
+//! way the server does it, ON CONFLICT arbiter inference and predicate implication.
+pub mod arbiter;
+pub mod builtin_functions;
+pub mod implies;
+pub mod plpgsql;
+pub mod resolve;
+pub mod sites;
+
+use pgvet_catalog::{Catalog, Function, QName, Table, View};
+use pgvet_syntax::{NodeEnum, Span};
+
+use crate::diagnostic::Label;
+
+/// Where a statement was written.
+#[derive(Debug, Clone, Copy)]
+pub enum SiteKind<'a> {
+    /// A statement of a migration, checked against the schema at that point.
+    Migration,
+    /// A statement in a function body, checked against the schema after all migrations.
+    Function(&'a Function),
+    /// A statement of a query file (sqlc and similar), checked against the final schema.
+    Query,
+}
+
+/// One SQL statement to check, with everything needed to resolve its names and report on it.
+pub struct Site<'a> {
+    /// Index of the file (migration or query file) the statement is in.
+    pub file: usize,
+    /// The whole file's text.
+    pub file_text: &'a str,
+    /// Add to a parse-tree location to get a byte offset in the file; None when the statement
+    /// could not be placed exactly (labels then cover `span`).
+    pub offset: Option<usize>,
+    /// The statement's span in the file.
+    pub span: Span,
+    pub node: &'a NodeEnum,
+    pub catalog: &'a Catalog,
+    pub search_path: &'a [String],
+    pub kind: SiteKind<'a>,
+    /// Names a column reference may also mean: PL/pgSQL variables, function parameters.
+    pub variables: &'a [String],
+    unresolved: std::cell::OnceCell<Vec<resolve::Unresolved>>,
+}
+
+impl<'a> Site<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        file: usize,
+        file_text: &'a str,
+        offset: Option<usize>,
+        span: Span,
+        node: &'a NodeEnum,
+        catalog: &'a Catalog,
+        search_path: &'a [String],
+        kind: SiteKind<'a>,
+        variables: &'a [String],
+    ) -> Self {
+        Site { file, file_text, offset, span, node, catalog, search_path, kind, variables, unresolved: Default::default() }
+    }
+
+    /// Names in the statement the server would reject (computed once, shared by the rules).
+    pub fn unresolved(&self) -> &[resolve::Unresolved] {
+        self.unresolved.get_or_init(|| {
+            let fname = match self.kind {
+                SiteKind::Function(f) => Some(f.name.name.as_str()),
+                _ => None,
+            };
+            let mut r = resolve::Resolver::new(self.catalog, self.search_path, self.variables, fname);
+            r.statement(self.node);
+            r.out
+        })
+    }
+
+    fn file_offset(&self, location: i32) -> Option<usize> {
+        let o = self.offset?;
+        if location < 0 {
+            return None;
+        }
+        let at = o + location as usize;
+        (at >= self.span.start && at <= self.span.end).then_some(at)
+    }
+
+    /// A label from a parse-tree location to the end of its line (within the statement).
+    pub fn label_at(&self, location: i32) -> Label {
+        let Some(start) = self.file_offset(location) else { return Label::new(self.file, self.span) };
+        let rest = &self.file_text[start..self.span.end];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        Label::new(self.file, Span::new(start, start + rest[..end].trim_end().trim_end_matches([',', ';']).len()))
+    }
+
+    /// A label on the identifier (possibly qualified, possibly quoted) at a location.
+    pub fn label_word(&self, location: i32) -> Label {
+        let Some(start) = self.file_offset(location) else { return Label::new(self.file, self.span) };
+        let rest = &self.file_text[start..self.span.end];
+        let mut len = 0;
+        let mut quoted = false;
+        for (i, ch) in rest.char_indices() {
+            if ch == '"' {
+                quoted = !quoted;
+            } else if !(quoted || ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '$') {
+                break;
+            }
+            len = i + ch.len_utf8();
+        }
+        Label::new(self.file, Span::new(start, start + len.max(1).min(rest.len())))
+    }
+}
+
+/// A relation a name resolves to.
+#[derive(Debug, Clone, Copy)]
+pub enum Relation<'a> {
+    Table(&'a Table),
+    View(&'a View),
+    /// A system catalog or information_schema view (from the committed built-ins list).
+    System(&'static builtin_functions::SystemRelation),
+}
+
+impl Relation<'_> {
+    /// Whether the relation has this column. `None`: pgvet does not know its columns.
+    pub fn has_column(&self, name: &str) -> Option<bool> {
+        match self {
+            Relation::Table(t) if t.incomplete => None,
+            Relation::Table(t) => Some(t.column(name).is_some() || SYSTEM_COLUMNS.contains(&name)),
+            Relation::View(_) => None,
+            Relation::System(s) => Some(s.columns.contains(&name) || SYSTEM_COLUMNS.contains(&name)),
+        }
+    }
+}
+
+/// Columns every table has.
+pub const SYSTEM_COLUMNS: &[&str] = &["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid"];
+
+/// Resolves a relation name (schema-qualified or through the search path) to a table, a view or
+/// a system relation. `pg_catalog` is searched first, as the server does when the path does not
+/// name it.
+pub fn resolve_relation<'a>(cat: &'a Catalog, search_path: &[String], schema: &str, name: &str) -> Option<Relation<'a>> {
+    let find = |schema: &str| -> Option<Relation<'a>> {
+        let q = QName::new(schema, name);
+        if let Some(t) = cat.tables.get(&q) {
+            return Some(Relation::Table(t));
+        }
+        if let Some(v) = cat.views.get(&q) {
+            return Some(Relation::View(v));
+        }
+        builtin_functions::system_relation(schema, name).map(Relation::System)
+    };
+    if !schema.is_empty() {
+        return find(schema);
+    }
+    if !search_path.iter().any(|s| s == "pg_catalog") {
+        if let Some(r) = find("pg_catalog") {
+            return Some(r);
+        }
+    }
+    search_path.iter().find_map(|s| find(s))
+}
+
+/// Every `INSERT ... ON CONFLICT` in a statement (including in CTEs), with its target table.
+pub fn upserts<'a>(site: &Site<'a>) -> Vec<(&'a pgvet_syntax::protobuf::InsertStmt, &'a Table)> {
+    let mut out = Vec::new();
+    for (n, _, _, _) in site.node.nodes() {
+        if let pgvet_syntax::pg_query::NodeRef::InsertStmt(i) = n {
+            if i.on_conflict_clause.is_none() {
+                continue;
+            }
+            let Some(rv) = &i.relation else { continue };
+            if let Some(Relation::Table(t)) = resolve_relation(site.catalog, site.search_path, &rv.schemaname, &rv.relname) {
+                out.push((i, t));
+            }
+        }
+    }
+    out
+}
+
+/// `users` for public tables, `auth.users` otherwise.
+pub fn display_name(q: &QName) -> String {
+    if q.schema == "public" {
+        pgvet_syntax::quote_ident(&q.name)
+    } else {
+        q.to_string()
+    }
+}
+
+/// "users_pkey (id), users_email_key (email)": the unique keys a table has.
+pub fn unique_keys(cat: &Catalog, t: &Table) -> String {
+    let keys: Vec<String> = cat
+        .indexes_of(&t.name)
+        .filter(|i| i.unique && i.valid)
+        .map(|i| {
+            let mut s = format!("{} {}", pgvet_syntax::quote_ident(&i.name.name), arbiter::key_text(i));
+            if i.constraint.as_ref().and_then(|c| t.constraint(c)).is_some_and(|c| c.deferrable) {
+                s.push_str(" DEFERRABLE");
+            }
+            s
+        })
+        .collect();
+    if keys.is_empty() {
+        "none".into()
+    } else {
+        keys.join(", ")
+    }
+}
