@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use pgvet_catalog::Catalog;
-use pgvet_linter::{analyze, render, MigrationFile, Settings, Severity};
+use pgvet_linter::{analysis::analyze_project, render, MigrationFile, Settings, Severity};
 use pgvet_project::{Layout, Project};
 use pgvet_syntax::SourceFile;
 
@@ -165,6 +165,16 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
     for (k, v) in &project.config.rules {
         settings.severities.insert(k.get_ref().clone(), Severity::parse(v.get_ref()));
     }
+    if let Some(c) = &project.config.tenant.columns {
+        settings.tenant_columns = c.clone();
+    }
+    settings.global_tables = project.config.tenant.global_tables.clone();
+    if let Some(s) = &project.config.api.schemas {
+        settings.exposed_schemas = s.clone();
+    }
+    if let Some(r) = &project.config.api.roles {
+        settings.api_roles = r.clone();
+    }
     for n in &project.notes {
         eprintln!("note: {}: {}", n.path, n.message);
     }
@@ -178,6 +188,10 @@ fn base_catalog(layout: Layout) -> Catalog {
     }
 }
 
+fn queries(project: &Project) -> Vec<SourceFile> {
+    project.queries.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect()
+}
+
 fn files(project: &Project) -> Vec<MigrationFile> {
     project
         .migrations
@@ -189,7 +203,7 @@ fn files(project: &Project) -> Vec<MigrationFile> {
 fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
     let started = Instant::now();
     let (project, settings) = load(path)?;
-    let analysis = analyze(files(&project), base_catalog(project.layout), &settings);
+    let analysis = analyze_project(files(&project), queries(&project), base_catalog(project.layout), &settings);
     let out = match format {
         Format::Text => {
             let color = match color {
@@ -246,7 +260,7 @@ fn plural_findings(e: usize, w: usize, i: usize) -> String {
 
 fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, String> {
     let (project, settings) = load(path)?;
-    let analysis = analyze(files(&project), base_catalog(project.layout), &settings);
+    let analysis = analyze_project(files(&project), queries(&project), base_catalog(project.layout), &settings);
     let step = match at {
         None => None,
         Some(a) => Some(match a.parse::<usize>() {

@@ -17,6 +17,28 @@ pub struct Config {
     pub rules: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub tenant: TenantConfig,
+    #[serde(default)]
+    pub api: ApiConfig,
+    #[serde(default)]
+    pub queries: QueriesConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ApiConfig {
+    /// Schemas an HTTP API (PostgREST/Supabase) exposes (default: public).
+    pub schemas: Option<Vec<String>>,
+    /// Roles API requests run as (default: anon, authenticated).
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct QueriesConfig {
+    /// Files or directories (relative to the project root) holding SQL query files; `*.sql`
+    /// under a directory. Default: `sqlc.yaml`'s `queries`, else `queries/`, `db/queries/`,
+    /// `sql/queries/` when they exist.
+    pub paths: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -76,6 +76,15 @@ pub struct Project {
     pub config: Config,
     pub config_text: String,
     pub config_path: Option<PathBuf>,
+    /// SQL query files (sqlc and similar), checked against the final schema.
+    pub queries: Vec<QueryFile>,
+}
+
+/// A file of SQL queries the application runs.
+#[derive(Debug, Clone)]
+pub struct QueryFile {
+    pub path: String,
+    pub text: String,
 }
 
 #[derive(Debug)]
@@ -175,7 +184,88 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
             m.transactional = t;
         }
     }
-    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path })
+    let queries = find_queries(&root, &config, &location, &mut notes)?;
+    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path, queries })
+}
+
+/// `queries:` entries of an sqlc config (`sqlc.yaml`, `sqlc.yml` or `sqlc.json`).
+fn sqlc_queries(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["sqlc.yaml", "sqlc.yml", "sqlc.json"] {
+        let Ok(text) = std::fs::read_to_string(root.join(name)) else { continue };
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            let Some(i) = line.find("queries") else { continue };
+            let rest = line[i + "queries".len()..].trim_start_matches(['"', '\'']).trim_start();
+            let Some(value) = rest.strip_prefix(':') else { continue };
+            let value = value.trim().trim_end_matches(',');
+            let clean = |v: &str| v.trim().trim_matches(['"', '\'', ' ']).to_string();
+            if value.starts_with('[') {
+                out.extend(value.trim_matches(['[', ']']).split(',').map(clean).filter(|v| !v.is_empty()));
+            } else if !value.is_empty() {
+                out.push(clean(value));
+            } else {
+                while let Some(next) = lines.peek() {
+                    match next.trim().strip_prefix("- ") {
+                        Some(v) => {
+                            out.push(clean(v));
+                            lines.next();
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec<Note>) -> Result<Vec<QueryFile>, ProjectError> {
+    let configured = config.queries.paths.clone();
+    let explicit = configured.is_some();
+    let paths = configured.unwrap_or_else(|| {
+        let sqlc = sqlc_queries(root);
+        if sqlc.is_empty() {
+            ["queries", "db/queries", "sql/queries"].iter().map(|s| s.to_string()).collect()
+        } else {
+            sqlc
+        }
+    });
+    let mut files = Vec::new();
+    for p in paths {
+        let full = root.join(&p);
+        if !full.exists() {
+            if explicit {
+                notes.push(Note { path: display(&full), message: "query path in pgvet.toml [queries] does not exist".into() });
+            }
+            continue;
+        }
+        if full.is_file() {
+            files.push(full);
+            continue;
+        }
+        let mut found = Vec::new();
+        collect_sql(&full, migrations, &mut found);
+        found.sort();
+        files.extend(found);
+    }
+    files.dedup();
+    files.into_iter().map(|f| Ok(QueryFile { path: display(&f), text: read(&f)? })).collect()
+}
+
+fn collect_sql(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.starts_with(skip) {
+            continue;
+        }
+        if p.is_dir() {
+            collect_sql(&p, skip, out);
+        } else if p.extension().is_some_and(|x| x == "sql") {
+            out.push(p);
+        }
+    }
 }
 
 fn default_location(root: &Path, l: Layout) -> Option<PathBuf> {

@@ -5,4 +5,4 @@ mod config;
 mod discover;
 
 pub use config::{Config, ConfigError, Located};
-pub use discover::{load, Layout, Migration, Note, Project, ProjectError};
+pub use discover::{load, Layout, Migration, Note, Project, ProjectError, QueryFile};

@@ -96,7 +96,7 @@ fn display_name(q: &pgvet_catalog::QName) -> String {
 }
 
 /// A partition's copy of its parent's foreign key is reported once, on the parent.
-fn is_partition_clone(cat: &Catalog, t: &Table, c: &Constraint) -> bool {
+pub fn is_partition_clone(cat: &Catalog, t: &Table, c: &Constraint) -> bool {
     t.partition_of
         .as_ref()
         .and_then(|p| cat.tables.get(p))

@@ -12,7 +12,10 @@ pub mod fk_missing_index;
 pub mod invalid_suppression;
 pub mod migration_error;
 pub mod on_conflict_no_unique_index;
+pub mod on_conflict_other_unique;
 pub mod syntax_error;
+pub mod tenant_fk_cross;
+pub mod tenant_key_missing_tenant;
 pub mod unused_suppression;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -49,6 +52,9 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &fk_missing_index::META,
         &migration_error::META,
         &on_conflict_no_unique_index::META,
+        &on_conflict_other_unique::META,
+        &tenant_key_missing_tenant::META,
+        &tenant_fk_cross::META,
         &syntax_error::META,
         &invalid_suppression::META,
         &unused_suppression::META,

@@ -6,6 +6,7 @@ pub mod implies;
 pub mod plpgsql;
 pub mod resolve;
 pub mod sites;
+pub mod tenant;
 
 use pgvet_catalog::{Catalog, Function, QName, Table, View};
 use pgvet_syntax::{NodeEnum, Span};

@@ -1,0 +1,244 @@
+//! # on-conflict-other-unique
+//!
+//! ## What it finds
+//! An `INSERT ... ON CONFLICT` whose row sets every column of *another* unique index, one the
+//! conflict target does not cover. ON CONFLICT only handles collisions on its arbiter; a row that
+//! collides on the other index still raises 23505.
+//!
+//! Not reported: an index whose columns include all of the arbiter's (a collision there is a
+//! collision on the arbiter first), and surrogate keys (one column filled by a sequence,
+//! identity or `gen_random_uuid()` default).
+//!
+//! ## Why it matters
+//! Field report 01: a workspace "upsert" looked rows up by `id`, but the row it inserted also
+//! carried `workspace_id`, which has its own unique index. When the workspace already existed
+//! under another id, the upsert did not update it: it failed with *Unique constraint failed on
+//! the fields: (`workspace_id`)*, and every batch of the backfill was lost.
+//!
+//! ## Example
+//! ```sql
+//! CREATE TABLE workspaces (id serial PRIMARY KEY, workspace_id text NOT NULL UNIQUE, name text);
+//! INSERT INTO workspaces (id, workspace_id, name) VALUES ($1, $2, $3)
+//!   ON CONFLICT (id) DO UPDATE SET name = excluded.name;
+//! -- warning[on-conflict-other-unique]: this upsert handles conflicts on workspaces_pkey (id)
+//! --   only; the row also sets (workspace_id), unique by workspaces_workspace_id_key ...
+//! ```
+//!
+//! ## Fix
+//! Upsert on the key the data is identified by (`ON CONFLICT (workspace_id)`), or stop writing
+//! the other unique column in the insert. If both keys must be handled, catch 23505 and retry as
+//! an update.
+use std::collections::BTreeSet;
+
+use pgvet_catalog::{Index, IndexKey, QName, Table};
+use pgvet_syntax::protobuf::{node::Node as N, InsertStmt};
+use pgvet_syntax::{expr_columns, parse_expr, quote_ident};
+
+use super::{Context, RuleMeta};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::arbiter::{self, Verdict};
+use crate::sql::{display_name, upserts, Site};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "on-conflict-other-unique",
+    summary: "an upsert whose row can still violate a unique index its ON CONFLICT does not cover",
+    default_severity: Severity::Warning,
+    check: None,
+    check_site: Some(check),
+};
+
+/// Columns an index key reads.
+fn index_columns(i: &Index) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for k in &i.keys {
+        match k {
+            IndexKey::Column(c) => {
+                out.insert(c.clone());
+            }
+            IndexKey::Expression(x) => {
+                if let Some(n) = parse_expr(x) {
+                    out.extend(expr_columns(&n));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn plain_columns(i: &Index) -> Option<BTreeSet<String>> {
+    i.keys
+        .iter()
+        .map(|k| match k {
+            IndexKey::Column(c) => Some(c.clone()),
+            IndexKey::Expression(_) => None,
+        })
+        .collect()
+}
+
+/// A single-column key filled by a generator: its values do not come from the application.
+pub fn is_surrogate(t: &Table, i: &Index) -> bool {
+    let [IndexKey::Column(c)] = i.keys.as_slice() else { return false };
+    t.column(c).is_some_and(|c| {
+        c.identity.is_some()
+            || c.default.as_deref().is_some_and(|d| {
+                let d = d.to_lowercase();
+                d.starts_with("nextval(")
+                    || d.contains("gen_random_uuid(")
+                    || d.contains("uuid_generate_")
+                    || d.contains("uuid_generate_v7")
+            })
+    })
+}
+
+/// The columns the insert sets (with the location of each), or None when pgvet cannot tell.
+fn inserted_columns(ins: &InsertStmt, t: &Table) -> Option<Vec<(String, i32)>> {
+    if !ins.cols.is_empty() {
+        let mut cols: Vec<(String, i32)> = ins
+            .cols
+            .iter()
+            .filter_map(|c| match c.node.as_ref()? {
+                N::ResTarget(rt) => Some((rt.name.clone(), rt.location)),
+                _ => None,
+            })
+            .collect();
+        // Columns given DEFAULT in every VALUES row are not set by the application.
+        if let Some(N::SelectStmt(sel)) = ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()) {
+            if !sel.values_lists.is_empty() {
+                let all_default = |idx: usize| {
+                    sel.values_lists.iter().all(|row| match row.node.as_ref() {
+                        Some(N::List(l)) => matches!(l.items.get(idx).and_then(|x| x.node.as_ref()), Some(N::SetToDefault(_))),
+                        _ => false,
+                    })
+                };
+                cols = cols.into_iter().enumerate().filter(|(i, _)| !all_default(*i)).map(|(_, c)| c).collect();
+            }
+        }
+        return Some(cols);
+    }
+    let Some(N::SelectStmt(sel)) = ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()) else { return None };
+    let width = sel.values_lists.first().and_then(|r| match r.node.as_ref() {
+        Some(N::List(l)) => Some(l.items.len()),
+        _ => None,
+    })?;
+    Some(t.columns.iter().take(width).map(|c| (c.name.clone(), -1)).collect())
+}
+
+fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    for (ins, table) in upserts(site) {
+        let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };
+        let Verdict::Arbiters(arbiters) = arbiter::infer(site.catalog, table, oc) else { continue };
+        if arbiters.is_empty() || arbiter::deferrable_arbiter(site.catalog, table, &arbiters).is_some() {
+            continue;
+        }
+        let Some(cols) = inserted_columns(ins, table) else { continue };
+        let set: BTreeSet<&str> = cols.iter().map(|(c, _)| c.as_str()).collect();
+        let arb: Vec<&Index> = site.catalog.indexes_of(&table.name).filter(|i| arbiters.contains(&i.name)).collect();
+        for other in site.catalog.indexes_of(&table.name) {
+            if !other.unique || !other.valid || arbiters.contains(&other.name) || is_surrogate(table, other) {
+                continue;
+            }
+            let needs = index_columns(other);
+            if needs.is_empty() || !needs.iter().all(|c| set.contains(c.as_str())) {
+                continue;
+            }
+            // A collision on a superset of an arbiter's columns is a collision on the arbiter.
+            let covered = plain_columns(other).is_some_and(|oc| arb.iter().any(|a| plain_columns(a).is_some_and(|ac| ac.is_subset(&oc))));
+            if covered {
+                continue;
+            }
+            out.push(diagnostic(site, cx, table, &arb, other, &cols, &needs));
+        }
+    }
+}
+
+fn diagnostic(
+    site: &Site,
+    cx: &Context,
+    table: &Table,
+    arb: &[&Index],
+    other: &Index,
+    cols: &[(String, i32)],
+    needs: &BTreeSet<String>,
+) -> Diagnostic {
+    let tname = display_name(&table.name);
+    let arbiter_text: Vec<String> = arb.iter().map(|a| format!("{} {}", quote_ident(&a.name.name), arbiter::key_text(a))).collect();
+    let other_cols = needs.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    let at = cols.iter().find(|(c, _)| needs.contains(c)).map(|(_, l)| *l).unwrap_or(-1);
+    let partial = if other.predicate.is_some() { " (for rows matching its WHERE)" } else { "" };
+    let mut d = Diagnostic::new(
+        META.id,
+        META.default_severity,
+        format!(
+            "this upsert handles conflicts on {} only; the row also sets ({other_cols}), which {} keeps unique{partial}: a row that matches an existing one there raises 23505 (duplicate key value violates unique constraint \"{}\") instead of being updated",
+            arbiter_text.join(" and "),
+            quote_ident(&other.name.name),
+            other.name.name
+        ),
+        site.label_word(at).with_message(format!("also unique by {}", other.name.name)),
+    )
+    .with_help(format!(
+        "ON CONFLICT only absorbs collisions on its arbiter. If rows of {tname} are identified by ({other_cols}), make that the conflict target; otherwise do not write ({other_cols}) in this insert, or catch 23505 and update instead. This is how field report 01's upsert failed with \"Unique constraint failed on the fields: (workspace_id)\"."
+    ));
+    if let Some(l) = definition(cx, &table.name, other) {
+        d = d.with_related(l);
+    }
+    d
+}
+
+fn definition(cx: &Context, _table: &QName, i: &Index) -> Option<Label> {
+    let o = i.origin;
+    if o.is_builtin() {
+        return None;
+    }
+    let f = cx.files.get(o.step)?;
+    Some(Label::at_clause(o.step, f, o.span, o.at).with_message(format!("{} is defined here", i.name.name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::lines;
+
+    const RULE: &str = "on-conflict-other-unique";
+
+    #[test]
+    fn fires() {
+        let cases = [
+            // field report 01: upsert by id while setting the unique workspace_id
+            ("CREATE TABLE w (id int PRIMARY KEY, workspace_id text NOT NULL UNIQUE, name text);\nINSERT INTO w (id, workspace_id, name)\n  VALUES (1, 'x', 'n') ON CONFLICT (id) DO UPDATE SET name = excluded.name;", vec![2]),
+            // DO NOTHING with a target still raises on the other index
+            ("CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nINSERT INTO u (id, email) VALUES (1, 'a') ON CONFLICT (id) DO NOTHING;", vec![2]),
+            // expression index on another column
+            ("CREATE TABLE u (id int PRIMARY KEY, email text);\nCREATE UNIQUE INDEX ON u (lower(email));\nINSERT INTO u (id, email) VALUES (1, 'a') ON CONFLICT (id) DO NOTHING;", vec![3]),
+            // no column list: VALUES fills the first columns
+            ("CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE, n int);\nINSERT INTO u VALUES (1, 'a', 1) ON CONFLICT (id) DO NOTHING;", vec![2]),
+            // in a PL/pgSQL function
+            ("CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nCREATE FUNCTION f(p int, e text) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  INSERT INTO u (id, email) VALUES (p, e) ON CONFLICT (id) DO NOTHING;\nEND $$;", vec![4]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(lines(sql, RULE), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            // the fixed field report 01: upsert on the natural key
+            "CREATE TABLE w (id serial PRIMARY KEY, workspace_id text NOT NULL UNIQUE, name text);\nINSERT INTO w (workspace_id, name) VALUES ('x', 'n') ON CONFLICT (workspace_id) DO UPDATE SET name = excluded.name;",
+            // the other unique column is not set
+            "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE, n int);\nINSERT INTO u (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = excluded.n;",
+            // a superset of the arbiter
+            "CREATE TABLE t (a int UNIQUE, b int, UNIQUE (a, b));\nINSERT INTO t (a, b) VALUES (1, 2) ON CONFLICT (a) DO NOTHING;",
+            // a surrogate key set explicitly
+            "CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), slug text UNIQUE);\nINSERT INTO t (id, slug) VALUES (gen_random_uuid(), 's') ON CONFLICT (slug) DO NOTHING;",
+            // DEFAULT for the other column
+            "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nINSERT INTO u (id, email) VALUES (1, DEFAULT) ON CONFLICT (id) DO NOTHING;",
+            // DO NOTHING without a target covers every unique index
+            "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nINSERT INTO u (id, email) VALUES (1, 'a') ON CONFLICT DO NOTHING;",
+            // only one unique key
+            "CREATE TABLE t (w int, n text, v int, PRIMARY KEY (w, n));\nINSERT INTO t VALUES (1, 'a', 1) ON CONFLICT (w, n) DO UPDATE SET v = excluded.v;",
+        ];
+        for sql in cases {
+            assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
+        }
+    }
+}
