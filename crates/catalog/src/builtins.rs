@@ -30,6 +30,7 @@ fn table(schema: &str, name: &str, columns: Vec<Column>, pk: &str) -> Table {
         policies: vec![],
         rls_enabled: true,
         rls_forced: false,
+        grants: Vec::new(),
         // Only the commonly used columns are listed: never conclude a column is missing.
         incomplete: true,
         origin: Origin::BUILTIN,
@@ -48,6 +49,7 @@ fn func(c: &mut Catalog, schema: &str, name: &str, returns: &str) {
         security_definer: false,
         search_path: None,
         volatility: "stable",
+        grants: Vec::new(),
         origin: Origin::BUILTIN,
     };
     c.functions.insert(FunctionKey { name: q, args: vec![] }, f);
@@ -61,6 +63,12 @@ pub fn supabase() -> Catalog {
     }
     for e in ["pgcrypto", "uuid-ossp", "pgjwt", "pg_graphql", "supabase_vault"] {
         c.extensions.insert(e.into());
+    }
+    // Supabase grants the API roles everything on new tables and functions in `public`.
+    for role in ["anon", "authenticated", "service_role"] {
+        for kind in [crate::GrantKind::Tables, crate::GrantKind::Functions] {
+            c.default_grants.push(crate::DefaultGrant { schema: Some("public".into()), kind, role: role.into() });
+        }
     }
     let tables = [
         table(

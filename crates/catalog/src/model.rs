@@ -57,9 +57,26 @@ pub struct Catalog {
     pub functions: OrdMap<FunctionKey, Function>,
     pub enums: OrdMap<QName, EnumType>,
     pub domains: OrdMap<QName, Domain>,
+    /// Privileges new objects get (`ALTER DEFAULT PRIVILEGES`, and EXECUTE to PUBLIC on
+    /// functions). Not part of the JSON.
+    pub default_grants: Vec<DefaultGrant>,
     /// Creation counter standing in for PostgreSQL's OIDs where order matters (which unique
     /// index a foreign key binds to). Not part of the JSON.
     pub next_oid: u64,
+}
+
+/// A default privilege: `role` gets a privilege on new `kind` objects in `schema` (None: any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultGrant {
+    pub schema: Option<String>,
+    pub kind: GrantKind,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind {
+    Tables,
+    Functions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +105,10 @@ pub struct Table {
     /// Created by a statement pgvet could not model fully (e.g. `CREATE TABLE AS`): columns may be
     /// missing, so rules must not conclude that something is absent.
     pub incomplete: bool,
+    /// Roles (lower case; `public` for PUBLIC) holding any privilege on the table, from GRANT,
+    /// REVOKE and default privileges. Not part of the JSON.
+    #[serde(skip)]
+    pub grants: Vec<String>,
     pub origin: Origin,
 }
 
@@ -252,6 +273,9 @@ pub struct Function {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search_path: Option<String>,
     pub volatility: &'static str,
+    /// Roles (lower case; `public` for PUBLIC) that may EXECUTE it. Not part of the JSON.
+    #[serde(skip)]
+    pub grants: Vec<String>,
     pub origin: Origin,
 }
 
@@ -309,7 +333,19 @@ impl Catalog {
         let mut c = Catalog::default();
         c.schemas.insert("public".into());
         c.schemas.insert("pg_catalog".into());
+        c.default_grants.push(DefaultGrant { schema: None, kind: GrantKind::Functions, role: "public".into() });
         c
+    }
+
+    /// The roles a new object of `kind` in `schema` is granted to.
+    pub fn initial_grants(&self, kind: GrantKind, schema: &str) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for g in &self.default_grants {
+            if g.kind == kind && g.schema.as_deref().is_none_or(|s| s == schema) && !v.contains(&g.role) {
+                v.push(g.role.clone());
+            }
+        }
+        v
     }
 
     pub fn alloc_oid(&mut self) -> u64 {

@@ -280,6 +280,8 @@ impl Replayer {
                 self.search_path = if path.is_empty() { vec!["public".into()] } else { path };
             }
             NodeEnum::AlterObjectSchemaStmt(s) => self.set_schema(s),
+            NodeEnum::GrantStmt(g) => self.grant(g, None),
+            NodeEnum::AlterDefaultPrivilegesStmt(a) => self.default_privileges(a),
             NodeEnum::DoStmt(_) => self.opaque("DO block: its effect on the schema is not replayed"),
             // Statements that do not change the schema.
             NodeEnum::TransactionStmt(_)
@@ -289,14 +291,12 @@ impl Replayer {
             | NodeEnum::UpdateStmt(_)
             | NodeEnum::DeleteStmt(_)
             | NodeEnum::MergeStmt(_)
-            | NodeEnum::GrantStmt(_)
             | NodeEnum::GrantRoleStmt(_)
             | NodeEnum::CommentStmt(_)
             | NodeEnum::AlterOwnerStmt(_)
             | NodeEnum::CreateRoleStmt(_)
             | NodeEnum::AlterRoleStmt(_)
             | NodeEnum::DropRoleStmt(_)
-            | NodeEnum::AlterDefaultPrivilegesStmt(_)
             | NodeEnum::VariableShowStmt(_)
             | NodeEnum::VacuumStmt(_)
             | NodeEnum::LockStmt(_)
@@ -366,7 +366,8 @@ impl Replayer {
             self.catalog.views.insert(q.clone(), View { name: q, materialized: true, query: text, reads, origin: o });
         } else {
             self.opaque("CREATE TABLE AS: the new table's columns are not inferred");
-            let t = new_table(q.clone(), o, true);
+            let mut t = new_table(q.clone(), o, true);
+            t.grants = self.catalog.initial_grants(crate::GrantKind::Tables, &q.schema);
             self.catalog.tables.insert(q, t);
         }
     }
@@ -391,6 +392,7 @@ pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table 
         policies: Vec::new(),
         rls_enabled: false,
         rls_forced: false,
+        grants: Vec::new(),
         incomplete,
         origin,
     }

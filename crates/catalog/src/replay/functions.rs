@@ -74,6 +74,7 @@ impl Replayer {
             security_definer: false,
             search_path: None,
             volatility: "volatile",
+            grants: Vec::new(),
             origin: self.origin(),
         };
         for o in &s.options {
@@ -106,6 +107,11 @@ impl Replayer {
                 f.body = pgvet_syntax::pg_query::deparse(&wrap(b), Default::default()).ok();
             }
         }
+        f.grants = match self.catalog.functions.get(&fkey) {
+            // CREATE OR REPLACE keeps the function's privileges.
+            Some(old) => old.grants.clone(),
+            None => self.catalog.initial_grants(crate::GrantKind::Functions, &f.name.schema),
+        };
         self.catalog.functions.insert(fkey, f);
     }
 

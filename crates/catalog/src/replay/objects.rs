@@ -608,3 +608,113 @@ fn retain<K: Ord + Clone, V: Clone>(map: &mut imbl::OrdMap<K, V>, keep: impl Fn(
         map.remove(&k);
     }
 }
+
+fn grantee_names(list: &[Node]) -> Vec<String> {
+    list.iter()
+        .filter_map(|g| match g.node.as_ref()? {
+            N::RoleSpec(r) if r.roletype == protobuf::RoleSpecType::RolespecPublic as i32 => Some("public".to_string()),
+            N::RoleSpec(r) if !r.rolename.is_empty() => Some(r.rolename.to_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn apply_grant(grants: &mut Vec<String>, roles: &[String], is_grant: bool, removes: bool) {
+    for r in roles {
+        if is_grant {
+            if !grants.contains(r) {
+                grants.push(r.clone());
+            }
+        } else if removes {
+            grants.retain(|g| g != r);
+        }
+    }
+}
+
+impl Replayer {
+    /// GRANT / REVOKE on tables and functions: who may reach them (for the RLS and RPC rules).
+    /// `defaults`: the schemas of an ALTER DEFAULT PRIVILEGES (Some(vec![]) for all schemas).
+    pub(super) fn grant(&mut self, g: &protobuf::GrantStmt, defaults: Option<Vec<String>>) {
+        let roles = grantee_names(&g.grantees);
+        let objtype = ObjectType::try_from(g.objtype).unwrap_or(ObjectType::Undefined);
+        let kind = match objtype {
+            ObjectType::ObjectTable => crate::GrantKind::Tables,
+            ObjectType::ObjectFunction | ObjectType::ObjectProcedure | ObjectType::ObjectRoutine => crate::GrantKind::Functions,
+            _ => return,
+        };
+        // Revoking some privileges of a table leaves the others; a function has only EXECUTE.
+        let removes = g.privileges.is_empty() || kind == crate::GrantKind::Functions;
+        if let Some(schemas) = defaults {
+            let schemas: Vec<Option<String>> = if schemas.is_empty() { vec![None] } else { schemas.into_iter().map(Some).collect() };
+            for s in schemas {
+                for r in &roles {
+                    let dg = crate::DefaultGrant { schema: s.clone(), kind, role: r.clone() };
+                    if g.is_grant {
+                        if !self.catalog.default_grants.contains(&dg) {
+                            self.catalog.default_grants.push(dg);
+                        }
+                    } else if removes {
+                        self.catalog.default_grants.retain(|x| !(x.kind == kind && x.role == *r && (s.is_none() || x.schema == s)));
+                    }
+                }
+            }
+            return;
+        }
+        let all_in_schema = g.targtype == protobuf::GrantTargetType::AclTargetAllInSchema as i32;
+        match kind {
+            crate::GrantKind::Tables => {
+                let targets: Vec<QName> = if all_in_schema {
+                    let schemas = strs(&g.objects);
+                    self.catalog.tables.keys().filter(|q| schemas.contains(&q.schema)).cloned().collect()
+                } else {
+                    g.objects
+                        .iter()
+                        .filter_map(|o| match o.node.as_ref()? {
+                            N::RangeVar(rv) => self.resolve_table(rv),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                for q in targets {
+                    if let Some(mut t) = self.catalog.tables.get_mut(&q) {
+                        apply_grant(&mut t.grants, &roles, g.is_grant, removes);
+                    }
+                }
+            }
+            crate::GrantKind::Functions => {
+                let keys: Vec<FunctionKey> = if all_in_schema {
+                    let schemas = strs(&g.objects);
+                    self.catalog.functions.keys().filter(|k| schemas.contains(&k.name.schema)).cloned().collect()
+                } else {
+                    g.objects
+                        .iter()
+                        .filter_map(|o| match o.node.as_ref()? {
+                            N::ObjectWithArgs(owa) => self.resolve_function(owa).ok().flatten(),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                for k in keys {
+                    if let Some(f) = self.catalog.functions.get_mut(&k) {
+                        apply_grant(&mut f.grants, &roles, g.is_grant, removes);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn default_privileges(&mut self, a: &protobuf::AlterDefaultPrivilegesStmt) {
+        let Some(action) = &a.action else { return };
+        let mut schemas = Vec::new();
+        for o in &a.options {
+            if let Some(N::DefElem(d)) = o.node.as_ref() {
+                if d.defname == "schemas" {
+                    if let Some(N::List(l)) = d.arg.as_deref().and_then(|n| n.node.as_ref()) {
+                        schemas = strs(&l.items);
+                    }
+                }
+            }
+        }
+        self.grant(action, Some(schemas));
+    }
+}

@@ -288,6 +288,7 @@ impl Replayer {
                 }
             }
         }
+        t.grants = self.catalog.initial_grants(crate::GrantKind::Tables, &q.schema);
         self.catalog.tables.insert(q.clone(), t);
         // CHECK constraints: inherited ones keep their names, then the new ones in order.
         let mut checknames: Vec<String> = Vec::new();

@@ -13,6 +13,9 @@ pub mod invalid_suppression;
 pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
+pub mod rls_disabled_exposed;
+pub mod rpc_trusts_caller_id;
+pub mod security_definer_search_path;
 pub mod syntax_error;
 pub mod tenant_fk_cross;
 pub mod tenant_key_missing_tenant;
@@ -55,6 +58,9 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &on_conflict_other_unique::META,
         &tenant_key_missing_tenant::META,
         &tenant_fk_cross::META,
+        &security_definer_search_path::META,
+        &rpc_trusts_caller_id::META,
+        &rls_disabled_exposed::META,
         &syntax_error::META,
         &invalid_suppression::META,
         &unused_suppression::META,

@@ -80,14 +80,38 @@ pub fn function(schema: &str, name: &str) -> Option<&'static [Arity]> {
     data().functions.get(schema)?.get(name).map(|v| v.as_slice())
 }
 
+/// Functions of platform extensions that a plain PostgreSQL does not bundle (Supabase's
+/// `pgjwt`), by name; they take 1 to 3 arguments.
+const PLATFORM_FUNCTIONS: &[(&str, &str)] = &[
+    ("pgjwt", "sign"),
+    ("pgjwt", "verify"),
+    ("pgjwt", "url_encode"),
+    ("pgjwt", "url_decode"),
+    ("pgjwt", "algorithm_sign"),
+    ("pgjwt", "try_cast_double"),
+];
+
+/// Platform extensions whose functions all live in their own schema (called qualified).
+const SCHEMA_CONTAINED: &[&str] = &["pg_graphql", "supabase_vault", "pg_net", "pg_cron", "pgsodium", "pg_stat_monitor", "wrappers"];
+
 /// Arities of a function the installed `extensions` add under this name.
 pub fn extension_function<'a>(name: &str, installed: impl Fn(&str) -> bool + 'a) -> Vec<Arity> {
-    data().extension_functions.get(name).map(|v| v.iter().filter(|(e, _)| installed(e)).map(|(_, a)| *a).collect()).unwrap_or_default()
+    let mut v: Vec<Arity> =
+        data().extension_functions.get(name).map(|v| v.iter().filter(|(e, _)| installed(e)).map(|(_, a)| *a).collect()).unwrap_or_default();
+    for (e, f) in PLATFORM_FUNCTIONS {
+        if *f == name && installed(e) {
+            v.push(Arity { nargs: 3, ndefaults: 2, variadic: false });
+        }
+    }
+    v
 }
 
-/// Whether pgvet knows which functions this extension adds.
+/// Whether pgvet knows which unqualified functions this extension adds.
 pub fn known_extension(name: &str) -> bool {
-    name == "plpgsql" || data().extensions.contains(name)
+    name == "plpgsql"
+        || data().extensions.contains(name)
+        || PLATFORM_FUNCTIONS.iter().any(|(e, _)| *e == name)
+        || SCHEMA_CONTAINED.contains(&name)
 }
 
 pub fn system_relation(schema: &str, name: &str) -> Option<&'static SystemRelation> {

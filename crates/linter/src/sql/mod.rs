@@ -160,17 +160,49 @@ pub fn resolve_relation<'a>(cat: &'a Catalog, search_path: &[String], schema: &s
 /// Every `INSERT ... ON CONFLICT` in a statement (including in CTEs), with its target table.
 pub fn upserts<'a>(site: &Site<'a>) -> Vec<(&'a pgvet_syntax::protobuf::InsertStmt, &'a Table)> {
     let mut out = Vec::new();
-    for (n, _, _, _) in site.node.nodes() {
-        if let pgvet_syntax::pg_query::NodeRef::InsertStmt(i) = n {
-            if i.on_conflict_clause.is_none() {
-                continue;
-            }
-            let Some(rv) = &i.relation else { continue };
-            if let Some(Relation::Table(t)) = resolve_relation(site.catalog, site.search_path, &rv.schemaname, &rv.relname) {
-                out.push((i, t));
+    for i in inserts(site.node) {
+        if i.on_conflict_clause.is_none() {
+            continue;
+        }
+        let Some(rv) = &i.relation else { continue };
+        if let Some(Relation::Table(t)) = resolve_relation(site.catalog, site.search_path, &rv.schemaname, &rv.relname) {
+            out.push((i, t));
+        }
+    }
+    out
+}
+
+/// The INSERT statements of a statement: itself, and those in its WITH clauses.
+pub fn inserts(node: &NodeEnum) -> Vec<&pgvet_syntax::protobuf::InsertStmt> {
+    use pgvet_syntax::protobuf::node::Node as N;
+    fn with<'a>(w: &'a Option<pgvet_syntax::protobuf::WithClause>, out: &mut Vec<&'a pgvet_syntax::protobuf::InsertStmt>) {
+        for c in w.iter().flat_map(|w| &w.ctes) {
+            if let Some(N::CommonTableExpr(cte)) = c.node.as_ref() {
+                if let Some(q) = cte.ctequery.as_deref().and_then(|q| q.node.as_ref()) {
+                    walk(q, out);
+                }
             }
         }
     }
+    fn walk<'a>(n: &'a NodeEnum, out: &mut Vec<&'a pgvet_syntax::protobuf::InsertStmt>) {
+        match n {
+            N::InsertStmt(i) => {
+                with(&i.with_clause, out);
+                out.push(i);
+            }
+            N::SelectStmt(s) => with(&s.with_clause, out),
+            N::UpdateStmt(u) => with(&u.with_clause, out),
+            N::DeleteStmt(d) => with(&d.with_clause, out),
+            N::ExplainStmt(e) => {
+                if let Some(q) = e.query.as_deref().and_then(|q| q.node.as_ref()) {
+                    walk(q, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(node, &mut out);
     out
 }
 

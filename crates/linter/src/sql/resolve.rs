@@ -663,8 +663,11 @@ impl<'a> Resolver<'a> {
             return;
         }
         if arities.is_empty() {
-            if schema.is_some_and(|s| !self.cat.schemas.contains(s) && s != "pg_catalog" && s != "information_schema") {
-                return; // a schema pgvet was not shown
+            if let Some(s) = schema {
+                let ours = self.cat.functions.keys().any(|k| k.name.schema == s);
+                if !ours && !matches!(s, "pg_catalog" | "information_schema" | "public") {
+                    return; // a schema whose functions pgvet was not shown (an extension's, a platform's)
+                }
             }
             if self.cat.extensions.iter().any(|e| !builtins::known_extension(e)) {
                 return; // an extension whose functions pgvet does not know
