@@ -19,6 +19,9 @@ pub mod security_definer_search_path;
 pub mod syntax_error;
 pub mod tenant_fk_cross;
 pub mod tenant_key_missing_tenant;
+pub mod unknown_column;
+pub mod unknown_function;
+pub mod unknown_relation;
 pub mod unused_suppression;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -60,7 +63,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &tenant_fk_cross::META,
         &security_definer_search_path::META,
         &rpc_trusts_caller_id::META,
-        &rls_disabled_exposed::META,
+        &rls_disabled_exposed::META, &unknown_relation::META, &unknown_column::META, &unknown_function::META,
         &syntax_error::META,
         &invalid_suppression::META,
         &unused_suppression::META,
@@ -93,7 +96,17 @@ pub fn breaking_migration(cx: &Context, since: usize, mention: &str, ok: impl Fn
     let s = broke?;
     let f = cx.files.get(s)?;
     let lower = f.text.to_lowercase();
-    let at = lower.find(&mention.to_lowercase()).unwrap_or(0);
+    let m = mention.to_lowercase();
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let at = lower
+        .match_indices(&m)
+        .find(|(i, _)| {
+            let before = lower[..*i].chars().next_back();
+            let after = lower[i + m.len()..].chars().next();
+            !before.is_some_and(ident) && !after.is_some_and(ident)
+        })
+        .map(|(i, _)| i)
+        .unwrap_or(0);
     let line = f.line_col(at).line;
     Some(crate::diagnostic::Label::new(s, f.line_span(line)).with_message("this later migration broke it"))
 }

@@ -110,6 +110,8 @@ fn locate(body: &str, query: &str, lineno: usize) -> Option<usize> {
     let line_start = if lineno <= 1 { 0 } else { body.match_indices('\n').nth(lineno - 2).map(|(i, _)| i + 1)? };
     let hay = &body[line_start..];
     let first_line = query.lines().next().unwrap_or(query).trim_end();
+    // `INTO target` is blanked out in the parser's copy: match up to the gap.
+    let first_line = first_line.split("  ").next().unwrap_or(first_line).trim_end();
     let needle: String = first_line.chars().take(40).collect();
     if let Some(i) = hay.find(needle.trim_end()) {
         return Some(line_start + i);

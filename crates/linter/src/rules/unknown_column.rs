@@ -1,0 +1,149 @@
+//! # unknown-column
+//!
+//! ## What it finds
+//! A column reference the referenced table does not have (SQLSTATE 42703), in a function body
+//! (SQL or PL/pgSQL), a view, a migration or a query file: in SELECT lists, WHERE clauses, the
+//! column list of an INSERT, the SET list of an UPDATE, RETURNING, ON CONFLICT ... DO UPDATE
+//! (including `excluded.col`). References are resolved as the server does, through aliases,
+//! subqueries, CTEs, outer queries, and PL/pgSQL variables and function parameters (`NEW`, `OLD`,
+//! record fields, `fname.param`), so none of those is reported. A reference whose table pgvet
+//! cannot see into (a view's output, a set-returning function's record) is never reported.
+//!
+//! ## Why it matters
+//! A column renamed or dropped by a later migration leaves every function and query that still
+//! uses the old name broken, and PostgreSQL does not notice until the code runs.
+//!
+//! ## Example
+//! ```sql
+//! CREATE TABLE user_credits (user_id uuid PRIMARY KEY, balance int);
+//! CREATE FUNCTION spend(p_user uuid, p_n int) RETURNS void LANGUAGE sql AS $$
+//!   UPDATE user_credits SET credits = credits - p_n WHERE user_id = p_user
+//! $$;
+//! -- error[unknown-column]: column "credits" of relation "user_credits" does not exist
+//! ```
+//!
+//! ## Fix
+//! Use the column's current name, or add the column in a migration.
+use super::{breaking_migration, Context, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::sql::resolve::{Missing, Resolver};
+use crate::sql::{Site, SiteKind};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "unknown-column",
+    summary: "a column that does not exist (42703)",
+    default_severity: Severity::Error,
+    check: None,
+    check_site: Some(check),
+};
+
+fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    report(site, cx, out, Missing::Column, &META);
+}
+
+/// Reports the site's unresolved names of one kind (shared by the three unknown-* rules).
+pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missing, meta: &RuleMeta) {
+    for u in site.unresolved().iter().filter(|u| u.kind == kind) {
+        let (context, help) = match site.kind {
+            SiteKind::Function(f) => (
+                format!(" (in function {})", crate::sql::display_name(&f.name)),
+                "PostgreSQL does not re-check function bodies when the schema changes: this statement fails when the function runs.",
+            ),
+            SiteKind::Migration => ("".to_string(), "PostgreSQL rejects this statement, so the migration fails at this point."),
+            SiteKind::Query => ("".to_string(), "This query fails when the application runs it."),
+        };
+        let what = match kind {
+            Missing::Relation => "create it in a migration, or use its current name",
+            Missing::Column => "use the column's current name, or add it in a migration",
+            Missing::Function => "create it in a migration, or call it with the arguments one of its signatures takes",
+        };
+        let mut d = Diagnostic::new(
+            meta.id,
+            meta.default_severity,
+            format!("{}{context}", u.message),
+            site.label_word(u.location).with_message(format!("SQLSTATE {}", kind.sqlstate())),
+        )
+        .with_help(format!("{help} To fix it, {what}."));
+        if let SiteKind::Function(f) = site.kind {
+            let variables = site.variables;
+            let ok = |cat: &pgvet_catalog::Catalog| {
+                let mut r = Resolver::new(cat, site.search_path, variables, Some(f.name.name.as_str()));
+                r.statement(site.node);
+                !r.out.iter().any(|x| x.kind == u.kind && x.name == u.name)
+            };
+            let mention = u.name.rsplit('.').next().unwrap_or(&u.name);
+            if let Some(l) = breaking_migration(cx, f.origin.step, mention, ok) {
+                d = d.with_related(l);
+            }
+        }
+        out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::{findings, lines};
+
+    const RULE: &str = "unknown-column";
+
+    #[test]
+    fn fires() {
+        let cases = [
+            ("CREATE TABLE c (user_id uuid PRIMARY KEY, balance int);\nCREATE FUNCTION spend(p_user uuid, p_n int) RETURNS void LANGUAGE sql AS $$\n  UPDATE c SET credits = balance - p_n WHERE user_id = p_user\n$$;", vec![3]),
+            ("CREATE TABLE c (id int, balance int);\nCREATE VIEW v AS SELECT c.balanse FROM c;", vec![2]),
+            ("CREATE TABLE c (id int, balance int);\nCREATE VIEW v AS SELECT x.id FROM (SELECT id FROM c) x WHERE x.balance > 0;", vec![2]),
+            ("CREATE TABLE c (id int);\nINSERT INTO c (id, nope) VALUES (1, 2);", vec![2]),
+            ("CREATE TABLE c (id int PRIMARY KEY, n int);\nINSERT INTO c VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET n = excluded.m;", vec![2]),
+            // renamed by a later migration
+            ("CREATE TABLE c (id int, n int);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nDECLARE v int;\nBEGIN\n  SELECT n INTO v FROM c;\n  RETURN v;\nEND $$;\nALTER TABLE c RENAME COLUMN n TO total;", vec![5]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(lines(sql, RULE), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            // PL/pgSQL variables, parameters, NEW/OLD, records
+            "CREATE TABLE c (id int, n int);\nCREATE FUNCTION f(p_id int) RETURNS trigger LANGUAGE plpgsql AS $$\nDECLARE v_total int; r record;\nBEGIN\n  SELECT n INTO v_total FROM c WHERE id = p_id;\n  FOR r IN SELECT * FROM c LOOP\n    UPDATE c SET n = r.n + v_total WHERE id = r.id;\n  END LOOP;\n  NEW.n := v_total;\n  RETURN NEW;\nEND $$;",
+            // SQL function parameters by name and qualified by the function's name
+            "CREATE TABLE c (id int, n int);\nCREATE FUNCTION f(p_id int) RETURNS int LANGUAGE sql AS $$ SELECT n FROM c WHERE id = f.p_id OR id = p_id $$;",
+            // output aliases in ORDER BY, CTE column lists, correlated subqueries
+            "CREATE TABLE c (id int, n int);\nCREATE VIEW v AS WITH x(a) AS (SELECT id FROM c) SELECT a AS total FROM x WHERE EXISTS (SELECT 1 FROM c WHERE c.id = x.a) ORDER BY total;",
+            // RETURNING, excluded, system columns
+            "CREATE TABLE c (id int PRIMARY KEY, n int);\nINSERT INTO c VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET n = c.n + excluded.n RETURNING id, n, xmin;",
+            // UPDATE ... FROM, DELETE ... USING
+            "CREATE TABLE c (id int, n int);\nCREATE TABLE d (cid int, m int);\nUPDATE c SET n = d.m FROM d WHERE d.cid = c.id;\nDELETE FROM c USING d WHERE d.cid = c.id AND d.m > 0;",
+            // a view's columns are not known to pgvet: never guessed
+            "CREATE TABLE c (id int);\nCREATE VIEW v AS SELECT id AS x FROM c;\nCREATE VIEW w AS SELECT v.whatever FROM v;",
+            // set-returning functions in FROM
+            "CREATE VIEW v AS SELECT g, s.x FROM generate_series(1, 3) g, unnest(ARRAY[1]) AS s(x);",
+            // a composite column's field
+            "CREATE TYPE pair AS (a int, b int);\nCREATE TABLE c (p pair);\nCREATE VIEW v AS SELECT (p).a, (c.p).b FROM c;",
+            // JOIN USING and aliases
+            "CREATE TABLE a (id int, x int);\nCREATE TABLE b (id int, y int);\nCREATE VIEW v AS SELECT id, a1.x, b.y FROM a a1 JOIN b USING (id);",
+            // sqlc-style query file placeholders are positional params
+            "CREATE TABLE c (id int);\nSELECT id FROM c WHERE id = $1;",
+        ];
+        for sql in cases {
+            assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn names_the_migration_that_broke_the_function() {
+        let files = [
+            "CREATE TABLE c (id int, n int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT n FROM c $$;",
+            "CREATE INDEX ON c (id);",
+            "-- rename\nALTER TABLE c RENAME COLUMN n TO total;",
+        ];
+        let files = files.iter().enumerate().map(|(i, t)| crate::MigrationFile { source: pgvet_syntax::SourceFile::new(format!("{i}.sql"), *t), transactional: true }).collect();
+        let a = crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default());
+        let d: Vec<_> = a.diagnostics.iter().filter(|d| d.rule == RULE).collect();
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert!(d[0].message.contains("in function f"), "{}", d[0].message);
+        assert_eq!((d[0].related[0].file, a.files[2].line_col(d[0].related[0].span.start).line), (2, 2));
+        assert!(findings("CREATE TABLE c (n int);\nCREATE VIEW v AS SELECT m FROM c;", RULE)[0].message.contains("column \"m\" does not exist"));
+    }
+}

@@ -1,0 +1,83 @@
+//! # unknown-function
+//!
+//! ## What it finds
+//! A call to a function that does not exist with that name and number of arguments (SQLSTATE
+//! 42883), in a function body, a view, a migration or a query file. pgvet knows PostgreSQL's
+//! built-in functions (a list generated from a real server), those of the bundled extensions a
+//! migration creates, and every function the migrations define, with their defaults and
+//! VARIADIC parameters. Calls into schemas pgvet was not shown, and unqualified calls while an
+//! extension it does not know is installed, are not reported.
+//!
+//! ## Why it matters
+//! Like a missing table, a missing function is only noticed when the caller runs: a function
+//! dropped, renamed or given a new signature by a later migration keeps its callers compiling
+//! and breaks them at run time. Field report 04's `increment_token_usage` RPC was called by the
+//! app but created by no migration.
+//!
+//! ## Example
+//! ```sql
+//! CREATE FUNCTION add_usage(p_user uuid, p_n int) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;
+//! CREATE FUNCTION charge(p_user uuid) RETURNS void LANGUAGE sql AS $$
+//!   SELECT add_usage(p_user)
+//! $$;
+//! -- error[unknown-function]: function add_usage does not take 1 argument: it takes 2
+//! ```
+//!
+//! ## Fix
+//! Create the function in a migration, or call it with a signature it has.
+use super::unknown_column::report;
+use super::{Context, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::sql::resolve::Missing;
+use crate::sql::Site;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "unknown-function",
+    summary: "a call to a function that does not exist with that name and argument count (42883)",
+    default_severity: Severity::Error,
+    check: None,
+    check_site: Some(check),
+};
+
+fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    report(site, cx, out, Missing::Function, &META);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::lines;
+
+    const RULE: &str = "unknown-function";
+
+    #[test]
+    fn fires() {
+        let cases = [
+            ("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM increment_token_usage(1, 2);\nEND $$;", vec![3]),
+            ("CREATE FUNCTION g(a int, b int) RETURNS int LANGUAGE sql AS $$ SELECT a + b $$;\nCREATE VIEW v AS SELECT g(1);", vec![2]),
+            ("CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n  SELECT g(1)\n$$;\nDROP FUNCTION g(int);", vec![3]),
+            ("CREATE VIEW v AS SELECT lower('a', 'b');", vec![1]),
+            ("CREATE VIEW v AS SELECT digest('a', 'sha256');", vec![1]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(lines(sql, RULE), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            "CREATE VIEW v AS SELECT now(), lower('A'), coalesce(1, 2), count(*), concat('a', 'b', 'c'), extract(year from now()), trim('x'), substring('abc' from 1 for 2), int4('1'), percentile_cont(0.5) WITHIN GROUP (ORDER BY 1);",
+            "CREATE FUNCTION g(a int, b int DEFAULT 2) RETURNS int LANGUAGE sql AS $$ SELECT a + b $$;\nCREATE VIEW v AS SELECT g(1), g(1, 3);",
+            "CREATE FUNCTION g(VARIADIC xs int[]) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE VIEW v AS SELECT g(1, 2, 3), g(VARIADIC ARRAY[1]);",
+            "CREATE EXTENSION pgcrypto;\nCREATE VIEW v AS SELECT digest('a', 'sha256'), gen_random_uuid();",
+            "CREATE EXTENSION vector;\nCREATE VIEW v AS SELECT l2_distance('[1]', '[2]');",
+            "CREATE TYPE mood AS ENUM ('a');\nCREATE VIEW v AS SELECT mood('a');",
+            "CREATE VIEW v AS SELECT information_schema._pg_truetypid(a, t) FROM pg_attribute a, pg_type t LIMIT 0;",
+            "CREATE VIEW v AS SELECT unknown_schema.f(1);",
+            "CREATE TABLE t (id int);\nCREATE PROCEDURE p(a int) LANGUAGE sql AS $$ SELECT 1 $$;\nCALL p(1);",
+        ];
+        for sql in cases {
+            assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! # unknown-relation
+//!
+//! ## What it finds
+//! A statement in a function body (SQL or PL/pgSQL), a view, a migration or a query file that
+//! reads or writes a table or view the schema does not have (SQLSTATE 42P01), or qualifies a
+//! column with a name no FROM item has (`missing FROM-clause entry`). Names are resolved as the
+//! server does: schema qualification, the search path (a function's own `SET search_path`),
+//! CTE names, aliases. Function bodies are checked against the schema after all migrations: a
+//! table that a later migration dropped or renamed is a finding, and that migration is shown.
+//! Dynamic SQL (`EXECUTE format(...)`) is not guessed at.
+//!
+//! ## Why it matters
+//! PostgreSQL does not re-validate function bodies when a table is dropped or renamed: the
+//! migration succeeds and the function fails with 42P01 the first time it is called, in
+//! production. Field report 04 found RPCs and code paths calling tables that no migration
+//! created.
+//!
+//! ## Example
+//! ```sql
+//! CREATE FUNCTION record_usage(p_tokens int) RETURNS void LANGUAGE sql AS $$
+//!   INSERT INTO token_usage (tokens) VALUES (p_tokens)
+//! $$;
+//! -- error[unknown-relation]: relation "token_usage" does not exist
+//! ```
+//!
+//! ## Fix
+//! Create the table in a migration, or point the statement at the table's current name.
+use super::unknown_column::report;
+use super::{Context, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::sql::resolve::Missing;
+use crate::sql::Site;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "unknown-relation",
+    summary: "a table or view that does not exist (42P01)",
+    default_severity: Severity::Error,
+    check: None,
+    check_site: Some(check),
+};
+
+fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    report(site, cx, out, Missing::Relation, &META);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::lines;
+
+    const RULE: &str = "unknown-relation";
+
+    #[test]
+    fn fires() {
+        let cases = [
+            ("CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$\n  INSERT INTO token_usage VALUES (1)\n$$;", vec![2]),
+            ("CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN (SELECT count(*) FROM t JOIN gone g ON g.id = t.id);\nEND $$;", vec![4]),
+            // dropped by a later migration
+            ("CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT id FROM t $$;\nDROP TABLE t;", vec![2]),
+            // renamed by a later migration
+            ("CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT id FROM t $$;\nALTER TABLE t RENAME TO t2;", vec![2]),
+            // the alias hides the table name
+            ("CREATE TABLE users (id int);\nCREATE VIEW v AS SELECT users.id FROM users u;", vec![2]),
+            // in a migration's data fix
+            ("CREATE TABLE t (id int);\nUPDATE tt SET id = 1;", vec![2]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(lines(sql, RULE), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            "CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ WITH x AS (SELECT id FROM t) SELECT id FROM x $$;",
+            "CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = app AS $$ SELECT id FROM t $$;",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM pg_class $$;",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 FROM information_schema.tables $$;",
+            // created later, before the function is called
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE OR REPLACE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT count(*) FROM later); END $$;\nCREATE TABLE later (id int);",
+            // dynamic SQL
+            "CREATE FUNCTION f(tbl text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('DELETE FROM %I', tbl); END $$;",
+            // a table the platform provides
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM some_schema_we_do_not_know.t $$;",
+            // a recursive CTE
+            "CREATE VIEW v AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r;",
+        ];
+        for sql in cases {
+            assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
+        }
+    }
+}
