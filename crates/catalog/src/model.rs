@@ -226,6 +226,9 @@ pub struct View {
     pub name: QName,
     pub materialized: bool,
     pub query: String,
+    /// Column names given in `CREATE VIEW v (a, b)`; they rename the query's first columns.
+    #[serde(skip)]
+    pub aliases: Vec<String>,
     /// Relations the query reads, as written (resolved against the search_path of the time).
     pub reads: Vec<QName>,
     pub origin: Origin,

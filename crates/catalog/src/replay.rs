@@ -333,7 +333,8 @@ impl Replayer {
         let reads = query.map(|n| self.relations_read(n)).unwrap_or_default();
         let text = query.and_then(|n| pgvet_syntax::pg_query::deparse(&wrap(n.clone()), Default::default()).ok()).unwrap_or_default();
         let o = self.origin();
-        self.catalog.views.insert(q.clone(), View { name: q, materialized: false, query: text, reads, origin: o });
+        let aliases = strs(&s.aliases);
+        self.catalog.views.insert(q.clone(), View { name: q, materialized: false, query: text, aliases, reads, origin: o });
     }
 
     fn relations_read(&self, n: &NodeEnum) -> Vec<QName> {
@@ -363,7 +364,8 @@ impl Replayer {
         let o = self.origin();
         if s.objtype == ObjectType::ObjectMatview as i32 {
             let text = query.and_then(|n| pgvet_syntax::pg_query::deparse(&wrap(n.clone()), Default::default()).ok()).unwrap_or_default();
-            self.catalog.views.insert(q.clone(), View { name: q, materialized: true, query: text, reads, origin: o });
+            let aliases = strs(&into.col_names);
+            self.catalog.views.insert(q.clone(), View { name: q, materialized: true, query: text, aliases, reads, origin: o });
         } else {
             self.opaque("CREATE TABLE AS: the new table's columns are not inferred");
             let mut t = new_table(q.clone(), o, true);

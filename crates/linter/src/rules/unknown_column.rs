@@ -93,6 +93,7 @@ mod tests {
             ("CREATE TABLE c (id int, balance int);\nCREATE VIEW v AS SELECT c.balanse FROM c;", vec![2]),
             ("CREATE TABLE c (id int, balance int);\nCREATE VIEW v AS SELECT x.id FROM (SELECT id FROM c) x WHERE x.balance > 0;", vec![2]),
             ("CREATE TABLE c (id int);\nINSERT INTO c (id, nope) VALUES (1, 2);", vec![2]),
+            ("CREATE TABLE c (id int, n int);\nCREATE VIEW v (a) AS SELECT id, n FROM c;\nCREATE VIEW w AS SELECT id FROM v;", vec![3]),
             ("CREATE TABLE c (id int PRIMARY KEY, n int);\nINSERT INTO c VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET n = excluded.m;", vec![2]),
             // renamed by a later migration
             ("CREATE TABLE c (id int, n int);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nDECLARE v int;\nBEGIN\n  SELECT n INTO v FROM c;\n  RETURN v;\nEND $$;\nALTER TABLE c RENAME COLUMN n TO total;", vec![5]),
@@ -115,8 +116,10 @@ mod tests {
             "CREATE TABLE c (id int PRIMARY KEY, n int);\nINSERT INTO c VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET n = c.n + excluded.n RETURNING id, n, xmin;",
             // UPDATE ... FROM, DELETE ... USING
             "CREATE TABLE c (id int, n int);\nCREATE TABLE d (cid int, m int);\nUPDATE c SET n = d.m FROM d WHERE d.cid = c.id;\nDELETE FROM c USING d WHERE d.cid = c.id AND d.m > 0;",
-            // a view's columns are not known to pgvet: never guessed
-            "CREATE TABLE c (id int);\nCREATE VIEW v AS SELECT id AS x FROM c;\nCREATE VIEW w AS SELECT v.whatever FROM v;",
+            // a view's columns come from its query and its column list
+            "CREATE TABLE c (id int, n int);\nCREATE VIEW v AS SELECT id AS x, n FROM c;\nCREATE VIEW w (a, b) AS SELECT x, n FROM v;\nCREATE VIEW z AS SELECT a, b, w.a FROM w;",
+            // a view over something pgvet cannot see into
+            "CREATE VIEW v AS SELECT * FROM generate_series(1, 2) g;\nCREATE VIEW w AS SELECT v.whatever FROM v;",
             // set-returning functions in FROM
             "CREATE VIEW v AS SELECT g, s.x FROM generate_series(1, 3) g, unnest(ARRAY[1]) AS s(x);",
             // a composite column's field
@@ -138,12 +141,18 @@ mod tests {
             "CREATE INDEX ON c (id);",
             "-- rename\nALTER TABLE c RENAME COLUMN n TO total;",
         ];
-        let files = files.iter().enumerate().map(|(i, t)| crate::MigrationFile { source: pgvet_syntax::SourceFile::new(format!("{i}.sql"), *t), transactional: true }).collect();
+        let files = files
+            .iter()
+            .enumerate()
+            .map(|(i, t)| crate::MigrationFile { source: pgvet_syntax::SourceFile::new(format!("{i}.sql"), *t), transactional: true })
+            .collect();
         let a = crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default());
         let d: Vec<_> = a.diagnostics.iter().filter(|d| d.rule == RULE).collect();
         assert_eq!(d.len(), 1, "{d:#?}");
         assert!(d[0].message.contains("in function f"), "{}", d[0].message);
         assert_eq!((d[0].related[0].file, a.files[2].line_col(d[0].related[0].span.start).line), (2, 2));
-        assert!(findings("CREATE TABLE c (n int);\nCREATE VIEW v AS SELECT m FROM c;", RULE)[0].message.contains("column \"m\" does not exist"));
+        assert!(findings("CREATE TABLE c (n int);\nCREATE VIEW v AS SELECT m FROM c;", RULE)[0]
+            .message
+            .contains("column \"m\" does not exist"));
     }
 }

@@ -116,6 +116,8 @@ fn names(list: &[Node]) -> Vec<String> {
 }
 
 pub struct Resolver<'a> {
+    /// How many views deep column lists are being computed (views of views).
+    depth: usize,
     cat: &'a Catalog,
     search_path: &'a [String],
     variables: &'a [String],
@@ -126,7 +128,24 @@ pub struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     pub fn new(cat: &'a Catalog, search_path: &'a [String], variables: &'a [String], function: Option<&'a str>) -> Self {
-        Resolver { cat, search_path, variables, function, out: Vec::new() }
+        Resolver { depth: 0, cat, search_path, variables, function, out: Vec::new() }
+    }
+
+    /// A view's output columns, from its query (None when pgvet cannot tell).
+    fn view_columns(&self, v: &pgvet_catalog::View) -> Cols {
+        if self.depth > 8 {
+            return Cols::Unknown;
+        }
+        let parsed = pgvet_syntax::parse_sql(&v.query);
+        let [stmt] = parsed.statements.as_slice() else { return Cols::Unknown };
+        let path = vec![v.name.schema.clone(), "public".to_string()];
+        let mut r = Resolver { depth: self.depth + 1, cat: self.cat, search_path: &path, variables: &[], function: None, out: Vec::new() };
+        let cols = r.stmt(&stmt.node, None);
+        let alias = protobuf::Alias {
+            colnames: v.aliases.iter().map(|a| Node { node: Some(N::String(protobuf::String { sval: a.clone() })) }).collect(),
+            ..Default::default()
+        };
+        cols.renamed(Some(&alias))
     }
 
     fn report(&mut self, kind: Missing, name: impl Into<String>, message: impl Into<String>, location: i32) {
@@ -303,7 +322,7 @@ impl<'a> Resolver<'a> {
                 (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), t.name.schema.clone())
             }
             Some(Relation::Table(t)) => (Cols::Unknown, t.name.schema.clone()),
-            Some(Relation::View(v)) => (Cols::Unknown, v.name.schema.clone()),
+            Some(Relation::View(v)) => (self.view_columns(v), v.name.schema.clone()),
             Some(Relation::System(r)) => (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), r.schema.to_string()),
             None => {
                 if self
@@ -451,7 +470,7 @@ impl<'a> Resolver<'a> {
                         (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), Some(t.name.schema.clone()))
                     }
                     Some(Relation::Table(t)) => (Cols::Unknown, Some(t.name.schema.clone())),
-                    Some(Relation::View(v)) => (Cols::Unknown, Some(v.name.schema.clone())),
+                    Some(Relation::View(v)) => (self.view_columns(v), Some(v.name.schema.clone())),
                     Some(Relation::System(r)) => {
                         (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), Some(r.schema.to_string()))
                     }
