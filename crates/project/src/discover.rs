@@ -245,7 +245,10 @@ fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec
             continue;
         }
         let mut found = Vec::new();
-        collect_sql(&full, migrations, &mut found);
+        // Skip migration files under the query path, unless the query path is itself inside the
+        // migrations directory (a plain layout whose `queries/` sits among the migrations).
+        let skip = if full.starts_with(migrations) { None } else { Some(migrations) };
+        collect_sql(&full, skip, &mut found);
         found.sort();
         files.extend(found);
     }
@@ -253,11 +256,11 @@ fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec
     files.into_iter().map(|f| Ok(QueryFile { path: display(&f), text: read(&f)? })).collect()
 }
 
-fn collect_sql(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) {
+fn collect_sql(dir: &Path, skip: Option<&Path>, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let p = e.path();
-        if p.starts_with(skip) {
+        if skip.is_some_and(|s| p.starts_with(s)) {
             continue;
         }
         if p.is_dir() {

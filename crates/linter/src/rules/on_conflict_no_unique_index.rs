@@ -63,10 +63,58 @@ fn target_text(site: &Site, oc: &pgvet_syntax::protobuf::OnConflictClause) -> St
     // The target as written, from the file.
     let label = site.label_at(infer.location);
     let text = &site.file_text[label.span.range()];
-    match text.find(')') {
-        Some(i) if text.starts_with('(') => format!("ON CONFLICT {}", &text[..=i]),
-        _ => "this ON CONFLICT target".into(),
+    match balanced(text) {
+        Some(t) => format!("ON CONFLICT {t}"),
+        None => "this ON CONFLICT target".into(),
     }
+}
+
+/// The parenthesised group at the start of `text` (quotes respected).
+fn balanced(text: &str) -> Option<&str> {
+    if !text.starts_with('(') {
+        return None;
+    }
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&text[..=i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A unique index whose key contains the whole target: the target probably lost columns
+/// (typically the tenant column after a key change).
+fn wider_key<'c>(cat: &'c Catalog, table: &Table, oc: &pgvet_syntax::protobuf::OnConflictClause) -> Option<&'c pgvet_catalog::Index> {
+    use pgvet_catalog::IndexKey;
+    let infer = oc.infer.as_deref()?;
+    if !infer.conname.is_empty() {
+        return None;
+    }
+    let mut cols = Vec::new();
+    let mut exprs = Vec::new();
+    for e in &infer.index_elems {
+        match e.node.as_ref()? {
+            pgvet_syntax::protobuf::node::Node::IndexElem(ie) if !ie.name.is_empty() => cols.push(ie.name.clone()),
+            pgvet_syntax::protobuf::node::Node::IndexElem(ie) => exprs.push(pgvet_syntax::canonical_expr_node(ie.expr.as_deref()?)?),
+            _ => return None,
+        }
+    }
+    cat.indexes_of(&table.name).filter(|i| i.unique && i.valid).find(|i| {
+        cols.iter().all(|c| i.keys.contains(&IndexKey::Column(c.clone())))
+            && exprs.iter().all(|x| i.keys.contains(&IndexKey::Expression(x.clone())))
+            && i.keys.len() > cols.len() + exprs.len()
+    })
 }
 
 fn verdict_at(cat: &Catalog, site: &Site, table: &Table, oc: &pgvet_syntax::protobuf::OnConflictClause) -> bool {
@@ -109,7 +157,16 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                     _ => format!("{target} on {tname} fails: PostgreSQL raises {code} (\"{message}\")"),
                 };
+                let wider = if code == "42P10" { wider_key(site.catalog, table, oc) } else { None };
                 let help = match code {
+                    "42P10" if wider.is_some() => {
+                        let w = wider.unwrap();
+                        format!(
+                            "Did you mean ON CONFLICT {}? The unique key {} has more columns than this target (a key that gained a column, such as the tenant column, leaves old targets behind), and a target must list exactly the columns of one unique index. Unique keys of {tname}: {keys}.",
+                            arbiter::key_text(w),
+                            w.name.name
+                        )
+                    }
                     "42P10" => format!(
                         "The target must list exactly the columns (or expressions) of one unique index, in any order; a partial unique index also needs an ON CONFLICT WHERE that implies its predicate. Unique keys of {tname}: {keys}."
                     ),
@@ -129,7 +186,7 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
                 d = d.with_related(l);
             }
         }
-        if code == "42P10" {
+        if code == "42P10" && wider_key(site.catalog, table, oc).is_none() {
             if let Some(fix) = unique_index_fix(table, oc) {
                 d = d.with_fix(fix);
             }

@@ -128,6 +128,10 @@ fn check_site(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(tenant) = tenant_column(cx.settings, table) else { continue };
         let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };
         let Some(infer) = oc.infer.as_deref() else { continue };
+        // A target that matches no key is on-conflict-no-unique-index's finding.
+        if !matches!(arbiter::infer(site.catalog, table, oc), Verdict::Arbiters(_)) {
+            continue;
+        }
         let mut cols = Vec::new();
         if infer.conname.is_empty() {
             for e in &infer.index_elems {

@@ -1,0 +1,126 @@
+//! The field reports' bugs, as fixture projects (migrations, plus sqlc-style query files): each
+//! bug is found with a message its authors would recognise, and each fixed version is silent.
+use std::path::{Path, PathBuf};
+
+use pgvet_catalog::Catalog;
+use pgvet_linter::analysis::analyze_project;
+use pgvet_linter::{Analysis, MigrationFile, Settings};
+use pgvet_syntax::SourceFile;
+
+fn fixture(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir)
+}
+
+fn sql_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Analyses `dir/*.sql` as migrations and `dir/queries/*.sql` as query files.
+pub fn run(dir: &Path, base: Catalog, settings: &Settings) -> Analysis {
+    let load = |p: &PathBuf| SourceFile::new(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read_to_string(p).unwrap());
+    let migrations = sql_files(dir).iter().map(|p| MigrationFile { source: load(p), transactional: true }).collect();
+    let queries = sql_files(&dir.join("queries")).iter().map(load).collect();
+    analyze_project(migrations, queries, base, settings)
+}
+
+/// (rule, file, line, message) of every finding.
+fn found(a: &Analysis) -> Vec<(String, String, usize, String)> {
+    a.diagnostics
+        .iter()
+        .map(|d| {
+            let f = &a.files[d.primary.file];
+            (d.rule.to_string(), f.path.clone(), f.line_col(d.primary.span.start).line, d.message.clone())
+        })
+        .collect()
+}
+
+fn rules(a: &Analysis) -> Vec<String> {
+    found(a).into_iter().map(|(r, f, l, _)| format!("{r} {f}:{l}")).collect()
+}
+
+#[test]
+fn field_report_01_upsert_on_the_wrong_key() {
+    let a = run(&fixture("fr01/before"), Catalog::new(), &Settings::default());
+    assert_eq!(rules(&a), vec!["on-conflict-other-unique queries/workspaces.sql:3"]);
+    let msg = &found(&a)[0].3;
+    assert!(msg.contains("workspaces_pkey (id)") && msg.contains("(workspace_id)") && msg.contains("23505"), "{msg}");
+    let fixed = run(&fixture("fr01/fixed"), Catalog::new(), &Settings::default());
+    assert_eq!(rules(&fixed), Vec::<String>::new());
+}
+
+fn fr02_settings() -> Settings {
+    Settings { global_tables: vec!["watchdog_pauses".into()], ..Default::default() }
+}
+
+#[test]
+fn field_report_02_keys_without_the_workspace() {
+    let a = run(&fixture("fr02/before"), Catalog::new(), &fr02_settings());
+    let f = found(&a);
+    let keys: Vec<&(String, String, usize, String)> = f.iter().filter(|x| x.1 == "001_schema.sql").collect();
+    assert_eq!(keys.len(), 3, "{f:#?}");
+    for t in ["org_studio_agent_metrics", "org_studio_settings", "org_studio_heartbeats"] {
+        assert!(keys.iter().any(|k| k.0 == "tenant-key-missing-tenant" && k.3.contains(t) && k.3.contains("workspace_id")), "{t}: {f:#?}");
+    }
+    // The three upserts in code, not the global table's.
+    let targets: Vec<usize> = f.iter().filter(|x| x.1 == "queries/store.sql").map(|x| x.2).collect();
+    assert_eq!(targets, vec![3, 7, 11], "{f:#?}");
+    assert!(f.iter().all(|x| x.0 == "tenant-key-missing-tenant"), "{f:#?}");
+}
+
+#[test]
+fn field_report_02_schema_migrated_but_code_not_yet_gives_42p10() {
+    let a = run(&fixture("fr02/half-fixed"), Catalog::new(), &fr02_settings());
+    let f = found(&a);
+    let broken: Vec<&(String, String, usize, String)> = f.iter().filter(|x| x.0 == "on-conflict-no-unique-index").collect();
+    assert_eq!(broken.iter().map(|x| x.2).collect::<Vec<_>>(), vec![3, 7, 11], "{f:#?}");
+    assert!(broken[0].3.contains("42P10") && broken[0].3.contains("ON CONFLICT (agent_id)"), "{}", broken[0].3);
+    let help = &a.diagnostics.iter().find(|d| d.rule == "on-conflict-no-unique-index").unwrap().help;
+    assert!(help.as_deref().unwrap().contains("org_studio_heartbeats_pkey (workspace_id, agent_id)"), "{help:?}");
+}
+
+#[test]
+fn field_report_02_fixed_is_silent() {
+    let a = run(&fixture("fr02/fixed"), Catalog::new(), &fr02_settings());
+    assert_eq!(rules(&a), Vec::<String>::new());
+}
+
+#[test]
+fn field_report_04_missing_table_and_rpc() {
+    let a = run(&fixture("fr04-sql/before"), pgvet_catalog::builtins::supabase(), &Settings::default());
+    let f = found(&a);
+    assert_eq!(
+        rules(&a),
+        vec!["unknown-relation 20251110000002_finish_execution.sql:8", "unknown-function 20251110000002_finish_execution.sql:11"]
+    );
+    assert!(f[0].3.contains("\"workforce_executions\" does not exist") && f[0].3.contains("finish_execution"), "{}", f[0].3);
+    assert!(f[1].3.contains("increment_token_usage"), "{}", f[1].3);
+}
+
+#[test]
+fn field_report_04_the_reports_own_rpc_is_unsafe() {
+    let a = run(&fixture("fr04-sql/report-fix"), pgvet_catalog::builtins::supabase(), &Settings::default());
+    let f = found(&a);
+    assert_eq!(
+        rules(&a),
+        vec!["security-definer-search-path 20251117000003_workforce.sql:22", "rpc-trusts-caller-id 20251117000003_workforce.sql:14"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>(),
+        "{f:#?}"
+    );
+    let rpc = f.iter().find(|x| x.0 == "rpc-trusts-caller-id").unwrap();
+    assert!(rpc.3.contains("increment_token_usage") && rpc.3.contains("p_user_id"), "{}", rpc.3);
+}
+
+#[test]
+fn field_report_04_fixed_is_silent() {
+    let a = run(&fixture("fr04-sql/fixed"), pgvet_catalog::builtins::supabase(), &Settings::default());
+    assert_eq!(rules(&a), Vec::<String>::new());
+}
