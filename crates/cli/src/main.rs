@@ -229,11 +229,18 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
     if !quiet && matches!(format, Format::Text) {
         let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
         let unmodelled = analysis.events.iter().filter(|e| e.kind == pgvet_catalog::EventKind::Opaque).count();
+        let nq = project.queries.len();
+        let nm = analysis.files.len() - nq;
+        let queries = match nq {
+            0 => String::new(),
+            1 => " and 1 query file".to_string(),
+            n => format!(" and {n} query files"),
+        };
         let mut line = format!(
-            "pgvet: {} in {} migration{} ({} statements, {} layout at {}) in {:.2?}",
+            "pgvet: {} in {} migration{}{queries} ({} statements, {} layout at {}) in {:.2?}",
             if e + w + i == 0 { "no findings".to_string() } else { plural_findings(e, w, i) },
-            analysis.files.len(),
-            if analysis.files.len() == 1 { "" } else { "s" },
+            nm,
+            if nm == 1 { "" } else { "s" },
             analysis.statements,
             project.layout.name(),
             project.location.display(),
@@ -260,7 +267,8 @@ fn plural_findings(e: usize, w: usize, i: usize) -> String {
 
 fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, String> {
     let (project, settings) = load(path)?;
-    let analysis = analyze_project(files(&project), queries(&project), base_catalog(project.layout), &settings);
+    // The schema comes from the migrations alone.
+    let analysis = analyze_project(files(&project), Vec::new(), base_catalog(project.layout), &settings);
     let step = match at {
         None => None,
         Some(a) => Some(match a.parse::<usize>() {

@@ -48,7 +48,11 @@ fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
     }
     // A code frame with file:line:col.
     assert!(out.contains("--> examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql:11:3"), "{out}");
-    assert!(out.contains("pgvet: 6 warnings in 4 migrations"), "{out}");
+    assert!(out.contains("pgvet: 11 warnings in 4 migrations"), "{out}");
+    // Field report 02's keys and field report 04's RPC.
+    assert_eq!(out.matches("warning[tenant-key-missing-tenant]").count(), 3, "{out}");
+    assert!(out.contains("warning[rpc-trusts-caller-id]: increment_token_usage"), "{out}");
+    assert!(out.contains("warning[security-definer-search-path]: SECURITY DEFINER function increment_token_usage"), "{out}");
     // The suppressed foreign key stays silent and its suppression counts as used.
     assert!(!out.contains("plan_id") && !out.contains("unused-suppression"), "{out}");
 }
@@ -67,9 +71,36 @@ fn the_fixed_example_is_silent() {
          CREATE INDEX idx_blog_comments_parent ON blog_comments(parent_id) WHERE parent_id IS NOT NULL;\n",
     )
     .unwrap();
+    // Field report 02's migration (keys include workspace_id) ...
+    std::fs::write(
+        dir.path().join("supabase/migrations/20251118000000_workspace_conflict_keys.sql"),
+        "ALTER TABLE org_studio_agent_metrics ALTER COLUMN workspace_id SET NOT NULL;\n\
+         CREATE UNIQUE INDEX ux_agent_metrics_ws_agent_date_section\n\
+           ON org_studio_agent_metrics (workspace_id, agent_id, date, COALESCE(section_id, ''::text));\n\
+         DROP INDEX IF EXISTS ux_agent_metrics_agent_date_section;\n\
+         ALTER TABLE org_studio_settings ALTER COLUMN workspace_id SET NOT NULL;\n\
+         ALTER TABLE org_studio_settings DROP CONSTRAINT org_studio_settings_pkey;\n\
+         ALTER TABLE org_studio_settings ADD PRIMARY KEY (workspace_id, id);\n\
+         ALTER TABLE org_studio_heartbeats ALTER COLUMN workspace_id SET NOT NULL;\n\
+         ALTER TABLE org_studio_heartbeats DROP CONSTRAINT org_studio_heartbeats_pkey;\n\
+         ALTER TABLE org_studio_heartbeats ADD PRIMARY KEY (workspace_id, agent_id);\n",
+    )
+    .unwrap();
+    // ... and field report 04's RPC takes the user from the session.
+    std::fs::write(
+        dir.path().join("supabase/migrations/20251119000000_secure_increment_token_usage.sql"),
+        "DROP FUNCTION increment_token_usage(uuid, integer);\n\
+         CREATE FUNCTION public.increment_token_usage(p_tokens_used integer) RETURNS void\n\
+         LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$\n\
+         BEGIN\n\
+           UPDATE public.user_subscriptions SET used_tokens = used_tokens + p_tokens_used, updated_at = now()\n\
+           WHERE user_id = auth.uid();\n\
+         END $$;\n",
+    )
+    .unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("pgvet: no findings in 5 migrations"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("pgvet: no findings in 7 migrations"), "{}", stdout(&o));
 }
 
 #[test]
@@ -77,14 +108,14 @@ fn json_and_sarif_formats() {
     let o = pgvet(&["check", "examples/workspace-app", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 6);
-    assert_eq!(v["summary"]["warnings"], 6);
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 11);
+    assert_eq!(v["summary"]["warnings"], 11);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
-    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 6);
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 11);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "github"]);
-    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/supabase/migrations/")).count(), 6);
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/supabase/migrations/")).count(), 11);
 }
 
 #[test]
@@ -93,7 +124,11 @@ fn fail_level_and_rule_severity_from_the_command_line_and_config() {
     assert_eq!(o.status.code(), Some(0));
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("examples/workspace-app"), dir.path());
-    std::fs::write(dir.path().join("pgvet.toml"), "[rules]\nfk-missing-index = \"off\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("pgvet.toml"),
+        "[rules]\nfk-missing-index = \"off\"\ntenant-key-missing-tenant = \"off\"\nrpc-trusts-caller-id = \"off\"\nsecurity-definer-search-path = \"info\"\n",
+    )
+    .unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     std::fs::write(dir.path().join("pgvet.toml"), "[rules]\nfk-missing-index = \"error\"\n").unwrap();

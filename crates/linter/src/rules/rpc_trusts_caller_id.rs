@@ -79,6 +79,15 @@ fn exposed(f: &Function, roles: &[String]) -> Option<String> {
 }
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    // Functions that check the caller themselves (`is_member(ws)` using auth.uid()): calling
+    // one counts as checking.
+    let guards: Vec<String> = cx
+        .catalog
+        .functions
+        .values()
+        .filter(|g| g.body.as_deref().is_some_and(checks_caller))
+        .map(|g| format!("{}(", g.name.name.to_lowercase()))
+        .collect();
     for f in cx.catalog.functions.values() {
         if !f.security_definer || f.origin.is_builtin() {
             continue;
@@ -86,7 +95,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(role) = exposed(f, &cx.settings.api_roles) else { continue };
         let Some(src) = cx.files.get(f.origin.step) else { continue };
         let Some(text) = f.body.as_deref() else { continue };
-        if checks_caller(text) {
+        let compact = text.to_lowercase().replace(char::is_whitespace, "");
+        if checks_caller(text) || guards.iter().any(|g| compact.contains(g.as_str())) {
             continue;
         }
         let Some(body) = plpgsql::body(f, &src.text) else { continue };
@@ -165,6 +175,8 @@ mod tests {
             "CREATE FUNCTION f(p_user_id uuid) RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ SELECT tokens FROM usage WHERE user_id = p_user_id $$;",
             // the id is not used in a write
             "CREATE FUNCTION f(p_user_id uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ UPDATE usage SET tokens = 0 $$;",
+            // calls a function that checks the caller
+            "CREATE FUNCTION is_self(p uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT p = auth.uid() $$;\nCREATE FUNCTION f(p_user_id uuid) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$ BEGIN IF NOT is_self(p_user_id) THEN RAISE EXCEPTION 'no'; END IF; UPDATE usage SET tokens = 1 WHERE user_id = p_user_id; END $$;",
             // revoked through default privileges before creation
             "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;\nCREATE FUNCTION f(p_user_id uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ UPDATE usage SET tokens = 1 WHERE user_id = p_user_id $$;",
         ];

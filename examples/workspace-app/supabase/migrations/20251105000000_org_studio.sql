@@ -22,3 +22,8 @@ CREATE TABLE public.org_studio_heartbeats (
   workspace_id text,
   seen_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Row-level security: policies live with the API layer's migrations.
+ALTER TABLE public.org_studio_agent_metrics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.org_studio_settings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.org_studio_heartbeats ENABLE ROW LEVEL SECURITY;

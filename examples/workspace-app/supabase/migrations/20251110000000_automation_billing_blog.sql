@@ -68,3 +68,15 @@ CREATE TABLE public.user_subscriptions (
   updated_at timestamptz
 );
 ALTER TABLE public.user_subscriptions ENABLE ROW LEVEL SECURITY;
+
+-- Row-level security: policies live with the API layer's migrations.
+ALTER TABLE public.automation_workflows ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.automation_nodes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.automation_connections ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.user_credits ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.credit_transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.support_tickets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.support_ticket_messages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.blog_posts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.blog_comments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.plans ENABLE ROW LEVEL SECURITY;
