@@ -1,7 +1,7 @@
 //! From migration texts to catalog and findings.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use pgvet_catalog::{Catalog, EventKind, ReplayEvent, Replayer};
+use pgvet_catalog::{Catalog, EventKind, FunctionKey, ReplayEvent, Replayer};
 use pgvet_syntax::{parse_sql, ParsedSql, SourceFile};
 use rayon::prelude::*;
 
@@ -94,6 +94,7 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
     let mut parses = Vec::with_capacity(files.len());
     let mut statements = 0;
     let mut diags = Vec::new();
+    let no_bodies = HashMap::new();
     let site_rules: Vec<_> =
         rules::all_rules().iter().filter_map(|r| r.check_site.filter(|_| settings.severity(r.id, r.default_severity).is_some())).collect();
     for (c, chunk) in files[..n_migrations].chunks(CHUNK).enumerate() {
@@ -102,7 +103,7 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
             let step = c * CHUNK + j;
             for s in &p.statements {
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
-                    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions };
+                    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &no_bodies };
                     let site = Site::new(
                         step,
                         &files[step].text,
@@ -125,9 +126,14 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
             parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
         }
     }
-    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions };
+    // Every function body of the final schema, parsed once (in parallel) for all rules.
+    let defined: Vec<(&FunctionKey, &pgvet_catalog::Function)> =
+        replayer.catalog.functions.iter().filter(|(_, f)| !f.origin.is_builtin() && f.origin.step < n_migrations).collect();
+    let bodies: HashMap<FunctionKey, plpgsql::Body> =
+        defined.par_iter().filter_map(|(k, f)| plpgsql::body(f, &files[f.origin.step].text).map(|b| ((*k).clone(), b))).collect();
+    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &bodies };
     if !site_rules.is_empty() {
-        check_function_bodies(&cx, n_migrations, &site_rules, &mut diags);
+        check_function_bodies(&cx, &site_rules, &mut diags);
     }
     let default_path = vec!["public".to_string()];
     for (i, f) in files.iter().enumerate().skip(n_migrations) {
@@ -179,13 +185,11 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
 }
 
 /// Runs the statement checks over every function body of the final schema.
-fn check_function_bodies(cx: &Context, n_migrations: usize, checks: &[rules::SiteCheck], diags: &mut Vec<Diagnostic>) {
-    for f in cx.catalog.functions.values() {
-        if f.origin.is_builtin() || f.origin.step >= n_migrations {
-            continue;
-        }
+fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], diags: &mut Vec<Diagnostic>) {
+    // In catalog order, so findings come out in a stable order.
+    for (key, f) in cx.catalog.functions.iter() {
+        let Some(body) = cx.bodies.get(key) else { continue };
         let text = &cx.files[f.origin.step].text;
-        let Some(body) = plpgsql::body(f, text) else { continue };
         let path = sites::function_search_path(f.search_path.as_deref());
         for s in body.statements.iter().filter(|s| sites::is_checked(&s.node)) {
             let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &body.variables);

@@ -19,7 +19,8 @@ fn migration(i: usize) -> String {
          CREATE INDEX ON t{i} (parent_id);\n\
          CREATE UNIQUE INDEX t{i}_email ON t{i} (lower(email)) WHERE email IS NOT NULL;\n\
          CREATE INDEX t{i}_recent ON t{i} (created_at DESC) WHERE status <> 'done';\n\
-         CREATE FUNCTION touch_t{i}(p_id bigint, p_name text DEFAULT NULL) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$\nBEGIN\n  UPDATE t{i} SET name = coalesce(p_name, name) WHERE id = p_id;\nEND;\n$$;\n",
+         CREATE FUNCTION touch_t{i}(p_id bigint, p_name text DEFAULT NULL) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$\nBEGIN\n  UPDATE t{i} SET name = coalesce(p_name, name) WHERE id = p_id;\n  INSERT INTO t{i} (workspace_id, name) SELECT workspace_id, p_name FROM t{i} WHERE id = p_id\n    ON CONFLICT (workspace_id, name) DO NOTHING;\nEND;\n$$;\n\
+         INSERT INTO t{i} (workspace_id, name, status) VALUES ('00000000-0000-0000-0000-000000000000', 'seed', 'new')\n  ON CONFLICT (workspace_id, name) DO UPDATE SET status = excluded.status;\n",
         parent = if i == 0 { String::new() } else { format!(" REFERENCES t{} (id) ON DELETE CASCADE", i - 1) }
     );
     if i > 0 {

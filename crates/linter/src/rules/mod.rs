@@ -35,6 +35,19 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// `versions[i]`: the schema after migration `i`.
     pub versions: &'a [Catalog],
+    /// The parsed bodies of the final schema's functions (empty while migrations replay).
+    pub bodies: &'a std::collections::HashMap<pgvet_catalog::FunctionKey, crate::sql::plpgsql::Body>,
+}
+
+impl Context<'_> {
+    /// The parsed body of a function of the final schema.
+    pub fn body(&self, f: &pgvet_catalog::Function) -> Option<&crate::sql::plpgsql::Body> {
+        let key = pgvet_catalog::FunctionKey {
+            name: f.name.clone(),
+            args: f.args.iter().filter(|a| matches!(a.mode, "in" | "inout" | "variadic")).map(|a| a.type_name.clone()).collect(),
+        };
+        self.bodies.get(&key)
+    }
 }
 
 pub type Check = fn(&Context, &mut Vec<Diagnostic>);

@@ -131,10 +131,16 @@ fn verdict_at(cat: &Catalog, site: &Site, table: &Table, oc: &pgvet_syntax::prot
 fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     for (ins, table) in upserts(site) {
         let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };
+        let verdict = arbiter::infer(site.catalog, table, oc);
+        match &verdict {
+            Verdict::Unknown => continue,
+            Verdict::Arbiters(a) if arbiter::deferrable_arbiter(site.catalog, table, a).is_none() => continue,
+            _ => {}
+        }
         let tname = display_name(&table.name);
         let keys = unique_keys(site.catalog, table);
         let target = target_text(site, oc);
-        let (code, message, location, help) = match arbiter::infer(site.catalog, table, oc) {
+        let (code, message, location, help) = match verdict {
             Verdict::Unknown => continue,
             Verdict::Arbiters(arbiters) => {
                 let Some(idx) = arbiter::deferrable_arbiter(site.catalog, table, &arbiters) else { continue };

@@ -35,7 +35,7 @@ use pgvet_syntax::NodeEnum;
 use super::security_definer_search_path::{label_in_function, signature};
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
-use crate::sql::{display_name, plpgsql};
+use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
     id: "rpc-trusts-caller-id",
@@ -99,7 +99,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if checks_caller(text) || guards.iter().any(|g| compact.contains(g.as_str())) {
             continue;
         }
-        let Some(body) = plpgsql::body(f, &src.text) else { continue };
+        let Some(body) = cx.body(f) else { continue };
         let ins: Vec<_> = f.args.iter().filter(|a| matches!(a.mode, "in" | "inout" | "variadic")).collect();
         for (i, a) in ins.iter().enumerate() {
             let Some(name) = a.name.as_deref() else { continue };

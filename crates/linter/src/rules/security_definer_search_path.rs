@@ -27,7 +27,7 @@ use pgvet_syntax::pg_query::NodeRef;
 
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
-use crate::sql::{display_name, plpgsql};
+use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
     id: "security-definer-search-path",
@@ -60,7 +60,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(label) = label_in_function(cx, f, "security definer") else { continue };
-        let unqualified = cx.files.get(f.origin.step).and_then(|src| plpgsql::body(f, &src.text)).is_some_and(|b| {
+        let unqualified = cx.body(f).is_some_and(|b| {
             b.statements
                 .iter()
                 .any(|s| s.node.nodes().iter().any(|(n, _, _, _)| matches!(n, NodeRef::RangeVar(rv) if rv.schemaname.is_empty())))

@@ -683,7 +683,8 @@ impl<'a> Resolver<'a> {
         }
         if arities.is_empty() {
             if let Some(s) = schema {
-                let ours = self.cat.functions.keys().any(|k| k.name.schema == s);
+                let from = FunctionKey { name: QName::new(s, ""), args: vec![] };
+                let ours = self.cat.functions.range(from..).next().is_some_and(|(k, _)| k.name.schema == s);
                 if !ours && !matches!(s, "pg_catalog" | "information_schema" | "public") {
                     return; // a schema whose functions pgvet was not shown (an extension's, a platform's)
                 }
