@@ -36,7 +36,7 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
             if let Err(e) = client.batch_execute(&f.text[s.span.range()]) {
                 let lc = f.line_col(s.span.start);
                 let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
-                println!("{}:{}:{}: the server rejected this statement: {msg}", f.path, lc.line, lc.column);
+                crate::emit(&format!("{}:{}:{}: the server rejected this statement: {msg}", f.path, lc.line, lc.column));
                 failed += 1;
             }
         }
@@ -52,15 +52,15 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
     }
     let diffs = mine.diff(&server);
     for d in &diffs {
-        println!("{d}");
+        crate::emit(&format!("{d}"));
     }
-    println!(
+    crate::emit(&format!(
         "pgvet schema --dev-db: {} tables, {} indexes, {} functions compared; {} difference(s); {} statement(s) rejected by the server",
         server.tables.len(),
         server.indexes.len(),
         server.functions.len(),
         diffs.len(),
         failed
-    );
+    ));
     Ok(if diffs.is_empty() && failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -19,7 +19,9 @@ Finds PostgreSQL data-integrity bugs in a project's migrations before they reach
 
 pgvet finds the project's migrations (Supabase, Prisma, Drizzle, sqlx, golang-migrate, goose,
 Flyway, a structure.sql, or a plain directory of .sql files), replays them with PostgreSQL's own
-parser into a model of the schema, and runs its rules on the result. No database is needed.
+parser into a model of the schema, and runs its rules on the result: on the schema, on every
+function body and view, and on the project's SQL query files (sqlc.yaml's `queries`, or
+queries/, db/queries/, sql/queries/). No database is needed.
 
 Examples:
   pgvet check                          check the project in the current directory
@@ -37,6 +39,9 @@ Configuration: pgvet.toml in the project root (see the README):
   [migrations] layout = \"supabase\" | \"prisma\" | ...; path = \"db/migrations\"
   [check]      fail-level = \"warning\"
   [rules]      fk-missing-index = \"error\" | \"warning\" | \"info\" | \"off\"
+  [tenant]     columns = [\"workspace_id\"]; global-tables = [\"plans\"]
+  [api]        schemas = [\"public\"]; roles = [\"anon\", \"authenticated\"]
+  [queries]    paths = [\"db/queries\"]
 
 Exit status: 0 no findings at or above the fail level, 1 findings, 2 usage, I/O or config error.";
 
@@ -131,14 +136,15 @@ fn main() -> ExitCode {
         }
         Command::Schema { path, at, dev_db } => schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db),
         Command::Rules => {
+            let width = pgvet_linter::all_rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in pgvet_linter::all_rules() {
-                println!("{:<22} {:<8} {}", r.id, r.default_severity.as_str(), r.summary);
+                emit(&format!("{:<width$} {:<8} {}", r.id, r.default_severity.as_str(), r.summary));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rule { id } => match pgvet_linter::rule_docs(&id) {
             Some(d) => {
-                println!("{d}");
+                emit(d);
                 Ok(ExitCode::SUCCESS)
             }
             None => Err(format!("unknown rule `{id}`; `pgvet rules` lists them")),
@@ -307,6 +313,17 @@ fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, Strin
         "catalog": catalog,
         "replay": events,
     });
-    println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+    emit(&serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a line to stdout. A closed pipe (`pgvet rules | head`) ends the program quietly
+/// instead of panicking.
+pub(crate) fn emit(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
 }

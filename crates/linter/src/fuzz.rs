@@ -1,14 +1,18 @@
 //! The fuzzing entry point: arbitrary bytes in, no panic out. Used by the cargo-fuzz target in
 //! `fuzz/` and by the mutation test in the regular test suite.
-use pgvet_catalog::Catalog;
 use pgvet_syntax::SourceFile;
 
-use crate::{analyze, render, MigrationFile, Settings};
+use crate::{render, MigrationFile, Settings};
 
-/// Splits `data` into migration files at 0xFF bytes, analyses them, and renders every output
-/// format. Returns the number of diagnostics.
+/// Splits `data` into files at 0xFF bytes (the last part, after a 0xFE byte, is a query file),
+/// analyses them on a Supabase base schema, and renders every output format. Returns the number
+/// of diagnostics.
 pub fn analyze_bytes(data: &[u8]) -> usize {
-    let files: Vec<MigrationFile> = data
+    let (migrations, queries) = match data.iter().rposition(|b| *b == 0xFE) {
+        Some(i) => (&data[..i], Some(&data[i + 1..])),
+        None => (data, None),
+    };
+    let files: Vec<MigrationFile> = migrations
         .split(|b| *b == 0xFF)
         .take(16)
         .enumerate()
@@ -17,7 +21,8 @@ pub fn analyze_bytes(data: &[u8]) -> usize {
             transactional: true,
         })
         .collect();
-    let a = analyze(files, Catalog::new(), &Settings::default());
+    let queries: Vec<SourceFile> = queries.map(|q| SourceFile::new("queries.sql", String::from_utf8_lossy(q).into_owned())).into_iter().collect();
+    let a = crate::analysis::analyze_project(files, queries, pgvet_catalog::builtins::supabase(), &Settings::default());
     let _ = render::text(&a.files, &a.diagnostics, false);
     let _ = render::json(&a.files, &a.diagnostics, a.statements);
     let _ = render::sarif(&a.files, &a.diagnostics);

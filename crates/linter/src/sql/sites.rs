@@ -51,7 +51,7 @@ pub fn sqlc_placeholders(text: &str) -> String {
         let rest = &text[i..];
         let macro_len = ["sqlc.arg(", "sqlc.narg(", "sqlc.slice("]
             .iter()
-            .find(|m| rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m))
+            .find(|m| rest.len() >= m.len() && rest.as_bytes()[..m.len()].eq_ignore_ascii_case(m.as_bytes()))
             .and_then(|m| rest.find(')').map(|e| (m.len(), e + 1)));
         let prev_ok = i == 0 || !ident(b[i - 1]);
         let len = if let Some((_, end)) = macro_len.filter(|_| prev_ok) {
