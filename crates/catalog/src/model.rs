@@ -290,6 +290,9 @@ pub struct Trigger {
     pub timing: &'static str,
     pub events: Vec<&'static str>,
     pub for_each_row: bool,
+    /// `REFERENCING NEW TABLE AS x OLD TABLE AS y`: relation names the function can query.
+    #[serde(skip)]
+    pub transition_tables: Vec<String>,
     pub origin: Origin,
 }
 

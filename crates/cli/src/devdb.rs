@@ -52,7 +52,7 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
     }
     let diffs = mine.diff(&server);
     for d in &diffs {
-        crate::emit(&format!("{d}"));
+        crate::emit(&d.to_string());
     }
     crate::emit(&format!(
         "pgvet schema --dev-db: {} tables, {} indexes, {} functions compared; {} difference(s); {} statement(s) rejected by the server",

@@ -191,8 +191,15 @@ fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], diags: &mut 
         let Some(body) = cx.bodies.get(key) else { continue };
         let text = &cx.files[f.origin.step].text;
         let path = sites::function_search_path(f.search_path.as_deref());
+        // A trigger function can also query its triggers' transition tables.
+        let mut variables = body.variables.clone();
+        for t in cx.catalog.tables.values() {
+            for tr in t.triggers.iter().filter(|tr| tr.function == f.name) {
+                variables.extend(tr.transition_tables.iter().cloned());
+            }
+        }
         for s in body.statements.iter().filter(|s| sites::is_checked(&s.node)) {
-            let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &body.variables);
+            let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &variables);
             for check in checks {
                 check(&site, cx, diags);
             }

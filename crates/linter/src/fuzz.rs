@@ -21,7 +21,8 @@ pub fn analyze_bytes(data: &[u8]) -> usize {
             transactional: true,
         })
         .collect();
-    let queries: Vec<SourceFile> = queries.map(|q| SourceFile::new("queries.sql", String::from_utf8_lossy(q).into_owned())).into_iter().collect();
+    let queries: Vec<SourceFile> =
+        queries.map(|q| SourceFile::new("queries.sql", String::from_utf8_lossy(q).into_owned())).into_iter().collect();
     let a = crate::analysis::analyze_project(files, queries, pgvet_catalog::builtins::supabase(), &Settings::default());
     let _ = render::text(&a.files, &a.diagnostics, false);
     let _ = render::json(&a.files, &a.diagnostics, a.statements);

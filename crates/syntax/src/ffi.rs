@@ -73,3 +73,40 @@ fn char_pos_to_byte(text: &str, cursor: c_int) -> Option<usize> {
     let n = (cursor - 1) as usize;
     Some(text.char_indices().nth(n).map(|(b, _)| b).unwrap_or(text.len()))
 }
+
+#[repr(C)]
+struct PgQueryPlpgsqlParseResult {
+    plpgsql_funcs: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+extern "C" {
+    fn pg_query_parse_plpgsql(input: *const c_char) -> PgQueryPlpgsqlParseResult;
+    fn pg_query_free_plpgsql_parse_result(result: PgQueryPlpgsqlParseResult);
+}
+
+/// libpg_query's PL/pgSQL parse of a CREATE FUNCTION statement, as JSON text. libpg_query prints
+/// the datums it does not describe (a trigger function's TG_* variables) as `{}}`, which is not
+/// JSON (and makes the `pg_query` crate's own wrapper fail on every trigger function); those are
+/// repaired to `{}`.
+pub fn parse_plpgsql_json(text: &str) -> Result<String, String> {
+    let raw = parse_plpgsql_raw(text)?;
+    Ok(raw.replace(",{}}", ",{}").replace("[{}}", "[{}"))
+}
+
+fn parse_plpgsql_raw(text: &str) -> Result<String, String> {
+    let c = CString::new(text).map_err(|_| "the function contains a NUL byte".to_string())?;
+    // SAFETY: `c` outlives the call; the result is freed exactly once below.
+    unsafe {
+        let r = pg_query_parse_plpgsql(c.as_ptr());
+        let out = if !r.error.is_null() {
+            Err(CStr::from_ptr((*r.error).message).to_string_lossy().into_owned())
+        } else if r.plpgsql_funcs.is_null() {
+            Err("no result".to_string())
+        } else {
+            Ok(CStr::from_ptr(r.plpgsql_funcs).to_string_lossy().into_owned())
+        };
+        pg_query_free_plpgsql_parse_result(r);
+        out
+    }
+}

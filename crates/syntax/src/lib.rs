@@ -6,6 +6,7 @@
 
 mod canon;
 mod ffi;
+pub use ffi::parse_plpgsql_json;
 mod source;
 mod suppress;
 

@@ -180,7 +180,23 @@ impl Replayer {
                 events.push(name);
             }
         }
-        let trig = Trigger { name: s.trigname.clone(), function: fq, timing, events, for_each_row: s.row, origin: self.origin() };
+        let transition_tables = s
+            .transition_rels
+            .iter()
+            .filter_map(|t| match t.node.as_ref()? {
+                N::TriggerTransition(tt) => Some(tt.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let trig = Trigger {
+            name: s.trigname.clone(),
+            function: fq,
+            timing,
+            events,
+            for_each_row: s.row,
+            transition_tables,
+            origin: self.origin(),
+        };
         let exists = self.catalog.tables.get(&q).is_some_and(|t| t.triggers.iter().any(|x| x.name == s.trigname));
         if exists && !s.replace {
             return self.error(format!("trigger \"{}\" for relation {q} already exists", s.trigname));

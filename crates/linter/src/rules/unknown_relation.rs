@@ -81,6 +81,8 @@ mod tests {
             "CREATE FUNCTION f(tbl text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('DELETE FROM %I', tbl); END $$;",
             // a table the platform provides
             "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM some_schema_we_do_not_know.t $$;",
+            // trigger transition tables
+            "CREATE TABLE t (id int, n int);\nCREATE TABLE totals (n int);\nCREATE FUNCTION sum_new() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  INSERT INTO totals SELECT sum(n) FROM inserted_rows;\n  RETURN NULL;\nEND $$;\nCREATE TRIGGER t_sum AFTER INSERT ON t REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION sum_new();",
             // a recursive CTE
             "CREATE VIEW v AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r;",
         ];

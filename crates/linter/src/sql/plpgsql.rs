@@ -44,7 +44,7 @@ pub fn body(f: &Function, file_text: &str) -> Option<Body> {
             Some(Body { statements, variables, unparsed: !parsed.errors.is_empty() })
         }
         "plpgsql" => {
-            let Ok(json) = pgvet_syntax::pg_query::parse_plpgsql(stmt) else {
+            let Some(json) = pgvet_syntax::parse_plpgsql_json(stmt).ok().and_then(|j| serde_json::from_str::<Value>(&j).ok()) else {
                 return Some(Body { statements: vec![], variables, unparsed: true });
             };
             let mut exprs = Vec::new();

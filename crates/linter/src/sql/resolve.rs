@@ -476,7 +476,9 @@ impl<'a> Resolver<'a> {
                     }
                     None => {
                         let q = QName::new(if rv.schemaname.is_empty() { "public" } else { &rv.schemaname }, rv.relname.as_str());
-                        if !self.cat.sequences.contains_key(&q) && !self.cat.relation_exists(&q) {
+                        // Trigger transition tables are relations only inside the function.
+                        let transition = rv.schemaname.is_empty() && self.is_variable(&rv.relname);
+                        if !transition && !self.cat.sequences.contains_key(&q) && !self.cat.relation_exists(&q) {
                             self.missing_relation(rv);
                         }
                         (Cols::Unknown, None)
