@@ -31,6 +31,19 @@ fn display_text(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
 }
 
+/// The span widened to character boundaries (and clamped to the text).
+fn snap(text: &str, span: Span) -> Span {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(start, end)
+}
+
 /// rustc-style text with code frames.
 pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
@@ -45,8 +58,10 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
         let mut windows = Vec::new();
         for (l, lv) in &labels {
             let Some(f) = files.get(l.file) else { continue };
-            let (ws, we, first) = window(f, l.span);
-            let rel = (l.span.start - ws)..(l.span.end.min(we).max(l.span.start) - ws);
+            // Never hand the renderer a span that splits a character.
+            let span = snap(&f.text, l.span);
+            let (ws, we, first) = window(f, span);
+            let rel = (span.start - ws)..(span.end.min(we).max(span.start) - ws);
             windows.push((display_text(&f.text[ws..we]), first, &f.path, rel, *lv, l.message.as_deref()));
         }
         let snippets: Vec<Snippet> = windows

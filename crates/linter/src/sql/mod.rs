@@ -104,7 +104,8 @@ impl<'a> Site<'a> {
             }
             len = i + ch.len_utf8();
         }
-        Label::new(self.file, Span::new(start, start + len.max(1).min(rest.len())))
+        let first = rest.chars().next().map(char::len_utf8).unwrap_or(0);
+        Label::new(self.file, Span::new(start, start + len.max(first)))
     }
 }
 
