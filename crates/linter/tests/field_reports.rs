@@ -78,8 +78,13 @@ fn field_report_02_schema_migrated_but_code_not_yet_gives_42p10() {
     let broken: Vec<&(String, String, usize, String)> = f.iter().filter(|x| x.0 == "on-conflict-no-unique-index").collect();
     assert_eq!(broken.iter().map(|x| x.2).collect::<Vec<_>>(), vec![3, 7, 11], "{f:#?}");
     assert!(broken[0].3.contains("42P10") && broken[0].3.contains("ON CONFLICT (agent_id)"), "{}", broken[0].3);
-    let help = &a.diagnostics.iter().find(|d| d.rule == "on-conflict-no-unique-index").unwrap().help;
-    assert!(help.as_deref().unwrap().contains("org_studio_heartbeats_pkey (workspace_id, agent_id)"), "{help:?}");
+    let d = a.diagnostics.iter().find(|d| d.rule == "on-conflict-no-unique-index").unwrap();
+    assert!(
+        d.message.contains("unique keys of org_studio_heartbeats: org_studio_heartbeats_pkey (workspace_id, agent_id)"),
+        "{}",
+        d.message
+    );
+    assert!(d.help.as_deref().unwrap().contains("Did you mean ON CONFLICT (workspace_id, agent_id)?"), "{:?}", d.help);
 }
 
 #[test]

@@ -151,9 +151,7 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
                         "{target} uses the DEFERRABLE constraint {con} of {tname} as its arbiter: PostgreSQL raises 55000 (\"ON CONFLICT does not support deferrable unique constraints/exclusion constraints as arbiters\") when a row is inserted"
                     ),
                     oc.location,
-                    format!(
-                        "The statement plans and EXPLAIN succeeds, so tests that only prepare it pass; it fails on the first insert. Make the constraint NOT DEFERRABLE, or add a non-deferrable unique index on the same columns to arbitrate. Unique keys of {tname}: {keys}."
-                    ),
+                    "The statement plans and EXPLAIN succeeds, so tests that only prepare it pass; it fails on the first insert. Make the constraint NOT DEFERRABLE, or add a non-deferrable unique index on the same columns to arbitrate.".to_string(),
                 )
             }
             Verdict::Error { code, message, location } => {
@@ -168,25 +166,29 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
                     "42P10" if wider.is_some() => {
                         let w = wider.unwrap();
                         format!(
-                            "Did you mean ON CONFLICT {}? The unique key {} has more columns than this target (a key that gained a column, such as the tenant column, leaves old targets behind), and a target must list exactly the columns of one unique index. Unique keys of {tname}: {keys}.",
+                            "Did you mean ON CONFLICT {}? The unique key {} has more columns than this target (a key that gained a column, such as the tenant column, leaves old targets behind), and a target must list exactly the columns of one unique index.",
                             arbiter::key_text(w),
                             w.name.name
                         )
                     }
-                    "42P10" => format!(
-                        "The target must list exactly the columns (or expressions) of one unique index, in any order; a partial unique index also needs an ON CONFLICT WHERE that implies its predicate. Unique keys of {tname}: {keys}."
-                    ),
-                    "42704" => format!("ON CONSTRAINT needs a constraint's name; a unique index created with CREATE UNIQUE INDEX is not a constraint (use its columns as the target instead). Unique keys of {tname}: {keys}."),
-                    "42601" => format!("DO UPDATE must say which conflict it handles: add the target columns, e.g. ON CONFLICT (...) DO UPDATE. Unique keys of {tname}: {keys}."),
-                    "42809" => format!("DO UPDATE works only with unique constraints and indexes; an exclusion constraint (or a constraint without an index) cannot arbitrate it. Unique keys of {tname}: {keys}."),
-                    _ => format!("Unique keys of {tname}: {keys}."),
+                    "42P10" => "The target must list exactly the columns (or expressions) of one unique index, in any order; a partial unique index also needs an ON CONFLICT WHERE that implies its predicate.".to_string(),
+                    "42704" => "ON CONSTRAINT needs a constraint's name; a unique index created with CREATE UNIQUE INDEX is not a constraint (use its columns as the target instead).".to_string(),
+                    "42601" => "DO UPDATE must say which conflict it handles: add the target columns, e.g. ON CONFLICT (...) DO UPDATE.".to_string(),
+                    "42809" => "DO UPDATE works only with unique constraints and indexes; an exclusion constraint (or a constraint without an index) cannot arbitrate it.".to_string(),
+                    _ => String::new(),
                 };
                 (code, what, if code == "42703" { location } else { oc.location }, help)
             }
         };
-        let mut d =
-            Diagnostic::new(META.id, META.default_severity, message, site.label_at(location).with_message(format!("SQLSTATE {code}")))
-                .with_help(help);
+        let mut d = Diagnostic::new(
+            META.id,
+            META.default_severity,
+            format!("{message}; unique keys of {tname}: {keys}"),
+            site.label_at(location).with_message(format!("SQLSTATE {code}")),
+        );
+        if !help.is_empty() {
+            d = d.with_help(help);
+        }
         if let SiteKind::Function(f) = site.kind {
             if let Some(l) = breaking_migration(cx, f.origin.step, &table.name.name, |cat| verdict_at(cat, site, table, oc)) {
                 d = d.with_related(l);
