@@ -74,6 +74,7 @@ mod tests {
             "CREATE TYPE mood AS ENUM ('a');\nCREATE VIEW v AS SELECT mood('a');",
             "CREATE VIEW v AS SELECT information_schema._pg_truetypid(a, t) FROM pg_attribute a, pg_type t LIMIT 0;",
             "CREATE VIEW v AS SELECT unknown_schema.f(1);",
+            "CREATE VIEW v AS SELECT char_length(trim(both ' ' from 'x')), date(now()), timezone('utc', now()), row_security_active('t'), pg_catalog.set_config('a.b', '', false);",
             "CREATE TABLE t (id int);\nCREATE PROCEDURE p(a int) LANGUAGE sql AS $$ SELECT 1 $$;\nCALL p(1);",
         ];
         for sql in cases {

@@ -703,7 +703,7 @@ impl<'a> Resolver<'a> {
             None => fname.to_string(),
         };
         let message = if arities.is_empty() {
-            format!("function {shown}() does not exist")
+            format!("function {shown} does not exist")
         } else {
             let takes: Vec<String> = arities
                 .iter()
