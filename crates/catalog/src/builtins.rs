@@ -60,6 +60,7 @@ pub fn supabase() -> Catalog {
     let mut c = Catalog::new();
     for s in ["auth", "storage", "extensions", "graphql", "realtime", "vault"] {
         c.schemas.insert(s.into());
+        c.platform_schemas.insert(s.into());
     }
     for e in ["pgcrypto", "uuid-ossp", "pgjwt", "pg_graphql", "supabase_vault"] {
         c.extensions.insert(e.into());

@@ -60,6 +60,9 @@ pub struct Catalog {
     /// Privileges new objects get (`ALTER DEFAULT PRIVILEGES`, and EXECUTE to PUBLIC on
     /// functions). Not part of the JSON.
     pub default_grants: Vec<DefaultGrant>,
+    /// Schemas a platform provides whose contents pgvet knows only in part (Supabase's `auth`,
+    /// `storage`, ...): a relation missing there is not reported. Not part of the JSON.
+    pub platform_schemas: OrdSet<String>,
     /// Creation counter standing in for PostgreSQL's OIDs where order matters (which unique
     /// index a foreign key binds to). Not part of the JSON.
     pub next_oid: u64,

@@ -90,4 +90,13 @@ mod tests {
             assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
         }
     }
+
+    #[test]
+    fn platform_schemas_are_known_only_in_part() {
+        let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM auth.identities $$;\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM public.nope $$;";
+        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional: true }];
+        let a = crate::analyze(files, pgvet_catalog::builtins::supabase(), &crate::Settings::default());
+        let found: Vec<&str> = a.diagnostics.iter().filter(|d| d.rule == RULE).map(|d| d.message.as_str()).collect();
+        assert_eq!(found, vec!["relation \"public.nope\" does not exist (in function g)"]);
+    }
 }

@@ -346,7 +346,10 @@ impl<'a> Resolver<'a> {
     }
 
     fn missing_relation(&mut self, rv: &protobuf::RangeVar) {
-        if !rv.schemaname.is_empty() && !self.cat.schemas.contains(&rv.schemaname) && rv.schemaname != "information_schema" {
+        if !rv.schemaname.is_empty()
+            && (self.cat.platform_schemas.contains(&rv.schemaname)
+                || !self.cat.schemas.contains(&rv.schemaname) && rv.schemaname != "information_schema")
+        {
             // 3F000 (schema does not exist) is a different error; a missing schema is usually
             // one pgvet was not shown (an extension's, a platform's).
             return;
