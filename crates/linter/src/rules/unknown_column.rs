@@ -126,6 +126,8 @@ mod tests {
             "CREATE TYPE pair AS (a int, b int);\nCREATE TABLE c (p pair);\nCREATE VIEW v AS SELECT (p).a, (c.p).b FROM c;",
             // JOIN USING and aliases
             "CREATE TABLE a (id int, x int);\nCREATE TABLE b (id int, y int);\nCREATE VIEW v AS SELECT id, a1.x, b.y FROM a a1 JOIN b USING (id);",
+            // block labels qualify variables
+            "CREATE TABLE c (id int, n int);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n<<outer>>\nDECLARE v int := 1;\nBEGIN\n  RETURN (SELECT count(*) FROM c WHERE c.n = outer.v);\nEND $$;",
             // fields of a composite-type parameter, whole-row arguments
             "CREATE TABLE s (id int, n int);\nCREATE FUNCTION f(rec s) RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM s x WHERE x.id = rec.id AND rec.n > 0 $$;\nCREATE FUNCTION g(r s) RETURNS int LANGUAGE sql AS $$ SELECT r.n $$;\nCREATE VIEW v AS SELECT g(s), g(s.*), g(x) FROM s, s x;",
             // sqlc-style query file placeholders are positional params

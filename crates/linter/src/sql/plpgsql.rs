@@ -134,6 +134,14 @@ fn collect(v: &Value, lineno: usize, exprs: &mut Vec<(String, u64, usize)>, vars
                             exprs.push((q.to_string(), mode, line));
                         }
                     }
+                    // Block and loop labels qualify variables (`outer.v`).
+                    "label" => {
+                        if let Some(l) = val.as_str() {
+                            if !vars.iter().any(|x| x == l) {
+                                vars.push(l.to_string());
+                            }
+                        }
+                    }
                     "PLpgSQL_var" | "PLpgSQL_rec" | "PLpgSQL_row" | "PLpgSQL_recfield" => {
                         if let Some(n) = val.get("refname").and_then(|r| r.as_str()) {
                             if !n.starts_with('(') && !vars.iter().any(|x| x == n) {
