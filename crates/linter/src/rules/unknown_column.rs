@@ -127,14 +127,16 @@ mod tests {
             // JOIN USING and aliases
             "CREATE TABLE a (id int, x int);\nCREATE TABLE b (id int, y int);\nCREATE VIEW v AS SELECT id, a1.x, b.y FROM a a1 JOIN b USING (id);",
             // block labels qualify variables
-            "CREATE TABLE c (id int, n int);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n<<outer>>\nDECLARE v int := 1;\nBEGIN\n  RETURN (SELECT count(*) FROM c WHERE c.n = outer.v);\nEND $$;",
+            "CREATE TABLE c (id int, n int);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n<<blk>>\nDECLARE v int := 1;\nBEGIN\n  RETURN (SELECT count(*) FROM c WHERE c.n = blk.v);\nEND $$;",
             // fields of a composite-type parameter, whole-row arguments
             "CREATE TABLE s (id int, n int);\nCREATE FUNCTION f(rec s) RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM s x WHERE x.id = rec.id AND rec.n > 0 $$;\nCREATE FUNCTION g(r s) RETURNS int LANGUAGE sql AS $$ SELECT r.n $$;\nCREATE VIEW v AS SELECT g(s), g(s.*), g(x) FROM s, s x;",
             // sqlc-style query file placeholders are positional params
             "CREATE TABLE c (id int);\nSELECT id FROM c WHERE id = $1;",
         ];
         for sql in cases {
-            assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
+            for rule in ["unknown-relation", "unknown-column", "unknown-function"] {
+                assert_eq!(lines(sql, rule), Vec::<usize>::new(), "{rule}: {sql}");
+            }
         }
     }
 

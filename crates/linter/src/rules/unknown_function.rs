@@ -78,7 +78,9 @@ mod tests {
             "CREATE TABLE t (id int);\nCREATE PROCEDURE p(a int) LANGUAGE sql AS $$ SELECT 1 $$;\nCALL p(1);",
         ];
         for sql in cases {
-            assert_eq!(lines(sql, RULE), Vec::<usize>::new(), "{sql}");
+            for rule in ["unknown-relation", "unknown-column", "unknown-function"] {
+                assert_eq!(lines(sql, rule), Vec::<usize>::new(), "{rule}: {sql}");
+            }
         }
     }
 }
