@@ -1,0 +1,173 @@
+//! Application code → query sites: every place a program talks to PostgreSQL (SQL strings passed
+//! to a driver, Supabase client chains, Drizzle query builders), with exact spans, the enclosing
+//! function, and how values flow between them inside that function.
+//!
+//! Pure: a file's path and text in, its sites out. Walking the project is the project crate's job.
+mod flow;
+mod ts;
+
+pub use flow::Binding;
+pub use pgvet_syntax::Span;
+
+/// What one source file yields.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub sites: Vec<QuerySite>,
+    /// Functions (index = `QuerySite::function`).
+    pub functions: Vec<FunctionInfo>,
+    /// Local variable bindings in source order (`const x = ...`, `x = ...`), for value flow.
+    pub bindings: Vec<Binding>,
+    /// Drizzle `pgTable` definitions in this file.
+    pub drizzle_tables: Vec<DrizzleTable>,
+    /// The parser's complaint, when the file is not valid source (the rest is best effort).
+    pub error: Option<(String, Span)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionInfo {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct QuerySite {
+    /// The whole call (chain).
+    pub span: Span,
+    /// Index into `Extraction::functions` of the innermost enclosing function.
+    pub function: Option<usize>,
+    pub call: Call,
+}
+
+#[derive(Debug, Clone)]
+pub enum Call {
+    /// SQL text handed to a driver (`pg`'s `query`, postgres.js / slonik / drizzle `sql```,
+    /// Prisma `$queryRaw`, knex `.raw`).
+    Sql(SqlText),
+    /// A query-builder call: Supabase `.from(t)...` or Drizzle `db.insert(t)...`.
+    Builder(BuilderCall),
+    /// A Supabase `.rpc('name', { args })`.
+    Rpc(RpcCall),
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlText {
+    /// The SQL, with interpolations replaced by `$n` placeholders.
+    pub text: String,
+    /// `(offset in text, offset in file)` at the start of each literal piece, in order.
+    pub pieces: Vec<(usize, usize)>,
+    /// Built with string interpolation into the SQL itself (not parameters): not analysed.
+    pub dynamic: bool,
+    /// How it was passed (`query`, `sql`, `$queryRaw`, ...).
+    pub api: String,
+}
+
+impl SqlText {
+    /// The file offset of a byte offset in `text`.
+    pub fn file_offset(&self, at: usize) -> usize {
+        let i = self.pieces.partition_point(|(s, _)| *s <= at).saturating_sub(1);
+        self.pieces.get(i).map(|(s, f)| f + (at - s)).unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Select,
+    Insert,
+    Upsert,
+    Update,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableRef {
+    /// A table named by a string (`supabase.from('users')`).
+    Name { schema: Option<String>, name: String },
+    /// A Drizzle table object (`db.insert(users)`), by variable name.
+    Drizzle(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Value {
+    /// The column (SQL name for Supabase, object key for Drizzle).
+    pub column: String,
+    pub span: Span,
+    /// The value expression's source text.
+    pub expr: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuilderCall {
+    pub library: Library,
+    pub table: TableRef,
+    pub table_span: Span,
+    pub op: Op,
+    /// Columns read (`select('a, b')`); `*` for all.
+    pub columns: Vec<Named>,
+    /// Columns written, with their value expressions (insert/upsert/update).
+    pub values: Vec<Value>,
+    /// Columns compared in filters (`.eq('c', v)`, `where(eq(t.c, v))`), with the compared value.
+    pub filters: Vec<Value>,
+    /// The conflict target (`upsert(.., { onConflict: 'a,b' })`, `onConflictDoUpdate({ target })`).
+    pub on_conflict: Option<Vec<Named>>,
+    /// `onConflictDoNothing()` / `ignoreDuplicates: true`.
+    pub on_conflict_do_nothing: bool,
+    /// A row lock was requested (`.for('update')` in Drizzle).
+    pub lock: Option<String>,
+    /// The receiver expression's text (`supabase`, `supabaseAdmin`, `tx`).
+    pub client: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Library {
+    Supabase,
+    Drizzle,
+}
+
+#[derive(Debug, Clone)]
+pub struct RpcCall {
+    pub name: String,
+    pub name_span: Span,
+    pub args: Vec<Named>,
+    pub client: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DrizzleTable {
+    /// The variable holding it (`users`).
+    pub var: String,
+    pub schema: Option<String>,
+    /// The SQL table name.
+    pub table: String,
+    /// (object key, SQL column name).
+    pub columns: Vec<(String, String)>,
+    pub span: Span,
+}
+
+/// Languages pgvet reads, by file extension.
+pub fn is_source(path: &str) -> bool {
+    let ext = path.rsplit('.').next().unwrap_or("");
+    matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts") && !path.ends_with(".d.ts")
+}
+
+/// Extracts the query sites of one source file.
+pub fn extract(path: &str, text: &str) -> Extraction {
+    if is_source(path) {
+        return ts::extract(path, text);
+    }
+    Extraction::default()
+}
+
+/// Whether a string looks like a SQL statement pgvet should analyse.
+pub fn looks_like_sql(s: &str) -> bool {
+    let t = s.trim_start();
+    let word: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_uppercase();
+    matches!(word.as_str(), "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "WITH")
+        && t.len() > word.len()
+        && t[word.len()..].starts_with(char::is_whitespace)
+}

@@ -1,0 +1,714 @@
+//! TypeScript / JavaScript, parsed with oxc.
+use std::collections::HashSet;
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast::*;
+use oxc_ast_visit::{walk, Visit};
+use oxc_parser::Parser;
+use oxc_span::{GetSpan, SourceType};
+use oxc_syntax::scope::ScopeFlags;
+
+use crate::{
+    flow::Binding, BuilderCall, Call, DrizzleTable, Extraction, FunctionInfo, Library, Named, Op, QuerySite, RpcCall, Span, SqlText,
+    TableRef, Value,
+};
+
+pub fn extract(path: &str, text: &str) -> Extraction {
+    let allocator = Allocator::default();
+    let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::tsx());
+    let ret = Parser::new(&allocator, text, source_type).parse();
+    let mut c = Collector { text, out: Extraction::default(), stack: Vec::new(), pending_name: None, consumed: HashSet::new() };
+    if let Some(e) = ret.diagnostics.errors().next() {
+        let span = e.labels.first().map(|l| Span::new(l.offset() as usize, (l.offset() + l.len()) as usize)).unwrap_or_default();
+        c.out.error = Some((e.message.to_string(), span));
+    }
+    if !ret.panicked {
+        c.visit_program(&ret.program);
+    }
+    c.out
+}
+
+struct Collector<'t> {
+    text: &'t str,
+    out: Extraction,
+    stack: Vec<usize>,
+    pending_name: Option<String>,
+    /// Calls already taken as part of a longer chain.
+    consumed: HashSet<u32>,
+}
+
+fn sp(s: oxc_span::Span) -> Span {
+    Span::new(s.start as usize, s.end as usize)
+}
+
+/// Strips wrappers that do not change what an expression is.
+fn peel<'b, 'a>(mut e: &'b Expression<'a>) -> &'b Expression<'a> {
+    loop {
+        e = match e {
+            Expression::ParenthesizedExpression(p) => &p.expression,
+            Expression::AwaitExpression(a) => &a.argument,
+            Expression::TSAsExpression(a) => &a.expression,
+            Expression::TSNonNullExpression(a) => &a.expression,
+            Expression::TSSatisfiesExpression(a) => &a.expression,
+            _ => return e,
+        };
+    }
+}
+
+fn string_value(e: &Expression) -> Option<(String, Span)> {
+    match peel(e) {
+        Expression::StringLiteral(s) => Some((s.value.to_string(), sp(s.span))),
+        Expression::TemplateLiteral(t) if t.expressions.is_empty() => {
+            let q = t.quasis.first()?;
+            Some((q.value.cooked.as_ref().map(|c| c.to_string()).unwrap_or_else(|| q.value.raw.to_string()), sp(t.span)))
+        }
+        _ => None,
+    }
+}
+
+fn key_name(k: &PropertyKey) -> Option<String> {
+    match k {
+        PropertyKey::StaticIdentifier(i) => Some(i.name.to_string()),
+        PropertyKey::StringLiteral(s) => Some(s.value.to_string()),
+        _ => None,
+    }
+}
+
+/// One link of a call chain: `.name(args)`.
+struct Link<'b, 'a> {
+    name: String,
+    args: &'b [Argument<'a>],
+    span: Span,
+}
+
+impl<'t> Collector<'t> {
+    fn src(&self, s: Span) -> String {
+        self.text.get(s.range()).unwrap_or("").to_string()
+    }
+
+    fn function(&self) -> Option<usize> {
+        self.stack.last().copied()
+    }
+
+    fn push_site(&mut self, span: Span, call: Call) {
+        let function = self.function();
+        self.out.sites.push(QuerySite { span, function, call });
+    }
+
+    /// Flattens `base.a(x).b(y).c(z)` into (receiver, [a, b, c]); marks the inner calls consumed.
+    fn chain<'b, 'a>(&mut self, call: &'b CallExpression<'a>) -> Option<(&'b Expression<'a>, Vec<Link<'b, 'a>>)> {
+        let mut links = Vec::new();
+        let mut cur = call;
+        loop {
+            let callee = peel(&cur.callee);
+            let (object, name) = match callee {
+                Expression::StaticMemberExpression(m) => (&m.object, m.property.name.to_string()),
+                Expression::ChainExpression(ch) => match &ch.expression {
+                    ChainElement::StaticMemberExpression(m) => (&m.object, m.property.name.to_string()),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            links.push(Link { name, args: &cur.arguments, span: sp(cur.span) });
+            let obj = peel(object);
+            let inner = match obj {
+                Expression::CallExpression(c) => Some(&**c),
+                Expression::ChainExpression(ch) => match &ch.expression {
+                    ChainElement::CallExpression(c) => Some(&**c),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match inner {
+                Some(c) => {
+                    self.consumed.insert(c.span.start);
+                    cur = c;
+                }
+                None => {
+                    links.reverse();
+                    return Some((obj, links));
+                }
+            }
+        }
+    }
+
+    fn on_call(&mut self, call: &CallExpression) {
+        if self.consumed.contains(&call.span.start) {
+            return;
+        }
+        // Plain SQL: `<x>.query('SELECT ...', [..])`, `.raw(...)`, `$queryRawUnsafe(...)`.
+        if let Some(name) = callee_name(&call.callee) {
+            if matches!(
+                name.as_str(),
+                "query"
+                    | "execute"
+                    | "raw"
+                    | "unsafe"
+                    | "$queryRawUnsafe"
+                    | "$executeRawUnsafe"
+                    | "queryObject"
+                    | "many"
+                    | "one"
+                    | "any"
+                    | "none"
+                    | "oneOrNone"
+                    | "manyOrNone"
+            ) {
+                if let Some(first) = call.arguments.first().and_then(|a| a.as_expression()) {
+                    if let Some(sql) = self.sql_of(first, &name, false) {
+                        self.push_site(sp(call.span), Call::Sql(sql));
+                        return;
+                    }
+                }
+            }
+        }
+        let span = sp(call.span);
+        let Some((receiver, links)) = self.chain(call) else { return };
+        let client = self.src(sp(receiver.span()));
+        // Supabase storage buckets are not tables.
+        if let Expression::StaticMemberExpression(m) = receiver {
+            if m.property.name == "storage" {
+                return;
+            }
+        }
+        if client.ends_with(".storage") || client == "storage" {
+            return;
+        }
+        let first = &links[0];
+        match first.name.as_str() {
+            "rpc" => {
+                let Some((name, name_span)) = first.args.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
+                let args = match first.args.get(1).and_then(|a| a.as_expression()).map(peel) {
+                    Some(Expression::ObjectExpression(o)) => object_keys(o),
+                    _ => vec![],
+                };
+                self.push_site(span, Call::Rpc(RpcCall { name, name_span, args, client }));
+            }
+            "from" | "schema" => self.supabase(span, &links, client),
+            "select" | "insert" | "update" | "delete" => self.drizzle(span, &links, client),
+            _ => {}
+        }
+    }
+
+    fn supabase(&mut self, span: Span, links: &[Link], client: String) {
+        let mut schema = None;
+        let mut i = 0;
+        if links[0].name == "schema" {
+            schema = links[0].args.first().and_then(|a| a.as_expression()).and_then(string_value).map(|(s, _)| s);
+            i = 1;
+        }
+        let Some(from) = links.get(i).filter(|l| l.name == "from") else { return };
+        let Some((table, table_span)) = from.args.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
+        let mut b = BuilderCall {
+            library: Library::Supabase,
+            table: TableRef::Name { schema, name: table },
+            table_span,
+            op: Op::Select,
+            columns: vec![],
+            values: vec![],
+            filters: vec![],
+            on_conflict: None,
+            on_conflict_do_nothing: false,
+            lock: None,
+            client,
+        };
+        let mut has_op = false;
+        for l in &links[i + 1..] {
+            let arg = |n: usize| l.args.get(n).and_then(|a| a.as_expression());
+            match l.name.as_str() {
+                "select" if !has_op => {
+                    has_op = true;
+                    b.op = Op::Select;
+                    b.columns = match arg(0).and_then(string_value) {
+                        Some((s, span)) => select_columns(&s, span),
+                        None => vec![Named { name: "*".into(), span: l.span }],
+                    };
+                }
+                "insert" | "upsert" | "update" if !has_op => {
+                    has_op = true;
+                    b.op = match l.name.as_str() {
+                        "insert" => Op::Insert,
+                        "upsert" => Op::Upsert,
+                        _ => Op::Update,
+                    };
+                    if let Some(v) = arg(0) {
+                        b.values = self.row_values(v);
+                    }
+                    if let Some(Expression::ObjectExpression(o)) = arg(1).map(peel) {
+                        for p in object_props(o) {
+                            match p.0.as_str() {
+                                "onConflict" => {
+                                    if let Some((s, span)) = string_value(p.1) {
+                                        b.on_conflict = Some(s.split(',').map(|c| Named { name: c.trim().to_string(), span }).collect());
+                                    }
+                                }
+                                "ignoreDuplicates" => {
+                                    b.on_conflict_do_nothing = matches!(peel(p.1), Expression::BooleanLiteral(x) if x.value)
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                "delete" if !has_op => {
+                    has_op = true;
+                    b.op = Op::Delete;
+                }
+                "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "like" | "ilike" | "is" | "in" | "contains" | "containedBy" | "filter"
+                | "not" => {
+                    if let Some((c, span)) = arg(0).and_then(string_value) {
+                        let expr = arg(1).map(|e| self.src(sp(e.span()))).unwrap_or_default();
+                        b.filters.push(Value { column: c, span, expr });
+                    }
+                }
+                "match" => {
+                    if let Some(Expression::ObjectExpression(o)) = arg(0).map(peel) {
+                        for (k, v, span) in object_props(o) {
+                            b.filters.push(Value { column: k, span, expr: self.src(sp(v.span())) });
+                        }
+                    }
+                }
+                "or" => {
+                    // `or('a.eq.1,b.eq.2')`: columns before the first dot of each condition.
+                    if let Some((s, span)) = arg(0).and_then(string_value) {
+                        for part in s.split(',') {
+                            if let Some(c) = part.split('.').next() {
+                                b.filters.push(Value { column: c.trim().to_string(), span, expr: String::new() });
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.push_site(span, Call::Builder(b));
+    }
+
+    fn drizzle(&mut self, span: Span, links: &[Link], client: String) {
+        let first = &links[0];
+        fn arg0<'b, 'a>(l: &Link<'b, 'a>) -> Option<&'b Expression<'a>> {
+            l.args.first().and_then(|a| a.as_expression())
+        }
+        let ident = |e: Option<&Expression>| match e.map(peel) {
+            Some(Expression::Identifier(i)) => Some((i.name.to_string(), sp(i.span))),
+            Some(Expression::StaticMemberExpression(m)) => Some((m.property.name.to_string(), sp(m.span))),
+            _ => None,
+        };
+        let (op, table) = match first.name.as_str() {
+            "select" => {
+                let Some(from) = links.iter().find(|l| l.name == "from") else { return };
+                (Op::Select, ident(arg0(from)))
+            }
+            "insert" => (Op::Insert, ident(arg0(first))),
+            "update" => (Op::Update, ident(arg0(first))),
+            "delete" => (Op::Delete, ident(arg0(first))),
+            _ => return,
+        };
+        let Some((table, table_span)) = table else { return };
+        let mut b = BuilderCall {
+            library: Library::Drizzle,
+            table: TableRef::Drizzle(table),
+            table_span,
+            op,
+            columns: vec![],
+            values: vec![],
+            filters: vec![],
+            on_conflict: None,
+            on_conflict_do_nothing: false,
+            lock: None,
+            client,
+        };
+        if op == Op::Select {
+            match arg0(first).map(peel) {
+                Some(Expression::ObjectExpression(o)) => {
+                    for (_, v, span) in object_props(o) {
+                        if let Expression::StaticMemberExpression(m) = peel(v) {
+                            b.columns.push(Named { name: m.property.name.to_string(), span });
+                        }
+                    }
+                }
+                _ => b.columns.push(Named { name: "*".into(), span: first.span }),
+            }
+        }
+        for l in links {
+            match l.name.as_str() {
+                "values" | "set" => {
+                    if let Some(v) = arg0(l) {
+                        b.values = self.row_values(v);
+                    }
+                }
+                "where" => {
+                    if let Some(w) = arg0(l) {
+                        self.drizzle_filters(w, &mut b.filters);
+                    }
+                }
+                "onConflictDoNothing" => b.on_conflict_do_nothing = true,
+                "onConflictDoUpdate" => {
+                    b.op = Op::Upsert;
+                    if let Some(Expression::ObjectExpression(o)) = arg0(l).map(peel) {
+                        for (k, v, span) in object_props(o) {
+                            if k == "target" {
+                                let items: Vec<&Expression> = match peel(v) {
+                                    Expression::ArrayExpression(a) => a.elements.iter().filter_map(|e| e.as_expression()).collect(),
+                                    other => vec![other],
+                                };
+                                b.on_conflict = Some(
+                                    items
+                                        .into_iter()
+                                        .filter_map(|e| match peel(e) {
+                                            Expression::StaticMemberExpression(m) => {
+                                                Some(Named { name: m.property.name.to_string(), span })
+                                            }
+                                            _ => None,
+                                        })
+                                        .collect(),
+                                );
+                            }
+                        }
+                    }
+                }
+                "for" => b.lock = arg0(l).and_then(string_value).map(|(s, _)| s),
+                _ => {}
+            }
+        }
+        self.push_site(span, Call::Builder(b));
+    }
+
+    /// `eq(t.col, v)`, `and(...)`, `inArray(t.col, xs)`: the columns compared.
+    fn drizzle_filters(&self, e: &Expression, out: &mut Vec<Value>) {
+        let Expression::CallExpression(c) = peel(e) else { return };
+        let Some(name) = callee_name(&c.callee) else { return };
+        match name.as_str() {
+            "and" | "or" | "not" => {
+                for a in c.arguments.iter().filter_map(|a| a.as_expression()) {
+                    self.drizzle_filters(a, out);
+                }
+            }
+            _ => {
+                if let Some(Expression::StaticMemberExpression(m)) = c.arguments.first().and_then(|a| a.as_expression()).map(peel) {
+                    let expr = c.arguments.get(1).and_then(|a| a.as_expression()).map(|v| self.src(sp(v.span()))).unwrap_or_default();
+                    out.push(Value { column: m.property.name.to_string(), span: sp(m.span), expr });
+                }
+            }
+        }
+    }
+
+    /// The keys and value texts of an object literal (or the first object of an array of rows).
+    fn row_values(&self, e: &Expression) -> Vec<Value> {
+        let obj = match peel(e) {
+            Expression::ObjectExpression(o) => Some(&**o),
+            Expression::ArrayExpression(a) => a.elements.first().and_then(|x| x.as_expression()).and_then(|x| match peel(x) {
+                Expression::ObjectExpression(o) => Some(&**o),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let Some(o) = obj else { return vec![] };
+        object_props(o).into_iter().map(|(k, v, span)| Value { column: k, span, expr: self.src(sp(v.span())) }).collect()
+    }
+
+    /// SQL text from a string or template literal; tagged templates' interpolations are
+    /// parameters, a plain template's are string building (dynamic).
+    fn sql_of(&self, e: &Expression, api: &str, tagged: bool) -> Option<SqlText> {
+        match peel(e) {
+            Expression::StringLiteral(s) => {
+                let text = s.value.to_string();
+                if !looks(&text) {
+                    return None;
+                }
+                // The literal's content starts after its opening quote; escapes may shift it.
+                let raw = self.src(sp(s.span));
+                let exact = raw.len() == text.len() + 2;
+                Some(SqlText {
+                    pieces: vec![(0, s.span.start as usize + 1)],
+                    dynamic: !exact && text.contains('\\'),
+                    text,
+                    api: api.to_string(),
+                })
+            }
+            Expression::TemplateLiteral(t) => self.template_sql(t, api, tagged),
+            _ => None,
+        }
+    }
+
+    fn template_sql(&self, t: &TemplateLiteral, api: &str, tagged: bool) -> Option<SqlText> {
+        let mut text = String::new();
+        let mut pieces = Vec::new();
+        for (i, q) in t.quasis.iter().enumerate() {
+            pieces.push((text.len(), q.span.start as usize));
+            text.push_str(&q.value.raw);
+            if i + 1 < t.quasis.len() {
+                text.push_str(&format!("${}", i + 1));
+            }
+        }
+        if !looks(&text) {
+            return None;
+        }
+        Some(SqlText { text, pieces, dynamic: !tagged && !t.expressions.is_empty(), api: api.to_string() })
+    }
+
+    fn on_tagged(&mut self, t: &TaggedTemplateExpression) {
+        let tag = match peel(&t.tag) {
+            Expression::Identifier(i) => i.name.to_string(),
+            Expression::StaticMemberExpression(m) => m.property.name.to_string(),
+            _ => return,
+        };
+        if matches!(tag.as_str(), "sql" | "$queryRaw" | "$executeRaw" | "query") {
+            if let Some(sql) = self.template_sql(&t.quasi, &tag, true) {
+                self.push_site(sp(t.span), Call::Sql(sql));
+            }
+        }
+    }
+
+    fn drizzle_table(&mut self, var: &str, init: &Expression, span: Span) {
+        let Expression::CallExpression(c) = peel(init) else { return };
+        let Some(name) = callee_name(&c.callee) else { return };
+        if !matches!(name.as_str(), "pgTable" | "table") {
+            return;
+        }
+        let Some((table, _)) = c.arguments.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
+        let mut columns = Vec::new();
+        if let Some(Expression::ObjectExpression(o)) = c.arguments.get(1).and_then(|a| a.as_expression()).map(peel) {
+            for (k, v, _) in object_props(o) {
+                columns.push((k.clone(), builder_column_name(v).unwrap_or_else(|| camel_to_snake_if_needed(&k))));
+            }
+        }
+        let schema = match peel(&c.callee) {
+            Expression::StaticMemberExpression(m) => Some(self.src(sp(m.object.span()))),
+            _ => None,
+        };
+        self.out.drizzle_tables.push(DrizzleTable { var: var.to_string(), schema, table, columns, span });
+    }
+}
+
+/// The column name given to a Drizzle column builder: `text('privy_did').notNull()` → privy_did.
+fn builder_column_name(e: &Expression) -> Option<String> {
+    let mut cur = peel(e);
+    loop {
+        let Expression::CallExpression(c) = cur else { return None };
+        match peel(&c.callee) {
+            Expression::StaticMemberExpression(m) => cur = peel(&m.object),
+            Expression::Identifier(_) => return c.arguments.first().and_then(|a| a.as_expression()).and_then(string_value).map(|(s, _)| s),
+            _ => return None,
+        }
+    }
+}
+
+/// Drizzle uses the key as the column name when none is given.
+fn camel_to_snake_if_needed(k: &str) -> String {
+    k.to_string()
+}
+
+fn looks(text: &str) -> bool {
+    crate::looks_like_sql(text)
+}
+
+fn callee_name(e: &Expression) -> Option<String> {
+    match peel(e) {
+        Expression::Identifier(i) => Some(i.name.to_string()),
+        Expression::StaticMemberExpression(m) => Some(m.property.name.to_string()),
+        Expression::ChainExpression(ch) => match &ch.expression {
+            ChainElement::StaticMemberExpression(m) => Some(m.property.name.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn object_props<'b, 'a>(o: &'b ObjectExpression<'a>) -> Vec<(String, &'b Expression<'a>, Span)> {
+    o.properties
+        .iter()
+        .filter_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p) => key_name(&p.key).map(|k| (k, &p.value, sp(p.span))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn object_keys(o: &ObjectExpression) -> Vec<Named> {
+    object_props(o).into_iter().map(|(k, _, span)| Named { name: k, span }).collect()
+}
+
+/// `'id, name, posts(title)'` → id, name (embedded resources and casts left out).
+fn select_columns(s: &str, span: Span) -> Vec<Named> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut cur = String::new();
+    for ch in s.chars().chain(std::iter::once(',')) {
+        match ch {
+            '(' => {
+                depth += 1;
+                cur.clear();
+            }
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                let c = cur.trim();
+                // `alias:column`, `column::type`
+                let c = c.rsplit(':').next().unwrap_or(c).split("::").next().unwrap_or(c).trim();
+                if !c.is_empty() && !c.contains('!') && !c.contains(' ') {
+                    out.push(Named { name: c.to_string(), span });
+                }
+                cur.clear();
+            }
+            _ if depth == 0 => cur.push(ch),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Identifiers bound by a pattern's text: `{ data: sub, error }` → sub, error; `[row]` → row.
+fn bound_names(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i <= chars.len() {
+        let c = chars.get(i).copied().unwrap_or(' ');
+        if c.is_alphanumeric() || c == '_' || c == '$' {
+            word.push(c);
+        } else {
+            if !word.is_empty() {
+                // A key (`data:`) is not bound; its value is.
+                let rest: String = chars[i..].iter().collect();
+                if !rest.trim_start().starts_with(':') && !word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                    out.push(std::mem::take(&mut word));
+                }
+                word.clear();
+            }
+            // Skip default values (`= ...`) up to the next separator.
+        }
+        i += 1;
+    }
+    out
+}
+
+impl<'a> Visit<'a> for Collector<'_> {
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        self.on_call(it);
+        walk::walk_call_expression(self, it);
+    }
+
+    fn visit_tagged_template_expression(&mut self, it: &TaggedTemplateExpression<'a>) {
+        self.on_tagged(it);
+        walk::walk_tagged_template_expression(self, it);
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        let name = it.id.as_ref().map(|i| i.name.to_string()).or_else(|| self.pending_name.take()).unwrap_or_else(|| "<anonymous>".into());
+        self.out.functions.push(FunctionInfo { name, span: sp(it.span) });
+        self.stack.push(self.out.functions.len() - 1);
+        walk::walk_function(self, it, flags);
+        self.stack.pop();
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        let name = self.pending_name.take().unwrap_or_else(|| "<arrow>".into());
+        self.out.functions.push(FunctionInfo { name, span: sp(it.span) });
+        self.stack.push(self.out.functions.len() - 1);
+        walk::walk_arrow_function_expression(self, it);
+        self.stack.pop();
+    }
+
+    fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        self.pending_name = key_name(&it.key);
+        walk::walk_method_definition(self, it);
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        if matches!(peel(&it.value), Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)) {
+            self.pending_name = key_name(&it.key);
+        }
+        walk::walk_object_property(self, it);
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        let pattern = self.src(sp(it.id.span()));
+        if let Some(init) = &it.init {
+            if matches!(peel(init), Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)) {
+                self.pending_name = Some(pattern.clone());
+            }
+            self.drizzle_table(&pattern, init, sp(it.span));
+            let s = sp(init.span());
+            self.out.bindings.push(Binding { function: self.function(), names: bound_names(&pattern), init: s, text: self.src(s) });
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        let left = self.src(sp(it.left.span()));
+        let s = sp(it.right.span());
+        if !left.contains('.') && !left.contains('[') {
+            self.out.bindings.push(Binding { function: self.function(), names: bound_names(&left), init: s, text: self.src(s) });
+        }
+        walk::walk_assignment_expression(self, it);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sites(src: &str) -> Extraction {
+        extract("a.ts", src)
+    }
+
+    #[test]
+    fn supabase_chains() {
+        let x = sites(
+            "async function getUsage(supabase, userId) {\n  const { data: sub } = await supabase.from('user_subscriptions').select('used_tokens, plan').eq('user_id', userId).single();\n  await supabase.from('user_subscriptions').update({ used_tokens: sub.used_tokens + 1 }).eq('user_id', userId);\n  await supabase.storage.from('avatars').upload('a', b);\n  await supabase.rpc('increment_token_usage', { p_user_id: userId, p_tokens: 1 });\n}",
+        );
+        assert_eq!(x.sites.len(), 3, "{:#?}", x.sites);
+        let Call::Builder(r) = &x.sites[0].call else { panic!() };
+        assert_eq!(r.op, Op::Select);
+        assert_eq!(r.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["used_tokens", "plan"]);
+        assert_eq!(r.filters[0].column, "user_id");
+        let Call::Builder(w) = &x.sites[1].call else { panic!() };
+        assert_eq!((w.op, w.values[0].column.as_str(), w.values[0].expr.as_str()), (Op::Update, "used_tokens", "sub.used_tokens + 1"));
+        let Call::Rpc(rpc) = &x.sites[2].call else { panic!() };
+        assert_eq!(rpc.name, "increment_token_usage");
+        assert_eq!(rpc.args.len(), 2);
+        assert_eq!(x.functions[0].name, "getUsage");
+        let d = x.derived(0);
+        assert_eq!(d.get("sub"), Some(&0));
+    }
+
+    #[test]
+    fn sql_strings_and_templates() {
+        let x = sites(
+            "export const getMetrics = async (pool, since) => {\n  const r = await pool.query('SELECT agent_id, tokens FROM org_studio_agent_metrics WHERE date >= $1', [since]);\n  await pool.query(`SELECT * FROM ${table}`);\n  await sql`INSERT INTO t (a) VALUES (${a})`;\n  return r.rows;\n};",
+        );
+        assert_eq!(x.sites.len(), 3);
+        let Call::Sql(s) = &x.sites[0].call else { panic!() };
+        assert!(!s.dynamic);
+        let src = "export const getMetrics = async (pool, since) => {\n  const r = await pool.query('SELECT agent_id";
+        assert_eq!(s.file_offset(0), src.len() - "SELECT agent_id".len());
+        assert_eq!(s.file_offset(7), s.file_offset(0) + 7);
+        let Call::Sql(d) = &x.sites[1].call else { panic!() };
+        assert!(d.dynamic);
+        let Call::Sql(t) = &x.sites[2].call else { panic!() };
+        assert_eq!(t.text, "INSERT INTO t (a) VALUES ($1)");
+        assert!(!t.dynamic);
+        assert_eq!(x.functions[0].name, "getMetrics");
+    }
+
+    #[test]
+    fn drizzle() {
+        let x = sites(
+            "export const users = pgTable('users', { id: uuid('id').primaryKey(), privyDid: text('privy_did').notNull(), primaryWorkspaceId: uuid('primary_workspace_id') });\nasync function ensure(tx, userId) {\n  const rows = await tx.select().from(workspaceMembers).where(eq(workspaceMembers.userId, userId)).limit(1);\n  const m = rows[0];\n  let primaryWorkspaceId;\n  primaryWorkspaceId = m.workspaceId;\n  await tx.insert(users).values({ privyDid: userId, primaryWorkspaceId }).onConflictDoNothing().returning();\n}",
+        );
+        assert_eq!(x.drizzle_tables[0].columns[1], ("privyDid".to_string(), "privy_did".to_string()));
+        assert_eq!(x.sites.len(), 2, "{:#?}", x.sites);
+        let Call::Builder(w) = &x.sites[1].call else { panic!() };
+        assert_eq!((w.op, w.table.clone()), (Op::Insert, TableRef::Drizzle("users".into())));
+        assert!(w.on_conflict_do_nothing);
+        let d = x.derived(x.sites[1].function.unwrap());
+        assert_eq!(d.get("primaryWorkspaceId"), Some(&0));
+    }
+
+    #[test]
+    fn malformed_source_does_not_panic() {
+        let x = sites("function ( { supabase.from('x'");
+        assert!(x.error.is_some());
+    }
+}
