@@ -6,7 +6,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use pgvet_catalog::Catalog;
-use pgvet_linter::{analysis::analyze_project, render, MigrationFile, Settings, Severity};
+use pgvet_linter::{
+    analysis::{analyze_all, analyze_project},
+    render, MigrationFile, Settings, Severity,
+};
 use pgvet_project::{Layout, Project};
 use pgvet_syntax::SourceFile;
 
@@ -209,7 +212,8 @@ fn files(project: &Project) -> Vec<MigrationFile> {
 fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
     let started = Instant::now();
     let (project, settings) = load(path)?;
-    let analysis = analyze_project(files(&project), queries(&project), base_catalog(project.layout), &settings);
+    let sources = project.sources.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect();
+    let analysis = analyze_all(files(&project), queries(&project), sources, base_catalog(project.layout), &settings);
     let out = match format {
         Format::Text => {
             let color = match color {
@@ -236,12 +240,18 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
         let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
         let unmodelled = analysis.events.iter().filter(|e| e.kind == pgvet_catalog::EventKind::Opaque).count();
         let nq = project.queries.len();
-        let nm = analysis.files.len() - nq;
-        let queries = match nq {
+        let ns = project.sources.len();
+        let nm = analysis.files.len() - nq - ns;
+        let mut queries = match nq {
             0 => String::new(),
             1 => " and 1 query file".to_string(),
             n => format!(" and {n} query files"),
         };
+        match ns {
+            0 => {}
+            1 => queries.push_str(" and 1 source file"),
+            n => queries.push_str(&format!(" and {n} source files")),
+        }
         let mut line = format!(
             "pgvet: {} in {} migration{}{queries} ({} statements, {} layout at {}) in {:.2?}",
             if e + w + i == 0 { "no findings".to_string() } else { plural_findings(e, w, i) },

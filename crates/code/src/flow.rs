@@ -26,26 +26,51 @@ pub fn mentions(text: &str, name: &str) -> bool {
 }
 
 impl Extraction {
-    /// For one function: local name → the query site whose result it holds (directly or through
-    /// other locals), considering bindings in source order.
-    pub fn derived(&self, function: usize) -> HashMap<String, usize> {
-        let mut out: HashMap<String, usize> = HashMap::new();
-        for b in self.bindings.iter().filter(|b| b.function == Some(function)) {
-            let direct = self
-                .sites
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.span.start >= b.init.start && s.span.end <= b.init.end)
-                .map(|(i, _)| i)
-                .last();
-            let source = direct.or_else(|| out.iter().find(|(n, _)| mentions(&b.text, n)).map(|(_, s)| *s));
+    /// For every function: local name → the query site whose result it holds (directly or
+    /// through other locals), from the bindings in source order. One pass over the file.
+    pub fn derived_all(&self) -> Vec<HashMap<String, usize>> {
+        let n = self.functions.len();
+        let mut sites: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, s) in self.sites.iter().enumerate() {
+            if let Some(f) = s.function {
+                sites[f].push(i);
+            }
+        }
+        for v in &mut sites {
+            v.sort_by_key(|i| self.sites[*i].span.start);
+        }
+        let mut out: Vec<HashMap<String, usize>> = vec![HashMap::new(); n];
+        for b in &self.bindings {
+            let Some(f) = b.function else { continue };
+            let fs = &sites[f];
+            let from = fs.partition_point(|i| self.sites[*i].span.start < b.init.start);
+            let to = fs.partition_point(|i| self.sites[*i].span.start < b.init.end);
+            let direct = fs[from..to].iter().rev().find(|i| self.sites[**i].span.end <= b.init.end).copied();
+            let d = &mut out[f];
+            let source = direct.or_else(|| d.iter().find(|(n, _)| mentions(&b.text, n)).map(|(_, s)| *s));
             if let Some(s) = source {
-                for n in &b.names {
-                    out.insert(n.clone(), s);
+                for name in &b.names {
+                    d.insert(name.clone(), s);
                 }
             }
         }
         out
+    }
+
+    /// Site indices per function, in source order.
+    pub fn sites_by_function(&self) -> Vec<Vec<usize>> {
+        let mut v: Vec<Vec<usize>> = vec![Vec::new(); self.functions.len()];
+        for (i, s) in self.sites.iter().enumerate() {
+            if let Some(f) = s.function {
+                v[f].push(i);
+            }
+        }
+        v
+    }
+
+    /// [`Self::derived_all`] for one function.
+    pub fn derived(&self, function: usize) -> HashMap<String, usize> {
+        self.derived_all().into_iter().nth(function).unwrap_or_default()
     }
 
     /// The query site a value expression's data comes from, if any local it mentions holds one.

@@ -5,6 +5,7 @@ use pgvet_catalog::{Catalog, EventKind, FunctionKey, ReplayEvent, Replayer};
 use pgvet_syntax::{parse_sql, ParsedSql, SourceFile};
 use rayon::prelude::*;
 
+use crate::code::CodeFile;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::{self, Context};
 use crate::sql::{plpgsql, sites, Site, SiteKind};
@@ -86,9 +87,24 @@ pub fn analyze(files: Vec<MigrationFile>, base: Catalog, settings: &Settings) ->
 /// Like [`analyze`], plus query files (sqlc `queries/*.sql` and similar) checked against the
 /// final schema. Query files come after the migrations in [`Analysis::files`].
 pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>, base: Catalog, settings: &Settings) -> Analysis {
+    analyze_all(migrations, queries, Vec::new(), base, settings)
+}
+
+/// Everything: migrations, query files, and application source files (whose query sites are
+/// extracted in parallel and checked against the final schema). [`Analysis::files`] lists
+/// migrations, then query files, then source files.
+pub fn analyze_all(
+    migrations: Vec<MigrationFile>,
+    queries: Vec<SourceFile>,
+    sources: Vec<SourceFile>,
+    base: Catalog,
+    settings: &Settings,
+) -> Analysis {
     let n_migrations = migrations.len();
     let mut files: Vec<SourceFile> = migrations.into_iter().map(|f| f.source).collect();
     files.extend(queries);
+    let n_sql = files.len();
+    files.extend(sources);
     let mut replayer = Replayer::new(base);
     let mut versions = Vec::with_capacity(n_migrations);
     let mut parses = Vec::with_capacity(files.len());
@@ -103,7 +119,8 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
             let step = c * CHUNK + j;
             for s in &p.statements {
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
-                    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &no_bodies };
+                    let cx =
+                        Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &no_bodies, code: &[] };
                     let site = Site::new(
                         step,
                         &files[step].text,
@@ -131,12 +148,17 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
         replayer.catalog.functions.iter().filter(|(_, f)| !f.origin.is_builtin() && f.origin.step < n_migrations).collect();
     let bodies: HashMap<FunctionKey, plpgsql::Body> =
         defined.par_iter().filter_map(|(k, f)| plpgsql::body(f, &files[f.origin.step].text).map(|b| ((*k).clone(), b))).collect();
-    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &bodies };
+    let code: Vec<CodeFile> = files[n_sql..]
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| CodeFile { file: n_sql + i, extraction: pgvet_code::extract(&f.path, &f.text) })
+        .collect();
+    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &bodies, code: &code };
     if !site_rules.is_empty() {
         check_function_bodies(&cx, &site_rules, &mut diags);
     }
     let default_path = vec!["public".to_string()];
-    for (i, f) in files.iter().enumerate().skip(n_migrations) {
+    for (i, f) in files.iter().enumerate().take(n_sql).skip(n_migrations) {
         let p = parse_sql(&sites::sqlc_placeholders(&f.text));
         for s in &p.statements {
             if sites::is_checked(&s.node) {
@@ -148,6 +170,50 @@ pub fn analyze_project(migrations: Vec<MigrationFile>, queries: Vec<SourceFile>,
         }
         statements += p.statements.len();
         parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
+    }
+    // SQL in application code.
+    for cf in &code {
+        let f = &files[cf.file];
+        for qs in &cf.extraction.sites {
+            let pgvet_code::Call::Sql(sql) = &qs.call else { continue };
+            if sql.dynamic || site_rules.is_empty() {
+                continue;
+            }
+            let p = parse_sql(&sql.text);
+            for s in &p.statements {
+                if !sites::is_checked(&s.node) {
+                    continue;
+                }
+                let span =
+                    pgvet_syntax::Span::new(sql.file_offset(s.span.start), sql.file_offset(s.span.end).max(sql.file_offset(s.span.start)));
+                let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[])
+                    .with_pieces(&sql.pieces);
+                for check in &site_rules {
+                    check(&site, &cx, &mut diags);
+                }
+            }
+        }
+        // Upserts through a query builder: checked as the INSERT ... ON CONFLICT they send.
+        let upsert_rules: Vec<rules::SiteCheck> = rules::all_rules()
+            .iter()
+            .filter(|r| matches!(r.id, "on-conflict-no-unique-index" | "on-conflict-other-unique" | "tenant-key-missing-tenant"))
+            .filter(|r| settings.severity(r.id, r.default_severity).is_some())
+            .filter_map(|r| r.check_site)
+            .collect();
+        let drizzle = crate::code::drizzle_tables(&code);
+        for qs in &cf.extraction.sites {
+            let pgvet_code::Call::Builder(b) = &qs.call else { continue };
+            let Some((sql, span)) = crate::code::upsert_sql(cx.catalog, &drizzle, b, qs.span) else { continue };
+            let p = parse_sql(&sql);
+            for s in &p.statements {
+                let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[]);
+                for check in &upsert_rules {
+                    check(&site, &cx, &mut diags);
+                }
+            }
+        }
+        statements += cf.extraction.sites.len();
+        parses.push(FileParse { errors: vec![], suppressions: pgvet_syntax::comment_suppressions(&f.text) });
     }
     for (i, p) in parses.iter().enumerate() {
         for e in &p.errors {

@@ -15,3 +15,19 @@ pub fn lines(sql: &str, rule: &str) -> Vec<usize> {
     let f = SourceFile::new("m.sql", sql);
     findings(sql, rule).iter().map(|d| f.line_col(d.primary.span.start).line).collect()
 }
+
+/// (file path, 1-based line) of `rule`'s findings for a Supabase project with these migrations
+/// and application source files.
+pub fn code_lines(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec<(String, usize)> {
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: true }];
+    let srcs = sources.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
+    let a = crate::analysis::analyze_all(files, vec![], srcs, pgvet_catalog::builtins::supabase(), &Settings::default());
+    a.diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| {
+            let f = &a.files[d.primary.file];
+            (f.path.clone(), f.line_col(d.primary.span.start).line)
+        })
+        .collect()
+}

@@ -78,6 +78,8 @@ pub struct Project {
     pub config_path: Option<PathBuf>,
     /// SQL query files (sqlc and similar), checked against the final schema.
     pub queries: Vec<QueryFile>,
+    /// Application source files (TypeScript/JavaScript), .gitignore respected.
+    pub sources: Vec<QueryFile>,
 }
 
 /// A file of SQL queries the application runs.
@@ -185,7 +187,8 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
         }
     }
     let queries = find_queries(&root, &config, &location, &mut notes)?;
-    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path, queries })
+    let sources = if path.is_file() { Vec::new() } else { find_sources(&root) };
+    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path, queries, sources })
 }
 
 /// `queries:` entries of an sqlc config (`sqlc.yaml`, `sqlc.yml` or `sqlc.json`).
@@ -490,3 +493,39 @@ pub fn goose_up_only(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Directories that hold dependencies or build output, never the project's own code.
+const SKIP_DIRS: &[&str] =
+    &["node_modules", "dist", "build", "out", ".next", ".nuxt", ".svelte-kit", "vendor", "target", "coverage", ".turbo", ".vercel"];
+
+/// Application source files under the root, respecting .gitignore (in name order).
+fn find_sources(root: &Path) -> Vec<QueryFile> {
+    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())))
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .filter(|p| pgvet_code_like(&p.to_string_lossy()))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            // Minified bundles are not the project's code.
+            if text.lines().any(|l| l.len() > 5000) {
+                return None;
+            }
+            Some(QueryFile { path: display(&p), text })
+        })
+        .collect()
+}
+
+fn pgvet_code_like(path: &str) -> bool {
+    let ext = path.rsplit('.').next().unwrap_or("");
+    matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts") && !path.ends_with(".d.ts") && !path.contains(".min.")
+}

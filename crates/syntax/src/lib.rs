@@ -15,7 +15,7 @@ pub use pg_query;
 pub use pg_query::protobuf;
 pub use pg_query::NodeEnum;
 pub use source::{LineCol, SourceFile, Span};
-pub use suppress::Suppression;
+pub use suppress::{comment_suppressions, Suppression};
 
 /// One top-level statement of a SQL file.
 #[derive(Debug, Clone)]

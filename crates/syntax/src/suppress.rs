@@ -81,3 +81,50 @@ fn line_comments(text: &str) -> Vec<Span> {
     }
     out
 }
+
+/// `// pgvet-ignore <rule>: <reason>` comments in application source (`//` or `#` comments).
+/// A trailing comment covers its line; a comment alone on its line covers the code after it up
+/// to the end of that statement (the next `;`, or the next blank line).
+pub fn comment_suppressions(text: &str) -> Vec<Suppression> {
+    if !text.contains(MARKER) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        let start = off;
+        off += line.len();
+        let Some(m) = line.find(MARKER) else { continue };
+        let prefix = &line[..m];
+        let Some(open) = prefix.rfind("//").or_else(|| prefix.rfind('#')) else { continue };
+        if !prefix[open..].trim_start_matches(['/', '#']).trim().is_empty() {
+            continue;
+        }
+        let rest = &line[m + MARKER.len()..];
+        if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
+            continue;
+        }
+        let rest = rest.trim_end();
+        let (names, reason) = match rest.split_once(':') {
+            Some((n, r)) => (n, Some(r.trim().to_string()).filter(|r| !r.is_empty())),
+            None => (rest, None),
+        };
+        let rules = names.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        let span = Span::new(start + open, start + line.trim_end().len());
+        let covers = if !line[..open].trim().is_empty() {
+            Span::new(start, start + open)
+        } else {
+            let after = off + text[off..].find(|c: char| !c.is_whitespace()).unwrap_or(text.len() - off);
+            let semi = text[after..].find(';').map(|i| after + i);
+            let blank = text[after..].find("\n\n").map(|i| after + i);
+            let end = match (semi, blank) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => text.len(),
+            };
+            Span::new(after, end)
+        };
+        out.push(Suppression { span, rules, reason, covers });
+    }
+    out
+}

@@ -9,7 +9,9 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::sql::Site;
 
 pub mod fk_missing_index;
+pub mod fk_read_then_insert_race;
 pub mod invalid_suppression;
+pub mod lost_update;
 pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
@@ -17,11 +19,14 @@ pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
 pub mod syntax_error;
+pub mod tenant_filter_missing;
 pub mod tenant_fk_cross;
+pub mod tenant_insert_missing;
 pub mod tenant_key_missing_tenant;
 pub mod unknown_column;
 pub mod unknown_function;
 pub mod unknown_relation;
+pub mod unparsed_source;
 pub mod unused_suppression;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -37,6 +42,8 @@ pub struct Context<'a> {
     pub versions: &'a [Catalog],
     /// The parsed bodies of the final schema's functions (empty while migrations replay).
     pub bodies: &'a std::collections::HashMap<pgvet_catalog::FunctionKey, crate::sql::plpgsql::Body>,
+    /// Application source files and their query sites (empty while migrations replay).
+    pub code: &'a [crate::code::CodeFile],
 }
 
 impl Context<'_> {
@@ -80,6 +87,11 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &unknown_relation::META,
         &unknown_column::META,
         &unknown_function::META,
+        &tenant_filter_missing::META,
+        &tenant_insert_missing::META,
+        &lost_update::META,
+        &fk_read_then_insert_race::META,
+        &unparsed_source::META,
         &syntax_error::META,
         &invalid_suppression::META,
         &unused_suppression::META,

@@ -33,12 +33,45 @@ pub const META: RuleMeta = RuleMeta {
     id: "unknown-column",
     summary: "a column that does not exist (42703)",
     default_severity: Severity::Error,
-    check: None,
+    check: Some(check_code),
     check_site: Some(check),
 };
 
 fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     report(site, cx, out, Missing::Column, &META);
+}
+
+/// Columns named in builder calls: selected, written, filtered on, conflict targets.
+fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
+    use crate::code::{builders, resolve, shown};
+    let drizzle = crate::code::drizzle_tables(cx.code);
+    for (f, _, b) in builders(cx.code) {
+        let r = resolve(cx.catalog, &drizzle, b);
+        let Some(t) = r.table.filter(|t| !t.incomplete) else { continue };
+        let mut named: Vec<(&str, pgvet_syntax::Span)> = Vec::new();
+        named.extend(b.columns.iter().filter(|c| c.name != "*").map(|c| (c.name.as_str(), c.span)));
+        named.extend(b.values.iter().map(|v| (v.column.as_str(), v.span)));
+        named.extend(b.filters.iter().map(|v| (v.column.as_str(), v.span)));
+        named.extend(b.on_conflict.iter().flatten().map(|c| (c.name.as_str(), c.span)));
+        for (key, span) in named {
+            let col = r.column(key);
+            // A Drizzle key without a definition entry, or a JSON path, is not judged.
+            if b.library == pgvet_code::Library::Drizzle && !r.keys.contains_key(key) || col.contains("->") {
+                continue;
+            }
+            if t.column(&col).is_none() {
+                out.push(
+                    Diagnostic::new(
+                        META.id,
+                        META.default_severity,
+                        format!("column \"{col}\" of table {} does not exist", shown(&t.name)),
+                        crate::diagnostic::Label::new(f.file, span).with_message("SQLSTATE 42703 (PostgREST: 400 / PGRST204)"),
+                    )
+                    .with_help("This call fails when it runs. Use the column's current name, or add the column in a migration."),
+                );
+            }
+        }
+    }
 }
 
 /// Reports the site's unresolved names of one kind (shared by the three unknown-* rules).
@@ -50,7 +83,7 @@ pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missin
                 "PostgreSQL does not re-check function bodies when the schema changes: this statement fails when the function runs.",
             ),
             SiteKind::Migration => ("".to_string(), "PostgreSQL rejects this statement, so the migration fails at this point."),
-            SiteKind::Query => ("".to_string(), "This query fails when the application runs it."),
+            SiteKind::Query | SiteKind::Code => ("".to_string(), "This query fails when the application runs it."),
         };
         let what = match kind {
             Missing::Relation => "create it in a migration, or use its current name",
@@ -160,5 +193,13 @@ mod tests {
         assert!(findings("CREATE TABLE c (n int);\nCREATE VIEW v AS SELECT m FROM c;", RULE)[0]
             .message
             .contains("column \"m\" does not exist"));
+    }
+
+    #[test]
+    fn code_columns() {
+        use crate::test_util::code_lines;
+        let schema = "CREATE TABLE t (id int PRIMARY KEY, name text, workspace_id int);";
+        let src = "async function f(s) {\n  await s.from('t').select('id, nmae').eq('workspace_id', 1);\n  await s.from('t').update({ title: 'x' }).eq('id', 1).eq('workspace_id', 1);\n  await s.from('t').select('id, name, other_table(col)').eq('workspace_id', 1);\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 3)]);
     }
 }

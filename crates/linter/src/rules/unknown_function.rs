@@ -35,12 +35,84 @@ pub const META: RuleMeta = RuleMeta {
     id: "unknown-function",
     summary: "a call to a function that does not exist with that name and argument count (42883)",
     default_severity: Severity::Error,
-    check: None,
+    check: Some(check_code),
     check_site: Some(check),
 };
 
 fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     report(site, cx, out, Missing::Function, &META);
+}
+
+/// `.rpc('name', { args })`: the function must exist, and PostgREST matches it by the names
+/// of the arguments given.
+fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
+    use crate::code::dropped_by;
+    use pgvet_catalog::QName;
+    for f in cx.code {
+        for s in &f.extraction.sites {
+            let pgvet_code::Call::Rpc(rpc) = &s.call else { continue };
+            let (schema, name) = match rpc.name.split_once('.') {
+                Some((a, b)) => (a.to_string(), b.to_string()),
+                None => ("public".to_string(), rpc.name.clone()),
+            };
+            let q = QName::new(schema, name.as_str());
+            let candidates: Vec<&pgvet_catalog::Function> = cx.catalog.functions.values().filter(|f| f.name == q).collect();
+            if candidates.is_empty() {
+                let q2 = q.clone();
+                let dropped = dropped_by(cx, &name, |c| c.functions.keys().any(|k| k.name == q2));
+                let why = if dropped.is_some() { "a later migration dropped it" } else { "no migration creates it" };
+                let mut d = Diagnostic::new(
+                    META.id,
+                    META.default_severity,
+                    format!("function {} called by .rpc() does not exist: {why}", rpc.name),
+                    crate::diagnostic::Label::new(f.file, rpc.name_span).with_message("PostgREST answers 404 (PGRST202)"),
+                )
+                .with_help(format!("Create {} in a migration (field report 04's `increment_token_usage` was called by the app but created by no migration).", rpc.name));
+                if let Some(l) = dropped {
+                    d = d.with_related(l);
+                }
+                out.push(d);
+                continue;
+            }
+            // PostgREST picks the overload whose parameter names are exactly the keys given
+            // (parameters with defaults may be left out).
+            let given: Vec<&str> = rpc.args.iter().map(|a| a.name.as_str()).collect();
+            let fits = candidates.iter().any(|c| {
+                let ins: Vec<&pgvet_catalog::FunctionArg> =
+                    c.args.iter().filter(|a| matches!(a.mode, "in" | "inout" | "variadic")).collect();
+                given.iter().all(|g| ins.iter().any(|a| a.name.as_deref() == Some(g)))
+                    && ins.iter().all(|a| a.has_default || a.name.as_deref().is_some_and(|n| given.contains(&n)))
+            });
+            if !fits {
+                let sigs: Vec<String> = candidates
+                    .iter()
+                    .map(|c| {
+                        c.args
+                            .iter()
+                            .filter(|a| matches!(a.mode, "in" | "inout" | "variadic"))
+                            .map(|a| a.name.clone().unwrap_or_else(|| "?".into()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .collect();
+                let at = rpc
+                    .args
+                    .iter()
+                    .find(|a| !candidates.iter().any(|c| c.args.iter().any(|x| x.name.as_deref() == Some(a.name.as_str()))))
+                    .map(|a| a.span)
+                    .unwrap_or(rpc.name_span);
+                out.push(
+                    Diagnostic::new(
+                        META.id,
+                        META.default_severity,
+                        format!("no function {} takes the arguments ({}): it takes ({})", rpc.name, given.join(", "), sigs.join(") or (")),
+                        crate::diagnostic::Label::new(f.file, at).with_message("PostgREST matches functions by argument names"),
+                    )
+                    .with_help("Pass exactly the function's parameter names (those with defaults may be left out)."),
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +154,13 @@ mod tests {
                 assert_eq!(lines(sql, rule), Vec::<usize>::new(), "{rule}: {sql}");
             }
         }
+    }
+
+    #[test]
+    fn rpc_calls() {
+        use crate::test_util::code_lines;
+        let schema = "CREATE FUNCTION inc(p_user_id uuid, p_n int DEFAULT 1) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;";
+        let src = "async function f(s, u) {\n  await s.rpc('inc', { p_user_id: u });\n  await s.rpc('inc', { p_user_id: u, p_n: 2 });\n  await s.rpc('inc', { user_id: u });\n  await s.rpc('increment_participant_stats', { p: 1 });\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 4), ("a.ts".to_string(), 5)]);
     }
 }

@@ -35,12 +35,43 @@ pub const META: RuleMeta = RuleMeta {
     id: "unknown-relation",
     summary: "a table or view that does not exist (42P01)",
     default_severity: Severity::Error,
-    check: None,
+    check: Some(check_code),
     check_site: Some(check),
 };
 
 fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     report(site, cx, out, Missing::Relation, &META);
+}
+
+/// `.from('t')` (Supabase) and Drizzle table objects whose table no migration creates.
+fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
+    use crate::code::{builders, dropped_by, resolve, shown};
+    let drizzle = crate::code::drizzle_tables(cx.code);
+    for (f, _, b) in builders(cx.code) {
+        let r = resolve(cx.catalog, &drizzle, b);
+        if r.table.is_some()
+            || r.unknown_definition
+            || cx.catalog.views.contains_key(&r.name)
+            || cx.catalog.platform_schemas.contains(&r.name.schema)
+        {
+            continue;
+        }
+        let name = shown(&r.name);
+        let q = r.name.clone();
+        let dropped = dropped_by(cx, &r.name.name, |c| c.tables.contains_key(&q) || c.views.contains_key(&q));
+        let why = if dropped.is_some() { "a later migration dropped or renamed it" } else { "no migration creates it" };
+        let mut d = Diagnostic::new(
+            META.id,
+            META.default_severity,
+            format!("table {name} does not exist: {why}"),
+            crate::diagnostic::Label::new(f.file, b.table_span).with_message("SQLSTATE 42P01 (PostgREST: 404 / PGRST205)"),
+        )
+        .with_help(format!("This call fails every time it runs. Create {name} in a migration, or use the table's current name."));
+        if let Some(l) = dropped {
+            d = d.with_related(l);
+        }
+        out.push(d);
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +131,28 @@ mod tests {
         let a = crate::analyze(files, pgvet_catalog::builtins::supabase(), &crate::Settings::default());
         let found: Vec<&str> = a.diagnostics.iter().filter(|d| d.rule == RULE).map(|d| d.message.as_str()).collect();
         assert_eq!(found, vec!["relation \"public.nope\" does not exist (in function g)"]);
+    }
+
+    #[test]
+    fn code_tables() {
+        use crate::test_util::code_lines;
+        let schema = "CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABLE gone (id int);\n";
+        let src = "async function f(supabase) {\n  await supabase.from('t').select('id');\n  await supabase.from('workforce_executions').insert({ id: 1 });\n  await supabase.storage.from('avatars').list();\n  await supabase.from('gone').select('*');\n}";
+        let files = vec![
+            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true },
+            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", "DROP TABLE gone;"), transactional: true },
+        ];
+        let a = crate::analysis::analyze_all(
+            files,
+            vec![],
+            vec![pgvet_syntax::SourceFile::new("a.ts", src)],
+            pgvet_catalog::builtins::supabase(),
+            &crate::Settings::default(),
+        );
+        let d: Vec<_> = a.diagnostics.iter().filter(|d| d.rule == RULE).collect();
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert!(d[0].message.contains("workforce_executions") && d[0].message.contains("no migration creates it"));
+        assert!(d[1].message.contains("a later migration dropped") && d[1].related[0].file == 1);
+        assert_eq!(code_lines(schema, &[("a.ts", "async function f(s) { await s.from('t').select('id'); }")], RULE), vec![]);
     }
 }

@@ -22,6 +22,8 @@ pub enum SiteKind<'a> {
     Function(&'a Function),
     /// A statement of a query file (sqlc and similar), checked against the final schema.
     Query,
+    /// SQL in application code, checked against the final schema.
+    Code,
 }
 
 /// One SQL statement to check, with everything needed to resolve its names and report on it.
@@ -41,6 +43,9 @@ pub struct Site<'a> {
     pub kind: SiteKind<'a>,
     /// Names a column reference may also mean: PL/pgSQL variables, function parameters.
     pub variables: &'a [String],
+    /// For SQL assembled from a template literal: `(offset in the SQL, offset in the file)` at the
+    /// start of each literal piece (then `offset` is unused).
+    pub pieces: &'a [(usize, usize)],
     unresolved: std::cell::OnceCell<Vec<resolve::Unresolved>>,
 }
 
@@ -57,7 +62,13 @@ impl<'a> Site<'a> {
         kind: SiteKind<'a>,
         variables: &'a [String],
     ) -> Self {
-        Site { file, file_text, offset, span, node, catalog, search_path, kind, variables, unresolved: Default::default() }
+        Site { file, file_text, offset, span, node, catalog, search_path, kind, variables, pieces: &[], unresolved: Default::default() }
+    }
+
+    /// The same site, with SQL-to-file offsets given piece by piece.
+    pub fn with_pieces(mut self, pieces: &'a [(usize, usize)]) -> Self {
+        self.pieces = pieces;
+        self
     }
 
     /// Names in the statement the server would reject (computed once, shared by the rules).
@@ -74,11 +85,17 @@ impl<'a> Site<'a> {
     }
 
     fn file_offset(&self, location: i32) -> Option<usize> {
-        let o = self.offset?;
         if location < 0 {
             return None;
         }
-        let at = o + location as usize;
+        let at = if self.pieces.is_empty() {
+            self.offset? + location as usize
+        } else {
+            let l = location as usize;
+            let i = self.pieces.partition_point(|(s, _)| *s <= l).saturating_sub(1);
+            let (s, f) = self.pieces.get(i)?;
+            f + (l - s)
+        };
         (at >= self.span.start && at <= self.span.end).then_some(at)
     }
 

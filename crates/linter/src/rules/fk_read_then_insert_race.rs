@@ -1,0 +1,142 @@
+//! # fk-read-then-insert-race
+//!
+//! ## What it finds
+//! In one function, an id read from one table is inserted into a foreign-key column that points
+//! at a parent table, with no lock on the parent row (`FOR KEY SHARE` / `FOR SHARE` / `FOR
+//! UPDATE`), and no handling of the foreign-key violation (SQLSTATE 23503) in that function.
+//!
+//! ## Why it matters
+//! Between the read and the insert, the parent row can be deleted (or may never have existed:
+//! the read came from another table that merely mentions it). The insert then fails with
+//! 23503 and the request returns a 500. Field report 03: `ensureUserWorkspace` read a
+//! membership's `workspaceId` and inserted it as the new user's `primary_workspace_id`; when that
+//! workspace had been deleted, first logins failed with
+//! `violates foreign key constraint "users_primary_workspace_id_workspaces_id_fk"`.
+//!
+//! ## Example
+//! ```ts
+//! const [m] = await tx.select().from(workspaceMembers).where(eq(workspaceMembers.userId, userId)).limit(1);
+//! await tx.insert(users).values({ privyDid: userId, primaryWorkspaceId: m.workspaceId });
+//! // warning[fk-read-then-insert-race]: primary_workspace_id is inserted from a value read earlier ...
+//! ```
+//!
+//! ## Fix
+//! Lock the parent while using it (`tx.select().from(workspaces).where(eq(workspaces.id, id)).for('key share')`
+//! in the same transaction, falling back when it is gone), or make the insert check existence
+//! itself (`INSERT ... SELECT ... FROM workspaces WHERE id = $1`), or catch 23503 and recover.
+use pgvet_catalog::ConstraintKind;
+use pgvet_code::{Call, Op};
+
+use super::{Context, RuleMeta};
+use crate::code::{drizzle_tables, resolve, shown};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "fk-read-then-insert-race",
+    summary: "an id read earlier inserted into a foreign key without locking the parent (23503 under concurrency)",
+    default_severity: Severity::Warning,
+    check: Some(check),
+    check_site: None,
+};
+
+fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let drizzle = drizzle_tables(cx.code);
+    for f in cx.code {
+        let x = &f.extraction;
+        let all = x.derived_all();
+        let by_fn = x.sites_by_function();
+        let text = &cx.files[f.file].text;
+        for (fi, func) in x.functions.iter().enumerate() {
+            let body = text.get(func.span.range()).unwrap_or("");
+            if body.contains("23503") || body.contains("foreign_key_violation") {
+                continue;
+            }
+            let derived = &all[fi];
+            if derived.is_empty() {
+                continue;
+            }
+            for s in by_fn[fi].iter().map(|i| &x.sites[*i]) {
+                let Call::Builder(w) = &s.call else { continue };
+                if !matches!(w.op, Op::Insert | Op::Upsert) {
+                    continue;
+                }
+                let wt = resolve(cx.catalog, &drizzle, w);
+                let Some(table) = wt.table else { continue };
+                for v in &w.values {
+                    let col = wt.column(&v.column);
+                    let Some(fk) = table.constraints.iter().find(|c| c.kind == ConstraintKind::ForeignKey && c.columns == [col.clone()])
+                    else {
+                        continue;
+                    };
+                    let Some(parent) = fk.foreign_key.as_ref().map(|k| k.table.clone()) else { continue };
+                    let Some((var, ri)) = x.source_of(derived, &v.expr) else { continue };
+                    let Call::Builder(r) = &x.sites[ri].call else { continue };
+                    if x.sites[ri].span.start > s.span.start {
+                        continue;
+                    }
+                    let rt = resolve(cx.catalog, &drizzle, r);
+                    // A read of the parent itself under a lock makes it safe.
+                    let locked = by_fn[fi].iter().map(|i| &x.sites[*i]).any(|o| match &o.call {
+                        Call::Builder(b) => b.lock.is_some() && resolve(cx.catalog, &drizzle, b).name == parent,
+                        Call::Sql(q) => q.text.to_uppercase().contains("FOR KEY SHARE") || q.text.to_uppercase().contains("FOR SHARE"),
+                        _ => false,
+                    });
+                    if locked || r.op != Op::Select {
+                        continue;
+                    }
+                    let (p, t) = (shown(&parent), shown(&table.name));
+                    let source = if rt.name == parent {
+                        format!("read from {p}")
+                    } else {
+                        format!("read from {}, not from {p} itself", shown(&rt.name))
+                    };
+                    out.push(
+                        Diagnostic::new(
+                            META.id,
+                            META.default_severity,
+                            format!("{col} of {t} is inserted from `{var}`, {source}: if that {p} row is deleted in between (or never existed), the insert fails with 23503 ({})", fk.name),
+                            Label::new(f.file, v.span).with_message(format!("foreign key {} → {p}", fk.name)),
+                        )
+                        .with_related(Label::new(f.file, x.sites[ri].span).with_message("the id is read here"))
+                        .with_help(format!(
+                            "Nothing keeps the {p} row alive between the read and the insert. In the same transaction, read it with FOR KEY SHARE (Drizzle: .for('key share')) and handle its absence, or insert with INSERT ... SELECT ... FROM {p} WHERE id = $1 so the check and the insert are one statement, or catch 23503 and recover."
+                        )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::code_lines;
+
+    const RULE: &str = "fk-read-then-insert-race";
+    const SCHEMA: &str = "CREATE TABLE workspaces (id uuid PRIMARY KEY);\nCREATE TABLE members (workspace_id uuid NOT NULL, user_id text NOT NULL, PRIMARY KEY (workspace_id, user_id));\nCREATE TABLE app_users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), did text UNIQUE, primary_workspace_id uuid REFERENCES workspaces (id));\nCREATE INDEX ON app_users (primary_workspace_id);";
+    const DEFS: &str = "export const appUsers = pgTable('app_users', { did: text('did'), primaryWorkspaceId: uuid('primary_workspace_id') });\nexport const members = pgTable('members', { workspaceId: uuid('workspace_id'), userId: text('user_id') });\nexport const workspaces = pgTable('workspaces', { id: uuid('id') });";
+
+    #[test]
+    fn fires() {
+        let src = "async function ensure(tx, userId) {\n  const [m] = await tx.select().from(members).where(eq(members.userId, userId)).limit(1);\n  await tx.insert(appUsers).values({ did: userId, primaryWorkspaceId: m.workspaceId });\n}";
+        assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
+        // Supabase
+        let src2 = "async function ensure(supabase, did) {\n  const { data: m } = await supabase.from('members').select('workspace_id').eq('user_id', did).single();\n  await supabase.from('app_users').insert({ did, primary_workspace_id: m.workspace_id });\n}";
+        assert_eq!(code_lines(SCHEMA, &[("b.ts", src2)], RULE), vec![("b.ts".to_string(), 3)]);
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            // the parent is read under a key-share lock in the same function
+            "async function ensure(tx, userId) {\n  const [m] = await tx.select().from(members).where(eq(members.userId, userId)).limit(1);\n  const [w] = await tx.select().from(workspaces).where(eq(workspaces.id, m.workspaceId)).for('key share');\n  if (!w) return null;\n  await tx.insert(appUsers).values({ did: userId, primaryWorkspaceId: w.id });\n}",
+            // 23503 is handled
+            "async function ensure(tx, userId) {\n  const [m] = await tx.select().from(members).where(eq(members.userId, userId)).limit(1);\n  try { await tx.insert(appUsers).values({ did: userId, primaryWorkspaceId: m.workspaceId }); } catch (e) { if (e.code === '23503') return null; throw e; }\n}",
+            // the value does not come from a read
+            "async function create(tx, userId, ws) { await tx.insert(appUsers).values({ did: userId, primaryWorkspaceId: ws }); }",
+        ];
+        for src in cases {
+            assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("a.ts", src)], RULE), vec![], "{src}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! # lost-update
+//!
+//! ## What it finds
+//! In one function, a value read from a column (a Supabase `.select()`, a Drizzle `select`)
+//! flows, changed, into an update of the same column of the same table, with no row lock in
+//! between (`.for('update')`), e.g. `used_tokens: sub.used_tokens + tokens`.
+//!
+//! ## Why it matters
+//! Two requests that run the function at the same time both read the old value, both add to
+//! it, and the second write silently overwrites the first: a counter that loses increments, a
+//! balance that forgets a charge. Field report 04's token usage counter was updated this way
+//! (fetch, calculate, update) and drifted under concurrent requests.
+//!
+//! ## Example
+//! ```ts
+//! const { data: sub } = await supabase.from('user_subscriptions').select('used_tokens').eq('user_id', uid).single();
+//! await supabase.from('user_subscriptions').update({ used_tokens: sub.used_tokens + tokens }).eq('user_id', uid);
+//! // warning[lost-update]: used_tokens of user_subscriptions is read, changed in the app and written back
+//! ```
+//!
+//! ## Fix
+//! Let the database do the arithmetic in one statement: `UPDATE user_subscriptions SET
+//! used_tokens = used_tokens + $1 WHERE user_id = $2` (in Supabase, an RPC that runs it; in
+//! Drizzle, `set({ usedTokens: sql`${t.usedTokens} + ${n}` })`), or lock the row when reading
+//! it (`SELECT ... FOR UPDATE` in a transaction).
+use pgvet_code::{Call, Op};
+
+use super::{Context, RuleMeta};
+use crate::code::{drizzle_tables, resolve, shown};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "lost-update",
+    summary: "a column read, changed in the app, and written back without a lock (lost updates)",
+    default_severity: Severity::Warning,
+    check: Some(check),
+    check_site: None,
+};
+
+/// The value is computed from the read (arithmetic, concatenation, a call), not just copied.
+fn computed(expr: &str) -> bool {
+    expr.contains(['+', '-', '*', '/', '(', '`']) || expr.contains("concat")
+}
+
+fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let drizzle = drizzle_tables(cx.code);
+    for f in cx.code {
+        let x = &f.extraction;
+        let all = x.derived_all();
+        let by_fn = x.sites_by_function();
+        for (fi, _) in x.functions.iter().enumerate() {
+            let derived = &all[fi];
+            if derived.is_empty() {
+                continue;
+            }
+            for s in by_fn[fi].iter().map(|i| &x.sites[*i]) {
+                let Call::Builder(w) = &s.call else { continue };
+                if w.op != Op::Update {
+                    continue;
+                }
+                let wt = resolve(cx.catalog, &drizzle, w);
+                for v in &w.values {
+                    let Some((var, ri)) = x.source_of(derived, &v.expr) else { continue };
+                    let Call::Builder(r) = &x.sites[ri].call else { continue };
+                    if r.op != Op::Select || r.lock.is_some() || x.sites[ri].span.start > s.span.start {
+                        continue;
+                    }
+                    let rt = resolve(cx.catalog, &drizzle, r);
+                    let col = wt.column(&v.column);
+                    let reads_col = r.columns.iter().any(|c| c.name == "*" || rt.column(&c.name) == col);
+                    if rt.name != wt.name || !reads_col || !computed(&v.expr) || !v.expr.contains(&v.column) {
+                        continue;
+                    }
+                    let table = shown(&wt.name);
+                    out.push(
+                        Diagnostic::new(
+                            META.id,
+                            META.default_severity,
+                            format!("{col} of {table} is read, changed in the app and written back: concurrent calls lose updates"),
+                            Label::new(f.file, v.span).with_message(format!("computed from `{var}`, read earlier")),
+                        )
+                        .with_related(Label::new(f.file, x.sites[ri].span).with_message("read here, without a row lock"))
+                        .with_help(format!(
+                            "Two calls that overlap both read the same {col} and the second write discards the first one's change. Do it in one statement: `UPDATE {table} SET {col} = {col} + $1 WHERE ...` (for Supabase, in an RPC; for Drizzle, set({{ ...: sql`${{...}} + ${{n}}` }})), or read the row FOR UPDATE inside a transaction."
+                        )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::code_lines;
+
+    const RULE: &str = "lost-update";
+    const SCHEMA: &str = "CREATE TABLE user_subscriptions (user_id uuid PRIMARY KEY, used_tokens int NOT NULL DEFAULT 0, plan text);";
+
+    #[test]
+    fn fires() {
+        let src = "export async function charge(supabase, uid, n) {\n  const { data: sub } = await supabase.from('user_subscriptions').select('used_tokens').eq('user_id', uid).single();\n  const next = sub.used_tokens + n;\n  await supabase.from('user_subscriptions').update({ used_tokens: (sub?.used_tokens ?? 0) + n }).eq('user_id', uid);\n}";
+        assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 4)]);
+        // through a local
+        let src2 = "async function f(supabase, uid, n) {\n  const { data } = await supabase.from('user_subscriptions').select('*').eq('user_id', uid).single();\n  const used = data.used_tokens;\n  await supabase.from('user_subscriptions').update({ used_tokens: used + n }).eq('user_id', uid);\n}";
+        assert_eq!(
+            code_lines(SCHEMA, &[("b.ts", src2)], RULE).len(),
+            0,
+            "the value text must name the column; a renamed local is not guessed at"
+        );
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            // an RPC does the increment
+            "async function f(supabase, uid, n) { await supabase.rpc('charge', { p_tokens: n }); }",
+            // copied, not computed
+            "async function f(supabase, uid) {\n  const { data } = await supabase.from('user_subscriptions').select('plan').eq('user_id', uid).single();\n  await supabase.from('user_subscriptions').update({ plan: data.plan }).eq('user_id', uid);\n}",
+            // another column
+            "async function f(supabase, uid, n) {\n  const { data } = await supabase.from('user_subscriptions').select('plan').eq('user_id', uid).single();\n  await supabase.from('user_subscriptions').update({ used_tokens: n + 1 }).eq('user_id', uid);\n}",
+            // read in another function
+            "async function r(supabase, uid) { const { data } = await supabase.from('user_subscriptions').select('used_tokens').single(); return data; }\nasync function w(supabase, data, n) { await supabase.from('user_subscriptions').update({ used_tokens: data.used_tokens + n }); }",
+        ];
+        for src in cases {
+            assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![], "{src}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! # tenant-filter-missing
+//!
+//! ## What it finds
+//! A SELECT, UPDATE or DELETE in application code (SQL strings, Supabase and Drizzle calls) on a
+//! tenant-scoped table (see `tenant-key-missing-tenant` for what that is) that does not filter
+//! on the tenant column. Not reported for Supabase calls made with an API-role client on a table
+//! with row-level security: there the policies enforce the tenant.
+//!
+//! ## Why it matters
+//! Without the filter the query reads or changes every tenant's rows: one workspace's dashboard
+//! shows another's numbers, an update meant for one tenant rewrites all of them. Field report
+//! 02's `getMetrics` and `getTeamMetrics` selected metrics by date only, across workspaces.
+//!
+//! ## Example
+//! ```ts
+//! await pool.query('SELECT agent_id, tokens FROM org_studio_agent_metrics WHERE date >= $1', [since]);
+//! // warning[tenant-filter-missing]: this query reads org_studio_agent_metrics of every workspace_id
+//! ```
+//!
+//! ## Fix
+//! Add the tenant to the filter: `WHERE workspace_id = $1 AND date >= $2`
+//! (`.eq('workspace_id', ws)`, `and(eq(t.workspaceId, ws), ...)`).
+use pgvet_code::{Call, Op};
+use pgvet_syntax::{parse_sql, NodeEnum};
+
+use super::{Context, RuleMeta};
+use crate::code::{drizzle_tables, resolve, runs_as_api_role, shown};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::tenant::tenant_column;
+use crate::sql::{resolve_relation, Relation};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "tenant-filter-missing",
+    summary: "a query on a tenant-scoped table without a tenant filter",
+    default_severity: Severity::Warning,
+    check: Some(check),
+    check_site: None,
+};
+
+fn verb(op: Op) -> &'static str {
+    match op {
+        Op::Select => "reads",
+        Op::Update => "updates",
+        Op::Delete => "deletes",
+        _ => "writes",
+    }
+}
+
+fn report(out: &mut Vec<Diagnostic>, file: usize, span: pgvet_syntax::Span, op: Op, table: &str, tenant: &str) {
+    out.push(
+        Diagnostic::new(META.id, META.default_severity, format!("this query {} {table} of every {tenant}: it has no {tenant} filter", verb(op)), Label::new(file, span).with_message(format!("no {tenant} = ... here")))
+            .with_help(format!("{table} is tenant-scoped by {tenant}. Add `{tenant} = <the caller's tenant>` to the filter, so one tenant never sees or changes another's rows.")),
+    );
+}
+
+/// A membership-style table keyed by (tenant, principal), read by the principal: "which tenants
+/// is this user in" is a cross-tenant question by design.
+fn principal_lookup(t: &pgvet_catalog::Table, tenant: &str, filtered: &[String]) -> bool {
+    let Some(pk) = t.constraints.iter().find(|c| c.kind == pgvet_catalog::ConstraintKind::PrimaryKey) else { return false };
+    let others: Vec<&String> = pk.columns.iter().filter(|c| *c != tenant).collect();
+    let principal = |c: &str| {
+        let c = c.to_lowercase();
+        ["user_id", "member_id", "profile_id", "owner_id", "account_id", "email"].contains(&c.as_str()) || c.ends_with("_did") || c == "did"
+    };
+    pk.columns.iter().any(|c| c == tenant) && !others.is_empty() && others.iter().all(|c| principal(c) && filtered.contains(c))
+}
+
+/// Column names referenced anywhere in an expression tree.
+fn mentions_column(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
+    let Some(inner) = n.node.as_ref() else { return false };
+    inner.nodes().iter().any(|(x, _, _, _)| match x {
+        pgvet_syntax::pg_query::NodeRef::ColumnRef(c) => {
+            matches!(c.fields.last().and_then(|f| f.node.as_ref()), Some(pgvet_syntax::protobuf::node::Node::String(s)) if s.sval == col)
+        }
+        _ => false,
+    })
+}
+
+fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let drizzle = drizzle_tables(cx.code);
+    let path = vec!["public".to_string()];
+    for f in cx.code {
+        for s in &f.extraction.sites {
+            match &s.call {
+                Call::Builder(b) if matches!(b.op, Op::Select | Op::Update | Op::Delete) => {
+                    let r = resolve(cx.catalog, &drizzle, b);
+                    let Some(t) = r.table else { continue };
+                    let Some(tenant) = tenant_column(cx.settings, t) else { continue };
+                    if runs_as_api_role(b) && t.rls_enabled && !t.policies.is_empty() {
+                        continue;
+                    }
+                    let filtered: Vec<String> = b.filters.iter().map(|v| r.column(&v.column)).collect();
+                    if filtered.iter().any(|c| c == tenant) || principal_lookup(t, tenant, &filtered) {
+                        continue;
+                    }
+                    report(out, f.file, b.table_span, b.op, &shown(&t.name), tenant);
+                }
+                Call::Sql(q) if !q.dynamic => {
+                    for st in parse_sql(&q.text).statements {
+                        let (op, rel, wh) = match &st.node {
+                            NodeEnum::SelectStmt(sel) => {
+                                let Some(pgvet_syntax::protobuf::node::Node::RangeVar(rv)) =
+                                    sel.from_clause.first().and_then(|n| n.node.as_ref())
+                                else {
+                                    continue;
+                                };
+                                if sel.from_clause.len() != 1 {
+                                    continue;
+                                }
+                                (Op::Select, rv.clone(), sel.where_clause.clone())
+                            }
+                            NodeEnum::UpdateStmt(u) => (Op::Update, u.relation.clone().unwrap_or_default(), u.where_clause.clone()),
+                            NodeEnum::DeleteStmt(d) => (Op::Delete, d.relation.clone().unwrap_or_default(), d.where_clause.clone()),
+                            _ => continue,
+                        };
+                        let Some(Relation::Table(t)) = resolve_relation(cx.catalog, &path, &rel.schemaname, &rel.relname) else { continue };
+                        let Some(tenant) = tenant_column(cx.settings, t) else { continue };
+                        if wh.as_deref().is_some_and(|w| mentions_column(w, tenant)) {
+                            continue;
+                        }
+                        let at = q.file_offset(rel.location.max(0) as usize);
+                        report(out, f.file, pgvet_syntax::Span::new(at, at + rel.relname.len()), op, &shown(&t.name), tenant);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::code_lines;
+
+    const RULE: &str = "tenant-filter-missing";
+    const SCHEMA: &str = "CREATE TABLE metrics (id bigserial PRIMARY KEY, workspace_id uuid NOT NULL, agent_id text, date date, tokens int);\nCREATE TABLE members (workspace_id uuid NOT NULL, user_id uuid NOT NULL, PRIMARY KEY (workspace_id, user_id));\nCREATE TABLE notes (id bigserial PRIMARY KEY, workspace_id uuid NOT NULL, body text);\nALTER TABLE notes ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON notes USING (true);";
+
+    #[test]
+    fn fires() {
+        let src = "export async function getMetrics(pool, since) {\n  return pool.query('SELECT agent_id, tokens FROM metrics WHERE date >= $1', [since]);\n}\nexport async function wipe(pool, agent) {\n  await pool.query('DELETE FROM metrics WHERE agent_id = $1', [agent]);\n}\nasync function f(supabaseAdmin) { await supabaseAdmin.from('notes').select('body'); }";
+        assert_eq!(
+            code_lines(SCHEMA, &[("a.ts", src)], RULE),
+            vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 5), ("a.ts".to_string(), 7)]
+        );
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            "async function f(pool, ws, since) { return pool.query('SELECT agent_id FROM metrics WHERE workspace_id = $1 AND date >= $2', [ws, since]); }",
+            "async function f(supabase, ws) { await supabase.from('metrics').select('tokens').eq('workspace_id', ws); }",
+            // RLS enforces the tenant for an API-role client
+            "async function f(supabase) { await supabase.from('notes').select('body'); }",
+            // which workspaces is this user in
+            "async function f(supabase, uid) { await supabase.from('members').select('workspace_id').eq('user_id', uid); }",
+        ];
+        for src in cases {
+            assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![], "{src}");
+        }
+    }
+}

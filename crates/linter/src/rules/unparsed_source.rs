@@ -1,0 +1,58 @@
+//! # unparsed-source
+//!
+//! ## What it finds
+//! An application source file pgvet could not parse (a syntax error, or a language feature the
+//! parser does not know). Its query sites were extracted as far as the parser got, so findings
+//! in it may be missing.
+//!
+//! ## Why it matters
+//! A file pgvet cannot read is a file it cannot check: better to say so than to report nothing
+//! and look clean.
+//!
+//! ## Example
+//! ```text
+//! info[unparsed-source]: pgvet could not parse this file (Expected `)` but found `{`); its queries may not all be checked
+//! ```
+//!
+//! ## Fix
+//! Fix the syntax error, or exclude generated or non-standard files from the project
+//! (`.gitignore`).
+use super::{Context, RuleMeta};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "unparsed-source",
+    summary: "an application source file pgvet could not parse",
+    default_severity: Severity::Info,
+    check: Some(check),
+    check_site: None,
+};
+
+fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for f in cx.code {
+        if let Some((msg, span)) = &f.extraction.error {
+            out.push(
+                Diagnostic::new(
+                    META.id,
+                    META.default_severity,
+                    format!("pgvet could not parse this file ({msg}); its queries may not all be checked"),
+                    Label::new(f.file, *span),
+                )
+                .with_help("Fix the syntax error, or leave the file out of the project (pgvet respects .gitignore)."),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::code_lines;
+
+    #[test]
+    fn reports_a_file_it_cannot_parse_and_keeps_going() {
+        let srcs = [("bad.ts", "export function (( {\n"), ("good.ts", "async function f(s) { await s.from('nope').select('*'); }")];
+        assert_eq!(code_lines("", &srcs, "unparsed-source"), vec![("bad.ts".to_string(), 1)]);
+        assert_eq!(code_lines("", &srcs, "unknown-relation"), vec![("good.ts".to_string(), 1)]);
+        assert_eq!(code_lines("", &[("good.ts", "const x = 1;")], "unparsed-source"), vec![]);
+    }
+}
