@@ -48,11 +48,25 @@ fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
     }
     // A code frame with file:line:col.
     assert!(out.contains("--> examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql:11:3"), "{out}");
-    assert!(out.contains("pgvet: 11 warnings in 4 migrations"), "{out}");
-    // Field report 02's keys and field report 04's RPC.
-    assert_eq!(out.matches("warning[tenant-key-missing-tenant]").count(), 3, "{out}");
+    assert!(out.contains("pgvet: 2 errors, 18 warnings in 5 migrations and 5 source files"), "{out}");
+    // Field report 02's keys (and two of its ON CONFLICT targets in code) and field report 04's RPC.
+    assert_eq!(out.matches("warning[tenant-key-missing-tenant]").count(), 5, "{out}");
     assert!(out.contains("warning[rpc-trusts-caller-id]: increment_token_usage"), "{out}");
     assert!(out.contains("warning[security-definer-search-path]: SECURITY DEFINER function increment_token_usage"), "{out}");
+    // The application code's bugs (field reports 01-04), each on its line.
+    for (rule, at) in [
+        ("on-conflict-other-unique", "src/backfill.ts:7:"),
+        ("tenant-key-missing-tenant", "src/store-provider.ts:7:"),
+        ("tenant-insert-missing", "src/store-provider.ts:15:"),
+        ("tenant-filter-missing", "src/store-provider.ts:22:"),
+        ("fk-read-then-insert-race", "src/workspace.ts:21:"),
+        ("unknown-relation", "src/workforce.ts:7:"),
+        ("lost-update", "src/workforce.ts:22:"),
+        ("unknown-function", "src/workforce.ts:27:"),
+    ] {
+        let found = out.match_indices(&format!("[{rule}]")).any(|(i, _)| out[i..].lines().nth(1).is_some_and(|l| l.contains(at)));
+        assert!(found, "{rule} not at {at}:\n{out}");
+    }
     // The suppressed foreign key stays silent and its suppression counts as used.
     assert!(!out.contains("plan_id") && !out.contains("unused-suppression"), "{out}");
 }
@@ -98,9 +112,11 @@ fn the_fixed_example_is_silent() {
          END $$;\n",
     )
     .unwrap();
+    // ... and the application code's fixes (field reports 01, 02, 03, 04).
+    copy_dir(&repo().join("crates/cli/tests/data/workspace-app-fixed"), dir.path());
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("pgvet: no findings in 7 migrations"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("pgvet: no findings in 9 migrations and 5 source files"), "{}", stdout(&o));
 }
 
 #[test]
@@ -108,25 +124,28 @@ fn json_and_sarif_formats() {
     let o = pgvet(&["check", "examples/workspace-app", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 11);
-    assert_eq!(v["summary"]["warnings"], 11);
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 20);
+    assert_eq!(v["summary"]["warnings"], 18);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
-    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 11);
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 20);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "github"]);
-    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/supabase/migrations/")).count(), 11);
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/")).count(), 18);
 }
 
 #[test]
 fn fail_level_and_rule_severity_from_the_command_line_and_config() {
+    // Only the missing table and RPC are errors.
     let o = pgvet(&["check", "examples/workspace-app", "--fail-level", "error", "-q"]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.status.code(), Some(1));
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("examples/workspace-app"), dir.path());
     std::fs::write(
         dir.path().join("pgvet.toml"),
-        "[rules]\nfk-missing-index = \"off\"\ntenant-key-missing-tenant = \"off\"\nrpc-trusts-caller-id = \"off\"\nsecurity-definer-search-path = \"info\"\n",
+        "[rules]\nfk-missing-index = \"off\"\ntenant-key-missing-tenant = \"off\"\nrpc-trusts-caller-id = \"off\"\nsecurity-definer-search-path = \"info\"\n\
+         on-conflict-other-unique = \"off\"\ntenant-insert-missing = \"off\"\ntenant-filter-missing = \"off\"\nfk-read-then-insert-race = \"off\"\n\
+         unknown-relation = \"off\"\nunknown-function = \"off\"\nlost-update = \"info\"\n",
     )
     .unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
