@@ -148,11 +148,8 @@ pub fn analyze_all(
         replayer.catalog.functions.iter().filter(|(_, f)| !f.origin.is_builtin() && f.origin.step < n_migrations).collect();
     let bodies: HashMap<FunctionKey, plpgsql::Body> =
         defined.par_iter().filter_map(|(k, f)| plpgsql::body(f, &files[f.origin.step].text).map(|b| ((*k).clone(), b))).collect();
-    let code: Vec<CodeFile> = files[n_sql..]
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| CodeFile { file: n_sql + i, extraction: pgvet_code::extract(&f.path, &f.text) })
-        .collect();
+    let code: Vec<CodeFile> =
+        files[n_sql..].par_iter().enumerate().map(|(i, f)| CodeFile::new(n_sql + i, pgvet_code::extract(&f.path, &f.text))).collect();
     let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &bodies, code: &code };
     if !site_rules.is_empty() {
         check_function_bodies(&cx, &site_rules, &mut diags);
@@ -174,12 +171,12 @@ pub fn analyze_all(
     // SQL in application code.
     for cf in &code {
         let f = &files[cf.file];
-        for qs in &cf.extraction.sites {
+        for (qi, qs) in cf.extraction.sites.iter().enumerate() {
             let pgvet_code::Call::Sql(sql) = &qs.call else { continue };
-            if sql.dynamic || site_rules.is_empty() {
+            let Some(p) = cf.sql[qi].as_ref() else { continue };
+            if site_rules.is_empty() {
                 continue;
             }
-            let p = parse_sql(&sql.text);
             for s in &p.statements {
                 if !sites::is_checked(&s.node) {
                     continue;

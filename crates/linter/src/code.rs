@@ -10,6 +10,23 @@ use pgvet_code::{BuilderCall, DrizzleTable, Extraction, Library, TableRef};
 pub struct CodeFile {
     pub file: usize,
     pub extraction: Extraction,
+    /// The parsed SQL of each site (None for non-SQL and dynamic sites), aligned with
+    /// `extraction.sites`.
+    pub sql: Vec<Option<pgvet_syntax::ParsedSql>>,
+}
+
+impl CodeFile {
+    pub fn new(file: usize, extraction: Extraction) -> Self {
+        let sql = extraction
+            .sites
+            .iter()
+            .map(|s| match &s.call {
+                pgvet_code::Call::Sql(q) if !q.dynamic => Some(pgvet_syntax::parse_sql(&q.text)),
+                _ => None,
+            })
+            .collect();
+        CodeFile { file, extraction, sql }
+    }
 }
 
 /// A builder call's table, resolved.

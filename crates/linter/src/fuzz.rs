@@ -31,3 +31,19 @@ pub fn analyze_bytes(data: &[u8]) -> usize {
     let _ = a.catalog.snapshot();
     a.diagnostics.len()
 }
+
+/// Application source: `data` up to the first 0xFF byte is a migration, the rest a TypeScript
+/// file; extraction, the code rules and every renderer run on it. Returns the number of
+/// diagnostics.
+pub fn analyze_source_bytes(data: &[u8]) -> usize {
+    let (sql, ts) = match data.iter().position(|b| *b == 0xFF) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (&b""[..], data),
+    };
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", String::from_utf8_lossy(sql).into_owned()), transactional: true }];
+    let src = vec![SourceFile::new("app.ts", String::from_utf8_lossy(ts).into_owned())];
+    let a = crate::analysis::analyze_all(files, vec![], src, pgvet_catalog::builtins::supabase(), &Settings::default());
+    let _ = render::text(&a.files, &a.diagnostics, false);
+    let _ = render::sarif(&a.files, &a.diagnostics);
+    a.diagnostics.len()
+}

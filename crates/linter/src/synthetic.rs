@@ -37,3 +37,37 @@ fn migration(i: usize) -> String {
     }
     s
 }
+
+/// A generated application codebase of about `lines` lines of TypeScript over the tables of
+/// [`project`]`(migrations)`: Supabase chains, `pg` queries with SQL strings, Drizzle builders,
+/// read-then-write sequences and upserts, spread over files of ~400 lines.
+pub fn typescript_sources(lines: usize, migrations: usize) -> Vec<SourceFile> {
+    let mut files = Vec::new();
+    let mut n = 0;
+    let mut f = 0;
+    while n < lines {
+        let mut text = String::from("import { supabase } from './supabase';\nimport { pool } from './pool';\n\n");
+        let mut file_lines = 3;
+        let mut k = 0;
+        while file_lines < 400 {
+            let t = (f * 31 + k * 7) % migrations.max(1);
+            text.push_str(&format!(
+                "export async function load{f}_{k}(workspaceId: string, id: number, name: string) {{\n  \
+                   const {{ data: row }} = await supabase.from('t{t}').select('id, name, status').eq('workspace_id', workspaceId).eq('id', id).single();\n  \
+                   if (!row) return null;\n  \
+                   await supabase.from('t{t}').update({{ name: row.name + name }}).eq('workspace_id', workspaceId).eq('id', id);\n  \
+                   const {{ rows }} = await pool.query('SELECT id, name FROM t{t} WHERE workspace_id = $1 AND status = $2 ORDER BY created_at DESC LIMIT 20', [workspaceId, 'new']);\n  \
+                   await pool.query(`INSERT INTO t{t} (workspace_id, name) VALUES ($1, $2) ON CONFLICT (workspace_id, name) DO NOTHING`, [workspaceId, name]);\n  \
+                   await supabase.rpc('touch_t{t}', {{ p_id: id, p_name: name }});\n  \
+                   const total = rows.reduce((a: number, r: any) => a + r.id, 0);\n  \
+                   return {{ row, rows, total }};\n}}\n\n"
+            ));
+            file_lines += 11;
+            k += 1;
+        }
+        n += file_lines;
+        files.push(SourceFile::new(format!("src/module{f:04}.ts"), text));
+        f += 1;
+    }
+    files
+}

@@ -138,3 +138,49 @@ fn long_leading_whitespace_renders() {
         assert!(analyze_bytes(sql.as_bytes()) >= 1);
     }
 }
+
+fn ts_corpus() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("crates"), root.join("examples")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.ends_with("target") {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "ts") {
+                out.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Mutated application sources (with the example's schema) never crash extraction or the code
+/// rules; a file that does not parse is reported, not fatal.
+#[test]
+fn mutated_sources_never_panic() {
+    let ts = ts_corpus();
+    assert!(ts.len() >= 5, "expected the repository's TypeScript fixtures, found {}", ts.len());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/workspace-app/supabase/migrations");
+    let mut schema: Vec<u8> = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).collect();
+    names.sort();
+    for p in names {
+        schema.extend(std::fs::read(p).unwrap());
+    }
+    let mut rng = Rng(0x2545F4914F6CDD1D);
+    let mut runs = 0;
+    for base in &ts {
+        for _ in 0..30 {
+            let mut input = schema.clone();
+            input.push(0xFF);
+            input.extend(mutate(&mut rng, base, &ts).into_iter().filter(|b| *b != 0xFF));
+            let r = std::panic::catch_unwind(|| pgvet_linter::fuzz::analyze_source_bytes(&input));
+            assert!(r.is_ok(), "panic on input:\n{}", String::from_utf8_lossy(&input));
+            runs += 1;
+        }
+    }
+    eprintln!("{runs} mutated sources analysed without a panic");
+}

@@ -32,7 +32,7 @@ use std::collections::BTreeSet;
 
 use pgvet_catalog::{Index, IndexKey, QName, Table};
 use pgvet_syntax::protobuf::{node::Node as N, InsertStmt};
-use pgvet_syntax::{expr_columns, parse_expr, quote_ident};
+use pgvet_syntax::quote_ident;
 
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -56,9 +56,7 @@ fn index_columns(i: &Index) -> BTreeSet<String> {
                 out.insert(c.clone());
             }
             IndexKey::Expression(x) => {
-                if let Some(n) = parse_expr(x) {
-                    out.extend(expr_columns(&n));
-                }
+                out.extend(crate::sql::expression_columns(x).iter().cloned());
             }
         }
     }

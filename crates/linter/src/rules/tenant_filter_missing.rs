@@ -21,7 +21,7 @@
 //! Add the tenant to the filter: `WHERE workspace_id = $1 AND date >= $2`
 //! (`.eq('workspace_id', ws)`, `and(eq(t.workspaceId, ws), ...)`).
 use pgvet_code::{Call, Op};
-use pgvet_syntax::{parse_sql, NodeEnum};
+use pgvet_syntax::NodeEnum;
 
 use super::{Context, RuleMeta};
 use crate::code::{drizzle_tables, resolve, runs_as_api_role, shown};
@@ -80,7 +80,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     let path = vec!["public".to_string()];
     for f in cx.code {
-        for s in &f.extraction.sites {
+        for (si, s) in f.extraction.sites.iter().enumerate() {
             match &s.call {
                 Call::Builder(b) if matches!(b.op, Op::Select | Op::Update | Op::Delete) => {
                     let r = resolve(cx.catalog, &drizzle, b);
@@ -96,7 +96,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     report(out, f.file, b.table_span, b.op, &shown(&t.name), tenant);
                 }
                 Call::Sql(q) if !q.dynamic => {
-                    for st in parse_sql(&q.text).statements {
+                    for st in f.sql[si].iter().flat_map(|p| &p.statements) {
                         let (op, rel, wh) = match &st.node {
                             NodeEnum::SelectStmt(sel) => {
                                 let Some(pgvet_syntax::protobuf::node::Node::RangeVar(rv)) =

@@ -18,7 +18,7 @@
 //! ## Fix
 //! Include the tenant column and its value in the insert.
 use pgvet_code::{Call, Op};
-use pgvet_syntax::{parse_sql, NodeEnum};
+use pgvet_syntax::NodeEnum;
 
 use super::{Context, RuleMeta};
 use crate::code::{drizzle_tables, resolve, shown};
@@ -51,7 +51,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     let path = vec!["public".to_string()];
     for f in cx.code {
-        for s in &f.extraction.sites {
+        for (si, s) in f.extraction.sites.iter().enumerate() {
             match &s.call {
                 Call::Builder(b) if matches!(b.op, Op::Insert | Op::Upsert) && !b.values.is_empty() => {
                     let r = resolve(cx.catalog, &drizzle, b);
@@ -68,7 +68,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     report(out, f.file, b.table_span, &shown(&t.name), tenant, col.is_some_and(|c| c.not_null));
                 }
                 Call::Sql(q) if !q.dynamic => {
-                    for st in parse_sql(&q.text).statements {
+                    for st in f.sql[si].iter().flat_map(|p| &p.statements) {
                         let NodeEnum::InsertStmt(ins) = &st.node else { continue };
                         let Some(rv) = &ins.relation else { continue };
                         if ins.cols.is_empty() {

@@ -38,7 +38,7 @@
 //! If the table really is shared by all tenants, declare it global in `pgvet.toml`.
 use pgvet_catalog::{Index, IndexKey, Table};
 use pgvet_syntax::protobuf::node::Node as N;
-use pgvet_syntax::{expr_columns, parse_expr, quote_ident};
+use pgvet_syntax::{expr_columns, quote_ident};
 
 use super::on_conflict_other_unique::is_surrogate;
 use super::{Context, RuleMeta};
@@ -58,7 +58,7 @@ pub const META: RuleMeta = RuleMeta {
 fn key_has(i: &Index, col: &str) -> bool {
     i.keys.iter().any(|k| match k {
         IndexKey::Column(c) => c == col,
-        IndexKey::Expression(x) => parse_expr(x).is_some_and(|n| expr_columns(&n).iter().any(|c| c == col)),
+        IndexKey::Expression(x) => crate::sql::expression_columns(x).iter().any(|c| c == col),
     })
 }
 

@@ -252,3 +252,19 @@ pub fn unique_keys(cat: &Catalog, t: &Table) -> String {
         keys.join(", ")
     }
 }
+
+/// Columns an expression (given as canonical text, e.g. an index key) references, memoised:
+/// the same index expressions are asked about for every statement that touches the table.
+pub fn expression_columns(text: &str) -> std::rc::Rc<Vec<String>> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Vec<String>>>> = Default::default();
+    }
+    CACHE.with(|c| {
+        if let Some(v) = c.borrow().get(text) {
+            return v.clone();
+        }
+        let cols = std::rc::Rc::new(pgvet_syntax::parse_expr(text).map(|n| pgvet_syntax::expr_columns(&n)).unwrap_or_default());
+        c.borrow_mut().insert(text.to_string(), cols.clone());
+        cols
+    })
+}
