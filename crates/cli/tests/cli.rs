@@ -48,7 +48,7 @@ fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
     }
     // A code frame with file:line:col.
     assert!(out.contains("--> examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql:11:3"), "{out}");
-    assert!(out.contains("pgvet: 2 errors, 18 warnings in 5 migrations and 5 source files"), "{out}");
+    assert!(out.contains("pgvet: 2 errors, 19 warnings in 5 migrations and 7 source files"), "{out}");
     // Field report 02's keys (and two of its ON CONFLICT targets in code) and field report 04's RPC.
     assert_eq!(out.matches("warning[tenant-key-missing-tenant]").count(), 5, "{out}");
     assert!(out.contains("warning[rpc-trusts-caller-id]: increment_token_usage"), "{out}");
@@ -56,6 +56,7 @@ fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
     // The application code's bugs (field reports 01-04), each on its line.
     for (rule, at) in [
         ("on-conflict-other-unique", "src/backfill.ts:7:"),
+        ("orm-upsert-not-atomic", "src/batch-api.ts:8:"),
         ("tenant-key-missing-tenant", "src/store-provider.ts:7:"),
         ("tenant-insert-missing", "src/store-provider.ts:15:"),
         ("tenant-filter-missing", "src/store-provider.ts:22:"),
@@ -116,7 +117,7 @@ fn the_fixed_example_is_silent() {
     copy_dir(&repo().join("crates/cli/tests/data/workspace-app-fixed"), dir.path());
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("pgvet: no findings in 9 migrations and 5 source files"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("pgvet: no findings in 9 migrations and 7 source files"), "{}", stdout(&o));
 }
 
 #[test]
@@ -124,14 +125,14 @@ fn json_and_sarif_formats() {
     let o = pgvet(&["check", "examples/workspace-app", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 20);
-    assert_eq!(v["summary"]["warnings"], 18);
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 21);
+    assert_eq!(v["summary"]["warnings"], 19);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
-    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 20);
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 21);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "github"]);
-    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/")).count(), 18);
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/")).count(), 19);
 }
 
 #[test]
@@ -145,7 +146,7 @@ fn fail_level_and_rule_severity_from_the_command_line_and_config() {
         dir.path().join("pgvet.toml"),
         "[rules]\nfk-missing-index = \"off\"\ntenant-key-missing-tenant = \"off\"\nrpc-trusts-caller-id = \"off\"\nsecurity-definer-search-path = \"info\"\n\
          on-conflict-other-unique = \"off\"\ntenant-insert-missing = \"off\"\ntenant-filter-missing = \"off\"\nfk-read-then-insert-race = \"off\"\n\
-         unknown-relation = \"off\"\nunknown-function = \"off\"\nlost-update = \"info\"\n",
+         unknown-relation = \"off\"\nunknown-function = \"off\"\nlost-update = \"info\"\norm-upsert-not-atomic = \"off\"\n",
     )
     .unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);

@@ -4,6 +4,7 @@
 //!
 //! Pure: a file's path and text in, its sites out. Walking the project is the project crate's job.
 mod flow;
+pub mod prisma;
 mod ts;
 
 pub use flow::Binding;
@@ -19,6 +20,8 @@ pub struct Extraction {
     pub bindings: Vec<Binding>,
     /// Drizzle `pgTable` definitions in this file.
     pub drizzle_tables: Vec<DrizzleTable>,
+    /// Prisma models (from a `schema.prisma`).
+    pub prisma_models: Vec<prisma::PrismaModel>,
     /// The parser's complaint, when the file is not valid source (the rest is best effort).
     pub error: Option<(String, Span)>,
 }
@@ -47,6 +50,21 @@ pub enum Call {
     Builder(BuilderCall),
     /// A Supabase `.rpc('name', { args })`.
     Rpc(RpcCall),
+    /// A Prisma client call: `prisma.<model>.<op>({ ... })`.
+    Prisma(PrismaCall),
+}
+
+#[derive(Debug, Clone)]
+pub struct PrismaCall {
+    /// The model accessor as written (`workspace`).
+    pub model: String,
+    pub op: String,
+    pub op_span: Span,
+    /// Top-level keys of the argument (`where`, `create`, `update`, `data`, ...), each with the
+    /// keys of its object and their value texts.
+    pub args: Vec<(String, Vec<Value>)>,
+    /// Whether `create`/`update`/`data` contain nested writes or reads (`connect`, `create`, ...).
+    pub nested: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +170,9 @@ pub struct DrizzleTable {
 /// Languages pgvet reads, by file extension.
 pub fn is_source(path: &str) -> bool {
     let ext = path.rsplit('.').next().unwrap_or("");
+    if ext == "prisma" {
+        return false;
+    }
     matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts") && !path.ends_with(".d.ts")
 }
 
@@ -159,6 +180,9 @@ pub fn is_source(path: &str) -> bool {
 pub fn extract(path: &str, text: &str) -> Extraction {
     if is_source(path) {
         return ts::extract(path, text);
+    }
+    if path.ends_with(".prisma") {
+        return Extraction { prisma_models: prisma::parse(text), ..Default::default() };
     }
     Extraction::default()
 }

@@ -9,9 +9,28 @@ use oxc_span::{GetSpan, SourceType};
 use oxc_syntax::scope::ScopeFlags;
 
 use crate::{
-    flow::Binding, BuilderCall, Call, DrizzleTable, Extraction, FunctionInfo, Library, Named, Op, QuerySite, RpcCall, Span, SqlText,
-    TableRef, Value,
+    flow::Binding, BuilderCall, Call, DrizzleTable, Extraction, FunctionInfo, Library, Named, Op, PrismaCall, QuerySite, RpcCall, Span,
+    SqlText, TableRef, Value,
 };
+
+const PRISMA_OPS: &[&str] = &[
+    "create",
+    "createMany",
+    "createManyAndReturn",
+    "upsert",
+    "update",
+    "updateMany",
+    "delete",
+    "deleteMany",
+    "findMany",
+    "findFirst",
+    "findFirstOrThrow",
+    "findUnique",
+    "findUniqueOrThrow",
+    "count",
+    "aggregate",
+    "groupBy",
+];
 
 pub fn extract(path: &str, text: &str) -> Extraction {
     let allocator = Allocator::default();
@@ -185,9 +204,60 @@ impl<'t> Collector<'t> {
                 self.push_site(span, Call::Rpc(RpcCall { name, name_span, args, client }));
             }
             "from" | "schema" => self.supabase(span, &links, client),
+            // `prisma.<model>.<op>({ ... })`: the receiver is a member access naming the model,
+            // the argument an object literal.
+            op if links.len() == 1
+                && PRISMA_OPS.contains(&op)
+                && matches!(receiver, Expression::StaticMemberExpression(_))
+                && first
+                    .args
+                    .first()
+                    .and_then(|a| a.as_expression())
+                    .is_none_or(|a| matches!(peel(a), Expression::ObjectExpression(_))) =>
+            {
+                if let Expression::StaticMemberExpression(m) = receiver {
+                    let model = m.property.name.to_string();
+                    self.prisma(span, first, model);
+                }
+            }
             "select" | "insert" | "update" | "delete" => self.drizzle(span, &links, client),
             _ => {}
         }
+    }
+
+    fn prisma(&mut self, span: Span, link: &Link, model: String) {
+        let mut args = Vec::new();
+        let mut nested = false;
+        if let Some(Expression::ObjectExpression(o)) = link.args.first().and_then(|a| a.as_expression()).map(peel) {
+            for (k, v, _) in object_props(o) {
+                let vals = self.row_values(v);
+                if matches!(k.as_str(), "create" | "update" | "data") {
+                    if let Expression::ObjectExpression(inner) = peel(v) {
+                        nested |= object_props(inner).iter().any(|(_, x, _)| match peel(x) {
+                            Expression::ObjectExpression(n) => object_props(n).iter().any(|(nk, _, _)| {
+                                matches!(
+                                    nk.as_str(),
+                                    "connect"
+                                        | "create"
+                                        | "connectOrCreate"
+                                        | "upsert"
+                                        | "createMany"
+                                        | "set"
+                                        | "disconnect"
+                                        | "delete"
+                                        | "update"
+                                        | "updateMany"
+                                        | "deleteMany"
+                                )
+                            }),
+                            _ => false,
+                        });
+                    }
+                }
+                args.push((k, vals));
+            }
+        }
+        self.push_site(span, Call::Prisma(PrismaCall { model, op: link.name.clone(), op_span: link.span, args, nested }));
     }
 
     fn supabase(&mut self, span: Span, links: &[Link], client: String) {
@@ -704,6 +774,20 @@ mod tests {
         assert!(w.on_conflict_do_nothing);
         let d = x.derived(x.sites[1].function.unwrap());
         assert_eq!(d.get("primaryWorkspaceId"), Some(&0));
+    }
+
+    #[test]
+    fn prisma_calls() {
+        let x = sites("async function f(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n  await prisma.workspace.update({ where: { id: 1 }, data: { project: { connect: { id: 2 } } } });\n  await db.update(users).set({ a: 1 });\n  await this.db.delete(users);\n}");
+        assert_eq!(x.sites.len(), 4, "{:#?}", x.sites);
+        let Call::Prisma(p) = &x.sites[0].call else { panic!() };
+        assert_eq!((p.model.as_str(), p.op.as_str()), ("workspace", "upsert"));
+        assert_eq!(p.args.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(), vec!["where", "create", "update"]);
+        assert!(!p.nested);
+        let Call::Prisma(u) = &x.sites[1].call else { panic!() };
+        assert!(u.nested);
+        assert!(matches!(&x.sites[2].call, Call::Builder(_)));
+        assert!(matches!(&x.sites[3].call, Call::Builder(_)));
     }
 
     #[test]

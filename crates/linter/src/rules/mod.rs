@@ -15,6 +15,7 @@ pub mod lost_update;
 pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
+pub mod orm_upsert_not_atomic;
 pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
@@ -91,6 +92,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &tenant_insert_missing::META,
         &lost_update::META,
         &fk_read_then_insert_race::META,
+        &orm_upsert_not_atomic::META,
         &unparsed_source::META,
         &syntax_error::META,
         &invalid_suppression::META,

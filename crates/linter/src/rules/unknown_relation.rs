@@ -43,9 +43,34 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     report(site, cx, out, Missing::Relation, &META);
 }
 
-/// `.from('t')` (Supabase) and Drizzle table objects whose table no migration creates.
+/// `.from('t')` (Supabase), Drizzle table objects and Prisma models whose table no migration
+/// creates.
 fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
     use crate::code::{builders, dropped_by, resolve, shown};
+    let models: Vec<&pgvet_code::prisma::PrismaModel> = cx.code.iter().flat_map(|f| &f.extraction.prisma_models).collect();
+    for f in cx.code {
+        for s in &f.extraction.sites {
+            let pgvet_code::Call::Prisma(p) = &s.call else { continue };
+            let Some(m) = models.iter().find(|m| m.name.to_lowercase() == p.model.to_lowercase()) else { continue };
+            let q = pgvet_catalog::QName::new("public", m.table.as_str());
+            if cx.catalog.tables.contains_key(&q) || cx.catalog.views.contains_key(&q) {
+                continue;
+            }
+            let dropped = dropped_by(cx, &m.table, |c| c.tables.contains_key(&q));
+            let why = if dropped.is_some() { "a later migration dropped or renamed it" } else { "no migration creates it" };
+            let mut d = Diagnostic::new(
+                META.id,
+                META.default_severity,
+                format!("table {} of Prisma model {} does not exist: {why}", shown(&q), m.name),
+                crate::diagnostic::Label::new(f.file, p.op_span).with_message("SQLSTATE 42P01 (Prisma: P2021)"),
+            )
+            .with_help("Create the table in a migration (prisma migrate dev), or map the model to the table's current name with @@map.");
+            if let Some(l) = dropped {
+                d = d.with_related(l);
+            }
+            out.push(d);
+        }
+    }
     let drizzle = crate::code::drizzle_tables(cx.code);
     for (f, _, b) in builders(cx.code) {
         let r = resolve(cx.catalog, &drizzle, b);

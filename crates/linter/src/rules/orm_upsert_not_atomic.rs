@@ -1,0 +1,186 @@
+//! # orm-upsert-not-atomic
+//!
+//! ## What it finds
+//! Upserts that are really "look up, then insert or update" and so race:
+//! - a Prisma `upsert` outside Prisma's native-upsert conditions (exactly one unique field in
+//!   `where`, the same value for it in `create`, a non-empty `update`, no nested reads or
+//!   writes): Prisma then runs a SELECT, then an INSERT or UPDATE;
+//! - the hand-written form: in one function, a select by a unique key followed by an insert of
+//!   that key into the same table, with no ON CONFLICT.
+//!
+//! ## Why it matters
+//! Two requests that upsert the same row at the same time both find nothing, both insert, and
+//! the second fails with a unique violation (Prisma: P2002, "Unique constraint failed on the
+//! fields: (...)"). Field report 01: the backfill's concurrent batches upserted the same
+//! workspace and failed with "Unique constraint failed on the fields: (`workspace_id`)".
+//!
+//! ## Example
+//! ```ts
+//! await prisma.workspace.upsert({
+//!   where: { id: ws.id },
+//!   create: { workspaceId: ws.workspaceId, name: ws.name },
+//!   update: { name: ws.name },
+//! });
+//! // warning[orm-upsert-not-atomic]: prisma.workspace.upsert runs as SELECT then INSERT ...
+//! ```
+//!
+//! ## Fix
+//! Key the upsert on the unique field the data is identified by, with the same value in
+//! `create` (`where: { workspaceId }`, `create: { workspaceId, ... }`) so Prisma sends
+//! `INSERT ... ON CONFLICT DO UPDATE`; for hand-written code, use ON CONFLICT (`.upsert(row,
+//! { onConflict })`, `onConflictDoUpdate`).
+use pgvet_code::prisma::PrismaModel;
+use pgvet_code::{Call, Op};
+
+use super::{Context, RuleMeta};
+use crate::code::{drizzle_tables, resolve, shown};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "orm-upsert-not-atomic",
+    summary: "an ORM upsert (or select-then-insert) that is not one atomic statement and races",
+    default_severity: Severity::Warning,
+    check: Some(check),
+    check_site: None,
+};
+
+fn model<'a>(models: &'a [&'a PrismaModel], accessor: &str) -> Option<&'a PrismaModel> {
+    models.iter().copied().find(|m| m.name == accessor || m.name.to_lowercase() == accessor.to_lowercase())
+}
+
+/// Why Prisma cannot send this upsert as INSERT ... ON CONFLICT (None: it can).
+fn not_native(m: &PrismaModel, args: &[(String, Vec<pgvet_code::Value>)], nested: bool) -> Option<String> {
+    let get = |k: &str| args.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+    let (w, c, u) = (get("where"), get("create"), get("update"));
+    if nested {
+        return Some("create or update contains a nested read or write".into());
+    }
+    if u.is_empty() {
+        return Some("update is empty".into());
+    }
+    let [key] = w else { return Some(format!("where has {} fields, not exactly one unique field", w.len())) };
+    if !m.is_unique_key(&key.column) {
+        return Some(format!("where uses {}, which is not a unique field", key.column));
+    }
+    let parts: Vec<&str> = if m.field(&key.column).is_some() { vec![key.column.as_str()] } else { key.column.split('_').collect() };
+    for p in &parts {
+        match c.iter().find(|v| v.column == *p) {
+            None => return Some(format!("create does not set {p}, the field where looks up")),
+            Some(v) if parts.len() == 1 && v.expr.trim() != key.expr.trim() => {
+                return Some(format!("create sets {p} to `{}`, not the `{}` where looks up", v.expr.trim(), key.expr.trim()))
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let models: Vec<&PrismaModel> = cx.code.iter().flat_map(|f| &f.extraction.prisma_models).collect();
+    let drizzle = drizzle_tables(cx.code);
+    for f in cx.code {
+        let x = &f.extraction;
+        for s in &x.sites {
+            let Call::Prisma(p) = &s.call else { continue };
+            if p.op != "upsert" {
+                continue;
+            }
+            let Some(m) = model(&models, &p.model) else { continue };
+            let Some(why) = not_native(m, &p.args, p.nested) else { continue };
+            let uniques: Vec<String> = p
+                .args
+                .iter()
+                .filter(|(k, _)| k == "create")
+                .flat_map(|(_, v)| v)
+                .filter_map(|v| m.field(&v.column).filter(|fd| fd.unique || fd.id).map(|fd| fd.column.clone()))
+                .collect();
+            let consequence = if uniques.is_empty() {
+                "the second INSERT fails with P2002".to_string()
+            } else {
+                format!("the second INSERT fails with P2002 (\"Unique constraint failed on the fields: ({})\")", uniques.join(", "))
+            };
+            out.push(
+                Diagnostic::new(
+                    META.id,
+                    META.default_severity,
+                    format!("prisma.{}.upsert runs as SELECT then INSERT/UPDATE ({why}): concurrent calls both miss the row and {consequence}", p.model),
+                    Label::new(f.file, p.op_span).with_message("not a native (ON CONFLICT) upsert"),
+                )
+                .with_help("Prisma sends INSERT ... ON CONFLICT DO UPDATE only when where has exactly one unique field, create sets it to the same value, update is not empty, and nothing is nested. Key the upsert on the field the data is identified by, or catch P2002 and retry as an update."),
+            );
+        }
+        // Hand-written: select by a unique key, then insert that key, no ON CONFLICT.
+        let by_fn = x.sites_by_function();
+        for sites in &by_fn {
+            for (k, ri) in sites.iter().enumerate() {
+                let Call::Builder(r) = &x.sites[*ri].call else { continue };
+                if r.op != Op::Select {
+                    continue;
+                }
+                let rt = resolve(cx.catalog, &drizzle, r);
+                let Some(t) = rt.table else { continue };
+                for wi in &sites[k + 1..] {
+                    let Call::Builder(w) = &x.sites[*wi].call else { continue };
+                    if w.op != Op::Insert
+                        || w.on_conflict.is_some()
+                        || w.on_conflict_do_nothing
+                        || resolve(cx.catalog, &drizzle, w).name != rt.name
+                    {
+                        continue;
+                    }
+                    let shared: Vec<String> = r
+                        .filters
+                        .iter()
+                        .filter(|fv| {
+                            !fv.expr.is_empty() && w.values.iter().any(|v| v.column == fv.column && v.expr.trim() == fv.expr.trim())
+                        })
+                        .map(|fv| rt.column(&fv.column))
+                        .collect();
+                    let unique = cx.catalog.indexes_of(&t.name).any(|i| {
+                        i.unique
+                            && i.valid
+                            && !i.keys.is_empty()
+                            && i.keys.iter().all(|key| matches!(key, pgvet_catalog::IndexKey::Column(c) if shared.contains(c)))
+                    });
+                    if !unique {
+                        continue;
+                    }
+                    out.push(
+                        Diagnostic::new(
+                            META.id,
+                            META.default_severity,
+                            format!("{} is looked up by ({}) and then inserted: two concurrent calls both find nothing and the second insert fails with 23505", shown(&t.name), shared.join(", ")),
+                            Label::new(f.file, w.table_span).with_message("insert without ON CONFLICT"),
+                        )
+                        .with_related(Label::new(f.file, x.sites[*ri].span).with_message("the lookup"))
+                        .with_help(format!("Make it one statement: upsert with ON CONFLICT ({}) (Supabase: .upsert(row, {{ onConflict }}); Drizzle: .onConflictDoUpdate / .onConflictDoNothing), then read the row back.", shared.join(", "))),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::code_lines;
+
+    const RULE: &str = "orm-upsert-not-atomic";
+    const PRISMA: &str = "model Workspace {\n  id Int @id @default(autoincrement())\n  workspaceId String @unique @map(\"workspace_id\")\n  name String\n  @@map(\"workspaces\")\n}\n";
+
+    #[test]
+    fn prisma_upserts() {
+        let src = "async function a(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n}\nasync function b(prisma, ws) {\n  await prisma.workspace.upsert({ where: { workspaceId: ws.hash }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n}\nasync function c(prisma, ws) {\n  await prisma.workspace.upsert({ where: { workspaceId: ws.hash }, create: { workspaceId: ws.hash, name: ws.name }, update: {} });\n}";
+        let found = code_lines("", &[("schema.prisma", PRISMA), ("a.ts", src)], RULE);
+        assert_eq!(found, vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 8)]);
+    }
+
+    #[test]
+    fn select_then_insert() {
+        let schema = "CREATE TABLE t (id bigserial PRIMARY KEY, slug text UNIQUE, name text);";
+        let bad = "async function f(s, slug) {\n  const { data } = await s.from('t').select('id').eq('slug', slug).maybeSingle();\n  if (!data) await s.from('t').insert({ slug: slug, name: 'x' });\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", bad)], RULE), vec![("a.ts".to_string(), 3)]);
+        let good = "async function f(s, slug) {\n  await s.from('t').upsert({ slug, name: 'x' }, { onConflict: 'slug' });\n}\nasync function g(s, slug, name) {\n  const { data } = await s.from('t').select('id').eq('name', name);\n  await s.from('t').insert({ name: name });\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", good)], RULE), vec![]);
+    }
+}
