@@ -5,6 +5,7 @@
 //! Pure: a file's path and text in, its sites out. Walking the project is the project crate's job.
 mod flow;
 pub mod prisma;
+mod sitter;
 mod ts;
 
 pub use flow::Binding;
@@ -180,6 +181,12 @@ pub fn is_source(path: &str) -> bool {
 pub fn extract(path: &str, text: &str) -> Extraction {
     if is_source(path) {
         return ts::extract(path, text);
+    }
+    match path.rsplit('.').next().unwrap_or("") {
+        "go" => return sitter::extract(sitter::Lang::Go, text),
+        "py" => return sitter::extract(sitter::Lang::Python, text),
+        "rs" => return sitter::extract(sitter::Lang::Rust, text),
+        _ => {}
     }
     if path.ends_with(".prisma") {
         return Extraction { prisma_models: prisma::parse(text), ..Default::default() };

@@ -527,7 +527,7 @@ fn find_sources(root: &Path) -> Vec<QueryFile> {
 
 fn pgvet_code_like(path: &str) -> bool {
     let ext = path.rsplit('.').next().unwrap_or("");
-    (matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts" | "prisma")
+    (matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts" | "prisma" | "go" | "py" | "rs")
         && !path.ends_with(".d.ts")
         && !path.contains(".min."))
 }
