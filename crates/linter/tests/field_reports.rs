@@ -150,3 +150,64 @@ fn clean_multi_tenant_schema_has_no_findings() {
     assert_eq!(rules(&a), Vec::<String>::new(), "{:#?}", a.diagnostics);
     eprintln!("clean schema: {tables} tables, {} statements, analysed in {elapsed:?}", a.statements);
 }
+
+/// One fixture app per language / client library under `tests/fixtures/apps/<app>/{bug,fixed}`,
+/// over `apps/schema.sql`. Every line of a `bug` app marked `expect: <rule>` must get that
+/// finding (and no other line any); every `fixed` twin must be silent.
+#[test]
+fn fixture_apps_per_language_and_library() {
+    let root = fixture("apps");
+    let schema = std::fs::read_to_string(root.join("schema.sql")).unwrap();
+    let mut apps: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    apps.sort();
+    assert!(apps.len() >= 6, "{apps:?}");
+    let mut checked = 0;
+    for app in &apps {
+        for variant in ["bug", "fixed"] {
+            let dir = app.join(variant);
+            let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+            paths.sort();
+            let sources: Vec<SourceFile> = paths
+                .iter()
+                .map(|p| SourceFile::new(p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(p).unwrap()))
+                .collect();
+            let mut want: Vec<(String, String, usize)> = Vec::new();
+            for s in &sources {
+                for (i, l) in s.text.lines().enumerate() {
+                    if let Some(rule) = l.split("expect: ").nth(1) {
+                        want.push((rule.trim().to_string(), s.path.clone(), i + 1));
+                    }
+                }
+            }
+            let migrations = vec![MigrationFile { source: SourceFile::new("schema.sql", schema.as_str()), transactional: true }];
+            let a =
+                pgvet_linter::analysis::analyze_all(migrations, vec![], sources, pgvet_catalog::builtins::supabase(), &Settings::default());
+            let mut got: Vec<(String, String, usize)> = a
+                .diagnostics
+                .iter()
+                .filter(|d| d.primary.file > 0)
+                .map(|d| {
+                    let f = &a.files[d.primary.file];
+                    (d.rule.to_string(), f.path.clone(), f.line_col(d.primary.span.start).line)
+                })
+                .collect();
+            got.sort();
+            got.dedup();
+            want.sort();
+            let name = format!("{}/{variant}", app.file_name().unwrap().to_string_lossy());
+            if variant == "bug" {
+                assert!(!want.is_empty(), "{name} has no expectations");
+            } else {
+                assert!(want.is_empty());
+            }
+            assert_eq!(got, want, "{name}");
+            assert!(
+                a.diagnostics.iter().all(|d| d.primary.file > 0 || d.rule == "unused-suppression"),
+                "{name}: the schema itself has findings: {:#?}",
+                a.diagnostics
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, apps.len() * 2);
+}

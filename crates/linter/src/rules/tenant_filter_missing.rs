@@ -86,7 +86,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     let r = resolve(cx.catalog, &drizzle, b);
                     let Some(t) = r.table else { continue };
                     let Some(tenant) = tenant_column(cx.settings, t) else { continue };
-                    if runs_as_api_role(b) && t.rls_enabled && !t.policies.is_empty() {
+                    if runs_as_api_role(b) && t.rls_enabled {
                         continue;
                     }
                     let filtered: Vec<String> = b.filters.iter().map(|v| r.column(&v.column)).collect();
