@@ -82,10 +82,29 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
         if let Some(f) = &fix_text {
             msg = msg.footer(Level::Note.title(f));
         }
-        out.push_str(&renderer.render(msg).to_string());
+        // The frame renderer has arithmetic edge cases (labels inside long runs of whitespace);
+        // a finding must never be lost to one, so fall back to a frame-less rendering.
+        let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| renderer.render(msg).to_string()));
+        match rendered {
+            Ok(r) => out.push_str(&r),
+            Err(_) => out.push_str(&plain(files, d)),
+        }
         out.push_str("\n\n");
     }
     out
+}
+
+/// A diagnostic without code frames: `severity[rule]: message`, ` --> file:line:col`, help.
+fn plain(files: &[SourceFile], d: &Diagnostic) -> String {
+    let mut s = format!("{}[{}]: {}", d.severity.as_str(), d.rule, d.message);
+    if let Some(f) = files.get(d.primary.file) {
+        let lc = f.line_col(d.primary.span.start);
+        s.push_str(&format!("\n --> {}:{}:{}", f.path, lc.line, lc.column));
+    }
+    if let Some(h) = &d.help {
+        s.push_str(&format!("\n  = help: {h}"));
+    }
+    s
 }
 
 fn position(src: &SourceFile, offset: usize) -> Value {

@@ -125,7 +125,9 @@ fn fuzzer_crashes_stay_fixed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/crashes");
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap().flatten() {
-        analyze_bytes(&std::fs::read(e.path()).unwrap());
+        let data = std::fs::read(e.path()).unwrap();
+        analyze_bytes(&data);
+        pgvet_linter::fuzz::analyze_source_bytes(&data);
         n += 1;
     }
     assert!(n > 0);
