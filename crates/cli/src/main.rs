@@ -23,8 +23,10 @@ Finds PostgreSQL data-integrity bugs in a project's migrations before they reach
 pgvet finds the project's migrations (Supabase, Prisma, Drizzle, sqlx, golang-migrate, goose,
 Flyway, a structure.sql, or a plain directory of .sql files), replays them with PostgreSQL's own
 parser into a model of the schema, and runs its rules on the result: on the schema, on every
-function body and view, and on the project's SQL query files (sqlc.yaml's `queries`, or
-queries/, db/queries/, sql/queries/). No database is needed.
+function body and view, on the project's SQL query files (sqlc.yaml's `queries`, or queries/,
+db/queries/, sql/queries/), and on the application code's queries (TypeScript/JavaScript, Go,
+Python, Rust: SQL strings, Supabase, Drizzle, Prisma; .gitignore respected). No database is
+needed.
 
 Examples:
   pgvet check                          check the project in the current directory
@@ -37,6 +39,7 @@ Examples:
 
 Silence one finding with a comment on the line before (or at the end of) the statement:
   -- pgvet-ignore fk-missing-index: rows in users are never deleted
+  // pgvet-ignore tenant-filter-missing: admin report across all workspaces
 
 Configuration: pgvet.toml in the project root (see the README):
   [migrations] layout = \"supabase\" | \"prisma\" | ...; path = \"db/migrations\"
