@@ -158,4 +158,11 @@ mod tests {
             assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![], "{src}");
         }
     }
+
+    #[test]
+    fn suppressed_in_source() {
+        let src = "export async function report(pool) {\n  // pgvet-ignore tenant-filter-missing: admin report across all workspaces\n  return pool.query('SELECT agent_id, tokens FROM metrics');\n}\nexport async function other(pool) {\n  return pool.query('SELECT tokens FROM metrics'); // pgvet-ignore tenant-filter-missing: same report\n}\n// pgvet-ignore lost-update: nothing here\nconst x = 1;";
+        assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![]);
+        assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], "unused-suppression"), vec![("a.ts".to_string(), 8)]);
+    }
 }
