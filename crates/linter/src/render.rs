@@ -28,7 +28,19 @@ fn window(src: &SourceFile, span: Span) -> (usize, usize, usize) {
 /// byte for one byte, so spans stay valid and the terminal shows something harmless. (The frame
 /// renderer also miscomputes margins on some of them.)
 fn display_text(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+    // Tabs become one space: the renderer expands them itself and its column arithmetic then
+    // disagrees with its own margins on long lines.
+    s.chars()
+        .map(|c| {
+            if c == '\t' {
+                ' '
+            } else if c.is_ascii_control() && c != '\n' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The span widened to character boundaries (and clamped to the text).
@@ -42,6 +54,22 @@ fn snap(text: &str, span: Span) -> Span {
         end += 1;
     }
     Span::new(start, end)
+}
+
+/// A label lying entirely in a line's leading whitespace is moved onto the line's first
+/// character (the frame renderer's margin arithmetic underflows on such labels in long lines).
+fn out_of_indentation(f: &SourceFile, span: Span) -> Span {
+    let line = f.line_span(f.line_col(span.start).line);
+    let text = &f.text[line.range()];
+    let indent = text.len() - text.trim_start().len();
+    if indent == 0 || span.end > line.start + indent {
+        return span;
+    }
+    let at = line.start + indent;
+    match f.text[at..line.end].chars().next() {
+        Some(c) => Span::new(at, at + c.len_utf8()),
+        None => Span::new(line.end, line.end),
+    }
 }
 
 /// rustc-style text with code frames.
@@ -59,7 +87,7 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
         for (l, lv) in &labels {
             let Some(f) = files.get(l.file) else { continue };
             // Never hand the renderer a span that splits a character.
-            let span = snap(&f.text, l.span);
+            let span = out_of_indentation(f, snap(&f.text, l.span));
             let (ws, we, first) = window(f, span);
             let rel = (span.start - ws)..(span.end.min(we).max(span.start) - ws);
             windows.push((display_text(&f.text[ws..we]), first, &f.path, rel, *lv, l.message.as_deref()));
