@@ -78,6 +78,9 @@ pub struct SqlText {
     pub dynamic: bool,
     /// How it was passed (`query`, `sql`, `$queryRaw`, ...).
     pub api: String,
+    /// The source text of each parameter's value (`$1` is `params[0]`), when known: a tagged
+    /// template's interpolations, or the elements of an array literal passed with the SQL.
+    pub params: Vec<String>,
 }
 
 impl SqlText {

@@ -190,7 +190,7 @@ impl Walker<'_> {
         if !crate::looks_like_sql(&text) {
             return None;
         }
-        Some(SqlText { text, pieces: vec![(0, start)], dynamic, api: "driver".into() })
+        Some(SqlText { text, pieces: vec![(0, start)], dynamic, api: "driver".into(), params: vec![] })
     }
 
     /// supabase-py: `client.table('t').select('a').eq('c', v).execute()`, `client.rpc('fn', {...})`;

@@ -174,7 +174,15 @@ impl<'t> Collector<'t> {
                     | "manyOrNone"
             ) {
                 if let Some(first) = call.arguments.first().and_then(|a| a.as_expression()) {
-                    if let Some(sql) = self.sql_of(first, &name, false) {
+                    if let Some(mut sql) = self.sql_of(first, &name, false) {
+                        // `query(sql, [a, b])`: the parameters' value expressions.
+                        if let Some(Expression::ArrayExpression(arr)) = call.arguments.get(1).and_then(|a| a.as_expression()).map(peel) {
+                            sql.params = arr
+                                .elements
+                                .iter()
+                                .map(|e| e.as_expression().map(|x| self.src(sp(x.span()))).unwrap_or_default())
+                                .collect();
+                        }
                         self.push_site(sp(call.span), Call::Sql(sql));
                         return;
                     }
@@ -494,6 +502,7 @@ impl<'t> Collector<'t> {
                     dynamic: !exact && text.contains('\\'),
                     text,
                     api: api.to_string(),
+                    params: vec![],
                 })
             }
             Expression::TemplateLiteral(t) => self.template_sql(t, api, tagged),
@@ -514,7 +523,8 @@ impl<'t> Collector<'t> {
         if !looks(&text) {
             return None;
         }
-        Some(SqlText { text, pieces, dynamic: !tagged && !t.expressions.is_empty(), api: api.to_string() })
+        let params = if tagged { t.expressions.iter().map(|e| self.src(sp(e.span()))).collect() } else { vec![] };
+        Some(SqlText { text, pieces, dynamic: !tagged && !t.expressions.is_empty(), api: api.to_string(), params })
     }
 
     fn on_tagged(&mut self, t: &TaggedTemplateExpression) {

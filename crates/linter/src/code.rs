@@ -148,3 +148,161 @@ pub fn upsert_sql(
     let sql = format!("INSERT INTO {} ({}) VALUES ({params}) ON CONFLICT {target}{action}", r.name, list(&cols));
     Some((sql, span))
 }
+
+/// What a query site reads: a table, the columns, and the row lock it takes.
+pub struct Read {
+    pub table: QName,
+    /// Column names (SQL), `*` for all.
+    pub columns: Vec<String>,
+    pub lock: Option<String>,
+}
+
+/// One column a query site writes, with the value expression's source text.
+pub struct Write {
+    pub table: QName,
+    pub column: String,
+    pub expr: String,
+    /// The column's value is computed from itself in SQL (`SET c = c + $1`): safe.
+    pub in_sql: bool,
+    pub span: pgvet_syntax::Span,
+    pub insert: bool,
+}
+
+fn rv_name(rv: &pgvet_syntax::protobuf::RangeVar) -> QName {
+    QName::new(if rv.schemaname.is_empty() { "public" } else { rv.schemaname.as_str() }, rv.relname.as_str())
+}
+
+/// The `$n` parameters an expression uses.
+fn params_in(n: &pgvet_syntax::protobuf::Node) -> Vec<usize> {
+    let Some(inner) = n.node.as_ref() else { return vec![] };
+    let mut out = Vec::new();
+    if let pgvet_syntax::NodeEnum::ParamRef(p) = inner {
+        out.push(p.number as usize);
+    }
+    for (x, _, _, _) in inner.nodes() {
+        if let pgvet_syntax::pg_query::NodeRef::ParamRef(p) = x {
+            out.push(p.number as usize);
+        }
+    }
+    out
+}
+
+fn mentions_col(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
+    let Some(inner) = n.node.as_ref() else { return false };
+    let is = |c: &pgvet_syntax::protobuf::ColumnRef| matches!(c.fields.last().and_then(|f| f.node.as_ref()), Some(pgvet_syntax::protobuf::node::Node::String(s)) if s.sval == col);
+    if let pgvet_syntax::NodeEnum::ColumnRef(c) = inner {
+        return is(c);
+    }
+    inner.nodes().iter().any(|(x, _, _, _)| matches!(x, pgvet_syntax::pg_query::NodeRef::ColumnRef(c) if is(c)))
+}
+
+/// The read a site makes (builder select, or a single-table SQL SELECT).
+pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &CodeFile, i: usize) -> Option<Read> {
+    match &f.extraction.sites[i].call {
+        pgvet_code::Call::Builder(b) if b.op == pgvet_code::Op::Select => {
+            let r = resolve(cat, drizzle, b);
+            Some(Read {
+                columns: b.columns.iter().map(|c| if c.name == "*" { c.name.clone() } else { r.column(&c.name) }).collect(),
+                table: r.name,
+                lock: b.lock.clone(),
+            })
+        }
+        pgvet_code::Call::Sql(_) => {
+            let p = f.sql[i].as_ref()?;
+            let st = p.statements.first()?;
+            let pgvet_syntax::NodeEnum::SelectStmt(sel) = &st.node else { return None };
+            let [from] = sel.from_clause.as_slice() else { return None };
+            let Some(pgvet_syntax::protobuf::node::Node::RangeVar(rv)) = from.node.as_ref() else { return None };
+            let mut columns = Vec::new();
+            for t in &sel.target_list {
+                let Some(pgvet_syntax::protobuf::node::Node::ResTarget(rt)) = t.node.as_ref() else { continue };
+                if let Some(pgvet_syntax::protobuf::node::Node::ColumnRef(c)) = rt.val.as_deref().and_then(|v| v.node.as_ref()) {
+                    match c.fields.last().and_then(|f| f.node.as_ref()) {
+                        Some(pgvet_syntax::protobuf::node::Node::String(s)) => columns.push(s.sval.clone()),
+                        Some(pgvet_syntax::protobuf::node::Node::AStar(_)) => columns.push("*".into()),
+                        _ => {}
+                    }
+                }
+            }
+            let lock = sel.locking_clause.first().map(|_| "locked".to_string());
+            Some(Read { table: rv_name(rv), columns, lock })
+        }
+        _ => None,
+    }
+}
+
+/// The columns a site writes (builder insert/upsert/update, or SQL INSERT ... VALUES / UPDATE).
+pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &CodeFile, i: usize) -> Vec<Write> {
+    let site = &f.extraction.sites[i];
+    match &site.call {
+        pgvet_code::Call::Builder(b) if matches!(b.op, pgvet_code::Op::Insert | pgvet_code::Op::Upsert | pgvet_code::Op::Update) => {
+            let r = resolve(cat, drizzle, b);
+            let insert = b.op != pgvet_code::Op::Update;
+            b.values
+                .iter()
+                .map(|v| Write {
+                    table: r.name.clone(),
+                    column: r.column(&v.column),
+                    expr: v.expr.clone(),
+                    in_sql: v.expr.contains("sql`"),
+                    span: v.span,
+                    insert,
+                })
+                .collect()
+        }
+        pgvet_code::Call::Sql(q) => {
+            let Some(p) = f.sql[i].as_ref() else { return vec![] };
+            let param = |k: usize| q.params.get(k.wrapping_sub(1)).cloned();
+            let mut out = Vec::new();
+            for st in &p.statements {
+                match &st.node {
+                    pgvet_syntax::NodeEnum::UpdateStmt(u) => {
+                        let Some(rv) = &u.relation else { continue };
+                        for t in &u.target_list {
+                            let Some(pgvet_syntax::protobuf::node::Node::ResTarget(rt)) = t.node.as_ref() else { continue };
+                            let Some(val) = rt.val.as_deref() else { continue };
+                            let expr = params_in(val).into_iter().filter_map(param).collect::<Vec<_>>().join(" ");
+                            let at = q.file_offset(rt.location.max(0) as usize);
+                            out.push(Write {
+                                table: rv_name(rv),
+                                column: rt.name.clone(),
+                                in_sql: mentions_col(val, &rt.name),
+                                expr,
+                                span: pgvet_syntax::Span::new(at, at + rt.name.len()),
+                                insert: false,
+                            });
+                        }
+                    }
+                    pgvet_syntax::NodeEnum::InsertStmt(ins) => {
+                        let Some(rv) = &ins.relation else { continue };
+                        let Some(pgvet_syntax::protobuf::node::Node::SelectStmt(sel)) =
+                            ins.select_stmt.as_deref().and_then(|s| s.node.as_ref())
+                        else {
+                            continue;
+                        };
+                        let Some(pgvet_syntax::protobuf::node::Node::List(row)) = sel.values_lists.first().and_then(|r| r.node.as_ref())
+                        else {
+                            continue;
+                        };
+                        for (c, v) in ins.cols.iter().zip(&row.items) {
+                            let Some(pgvet_syntax::protobuf::node::Node::ResTarget(rt)) = c.node.as_ref() else { continue };
+                            let expr = params_in(v).into_iter().filter_map(param).collect::<Vec<_>>().join(" ");
+                            let at = q.file_offset(rt.location.max(0) as usize);
+                            out.push(Write {
+                                table: rv_name(rv),
+                                column: rt.name.clone(),
+                                expr,
+                                in_sql: false,
+                                span: pgvet_syntax::Span::new(at, at + rt.name.len()),
+                                insert: true,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out
+        }
+        _ => vec![],
+    }
+}

@@ -25,10 +25,9 @@
 //! in the same transaction, falling back when it is gone), or make the insert check existence
 //! itself (`INSERT ... SELECT ... FROM workspaces WHERE id = $1`), or catch 23503 and recover.
 use pgvet_catalog::ConstraintKind;
-use pgvet_code::{Call, Op};
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, resolve, shown};
+use crate::code::{drizzle_tables, read_of, shown, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -43,9 +42,9 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     for f in cx.code {
         let x = &f.extraction;
+        let text = &cx.files[f.file].text;
         let all = x.derived_all();
         let by_fn = x.sites_by_function();
-        let text = &cx.files[f.file].text;
         for (fi, func) in x.functions.iter().enumerate() {
             let body = text.get(func.span.range()).unwrap_or("");
             if body.contains("23503") || body.contains("foreign_key_violation") {
@@ -55,47 +54,43 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             if derived.is_empty() {
                 continue;
             }
-            for s in by_fn[fi].iter().map(|i| &x.sites[*i]) {
-                let Call::Builder(w) = &s.call else { continue };
-                if !matches!(w.op, Op::Insert | Op::Upsert) {
-                    continue;
-                }
-                let wt = resolve(cx.catalog, &drizzle, w);
-                let Some(table) = wt.table else { continue };
-                for v in &w.values {
-                    let col = wt.column(&v.column);
-                    let Some(fk) = table.constraints.iter().find(|c| c.kind == ConstraintKind::ForeignKey && c.columns == [col.clone()])
+            for &wi in &by_fn[fi] {
+                for w in writes_of(cx.catalog, &drizzle, f, wi) {
+                    if !w.insert {
+                        continue;
+                    }
+                    let Some(table) = cx.catalog.tables.get(&w.table) else { continue };
+                    let Some(fk) =
+                        table.constraints.iter().find(|c| c.kind == ConstraintKind::ForeignKey && c.columns == [w.column.clone()])
                     else {
                         continue;
                     };
                     let Some(parent) = fk.foreign_key.as_ref().map(|k| k.table.clone()) else { continue };
-                    let Some((var, ri)) = x.source_of(derived, &v.expr) else { continue };
-                    let Call::Builder(r) = &x.sites[ri].call else { continue };
-                    if x.sites[ri].span.start > s.span.start {
+                    let Some((var, ri)) = x.source_of(derived, &w.expr) else { continue };
+                    if x.sites[ri].span.start > x.sites[wi].span.start {
                         continue;
                     }
-                    let rt = resolve(cx.catalog, &drizzle, r);
+                    let Some(r) = read_of(cx.catalog, &drizzle, f, ri) else { continue };
                     // A read of the parent itself under a lock makes it safe.
-                    let locked = by_fn[fi].iter().map(|i| &x.sites[*i]).any(|o| match &o.call {
-                        Call::Builder(b) => b.lock.is_some() && resolve(cx.catalog, &drizzle, b).name == parent,
-                        Call::Sql(q) => q.text.to_uppercase().contains("FOR KEY SHARE") || q.text.to_uppercase().contains("FOR SHARE"),
-                        _ => false,
-                    });
-                    if locked || r.op != Op::Select {
+                    let locked = by_fn[fi]
+                        .iter()
+                        .any(|&o| read_of(cx.catalog, &drizzle, f, o).is_some_and(|rd| rd.table == parent && rd.lock.is_some()));
+                    if locked {
                         continue;
                     }
                     let (p, t) = (shown(&parent), shown(&table.name));
-                    let source = if rt.name == parent {
+                    let col = &w.column;
+                    let source = if r.table == parent {
                         format!("read from {p}")
                     } else {
-                        format!("read from {}, not from {p} itself", shown(&rt.name))
+                        format!("read from {}, not from {p} itself", shown(&r.table))
                     };
                     out.push(
                         Diagnostic::new(
                             META.id,
                             META.default_severity,
                             format!("{col} of {t} is inserted from `{var}`, {source}: if that {p} row is deleted in between (or never existed), the insert fails with 23503 ({})", fk.name),
-                            Label::new(f.file, v.span).with_message(format!("foreign key {} → {p}", fk.name)),
+                            Label::new(f.file, w.span).with_message(format!("foreign key {} → {p}", fk.name)),
                         )
                         .with_related(Label::new(f.file, x.sites[ri].span).with_message("the id is read here"))
                         .with_help(format!(
@@ -123,6 +118,12 @@ mod tests {
         // Supabase
         let src2 = "async function ensure(supabase, did) {\n  const { data: m } = await supabase.from('members').select('workspace_id').eq('user_id', did).single();\n  await supabase.from('app_users').insert({ did, primary_workspace_id: m.workspace_id });\n}";
         assert_eq!(code_lines(SCHEMA, &[("b.ts", src2)], RULE), vec![("b.ts".to_string(), 3)]);
+    }
+
+    #[test]
+    fn sql_strings() {
+        let src = "async function ensure(pool, did) {\n  const { rows } = await pool.query('SELECT workspace_id FROM members WHERE user_id = $1 LIMIT 1', [did]);\n  await pool.query('INSERT INTO app_users (did, primary_workspace_id) VALUES ($1, $2)', [did, rows[0].workspace_id]);\n}\nasync function locked(pool, did, ws) {\n  const { rows } = await pool.query('SELECT workspace_id FROM members WHERE user_id = $1 LIMIT 1', [did]);\n  await pool.query('SELECT id FROM workspaces WHERE id = $1 FOR KEY SHARE', [rows[0].workspace_id]);\n  await pool.query('INSERT INTO app_users (did, primary_workspace_id) VALUES ($1, $2)', [did, rows[0].workspace_id]);\n}";
+        assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
     }
 
     #[test]

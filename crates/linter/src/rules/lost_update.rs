@@ -23,10 +23,9 @@
 //! used_tokens = used_tokens + $1 WHERE user_id = $2` (in Supabase, an RPC that runs it; in
 //! Drizzle, `set({ usedTokens: sql`${t.usedTokens} + ${n}` })`), or lock the row when reading
 //! it (`SELECT ... FOR UPDATE` in a transaction).
-use pgvet_code::{Call, Op};
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, resolve, shown};
+use crate::code::{drizzle_tables, read_of, shown, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -48,36 +47,35 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let x = &f.extraction;
         let all = x.derived_all();
         let by_fn = x.sites_by_function();
-        for (fi, _) in x.functions.iter().enumerate() {
+        for (fi, sites) in by_fn.iter().enumerate() {
             let derived = &all[fi];
             if derived.is_empty() {
                 continue;
             }
-            for s in by_fn[fi].iter().map(|i| &x.sites[*i]) {
-                let Call::Builder(w) = &s.call else { continue };
-                if w.op != Op::Update {
-                    continue;
-                }
-                let wt = resolve(cx.catalog, &drizzle, w);
-                for v in &w.values {
-                    let Some((var, ri)) = x.source_of(derived, &v.expr) else { continue };
-                    let Call::Builder(r) = &x.sites[ri].call else { continue };
-                    if r.op != Op::Select || r.lock.is_some() || x.sites[ri].span.start > s.span.start {
+            for &wi in sites {
+                for w in writes_of(cx.catalog, &drizzle, f, wi) {
+                    if w.insert || w.in_sql || !computed(&w.expr) {
                         continue;
                     }
-                    let rt = resolve(cx.catalog, &drizzle, r);
-                    let col = wt.column(&v.column);
-                    let reads_col = r.columns.iter().any(|c| c.name == "*" || rt.column(&c.name) == col);
-                    if rt.name != wt.name || !reads_col || !computed(&v.expr) || !v.expr.contains(&v.column) {
+                    let Some((var, ri)) = x.source_of(derived, &w.expr) else { continue };
+                    if x.sites[ri].span.start > x.sites[wi].span.start {
                         continue;
                     }
-                    let table = shown(&wt.name);
+                    let Some(r) = read_of(cx.catalog, &drizzle, f, ri) else { continue };
+                    let reads_col = r.columns.iter().any(|c| c == "*" || *c == w.column);
+                    // The value must be derived from the column read (its name appears), or the
+                    // read returned only that column.
+                    let from_col = w.expr.contains(&w.column) || r.columns == [w.column.clone()];
+                    if r.table != w.table || !reads_col || !from_col || r.lock.is_some() {
+                        continue;
+                    }
+                    let (col, table) = (w.column.clone(), shown(&w.table));
                     out.push(
                         Diagnostic::new(
                             META.id,
                             META.default_severity,
                             format!("{col} of {table} is read, changed in the app and written back: concurrent calls lose updates"),
-                            Label::new(f.file, v.span).with_message(format!("computed from `{var}`, read earlier")),
+                            Label::new(f.file, w.span).with_message(format!("computed from `{var}`, read earlier")),
                         )
                         .with_related(Label::new(f.file, x.sites[ri].span).with_message("read here, without a row lock"))
                         .with_help(format!(
@@ -108,6 +106,12 @@ mod tests {
             0,
             "the value text must name the column; a renamed local is not guessed at"
         );
+    }
+
+    #[test]
+    fn sql_strings() {
+        let src = "async function charge(pool, uid, n) {\n  const { rows } = await pool.query('SELECT used_tokens FROM user_subscriptions WHERE user_id = $1', [uid]);\n  await pool.query('UPDATE user_subscriptions SET used_tokens = $1 WHERE user_id = $2', [rows[0].used_tokens + n, uid]);\n}\nasync function safe(pool, uid, n) {\n  await pool.query('UPDATE user_subscriptions SET used_tokens = used_tokens + $1 WHERE user_id = $2', [n, uid]);\n}\nasync function locked(pool, uid, n) {\n  const { rows } = await pool.query('SELECT used_tokens FROM user_subscriptions WHERE user_id = $1 FOR UPDATE', [uid]);\n  await pool.query('UPDATE user_subscriptions SET used_tokens = $1 WHERE user_id = $2', [rows[0].used_tokens + n, uid]);\n}";
+        assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
     }
 
     #[test]
