@@ -15,6 +15,32 @@ pub struct Binding {
     pub text: String,
 }
 
+/// Identifiers bound by a pattern's text: `{ data: sub, error }` → sub, error; `[row]` → row.
+pub(crate) fn bound_names(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i <= chars.len() {
+        let c = chars.get(i).copied().unwrap_or(' ');
+        if c.is_alphanumeric() || c == '_' || c == '$' {
+            word.push(c);
+        } else {
+            if !word.is_empty() {
+                // A key (`data:`) is not bound; its value is.
+                let rest: String = chars[i..].iter().collect();
+                if !rest.trim_start().starts_with(':') && !word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                    out.push(std::mem::take(&mut word));
+                }
+                word.clear();
+            }
+            // Skip default values (`= ...`) up to the next separator.
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Whether `text` mentions identifier `name` (as a whole word).
 pub fn mentions(text: &str, name: &str) -> bool {
     let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';

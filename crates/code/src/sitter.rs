@@ -4,6 +4,7 @@
 //! supabase-py chains (`.table('t')...`, `.rpc('fn', {...})`).
 use tree_sitter::{Node, Parser};
 
+use crate::flow::{bound_names, Binding};
 use crate::{BuilderCall, Call, Extraction, FunctionInfo, Library, Named, Op, QuerySite, RpcCall, Span, SqlText, TableRef, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +113,29 @@ impl Walker<'_> {
         self.out.sites.push(QuerySite { span: s, function, call });
     }
 
+    fn bind(&mut self, left: Node, right: Node) {
+        let names: Vec<String> = bound_names(self.src(left)).into_iter().filter(|n| n != "_" && n != "mut").collect();
+        if names.is_empty() {
+            return;
+        }
+        let function = self.stack.last().copied();
+        self.out.bindings.push(Binding { function, names, init: span(right), text: self.src(right).to_string() });
+    }
+
     fn visit(&mut self, n: Node) {
+        match (self.lang, n.kind()) {
+            (Lang::Go, "short_var_declaration" | "assignment_statement") | (Lang::Python, "assignment") => {
+                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                    self.bind(l, r);
+                }
+            }
+            (Lang::Rust, "let_declaration") => {
+                if let (Some(l), Some(r)) = (n.child_by_field_name("pattern"), n.child_by_field_name("value")) {
+                    self.bind(l, r);
+                }
+            }
+            _ => {}
+        }
         match (self.lang, n.kind()) {
             (Lang::Go, "call_expression") => {
                 let Some(f) = n.child_by_field_name("function") else { return };
@@ -121,8 +144,15 @@ impl Walker<'_> {
                     _ => None,
                 };
                 if name.as_deref().is_some_and(|m| GO_SQL.contains(&m)) {
-                    if let Some(sql) = self.first_string(n.child_by_field_name("arguments")) {
+                    if let Some(mut sql) = self.first_string(n.child_by_field_name("arguments")) {
+                        sql.params = self.args_after_string(n.child_by_field_name("arguments"));
                         self.push(span(n), Call::Sql(sql));
+                    }
+                }
+                // `row.Scan(&a, &b)`: a and b hold what the row's query read.
+                if name.as_deref() == Some("Scan") {
+                    if let (Some(obj), Some(args)) = (f.child_by_field_name("operand"), n.child_by_field_name("arguments")) {
+                        self.bind(args, obj);
                     }
                 }
             }
@@ -132,7 +162,12 @@ impl Walker<'_> {
                     n.child_by_field_name("macro").map(|m| self.src(m).rsplit("::").next().unwrap_or("").to_string()).unwrap_or_default();
                 if matches!(name.as_str(), "query" | "query_as" | "query_scalar" | "query_unchecked" | "query_as_unchecked") {
                     let tt = (0..n.named_child_count()).filter_map(|i| n.named_child(i as u32)).find(|c| c.kind() == "token_tree");
-                    if let Some(sql) = self.first_string(tt) {
+                    if let Some(mut sql) = self.first_string(tt) {
+                        // query!("...", a, b): the arguments after the string.
+                        let inner = tt.map(|t| self.src(t)).unwrap_or("");
+                        if let Some(q) = inner.rfind('"') {
+                            sql.params = split_top(&inner[q + 1..].trim_end_matches(')'));
+                        }
                         self.push(span(n), Call::Sql(sql));
                     }
                 }
@@ -146,7 +181,26 @@ impl Walker<'_> {
                     _ => None,
                 };
                 if name.as_deref().is_some_and(|m| RS_SQL.contains(&m)) {
-                    if let Some(sql) = self.first_string(n.child_by_field_name("arguments")) {
+                    if let Some(mut sql) = self.first_string(n.child_by_field_name("arguments")) {
+                        let mut params = self.args_after_string(n.child_by_field_name("arguments"));
+                        // tokio-postgres: `&[&a, &b]`.
+                        if let [one] = params.as_slice() {
+                            if one.trim_start_matches('&').starts_with('[') {
+                                params = split_top(one.trim_start_matches('&').trim_start_matches('[').trim_end_matches(']'));
+                            }
+                        }
+                        // sqlx: `.bind(a).bind(b)` after the call.
+                        let mut cur = n;
+                        while let Some(fe) = cur.parent().filter(|p| p.kind() == "field_expression") {
+                            let Some(call) = fe.parent().filter(|p| p.kind() == "call_expression") else { break };
+                            if fe.child_by_field_name("field").map(|x| self.src(x)) == Some("bind") {
+                                if let Some(a) = call.child_by_field_name("arguments") {
+                                    params.push(self.src(a).trim_start_matches('(').trim_end_matches(')').to_string());
+                                }
+                            }
+                            cur = call;
+                        }
+                        sql.params = params.into_iter().map(|p| p.trim().trim_start_matches('&').to_string()).collect();
                         self.push(span(n), Call::Sql(sql));
                     }
                 }
@@ -203,8 +257,19 @@ impl Walker<'_> {
         let method = f.child_by_field_name("attribute").map(|a| self.src(a).to_string()).unwrap_or_default();
         let args = n.child_by_field_name("arguments");
         if PY_SQL.contains(&method.as_str()) {
-            if let Some(sql) = self.first_string(args) {
+            if let Some(mut sql) = self.first_string(args) {
+                let rest = self.args_after_string(args);
+                sql.params = match rest.first() {
+                    Some(t) if rest.len() == 1 && (t.starts_with('(') || t.starts_with('[')) => {
+                        split_top(t.trim_start_matches(['(', '[']).trim_end_matches([')', ']']))
+                    }
+                    _ => rest,
+                };
                 self.push(span(n), Call::Sql(sql));
+                // `cur.execute(...)` then `cur.fetchone()`: the cursor holds the result.
+                if let Some(obj) = f.child_by_field_name("object") {
+                    self.bind(obj, n);
+                }
                 return;
             }
         }
@@ -315,6 +380,15 @@ impl Walker<'_> {
         false
     }
 
+    /// Source texts of the arguments after the first string literal.
+    fn args_after_string(&self, args: Option<Node>) -> Vec<String> {
+        let Some(a) = args else { return vec![] };
+        let mut c = a.walk();
+        let kids: Vec<Node> = a.named_children(&mut c).collect();
+        let Some(i) = kids.iter().position(|k| self.string(*k).is_some()) else { return vec![] };
+        kids[i + 1..].iter().filter(|k| k.kind() != "comment").map(|k| self.src(*k).to_string()).collect()
+    }
+
     /// Keys of a dict literal argument: (key, span, value text).
     fn dict_keys(&self, args: Option<Node>, i: usize) -> Vec<(String, Span, String)> {
         let Some(a) = args else { return vec![] };
@@ -331,6 +405,32 @@ impl Walker<'_> {
             })
             .collect()
     }
+}
+
+/// Splits `a, f(b, c), d` at top-level commas.
+fn split_top(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for ch in s.chars() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                if !cur.trim().is_empty() {
+                    out.push(cur.trim().to_string());
+                }
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
 }
 
 /// psycopg's `%s` / `%(name)s` placeholders as `$n`, keeping byte positions (`%%` is a `%`).

@@ -9,8 +9,9 @@ use oxc_span::{GetSpan, SourceType};
 use oxc_syntax::scope::ScopeFlags;
 
 use crate::{
-    flow::Binding, BuilderCall, Call, DrizzleTable, Extraction, FunctionInfo, Library, Named, Op, PrismaCall, QuerySite, RpcCall, Span,
-    SqlText, TableRef, Value,
+    flow::{bound_names, Binding},
+    BuilderCall, Call, DrizzleTable, Extraction, FunctionInfo, Library, Named, Op, PrismaCall, QuerySite, RpcCall, Span, SqlText, TableRef,
+    Value,
 };
 
 const PRISMA_OPS: &[&str] = &[
@@ -633,32 +634,6 @@ fn select_columns(s: &str, span: Span) -> Vec<Named> {
             _ if depth == 0 => cur.push(ch),
             _ => {}
         }
-    }
-    out
-}
-
-/// Identifiers bound by a pattern's text: `{ data: sub, error }` → sub, error; `[row]` → row.
-fn bound_names(pattern: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut i = 0;
-    while i <= chars.len() {
-        let c = chars.get(i).copied().unwrap_or(' ');
-        if c.is_alphanumeric() || c == '_' || c == '$' {
-            word.push(c);
-        } else {
-            if !word.is_empty() {
-                // A key (`data:`) is not bound; its value is.
-                let rest: String = chars[i..].iter().collect();
-                if !rest.trim_start().starts_with(':') && !word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                    out.push(std::mem::take(&mut word));
-                }
-                word.clear();
-            }
-            // Skip default values (`= ...`) up to the next separator.
-        }
-        i += 1;
     }
     out
 }

@@ -118,6 +118,15 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         if wh.as_deref().is_some_and(|w| mentions_column(w, tenant)) {
                             continue;
                         }
+                        let filtered: Vec<String> = t
+                            .columns
+                            .iter()
+                            .filter(|c| wh.as_deref().is_some_and(|w| mentions_column(w, &c.name)))
+                            .map(|c| c.name.clone())
+                            .collect();
+                        if principal_lookup(t, tenant, &filtered) {
+                            continue;
+                        }
                         let at = q.file_offset(rel.location.max(0) as usize);
                         report(out, f.file, pgvet_syntax::Span::new(at, at + rel.relname.len()), op, &shown(&t.name), tenant);
                     }
