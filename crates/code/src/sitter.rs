@@ -166,7 +166,7 @@ impl Walker<'_> {
                         // query!("...", a, b): the arguments after the string.
                         let inner = tt.map(|t| self.src(t)).unwrap_or("");
                         if let Some(q) = inner.rfind('"') {
-                            sql.params = split_top(&inner[q + 1..].trim_end_matches(')'));
+                            sql.params = split_top(inner[q + 1..].trim_end_matches(')'));
                         }
                         self.push(span(n), Call::Sql(sql));
                     }
