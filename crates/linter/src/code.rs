@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use pgvet_catalog::{Catalog, QName, Table};
+use pgvet_code::prisma::PrismaModel;
 use pgvet_code::{BuilderCall, DrizzleTable, Extraction, Library, TableRef};
 
 /// One source file's extraction; `file` indexes `Context::files`.
@@ -149,6 +150,17 @@ pub fn upsert_sql(
     Some((sql, span))
 }
 
+/// The Prisma models of the project.
+pub fn prisma_models(code: &[CodeFile]) -> Vec<&PrismaModel> {
+    code.iter().flat_map(|f| &f.extraction.prisma_models).collect()
+}
+
+/// A Prisma model accessor (`userUsage`) → its table and model.
+pub fn prisma_model<'m>(models: &[&'m PrismaModel], accessor: &str) -> Option<(QName, &'m PrismaModel)> {
+    let m = models.iter().copied().find(|m| m.name.to_lowercase() == accessor.to_lowercase())?;
+    Some((QName::new("public", m.table.as_str()), m))
+}
+
 /// What a query site reads: a table, the columns, and the row lock it takes.
 pub struct Read {
     pub table: QName,
@@ -161,6 +173,8 @@ pub struct Read {
 pub struct Write {
     pub table: QName,
     pub column: String,
+    /// The name as the code writes it (an ORM field or key; the column for SQL).
+    pub key: String,
     pub expr: String,
     /// The column's value is computed from itself in SQL (`SET c = c + $1`): safe.
     pub in_sql: bool,
@@ -197,7 +211,7 @@ fn mentions_col(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
 }
 
 /// The read a site makes (builder select, or a single-table SQL SELECT).
-pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &CodeFile, i: usize) -> Option<Read> {
+pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Option<Read> {
     match &f.extraction.sites[i].call {
         pgvet_code::Call::Builder(b) if b.op == pgvet_code::Op::Select => {
             let r = resolve(cat, drizzle, b);
@@ -206,6 +220,14 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &Code
                 table: r.name,
                 lock: b.lock.clone(),
             })
+        }
+        pgvet_code::Call::Prisma(p) if p.op.starts_with("find") => {
+            let (table, m) = prisma_model(models, &p.model)?;
+            let columns = match p.args.iter().find(|(k, _)| k == "select") {
+                Some((_, sel)) => sel.iter().filter_map(|v| m.field(&v.column).map(|fd| fd.column.clone())).collect(),
+                None => vec!["*".to_string()],
+            };
+            Some(Read { table, columns, lock: None })
         }
         pgvet_code::Call::Sql(_) => {
             let p = f.sql[i].as_ref()?;
@@ -232,7 +254,7 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &Code
 }
 
 /// The columns a site writes (builder insert/upsert/update, or SQL INSERT ... VALUES / UPDATE).
-pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &CodeFile, i: usize) -> Vec<Write> {
+pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Vec<Write> {
     let site = &f.extraction.sites[i];
     match &site.call {
         pgvet_code::Call::Builder(b) if matches!(b.op, pgvet_code::Op::Insert | pgvet_code::Op::Upsert | pgvet_code::Op::Update) => {
@@ -243,10 +265,34 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &Co
                 .map(|v| Write {
                     table: r.name.clone(),
                     column: r.column(&v.column),
+                    key: v.column.clone(),
                     expr: v.expr.clone(),
                     in_sql: v.expr.contains("sql`"),
                     span: v.span,
                     insert,
+                })
+                .collect()
+        }
+        pgvet_code::Call::Prisma(p) if matches!(p.op.as_str(), "create" | "update" | "updateMany" | "upsert") => {
+            let Some((table, m)) = prisma_model(models, &p.model) else { return vec![] };
+            let insert = p.op == "create";
+            p.args
+                .iter()
+                .filter(|(k, _)| k == "data" || k == "update")
+                .flat_map(|(_, vals)| vals)
+                .filter_map(|v| {
+                    let fd = m.field(&v.column)?;
+                    // `{ increment: n }` is done by the database.
+                    let in_sql = v.expr.contains("increment") || v.expr.contains("decrement") || v.expr.contains("multiply");
+                    Some(Write {
+                        table: table.clone(),
+                        column: fd.column.clone(),
+                        key: v.column.clone(),
+                        expr: v.expr.clone(),
+                        in_sql,
+                        span: v.span,
+                        insert,
+                    })
                 })
                 .collect()
         }
@@ -266,6 +312,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &Co
                             out.push(Write {
                                 table: rv_name(rv),
                                 column: rt.name.clone(),
+                                key: rt.name.clone(),
                                 in_sql: mentions_col(val, &rt.name),
                                 expr,
                                 span: pgvet_syntax::Span::new(at, at + rt.name.len()),
@@ -291,6 +338,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, f: &Co
                             out.push(Write {
                                 table: rv_name(rv),
                                 column: rt.name.clone(),
+                                key: rt.name.clone(),
                                 expr,
                                 in_sql: false,
                                 span: pgvet_syntax::Span::new(at, at + rt.name.len()),

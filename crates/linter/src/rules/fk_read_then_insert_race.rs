@@ -40,6 +40,7 @@ pub const META: RuleMeta = RuleMeta {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
+    let models = crate::code::prisma_models(cx.code);
     for f in cx.code {
         let x = &f.extraction;
         let text = &cx.files[f.file].text;
@@ -55,7 +56,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             for &wi in &by_fn[fi] {
-                for w in writes_of(cx.catalog, &drizzle, f, wi) {
+                for w in writes_of(cx.catalog, &drizzle, &models, f, wi) {
                     if !w.insert {
                         continue;
                     }
@@ -70,11 +71,11 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if x.sites[ri].span.start > x.sites[wi].span.start {
                         continue;
                     }
-                    let Some(r) = read_of(cx.catalog, &drizzle, f, ri) else { continue };
+                    let Some(r) = read_of(cx.catalog, &drizzle, &models, f, ri) else { continue };
                     // A read of the parent itself under a lock makes it safe.
                     let locked = by_fn[fi]
                         .iter()
-                        .any(|&o| read_of(cx.catalog, &drizzle, f, o).is_some_and(|rd| rd.table == parent && rd.lock.is_some()));
+                        .any(|&o| read_of(cx.catalog, &drizzle, &models, f, o).is_some_and(|rd| rd.table == parent && rd.lock.is_some()));
                     if locked {
                         continue;
                     }

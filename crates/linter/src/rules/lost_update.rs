@@ -43,6 +43,7 @@ fn computed(expr: &str) -> bool {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
+    let models = crate::code::prisma_models(cx.code);
     for f in cx.code {
         let x = &f.extraction;
         let all = x.derived_all();
@@ -53,7 +54,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             for &wi in sites {
-                for w in writes_of(cx.catalog, &drizzle, f, wi) {
+                for w in writes_of(cx.catalog, &drizzle, &models, f, wi) {
                     if w.insert || w.in_sql || !computed(&w.expr) {
                         continue;
                     }
@@ -61,11 +62,11 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if x.sites[ri].span.start > x.sites[wi].span.start {
                         continue;
                     }
-                    let Some(r) = read_of(cx.catalog, &drizzle, f, ri) else { continue };
+                    let Some(r) = read_of(cx.catalog, &drizzle, &models, f, ri) else { continue };
                     let reads_col = r.columns.iter().any(|c| c == "*" || *c == w.column);
                     // The value must be derived from the column read (its name appears), or the
                     // read returned only that column.
-                    let from_col = w.expr.contains(&w.column) || r.columns == [w.column.clone()];
+                    let from_col = w.expr.contains(&w.column) || w.expr.contains(&w.key) || r.columns == [w.column.clone()];
                     if r.table != w.table || !reads_col || !from_col || r.lock.is_some() {
                         continue;
                     }
@@ -79,7 +80,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         )
                         .with_related(Label::new(f.file, x.sites[ri].span).with_message("read here, without a row lock"))
                         .with_help(format!(
-                            "Two calls that overlap both read the same {col} and the second write discards the first one's change. Do it in one statement: `UPDATE {table} SET {col} = {col} + $1 WHERE ...` (for Supabase, in an RPC; for Drizzle, set({{ ...: sql`${{...}} + ${{n}}` }})), or read the row FOR UPDATE inside a transaction."
+                            "Two calls that overlap both read the same {col} and the second write discards the first one's change. Do it in one statement: `UPDATE {table} SET {col} = {col} + $1 WHERE ...` (for Supabase, in an RPC; for Drizzle, set({{ ...: sql`${{...}} + ${{n}}` }}); for Prisma, data: {{ {col}: {{ increment: n }} }}), or read the row FOR UPDATE inside a transaction."
                         )),
                     );
                 }
