@@ -167,6 +167,8 @@ pub struct Read {
     /// Column names (SQL), `*` for all.
     pub columns: Vec<String>,
     pub lock: Option<String>,
+    /// Equality filters: (column, value expression text).
+    pub filters: Vec<(String, String)>,
 }
 
 /// One column a query site writes, with the value expression's source text.
@@ -178,6 +180,8 @@ pub struct Write {
     pub expr: String,
     /// The column's value is computed from itself in SQL (`SET c = c + $1`): safe.
     pub in_sql: bool,
+    /// The insert handles conflicts (ON CONFLICT, `onConflict`, `onConflictDo*`).
+    pub on_conflict: bool,
     pub span: pgvet_syntax::Span,
     pub insert: bool,
 }
@@ -198,6 +202,8 @@ fn params_in(n: &pgvet_syntax::protobuf::Node) -> Vec<usize> {
             out.push(p.number as usize);
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -210,6 +216,40 @@ fn mentions_col(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
     inner.nodes().iter().any(|(x, _, _, _)| matches!(x, pgvet_syntax::pg_query::NodeRef::ColumnRef(c) if is(c)))
 }
 
+/// `col = $n` conjuncts of a WHERE clause, with the parameter's value text.
+fn equalities(n: &pgvet_syntax::protobuf::Node, params: &[String], out: &mut Vec<(String, String)>) {
+    use pgvet_syntax::protobuf::node::Node as N;
+    match n.node.as_ref() {
+        Some(N::BoolExpr(b)) if b.boolop == pgvet_syntax::protobuf::BoolExprType::AndExpr as i32 => {
+            for a in &b.args {
+                equalities(a, params, out);
+            }
+        }
+        Some(N::AExpr(e)) => {
+            let name = e.name.iter().find_map(|x| match x.node.as_ref() {
+                Some(N::String(s)) => Some(s.sval.as_str()),
+                _ => None,
+            });
+            if name != Some("=") {
+                return;
+            }
+            let (l, r) = (e.lexpr.as_deref().and_then(|x| x.node.as_ref()), e.rexpr.as_deref().and_then(|x| x.node.as_ref()));
+            let pair = match (l, r) {
+                (Some(N::ColumnRef(c)), Some(N::ParamRef(p))) | (Some(N::ParamRef(p)), Some(N::ColumnRef(c))) => {
+                    Some((c, p.number as usize))
+                }
+                _ => None,
+            };
+            if let Some((c, k)) = pair {
+                if let (Some(N::String(s)), Some(v)) = (c.fields.last().and_then(|f| f.node.as_ref()), params.get(k.wrapping_sub(1))) {
+                    out.push((s.sval.clone(), v.clone()));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The read a site makes (builder select, or a single-table SQL SELECT).
 pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Option<Read> {
     match &f.extraction.sites[i].call {
@@ -217,6 +257,7 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: 
             let r = resolve(cat, drizzle, b);
             Some(Read {
                 columns: b.columns.iter().map(|c| if c.name == "*" { c.name.clone() } else { r.column(&c.name) }).collect(),
+                filters: b.filters.iter().map(|v| (r.column(&v.column), v.expr.clone())).collect(),
                 table: r.name,
                 lock: b.lock.clone(),
             })
@@ -227,7 +268,14 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: 
                 Some((_, sel)) => sel.iter().filter_map(|v| m.field(&v.column).map(|fd| fd.column.clone())).collect(),
                 None => vec!["*".to_string()],
             };
-            Some(Read { table, columns, lock: None })
+            let filters = p
+                .args
+                .iter()
+                .filter(|(k, _)| k == "where")
+                .flat_map(|(_, v)| v)
+                .filter_map(|v| m.field(&v.column).map(|fd| (fd.column.clone(), v.expr.clone())))
+                .collect();
+            Some(Read { table, columns, lock: None, filters })
         }
         pgvet_code::Call::Sql(_) => {
             let p = f.sql[i].as_ref()?;
@@ -247,7 +295,12 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: 
                 }
             }
             let lock = sel.locking_clause.first().map(|_| "locked".to_string());
-            Some(Read { table: rv_name(rv), columns, lock })
+            let pgvet_code::Call::Sql(q) = &f.extraction.sites[i].call else { return None };
+            let mut filters = Vec::new();
+            if let Some(w) = sel.where_clause.as_deref() {
+                equalities(w, &q.params, &mut filters);
+            }
+            Some(Read { table: rv_name(rv), columns, lock, filters })
         }
         _ => None,
     }
@@ -268,6 +321,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models
                     key: v.column.clone(),
                     expr: v.expr.clone(),
                     in_sql: v.expr.contains("sql`"),
+                    on_conflict: b.on_conflict.is_some() || b.on_conflict_do_nothing || b.op == pgvet_code::Op::Upsert,
                     span: v.span,
                     insert,
                 })
@@ -290,6 +344,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models
                         key: v.column.clone(),
                         expr: v.expr.clone(),
                         in_sql,
+                        on_conflict: false,
                         span: v.span,
                         insert,
                     })
@@ -314,6 +369,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models
                                 column: rt.name.clone(),
                                 key: rt.name.clone(),
                                 in_sql: mentions_col(val, &rt.name),
+                                on_conflict: false,
                                 expr,
                                 span: pgvet_syntax::Span::new(at, at + rt.name.len()),
                                 insert: false,
@@ -341,6 +397,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models
                                 key: rt.name.clone(),
                                 expr,
                                 in_sql: false,
+                                on_conflict: ins.on_conflict_clause.is_some(),
                                 span: pgvet_syntax::Span::new(at, at + rt.name.len()),
                                 insert: true,
                             });

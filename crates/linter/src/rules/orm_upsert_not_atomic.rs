@@ -30,10 +30,10 @@
 //! `INSERT ... ON CONFLICT DO UPDATE`; for hand-written code, use ON CONFLICT (`.upsert(row,
 //! { onConflict })`, `onConflictDoUpdate`).
 use pgvet_code::prisma::PrismaModel;
-use pgvet_code::{Call, Op};
+use pgvet_code::Call;
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, resolve, shown};
+use crate::code::{drizzle_tables, read_of, shown, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -110,31 +110,23 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             );
         }
         // Hand-written: select by a unique key, then insert that key, no ON CONFLICT.
+        let prisma = crate::code::prisma_models(cx.code);
         let by_fn = x.sites_by_function();
         for sites in &by_fn {
             for (k, ri) in sites.iter().enumerate() {
-                let Call::Builder(r) = &x.sites[*ri].call else { continue };
-                if r.op != Op::Select {
-                    continue;
-                }
-                let rt = resolve(cx.catalog, &drizzle, r);
-                let Some(t) = rt.table else { continue };
+                let Some(r) = read_of(cx.catalog, &drizzle, &prisma, f, *ri) else { continue };
+
+                let Some(t) = cx.catalog.tables.get(&r.table) else { continue };
                 for wi in &sites[k + 1..] {
-                    let Call::Builder(w) = &x.sites[*wi].call else { continue };
-                    if w.op != Op::Insert
-                        || w.on_conflict.is_some()
-                        || w.on_conflict_do_nothing
-                        || resolve(cx.catalog, &drizzle, w).name != rt.name
-                    {
+                    let writes = writes_of(cx.catalog, &drizzle, &prisma, f, *wi);
+                    if writes.is_empty() || writes.iter().any(|w| !w.insert || w.on_conflict || w.table != r.table) {
                         continue;
                     }
                     let shared: Vec<String> = r
                         .filters
                         .iter()
-                        .filter(|fv| {
-                            !fv.expr.is_empty() && w.values.iter().any(|v| v.column == fv.column && v.expr.trim() == fv.expr.trim())
-                        })
-                        .map(|fv| rt.column(&fv.column))
+                        .filter(|(c, e)| !e.is_empty() && writes.iter().any(|w| w.column == *c && w.expr.trim() == e.trim()))
+                        .map(|(c, _)| c.clone())
                         .collect();
                     let unique = cx.catalog.indexes_of(&t.name).any(|i| {
                         i.unique
@@ -145,15 +137,16 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if !unique {
                         continue;
                     }
+                    let at = writes.iter().find(|w| shared.contains(&w.column)).map(|w| w.span).unwrap_or(x.sites[*wi].span);
                     out.push(
                         Diagnostic::new(
                             META.id,
                             META.default_severity,
                             format!("{} is looked up by ({}) and then inserted: two concurrent calls both find nothing and the second insert fails with 23505", shown(&t.name), shared.join(", ")),
-                            Label::new(f.file, w.table_span).with_message("insert without ON CONFLICT"),
+                            Label::new(f.file, at).with_message("insert without ON CONFLICT"),
                         )
                         .with_related(Label::new(f.file, x.sites[*ri].span).with_message("the lookup"))
-                        .with_help(format!("Make it one statement: upsert with ON CONFLICT ({}) (Supabase: .upsert(row, {{ onConflict }}); Drizzle: .onConflictDoUpdate / .onConflictDoNothing), then read the row back.", shared.join(", "))),
+                        .with_help(format!("Make it one statement: INSERT ... ON CONFLICT ({}) (Supabase: .upsert(row, {{ onConflict }}); Drizzle: .onConflictDoUpdate / .onConflictDoNothing), then read the row back.", shared.join(", "))),
                     );
                 }
             }
@@ -178,8 +171,8 @@ mod tests {
     #[test]
     fn select_then_insert() {
         let schema = "CREATE TABLE t (id bigserial PRIMARY KEY, slug text UNIQUE, name text);";
-        let bad = "async function f(s, slug) {\n  const { data } = await s.from('t').select('id').eq('slug', slug).maybeSingle();\n  if (!data) await s.from('t').insert({ slug: slug, name: 'x' });\n}";
-        assert_eq!(code_lines(schema, &[("a.ts", bad)], RULE), vec![("a.ts".to_string(), 3)]);
+        let bad = "async function f(s, slug) {\n  const { data } = await s.from('t').select('id').eq('slug', slug).maybeSingle();\n  if (!data) await s.from('t').insert({ slug: slug, name: 'x' });\n}\nasync function g(pool, slug) {\n  const { rows } = await pool.query('SELECT id FROM t WHERE slug = $1', [slug]);\n  if (!rows.length) await pool.query('INSERT INTO t (slug, name) VALUES ($1, $2)', [slug, 'x']);\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", bad)], RULE), vec![("a.ts".to_string(), 3), ("a.ts".to_string(), 7)]);
         let good = "async function f(s, slug) {\n  await s.from('t').upsert({ slug, name: 'x' }, { onConflict: 'slug' });\n}\nasync function g(s, slug, name) {\n  const { data } = await s.from('t').select('id').eq('name', name);\n  await s.from('t').insert({ name: name });\n}";
         assert_eq!(code_lines(schema, &[("a.ts", good)], RULE), vec![]);
     }
