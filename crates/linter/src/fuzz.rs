@@ -32,16 +32,23 @@ pub fn analyze_bytes(data: &[u8]) -> usize {
     a.diagnostics.len()
 }
 
-/// Application source: `data` up to the first 0xFF byte is a migration, the rest a TypeScript
-/// file; extraction, the code rules and every renderer run on it. Returns the number of
-/// diagnostics.
+/// Application source: `data` up to the first 0xFF byte is a migration, the rest a source file
+/// whose language (TypeScript, Go, Python, Rust) the first byte picks; extraction, the code rules
+/// and every renderer run on it. Returns the number of diagnostics.
 pub fn analyze_source_bytes(data: &[u8]) -> usize {
-    let (sql, ts) = match data.iter().position(|b| *b == 0xFF) {
+    let (sql, src) = match data.iter().position(|b| *b == 0xFF) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (&b""[..], data),
     };
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", String::from_utf8_lossy(sql).into_owned()), transactional: true }];
-    let src = vec![SourceFile::new("app.ts", String::from_utf8_lossy(ts).into_owned())];
+    let name = ["app.ts", "app.go", "app.py", "app.rs"][data.first().map(|b| *b as usize % 4).unwrap_or(0)];
+    analyze_source(name, sql, src)
+}
+
+/// One migration and one source file named `name` (its extension picks the language).
+pub fn analyze_source(name: &str, migration: &[u8], source: &[u8]) -> usize {
+    let files =
+        vec![MigrationFile { source: SourceFile::new("m.sql", String::from_utf8_lossy(migration).into_owned()), transactional: true }];
+    let src = vec![SourceFile::new(name, String::from_utf8_lossy(source).into_owned())];
     let a = crate::analysis::analyze_all(files, vec![], src, pgvet_catalog::builtins::supabase(), &Settings::default());
     let _ = render::text(&a.files, &a.diagnostics, false);
     let _ = render::sarif(&a.files, &a.diagnostics);

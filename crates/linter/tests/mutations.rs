@@ -141,17 +141,18 @@ fn long_leading_whitespace_renders() {
     }
 }
 
-fn ts_corpus() -> Vec<Vec<u8>> {
+fn source_corpus() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut out = Vec::new();
     let mut stack = vec![root.join("crates"), root.join("examples")];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
+            let ext = p.extension().map(|x| x.to_string_lossy().to_string()).unwrap_or_default();
             if p.is_dir() && !p.ends_with("target") {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "ts") {
-                out.push(std::fs::read(&p).unwrap());
+            } else if matches!(ext.as_str(), "ts" | "go" | "py") || ext == "rs" && p.to_string_lossy().contains("/fixtures/") {
+                out.push((format!("app.{ext}"), std::fs::read(&p).unwrap()));
             }
         }
     }
@@ -159,12 +160,12 @@ fn ts_corpus() -> Vec<Vec<u8>> {
     out
 }
 
-/// Mutated application sources (with the example's schema) never crash extraction or the code
-/// rules; a file that does not parse is reported, not fatal.
+/// Mutated application sources (TypeScript, Go, Python, Rust, with the example's schema) never
+/// crash extraction or the code rules; a file that does not parse is reported, not fatal.
 #[test]
 fn mutated_sources_never_panic() {
-    let ts = ts_corpus();
-    assert!(ts.len() >= 5, "expected the repository's TypeScript fixtures, found {}", ts.len());
+    let sources = source_corpus();
+    assert!(sources.len() >= 10, "expected the repository's application-code fixtures, found {}", sources.len());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/workspace-app/supabase/migrations");
     let mut schema: Vec<u8> = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).collect();
@@ -172,15 +173,14 @@ fn mutated_sources_never_panic() {
     for p in names {
         schema.extend(std::fs::read(p).unwrap());
     }
+    let bodies: Vec<Vec<u8>> = sources.iter().map(|(_, b)| b.clone()).collect();
     let mut rng = Rng(0x2545F4914F6CDD1D);
     let mut runs = 0;
-    for base in &ts {
-        for _ in 0..30 {
-            let mut input = schema.clone();
-            input.push(0xFF);
-            input.extend(mutate(&mut rng, base, &ts).into_iter().filter(|b| *b != 0xFF));
-            let r = std::panic::catch_unwind(|| pgvet_linter::fuzz::analyze_source_bytes(&input));
-            assert!(r.is_ok(), "panic on input:\n{}", String::from_utf8_lossy(&input));
+    for (name, base) in &sources {
+        for _ in 0..20 {
+            let input: Vec<u8> = mutate(&mut rng, base, &bodies).into_iter().filter(|b| *b != 0xFF).collect();
+            let r = std::panic::catch_unwind(|| pgvet_linter::fuzz::analyze_source(name, &schema, &input));
+            assert!(r.is_ok(), "panic on {name}:\n{}", String::from_utf8_lossy(&input));
             runs += 1;
         }
     }
