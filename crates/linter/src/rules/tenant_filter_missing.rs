@@ -78,6 +78,7 @@ fn mentions_column(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
+    let models = crate::code::prisma_models(cx.code);
     let path = vec!["public".to_string()];
     for f in cx.code {
         for (si, s) in f.extraction.sites.iter().enumerate() {
@@ -94,6 +95,38 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         continue;
                     }
                     report(out, f.file, b.table_span, b.op, &shown(&t.name), tenant);
+                }
+                Call::Prisma(p)
+                    if p.op.starts_with("find") || p.op.starts_with("update") || p.op.starts_with("delete") || p.op == "count" =>
+                {
+                    let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
+                    let Some(t) = cx.catalog.tables.get(&q) else { continue };
+                    let Some(tenant) = tenant_column(cx.settings, t) else { continue };
+                    let filtered: Vec<String> = p
+                        .args
+                        .iter()
+                        .filter(|(k, _)| k == "where")
+                        .flat_map(|(_, v)| v)
+                        .filter_map(|v| m.field(&v.column).map(|f| f.column.clone()))
+                        .collect();
+                    // A compound unique (`workspaceId_agentId: {...}`) names its fields in the key.
+                    let compound = p
+                        .args
+                        .iter()
+                        .filter(|(k, _)| k == "where")
+                        .flat_map(|(_, v)| v)
+                        .any(|v| v.column.split('_').any(|part| m.field(part).is_some_and(|f| f.column == tenant)));
+                    if filtered.iter().any(|c| c == tenant) || compound || principal_lookup(t, tenant, &filtered) {
+                        continue;
+                    }
+                    let op = if p.op.starts_with("find") || p.op == "count" {
+                        Op::Select
+                    } else if p.op.starts_with("update") {
+                        Op::Update
+                    } else {
+                        Op::Delete
+                    };
+                    report(out, f.file, p.op_span, op, &shown(&t.name), tenant);
                 }
                 Call::Sql(q) if !q.dynamic => {
                     for st in f.sql[si].iter().flat_map(|p| &p.statements) {

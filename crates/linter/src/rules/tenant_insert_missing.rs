@@ -49,6 +49,7 @@ fn report(out: &mut Vec<Diagnostic>, file: usize, span: pgvet_syntax::Span, tabl
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
+    let models = crate::code::prisma_models(cx.code);
     let path = vec!["public".to_string()];
     for f in cx.code {
         for (si, s) in f.extraction.sites.iter().enumerate() {
@@ -66,6 +67,22 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         continue;
                     }
                     report(out, f.file, b.table_span, &shown(&t.name), tenant, col.is_some_and(|c| c.not_null));
+                }
+                Call::Prisma(p) if p.op.starts_with("create") => {
+                    let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
+                    let Some(t) = cx.catalog.tables.get(&q) else { continue };
+                    let Some(tenant) = tenant_column(cx.settings, t) else { continue };
+                    let col = t.column(tenant);
+                    let data: Vec<&pgvet_code::Value> = p.args.iter().filter(|(k, _)| k == "data").flat_map(|(_, v)| v).collect();
+                    if data.is_empty() || col.is_some_and(|c| c.default.is_some()) {
+                        continue;
+                    }
+                    // The tenant column, or the relation field that sets it (`workspace: { connect }`).
+                    let sets = data.iter().any(|v| m.field(&v.column).is_some_and(|f| f.column == tenant || f.relation));
+                    if sets || cx.files[f.file].text.get(s.span.range()).is_some_and(|t| t.contains("...")) {
+                        continue;
+                    }
+                    report(out, f.file, p.op_span, &shown(&t.name), tenant, col.is_some_and(|c| c.not_null));
                 }
                 Call::Sql(q) if !q.dynamic => {
                     for st in f.sql[si].iter().flat_map(|p| &p.statements) {
