@@ -3,7 +3,8 @@
 //! ## What it finds
 //! In one function, a value read from a column (a Supabase `.select()`, a Drizzle `select`)
 //! flows, changed, into an update of the same column of the same table, with no row lock in
-//! between (`.for('update')`), e.g. `used_tokens: sub.used_tokens + tokens`.
+//! between (`.for('update')`, `FOR UPDATE`) and no SERIALIZABLE transaction, e.g.
+//! `used_tokens: sub.used_tokens + tokens`.
 //!
 //! ## Why it matters
 //! Two requests that run the function at the same time both read the old value, both add to
@@ -48,9 +49,15 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let x = &f.extraction;
         let all = x.derived_all();
         let by_fn = x.sites_by_function();
+        let text = &cx.files[f.file].text;
         for (fi, sites) in by_fn.iter().enumerate() {
             let derived = &all[fi];
             if derived.is_empty() {
+                continue;
+            }
+            // A SERIALIZABLE transaction turns the lost update into a serialization failure.
+            let body = text.get(x.functions[fi].span.range()).unwrap_or("").to_lowercase();
+            if body.contains("serializable") {
                 continue;
             }
             for &wi in sites {
@@ -124,6 +131,8 @@ mod tests {
             "async function f(supabase, uid) {\n  const { data } = await supabase.from('user_subscriptions').select('plan').eq('user_id', uid).single();\n  await supabase.from('user_subscriptions').update({ plan: data.plan }).eq('user_id', uid);\n}",
             // another column
             "async function f(supabase, uid, n) {\n  const { data } = await supabase.from('user_subscriptions').select('plan').eq('user_id', uid).single();\n  await supabase.from('user_subscriptions').update({ used_tokens: n + 1 }).eq('user_id', uid);\n}",
+            // inside a SERIALIZABLE transaction
+            "async function f(pool, uid, n) {\n  await pool.query('BEGIN ISOLATION LEVEL SERIALIZABLE');\n  const { rows } = await pool.query('SELECT used_tokens FROM user_subscriptions WHERE user_id = $1', [uid]);\n  await pool.query('UPDATE user_subscriptions SET used_tokens = $1 WHERE user_id = $2', [rows[0].used_tokens + n, uid]);\n  await pool.query('COMMIT');\n}",
             // read in another function
             "async function r(supabase, uid) { const { data } = await supabase.from('user_subscriptions').select('used_tokens').single(); return data; }\nasync function w(supabase, data, n) { await supabase.from('user_subscriptions').update({ used_tokens: data.used_tokens + n }); }",
         ];
