@@ -41,10 +41,38 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     report(site, cx, out, Missing::Column, &META);
 }
 
-/// Columns named in builder calls: selected, written, filtered on, conflict targets.
+/// Columns named in builder calls (selected, written, filtered on, conflict targets) and in
+/// Prisma calls (through the model's `@map`s).
 fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
     use crate::code::{builders, resolve, shown};
     let drizzle = crate::code::drizzle_tables(cx.code);
+    let models = crate::code::prisma_models(cx.code);
+    for f in cx.code {
+        for s in &f.extraction.sites {
+            let pgvet_code::Call::Prisma(p) = &s.call else { continue };
+            let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
+            let Some(t) = cx.catalog.tables.get(&q).filter(|t| !t.incomplete) else { continue };
+            for (arg, vals) in &p.args {
+                if !matches!(arg.as_str(), "where" | "data" | "create" | "update" | "select") {
+                    continue;
+                }
+                for v in vals {
+                    let Some(field) = m.field(&v.column).filter(|fd| !fd.relation) else { continue };
+                    if t.column(&field.column).is_none() {
+                        out.push(
+                            Diagnostic::new(
+                                META.id,
+                                META.default_severity,
+                                format!("column \"{}\" of table {} does not exist (Prisma field {}.{})", field.column, shown(&t.name), m.name, field.name),
+                                crate::diagnostic::Label::new(f.file, v.span).with_message("SQLSTATE 42703 (Prisma: P2022)"),
+                            )
+                            .with_help("The Prisma schema and the migrations disagree: map the field to the column's current name with @map, or add the column in a migration."),
+                        );
+                    }
+                }
+            }
+        }
+    }
     for (f, _, b) in builders(cx.code) {
         let r = resolve(cx.catalog, &drizzle, b);
         let Some(t) = r.table.filter(|t| !t.incomplete) else { continue };
