@@ -145,6 +145,25 @@ pub struct BuilderCall {
     pub client: String,
 }
 
+impl BuilderCall {
+    /// A call on `table` with nothing read, written or filtered yet.
+    pub fn new(library: Library, table: TableRef, table_span: Span, op: Op, client: String) -> Self {
+        BuilderCall {
+            library,
+            table,
+            table_span,
+            op,
+            columns: vec![],
+            values: vec![],
+            filters: vec![],
+            on_conflict: None,
+            on_conflict_do_nothing: false,
+            lock: None,
+            client,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Library {
     Supabase,

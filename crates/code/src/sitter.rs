@@ -319,19 +319,8 @@ impl Walker<'_> {
             }
             "table" | "from_" => {
                 let Some((table, table_span)) = str_arg(self, *fargs, 0) else { return };
-                let mut b = BuilderCall {
-                    library: Library::Supabase,
-                    table: TableRef::Name { schema: None, name: table },
-                    table_span,
-                    op: Op::Select,
-                    columns: vec![],
-                    values: vec![],
-                    filters: vec![],
-                    on_conflict: None,
-                    on_conflict_do_nothing: false,
-                    lock: None,
-                    client,
-                };
+                let mut b =
+                    BuilderCall::new(Library::Supabase, TableRef::Name { schema: None, name: table }, table_span, Op::Select, client);
                 for (name, a, node) in &links[1..] {
                     match name.as_str() {
                         "select" => {

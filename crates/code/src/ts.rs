@@ -278,19 +278,7 @@ impl<'t> Collector<'t> {
         }
         let Some(from) = links.get(i).filter(|l| l.name == "from") else { return };
         let Some((table, table_span)) = from.args.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
-        let mut b = BuilderCall {
-            library: Library::Supabase,
-            table: TableRef::Name { schema, name: table },
-            table_span,
-            op: Op::Select,
-            columns: vec![],
-            values: vec![],
-            filters: vec![],
-            on_conflict: None,
-            on_conflict_do_nothing: false,
-            lock: None,
-            client,
-        };
+        let mut b = BuilderCall::new(Library::Supabase, TableRef::Name { schema, name: table }, table_span, Op::Select, client);
         let mut has_op = false;
         for l in &links[i + 1..] {
             let arg = |n: usize| l.args.get(n).and_then(|a| a.as_expression());
@@ -384,19 +372,7 @@ impl<'t> Collector<'t> {
             _ => return,
         };
         let Some((table, table_span)) = table else { return };
-        let mut b = BuilderCall {
-            library: Library::Drizzle,
-            table: TableRef::Drizzle(table),
-            table_span,
-            op,
-            columns: vec![],
-            values: vec![],
-            filters: vec![],
-            on_conflict: None,
-            on_conflict_do_nothing: false,
-            lock: None,
-            client,
-        };
+        let mut b = BuilderCall::new(Library::Drizzle, TableRef::Drizzle(table), table_span, op, client);
         if op == Op::Select {
             match arg0(first).map(peel) {
                 Some(Expression::ObjectExpression(o)) => {
