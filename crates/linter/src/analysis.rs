@@ -49,6 +49,11 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Whether API requests can run as `role` (`public` stands for PUBLIC, i.e. every role).
+    pub fn is_api_role(&self, role: &str) -> bool {
+        role == "public" || self.api_roles.iter().any(|r| r.eq_ignore_ascii_case(role))
+    }
+
     /// The severity a rule reports at, or None when it is off.
     pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
         match self.severities.get(rule) {

@@ -85,12 +85,7 @@ pub fn dropped_by(cx: &crate::rules::Context, mention: &str, exists: impl Fn(&Ca
     if step >= cx.versions.len() {
         return None;
     }
-    let f = cx.files.get(step)?;
-    let lower = f.text.to_lowercase();
-    let at = lower.find(&mention.to_lowercase()).unwrap_or(0);
-    Some(
-        crate::diagnostic::Label::new(step, f.line_span(f.line_col(at).line)).with_message(format!("{mention} is dropped or renamed here")),
-    )
+    crate::rules::mention_label(cx, step, mention, &format!("{mention} is dropped or renamed here"))
 }
 
 /// Iterates the builder calls of all source files: (file, site index, call).
@@ -101,11 +96,6 @@ pub fn builders<'a>(code: &'a [CodeFile]) -> impl Iterator<Item = (&'a CodeFile,
             _ => None,
         })
     })
-}
-
-/// `public.users` → `users`.
-pub fn shown(q: &QName) -> String {
-    crate::sql::display_name(q)
 }
 
 /// The `INSERT ... ON CONFLICT` a builder upsert sends, and the span to report on: Supabase's
@@ -186,17 +176,10 @@ pub struct Write {
     pub insert: bool,
 }
 
-fn rv_name(rv: &pgvet_syntax::protobuf::RangeVar) -> QName {
-    QName::new(if rv.schemaname.is_empty() { "public" } else { rv.schemaname.as_str() }, rv.relname.as_str())
-}
-
 /// The `$n` parameters an expression uses.
 fn params_in(n: &pgvet_syntax::protobuf::Node) -> Vec<usize> {
     let Some(inner) = n.node.as_ref() else { return vec![] };
     let mut out = Vec::new();
-    if let pgvet_syntax::NodeEnum::ParamRef(p) = inner {
-        out.push(p.number as usize);
-    }
     for (x, _, _, _) in inner.nodes() {
         if let pgvet_syntax::pg_query::NodeRef::ParamRef(p) = x {
             out.push(p.number as usize);
@@ -207,13 +190,9 @@ fn params_in(n: &pgvet_syntax::protobuf::Node) -> Vec<usize> {
     out
 }
 
-fn mentions_col(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
-    let Some(inner) = n.node.as_ref() else { return false };
-    let is = |c: &pgvet_syntax::protobuf::ColumnRef| matches!(c.fields.last().and_then(|f| f.node.as_ref()), Some(pgvet_syntax::protobuf::node::Node::String(s)) if s.sval == col);
-    if let pgvet_syntax::NodeEnum::ColumnRef(c) = inner {
-        return is(c);
-    }
-    inner.nodes().iter().any(|(x, _, _, _)| matches!(x, pgvet_syntax::pg_query::NodeRef::ColumnRef(c) if is(c)))
+/// Whether an expression references column `col` (by its last name part).
+pub fn mentions_column(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
+    pgvet_syntax::expr_columns(n).iter().any(|c| c == col)
 }
 
 /// `col = $n` conjuncts of a WHERE clause, with the parameter's value text.
@@ -300,7 +279,7 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: 
             if let Some(w) = sel.where_clause.as_deref() {
                 equalities(w, &q.params, &mut filters);
             }
-            Some(Read { table: rv_name(rv), columns, lock, filters })
+            Some(Read { table: crate::sql::rv_name(rv), columns, lock, filters })
         }
         _ => None,
     }
@@ -365,10 +344,10 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models
                             let expr = params_in(val).into_iter().filter_map(param).collect::<Vec<_>>().join(" ");
                             let at = q.file_offset(rt.location.max(0) as usize);
                             out.push(Write {
-                                table: rv_name(rv),
+                                table: crate::sql::rv_name(rv),
                                 column: rt.name.clone(),
                                 key: rt.name.clone(),
-                                in_sql: mentions_col(val, &rt.name),
+                                in_sql: mentions_column(val, &rt.name),
                                 on_conflict: false,
                                 expr,
                                 span: pgvet_syntax::Span::new(at, at + rt.name.len()),
@@ -392,7 +371,7 @@ pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models
                             let expr = params_in(v).into_iter().filter_map(param).collect::<Vec<_>>().join(" ");
                             let at = q.file_offset(rt.location.max(0) as usize);
                             out.push(Write {
-                                table: rv_name(rv),
+                                table: crate::sql::rv_name(rv),
                                 column: rt.name.clone(),
                                 key: rt.name.clone(),
                                 expr,

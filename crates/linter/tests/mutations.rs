@@ -2,7 +2,7 @@
 //! mid-token, ranges deleted or duplicated, statements reordered, bytes flipped, hostile tokens
 //! spliced in), through the whole pipeline (parse, replay, rules, every renderer). Nothing may
 //! panic. The cargo-fuzz target in `fuzz/` explores the same entry point without bounds.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pgvet_linter::fuzz::analyze_bytes;
 
@@ -24,7 +24,8 @@ impl Rng {
     }
 }
 
-fn corpus() -> Vec<Vec<u8>> {
+/// The repository's fixture files (under crates/ and examples/) that `keep` accepts, by path.
+fn fixture_files(keep: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut out = Vec::new();
     let mut stack = vec![root.join("crates"), root.join("examples")];
@@ -33,13 +34,20 @@ fn corpus() -> Vec<Vec<u8>> {
             let p = e.path();
             if p.is_dir() && !p.ends_with("target") {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "sql") {
-                out.push(std::fs::read(&p).unwrap());
+            } else if keep(&p) {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p, bytes));
             }
         }
     }
     out.sort();
     out
+}
+
+fn corpus() -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = fixture_files(|p| p.extension().is_some_and(|x| x == "sql")).into_iter().map(|(_, b)| b).collect();
+    v.sort();
+    v
 }
 
 const SPLICE: &[&str] = &[
@@ -142,22 +150,16 @@ fn long_leading_whitespace_renders() {
 }
 
 fn source_corpus() -> Vec<(String, Vec<u8>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut out = Vec::new();
-    let mut stack = vec![root.join("crates"), root.join("examples")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let ext = p.extension().map(|x| x.to_string_lossy().to_string()).unwrap_or_default();
-            if p.is_dir() && !p.ends_with("target") {
-                stack.push(p);
-            } else if matches!(ext.as_str(), "ts" | "go" | "py") || ext == "rs" && p.to_string_lossy().contains("/fixtures/") {
-                out.push((format!("app.{ext}"), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    let ext = |p: &Path| p.extension().map(|x| x.to_string_lossy().to_string()).unwrap_or_default();
+    let mut v: Vec<(String, Vec<u8>)> = fixture_files(|p| {
+        let e = ext(p);
+        matches!(e.as_str(), "ts" | "go" | "py") || e == "rs" && p.to_string_lossy().contains("/fixtures/")
+    })
+    .into_iter()
+    .map(|(p, b)| (format!("app.{}", ext(&p)), b))
+    .collect();
+    v.sort();
+    v
 }
 
 /// Mutated application sources (TypeScript, Go, Python, Rust, with the example's schema) never

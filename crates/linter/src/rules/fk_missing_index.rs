@@ -37,6 +37,7 @@ use pgvet_syntax::quote_ident;
 
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
+use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
     id: "fk-missing-index",
@@ -84,14 +85,6 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
             out.push(d);
         }
-    }
-}
-
-fn display_name(q: &pgvet_catalog::QName) -> String {
-    if q.schema == "public" {
-        quote_ident(&q.name)
-    } else {
-        q.to_string()
     }
 }
 

@@ -27,8 +27,9 @@
 use pgvet_catalog::ConstraintKind;
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, read_of, shown, writes_of};
+use crate::code::{drizzle_tables, read_of, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
     id: "fk-read-then-insert-race",
@@ -79,12 +80,12 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if locked {
                         continue;
                     }
-                    let (p, t) = (shown(&parent), shown(&table.name));
+                    let (p, t) = (display_name(&parent), display_name(&table.name));
                     let col = &w.column;
                     let source = if r.table == parent {
                         format!("read from {p}")
                     } else {
-                        format!("read from {}, not from {p} itself", shown(&r.table))
+                        format!("read from {}, not from {p} itself", display_name(&r.table))
                     };
                     out.push(
                         Diagnostic::new(

@@ -26,8 +26,9 @@
 //! it (`SELECT ... FOR UPDATE` in a transaction).
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, read_of, shown, writes_of};
+use crate::code::{drizzle_tables, read_of, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
     id: "lost-update",
@@ -77,7 +78,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if r.table != w.table || !reads_col || !from_col || r.lock.is_some() {
                         continue;
                     }
-                    let (col, table) = (w.column.clone(), shown(&w.table));
+                    let (col, table) = (w.column.clone(), display_name(&w.table));
                     out.push(
                         Diagnostic::new(
                             META.id,

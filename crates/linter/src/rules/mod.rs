@@ -123,8 +123,13 @@ pub fn breaking_migration(cx: &Context, since: usize, mention: &str, ok: impl Fn
         }
         prev = now;
     }
-    let s = broke?;
-    let f = cx.files.get(s)?;
+    mention_label(cx, broke?, mention, "this later migration broke it")
+}
+
+/// A label on the first line of migration `step` that mentions `mention` as a whole word (the
+/// file's first line when none does).
+pub fn mention_label(cx: &Context, step: usize, mention: &str, message: &str) -> Option<crate::diagnostic::Label> {
+    let f = cx.files.get(step)?;
     let lower = f.text.to_lowercase();
     let m = mention.to_lowercase();
     let ident = |c: char| c.is_alphanumeric() || c == '_';
@@ -137,8 +142,7 @@ pub fn breaking_migration(cx: &Context, since: usize, mention: &str, ok: impl Fn
         })
         .map(|(i, _)| i)
         .unwrap_or(0);
-    let line = f.line_col(at).line;
-    Some(crate::diagnostic::Label::new(s, f.line_span(line)).with_message("this later migration broke it"))
+    Some(crate::diagnostic::Label::new(step, f.line_span(f.line_col(at).line)).with_message(message))
 }
 
 #[cfg(test)]

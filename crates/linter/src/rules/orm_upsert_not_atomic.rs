@@ -33,8 +33,9 @@ use pgvet_code::prisma::PrismaModel;
 use pgvet_code::Call;
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, read_of, shown, writes_of};
+use crate::code::{drizzle_tables, read_of, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
     id: "orm-upsert-not-atomic",
@@ -142,7 +143,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         Diagnostic::new(
                             META.id,
                             META.default_severity,
-                            format!("{} is looked up by ({}) and then inserted: two concurrent calls both find nothing and the second insert fails with 23505", shown(&t.name), shared.join(", ")),
+                            format!("{} is looked up by ({}) and then inserted: two concurrent calls both find nothing and the second insert fails with 23505", display_name(&t.name), shared.join(", ")),
                             Label::new(f.file, at).with_message("insert without ON CONFLICT"),
                         )
                         .with_related(Label::new(f.file, x.sites[*ri].span).with_message("the lookup"))

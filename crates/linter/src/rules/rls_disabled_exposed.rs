@@ -44,7 +44,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if t.rls_enabled || t.origin.is_builtin() || t.partition_of.is_some() || !cx.settings.exposed_schemas.contains(&t.name.schema) {
             continue;
         }
-        let Some(role) = t.grants.iter().find(|g| *g == "public" || cx.settings.api_roles.iter().any(|r| r.eq_ignore_ascii_case(g))) else {
+        let Some(role) = t.grants.iter().find(|g| cx.settings.is_api_role(g)) else {
             continue;
         };
         let Some(src) = cx.files.get(t.origin.step) else { continue };

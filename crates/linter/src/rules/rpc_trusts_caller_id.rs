@@ -29,7 +29,6 @@
 //! `auth.uid()`, or reject other ids (`IF p_user_id <> auth.uid() THEN RAISE EXCEPTION ...`).
 //! If only trusted server code calls it, revoke it from the API roles:
 //! `REVOKE EXECUTE ON FUNCTION increment_token_usage(uuid, integer) FROM PUBLIC, anon, authenticated;`
-use pgvet_catalog::Function;
 use pgvet_syntax::NodeEnum;
 
 use super::security_definer_search_path::{label_in_function, signature};
@@ -74,10 +73,6 @@ fn writes_with(node: &NodeEnum, text: &str, param: &str, position: usize) -> boo
     })
 }
 
-fn exposed(f: &Function, roles: &[String]) -> Option<String> {
-    f.grants.iter().find(|g| *g == "public" || roles.iter().any(|r| r.eq_ignore_ascii_case(g))).cloned()
-}
-
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     // Functions that check the caller themselves (`is_member(ws)` using auth.uid()): calling
     // one counts as checking.
@@ -92,7 +87,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !f.security_definer || f.origin.is_builtin() {
             continue;
         }
-        let Some(role) = exposed(f, &cx.settings.api_roles) else { continue };
+        let Some(role) = f.grants.iter().find(|g| cx.settings.is_api_role(g)).cloned() else { continue };
         let Some(src) = cx.files.get(f.origin.step) else { continue };
         let Some(text) = f.body.as_deref() else { continue };
         let compact = text.to_lowercase().replace(char::is_whitespace, "");

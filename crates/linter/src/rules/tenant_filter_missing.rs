@@ -24,8 +24,9 @@ use pgvet_code::{Call, Op};
 use pgvet_syntax::NodeEnum;
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, resolve, runs_as_api_role, shown};
+use crate::code::{drizzle_tables, mentions_column, resolve, runs_as_api_role};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::display_name;
 use crate::sql::tenant::tenant_column;
 use crate::sql::{resolve_relation, Relation};
 
@@ -65,17 +66,6 @@ fn principal_lookup(t: &pgvet_catalog::Table, tenant: &str, filtered: &[String])
     pk.columns.iter().any(|c| c == tenant) && !others.is_empty() && others.iter().all(|c| principal(c) && filtered.contains(c))
 }
 
-/// Column names referenced anywhere in an expression tree.
-fn mentions_column(n: &pgvet_syntax::protobuf::Node, col: &str) -> bool {
-    let Some(inner) = n.node.as_ref() else { return false };
-    inner.nodes().iter().any(|(x, _, _, _)| match x {
-        pgvet_syntax::pg_query::NodeRef::ColumnRef(c) => {
-            matches!(c.fields.last().and_then(|f| f.node.as_ref()), Some(pgvet_syntax::protobuf::node::Node::String(s)) if s.sval == col)
-        }
-        _ => false,
-    })
-}
-
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     let models = crate::code::prisma_models(cx.code);
@@ -94,7 +84,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if filtered.iter().any(|c| c == tenant) || principal_lookup(t, tenant, &filtered) {
                         continue;
                     }
-                    report(out, f.file, b.table_span, b.op, &shown(&t.name), tenant);
+                    report(out, f.file, b.table_span, b.op, &display_name(&t.name), tenant);
                 }
                 Call::Prisma(p)
                     if p.op.starts_with("find") || p.op.starts_with("update") || p.op.starts_with("delete") || p.op == "count" =>
@@ -126,7 +116,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     } else {
                         Op::Delete
                     };
-                    report(out, f.file, p.op_span, op, &shown(&t.name), tenant);
+                    report(out, f.file, p.op_span, op, &display_name(&t.name), tenant);
                 }
                 Call::Sql(q) if !q.dynamic => {
                     for st in f.sql[si].iter().flat_map(|p| &p.statements) {
@@ -161,7 +151,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                             continue;
                         }
                         let at = q.file_offset(rel.location.max(0) as usize);
-                        report(out, f.file, pgvet_syntax::Span::new(at, at + rel.relname.len()), op, &shown(&t.name), tenant);
+                        report(out, f.file, pgvet_syntax::Span::new(at, at + rel.relname.len()), op, &display_name(&t.name), tenant);
                     }
                 }
                 _ => {}

@@ -21,8 +21,9 @@ use pgvet_code::{Call, Op};
 use pgvet_syntax::NodeEnum;
 
 use super::{Context, RuleMeta};
-use crate::code::{drizzle_tables, resolve, shown};
+use crate::code::{drizzle_tables, resolve};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::sql::display_name;
 use crate::sql::tenant::tenant_column;
 use crate::sql::{resolve_relation, Relation};
 
@@ -66,7 +67,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if cx.files[f.file].text.get(s.span.range()).is_some_and(|t| t.contains("...")) {
                         continue;
                     }
-                    report(out, f.file, b.table_span, &shown(&t.name), tenant, col.is_some_and(|c| c.not_null));
+                    report(out, f.file, b.table_span, &display_name(&t.name), tenant, col.is_some_and(|c| c.not_null));
                 }
                 Call::Prisma(p) if p.op.starts_with("create") => {
                     let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
@@ -82,7 +83,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if sets || cx.files[f.file].text.get(s.span.range()).is_some_and(|t| t.contains("...")) {
                         continue;
                     }
-                    report(out, f.file, p.op_span, &shown(&t.name), tenant, col.is_some_and(|c| c.not_null));
+                    report(out, f.file, p.op_span, &display_name(&t.name), tenant, col.is_some_and(|c| c.not_null));
                 }
                 Call::Sql(q) if !q.dynamic => {
                     for st in f.sql[si].iter().flat_map(|p| &p.statements) {
@@ -106,7 +107,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                             out,
                             f.file,
                             pgvet_syntax::Span::new(at, at + rv.relname.len()),
-                            &shown(&t.name),
+                            &display_name(&t.name),
                             tenant,
                             col.is_some_and(|c| c.not_null),
                         );

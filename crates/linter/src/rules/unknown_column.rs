@@ -44,7 +44,8 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
 /// Columns named in builder calls (selected, written, filtered on, conflict targets) and in
 /// Prisma calls (through the model's `@map`s).
 fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
-    use crate::code::{builders, resolve, shown};
+    use crate::code::{builders, resolve};
+    use crate::sql::display_name;
     let drizzle = crate::code::drizzle_tables(cx.code);
     let models = crate::code::prisma_models(cx.code);
     for f in cx.code {
@@ -63,7 +64,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
                             Diagnostic::new(
                                 META.id,
                                 META.default_severity,
-                                format!("column \"{}\" of table {} does not exist (Prisma field {}.{})", field.column, shown(&t.name), m.name, field.name),
+                                format!("column \"{}\" of table {} does not exist (Prisma field {}.{})", field.column, display_name(&t.name), m.name, field.name),
                                 crate::diagnostic::Label::new(f.file, v.span).with_message("SQLSTATE 42703 (Prisma: P2022)"),
                             )
                             .with_help("The Prisma schema and the migrations disagree: map the field to the column's current name with @map, or add the column in a migration."),
@@ -92,7 +93,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(
                         META.id,
                         META.default_severity,
-                        format!("column \"{col}\" of table {} does not exist", shown(&t.name)),
+                        format!("column \"{col}\" of table {} does not exist", display_name(&t.name)),
                         crate::diagnostic::Label::new(f.file, span).with_message("SQLSTATE 42703 (PostgREST: 400 / PGRST204)"),
                     )
                     .with_help("This call fails when it runs. Use the column's current name, or add the column in a migration."),

@@ -46,7 +46,8 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
 /// `.from('t')` (Supabase), Drizzle table objects and Prisma models whose table no migration
 /// creates.
 fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
-    use crate::code::{builders, dropped_by, resolve, shown};
+    use crate::code::{builders, dropped_by, resolve};
+    use crate::sql::display_name;
     let models: Vec<&pgvet_code::prisma::PrismaModel> = cx.code.iter().flat_map(|f| &f.extraction.prisma_models).collect();
     for f in cx.code {
         for s in &f.extraction.sites {
@@ -61,7 +62,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
             let mut d = Diagnostic::new(
                 META.id,
                 META.default_severity,
-                format!("table {} of Prisma model {} does not exist: {why}", shown(&q), m.name),
+                format!("table {} of Prisma model {} does not exist: {why}", display_name(&q), m.name),
                 crate::diagnostic::Label::new(f.file, p.op_span).with_message("SQLSTATE 42P01 (Prisma: P2021)"),
             )
             .with_help("Create the table in a migration (prisma migrate dev), or map the model to the table's current name with @@map.");
@@ -81,7 +82,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let name = shown(&r.name);
+        let name = display_name(&r.name);
         let q = r.name.clone();
         let dropped = dropped_by(cx, &r.name.name, |c| c.tables.contains_key(&q) || c.views.contains_key(&q));
         let why = if dropped.is_some() { "a later migration dropped or renamed it" } else { "no migration creates it" };

@@ -224,6 +224,11 @@ pub fn inserts(node: &NodeEnum) -> Vec<&pgvet_syntax::protobuf::InsertStmt> {
     out
 }
 
+/// A relation name as written, in `public` when unqualified.
+pub fn rv_name(rv: &pgvet_syntax::protobuf::RangeVar) -> QName {
+    QName::new(if rv.schemaname.is_empty() { "public" } else { rv.schemaname.as_str() }, rv.relname.as_str())
+}
+
 /// `users` for public tables, `auth.users` otherwise.
 pub fn display_name(q: &QName) -> String {
     if q.schema == "public" {

@@ -317,23 +317,14 @@ impl<'a> Resolver<'a> {
     /// Resolves the target relation of INSERT/UPDATE/DELETE; reports it when missing.
     fn target(&mut self, rv: &Option<protobuf::RangeVar>) -> Option<Item> {
         let rv = rv.as_ref()?;
-        let (cols, schema) = match resolve_relation(self.cat, self.search_path, &rv.schemaname, &rv.relname) {
-            Some(Relation::Table(t)) if !t.incomplete => {
-                (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), t.name.schema.clone())
-            }
-            Some(Relation::Table(t)) => (Cols::Unknown, t.name.schema.clone()),
-            Some(Relation::View(v)) => (self.view_columns(v), v.name.schema.clone()),
-            Some(Relation::System(r)) => (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), r.schema.to_string()),
+        let (cols, schema) = match self.relation_cols(rv) {
+            Some((cols, schema)) => (cols, schema),
             None => {
-                if self
-                    .cat
-                    .relation_exists(&QName::new(if rv.schemaname.is_empty() { "public" } else { &rv.schemaname }, rv.relname.as_str()))
-                {
-                    (Cols::Unknown, rv.schemaname.clone())
-                } else {
+                let q = super::rv_name(rv);
+                if !self.cat.relation_exists(&q) {
                     self.missing_relation(rv);
-                    (Cols::Unknown, rv.schemaname.clone())
                 }
+                (Cols::Unknown, rv.schemaname.clone())
             }
         };
         let alias = rv.alias.as_ref().map(|a| a.aliasname.clone()).filter(|a| !a.is_empty());
@@ -342,6 +333,16 @@ impl<'a> Resolver<'a> {
             schema: if alias.is_some() { None } else { Some(schema) },
             hidden: alias.map(|_| rv.relname.clone()),
             cols,
+        })
+    }
+
+    /// The columns (when pgvet can see them) and schema of the relation a name resolves to.
+    fn relation_cols(&self, rv: &protobuf::RangeVar) -> Option<(Cols, String)> {
+        Some(match resolve_relation(self.cat, self.search_path, &rv.schemaname, &rv.relname)? {
+            Relation::Table(t) if !t.incomplete => (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), t.name.schema.clone()),
+            Relation::Table(t) => (Cols::Unknown, t.name.schema.clone()),
+            Relation::View(v) => (self.view_columns(v), v.name.schema.clone()),
+            Relation::System(r) => (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), r.schema.to_string()),
         })
     }
 
@@ -468,20 +469,13 @@ impl<'a> Resolver<'a> {
                         return;
                     }
                 }
-                let (cols, schema) = match resolve_relation(self.cat, self.search_path, &rv.schemaname, &rv.relname) {
-                    Some(Relation::Table(t)) if !t.incomplete => {
-                        (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), Some(t.name.schema.clone()))
-                    }
-                    Some(Relation::Table(t)) => (Cols::Unknown, Some(t.name.schema.clone())),
-                    Some(Relation::View(v)) => (self.view_columns(v), Some(v.name.schema.clone())),
-                    Some(Relation::System(r)) => {
-                        (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), Some(r.schema.to_string()))
-                    }
+                let (cols, schema) = match self.relation_cols(rv) {
+                    Some((cols, schema)) => (cols, Some(schema)),
                     None => {
-                        let q = QName::new(if rv.schemaname.is_empty() { "public" } else { &rv.schemaname }, rv.relname.as_str());
+                        let q = super::rv_name(rv);
                         // Trigger transition tables are relations only inside the function.
                         let transition = rv.schemaname.is_empty() && self.is_variable(&rv.relname);
-                        if !transition && !self.cat.sequences.contains_key(&q) && !self.cat.relation_exists(&q) {
+                        if !transition && !self.cat.relation_exists(&q) {
                             self.missing_relation(rv);
                         }
                         (Cols::Unknown, None)
