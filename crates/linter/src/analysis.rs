@@ -119,7 +119,7 @@ pub fn analyze_all(
     let site_rules: Vec<_> =
         rules::all_rules().iter().filter_map(|r| r.check_site.filter(|_| settings.severity(r.id, r.default_severity).is_some())).collect();
     for (c, chunk) in files[..n_migrations].chunks(CHUNK).enumerate() {
-        let parsed: Vec<ParsedSql> = chunk.par_iter().map(|f| parse_sql(&f.text)).collect();
+        let parsed: Vec<ParsedSql> = chunk.par_iter().map(|f| parse_migration(&f.text)).collect();
         for (j, p) in parsed.into_iter().enumerate() {
             let step = c * CHUNK + j;
             for s in &p.statements {
@@ -250,6 +250,41 @@ pub fn analyze_all(
     diags = apply_suppressions(diags, &suppressions, settings);
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
     Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+}
+
+/// Parses a migration file; a CREATE FUNCTION whose body PostgreSQL would reject (as it does
+/// while `check_function_bodies` is on, its default; pg_dump output turns it off) becomes a syntax
+/// error and is not replayed, as the server does not create the function.
+fn parse_migration(text: &str) -> ParsedSql {
+    let mut p = parse_sql(text);
+    let mut check_bodies = true;
+    let mut body_errors = Vec::new();
+    p.statements.retain(|s| {
+        match &s.node {
+            pgvet_syntax::NodeEnum::VariableSetStmt(v) if v.name == "check_function_bodies" => {
+                let value = v.args.first().and_then(|a| match &a.node {
+                    Some(pgvet_syntax::protobuf::node::Node::AConst(c)) => match &c.val {
+                        Some(pgvet_syntax::protobuf::a_const::Val::Sval(s)) => Some(s.sval.to_lowercase()),
+                        Some(pgvet_syntax::protobuf::a_const::Val::Boolval(b)) => Some(b.boolval.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                check_bodies = !matches!(value.as_deref(), Some("false" | "off" | "no" | "0"));
+            }
+            pgvet_syntax::NodeEnum::CreateFunctionStmt(_) if check_bodies => {
+                if let Some(e) = pgvet_syntax::function_body_error(text, s) {
+                    body_errors.push(e);
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    p.errors.extend(body_errors);
+    p.errors.sort_by_key(|e| e.at.start);
+    p
 }
 
 /// Runs the statement checks over every function body of the final schema.

@@ -40,7 +40,23 @@ pub struct RawParseError {
 }
 
 /// Parses `text` with the real PostgreSQL grammar. `options` is a `pg_query::ParserOptions` value.
+///
+/// libpg_query sizes its stack-depth limit to the calling thread's stack, so a deeply nested
+/// statement that fails on a small thread stack is parsed again on a thread with a large one.
 pub fn parse(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResult, RawParseError> {
+    match parse_here(text, options) {
+        Err(e) if e.message.contains("nested too deeply") || e.message.contains("stack depth limit") => std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(256 << 20)
+                .spawn_scoped(s, || parse_here(text, options))
+                .map_err(|_| e.clone())
+                .and_then(|h| h.join().unwrap_or(Err(e)))
+        }),
+        r => r,
+    }
+}
+
+fn parse_here(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResult, RawParseError> {
     let Ok(input) = CString::new(text) else {
         let pos = text.find('\0');
         return Err(RawParseError { message: "the text contains a NUL byte".into(), offset: pos });
@@ -57,12 +73,27 @@ pub fn parse(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResult
     } else {
         // SAFETY: data/len describe the protobuf buffer owned by `result`.
         let bytes = unsafe { std::slice::from_raw_parts(result.parse_tree.data as *const u8, result.parse_tree.len) };
-        pg_query::protobuf::ParseResult::decode(bytes)
-            .map_err(|e| RawParseError { message: format!("internal decode error: {e}"), offset: None })
+        decode(bytes)
     };
     // SAFETY: freed once; nothing borrowed from it outlives this point.
     unsafe { pg_query_free_protobuf_parse_result(result) };
     out
+}
+
+/// Decodes a parse tree. Decoding recurses once per level of the tree with large frames, and a
+/// valid statement can nest deeply (a long `a || b || ...`), so a tree that may be deep is
+/// decoded on a stack of its own.
+fn decode(bytes: &[u8]) -> Result<pg_query::protobuf::ParseResult, RawParseError> {
+    let run = || {
+        pg_query::protobuf::ParseResult::decode(bytes)
+            .map_err(|e| RawParseError { message: format!("internal decode error: {e}"), offset: None })
+    };
+    // Each level of nesting takes at least a few bytes of the encoding.
+    if bytes.len() < 1024 {
+        run()
+    } else {
+        stacker::grow(bytes.len().saturating_mul(8 << 10).clamp(16 << 20, 1 << 30), run)
+    }
 }
 
 /// PostgreSQL's cursor position is 1-based and counts characters, not bytes.
@@ -90,19 +121,30 @@ extern "C" {
 /// JSON (and makes the `pg_query` crate's own wrapper fail on every trigger function); those are
 /// repaired to `{}`.
 pub fn parse_plpgsql_json(text: &str) -> Result<String, String> {
+    parse_plpgsql(text).map_err(|e| e.message)
+}
+
+/// Like [`parse_plpgsql_json`], with the error's byte offset into `text` when the parser gives
+/// one.
+pub fn parse_plpgsql(text: &str) -> Result<String, RawParseError> {
     let raw = parse_plpgsql_raw(text)?;
     Ok(raw.replace(",{}}", ",{}").replace("[{}}", "[{}"))
 }
 
-fn parse_plpgsql_raw(text: &str) -> Result<String, String> {
-    let c = CString::new(text).map_err(|_| "the function contains a NUL byte".to_string())?;
+fn parse_plpgsql_raw(text: &str) -> Result<String, RawParseError> {
+    let c = CString::new(text)
+        .map_err(|_| RawParseError { message: "the function contains a NUL byte".to_string(), offset: text.find('\0') })?;
     // SAFETY: `c` outlives the call; the result is freed exactly once below.
     unsafe {
         let r = pg_query_parse_plpgsql(c.as_ptr());
         let out = if !r.error.is_null() {
-            Err(CStr::from_ptr((*r.error).message).to_string_lossy().into_owned())
+            let e = &*r.error;
+            Err(RawParseError {
+                message: CStr::from_ptr(e.message).to_string_lossy().into_owned(),
+                offset: char_pos_to_byte(text, e.cursorpos),
+            })
         } else if r.plpgsql_funcs.is_null() {
-            Err("no result".to_string())
+            Err(RawParseError { message: "no result".to_string(), offset: None })
         } else {
             Ok(CStr::from_ptr(r.plpgsql_funcs).to_string_lossy().into_owned())
         };

@@ -6,8 +6,9 @@
 
 mod canon;
 mod ffi;
-pub use ffi::parse_plpgsql_json;
+pub use ffi::{parse_plpgsql, parse_plpgsql_json, RawParseError};
 mod source;
+pub mod split;
 mod suppress;
 
 pub use canon::{canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts};
@@ -58,27 +59,39 @@ pub struct ParsedSql {
 }
 
 /// Parses a SQL script. A statement that fails to parse becomes a [`SyntaxError`] and the other
-/// statements are still returned: one bad statement never hides the rest of the file.
+/// statements are still returned: one bad statement never hides the rest of the file. A leading
+/// UTF-8 byte-order mark is ignored, as psql ignores it.
 pub fn parse_sql(text: &str) -> ParsedSql {
     let mut out = ParsedSql::default();
-    match ffi::parse(text, 0) {
-        Ok(tree) => push_statements(&mut out, text, 0, text.len(), tree),
+    let bom_free;
+    let src = match text.strip_prefix('\u{feff}') {
+        // Three spaces keep every byte offset.
+        Some(rest) => {
+            bom_free = format!("   {rest}");
+            bom_free.as_str()
+        }
+        None => text,
+    };
+    match ffi::parse(src, 0) {
+        Ok(tree) => push_statements(&mut out, src, 0, src.len(), tree),
         Err(_) => {
             // Parse statement by statement so that the good ones survive.
-            for (start, end) in split_statements(text) {
-                let piece = &text[start..end];
-                match ffi::parse(piece, 0) {
-                    Ok(tree) => push_statements(&mut out, text, start, end, tree),
-                    Err(e) => {
-                        let stmt = trim_span(text, start, end);
-                        let at = match e.offset {
-                            Some(o) => {
-                                let s = (start + o).min(text.len());
-                                Span::new(s, token_end(text, s).max(s))
+            for piece in split::split(src) {
+                if let Err(e) = parse_piece(&mut out, src, piece.start, piece.end) {
+                    if piece.inner_semicolons.is_empty() {
+                        out.errors.push(e);
+                        continue;
+                    }
+                    // psql would not split inside parentheses, but an unbalanced `(` must not
+                    // swallow the statements after it: retry at every `;` it held.
+                    let mut s = piece.start;
+                    for cut in piece.inner_semicolons.iter().map(|c| c + 1).chain([piece.end]) {
+                        if !is_blank(&src[s..cut]) {
+                            if let Err(e) = parse_piece(&mut out, src, s, cut) {
+                                out.errors.push(e);
                             }
-                            None => Span::new(stmt.start, stmt.start),
-                        };
-                        out.errors.push(SyntaxError { message: e.message, at, statement: stmt });
+                        }
+                        s = cut;
                     }
                 }
             }
@@ -86,6 +99,32 @@ pub fn parse_sql(text: &str) -> ParsedSql {
     }
     out.suppressions = suppress::find(text, &out.statements);
     out
+}
+
+/// Whether a piece of SQL holds nothing but whitespace and comments.
+fn is_blank(piece: &str) -> bool {
+    split::split(piece).is_empty()
+}
+
+/// Parses `text[start..end]`, appending its statements, or returns its syntax error.
+fn parse_piece(out: &mut ParsedSql, text: &str, start: usize, end: usize) -> Result<(), SyntaxError> {
+    match ffi::parse(&text[start..end], 0) {
+        Ok(tree) => {
+            push_statements(out, text, start, end, tree);
+            Ok(())
+        }
+        Err(e) => {
+            let stmt = trim_span(text, start, end);
+            let at = match e.offset {
+                Some(o) => {
+                    let s = (start + o).min(text.len());
+                    Span::new(s, token_end(text, s).max(s))
+                }
+                None => Span::new(stmt.start, stmt.start),
+            };
+            Err(SyntaxError { message: e.message, at, statement: stmt })
+        }
+    }
 }
 
 /// `limit` is the end of the parsed piece: a statement with length 0 runs to it.
@@ -98,25 +137,6 @@ fn push_statements(out: &mut ParsedSql, text: &str, base: usize, limit: usize, t
         if let Some(node) = raw.stmt.and_then(|n| n.node) {
             out.statements.push(Statement { span, node, base });
         }
-    }
-}
-
-/// Splits into statement byte ranges with PostgreSQL's scanner (works on text the grammar
-/// rejects). If even the scanner fails (e.g. an unterminated quote), the rest is one piece.
-fn split_statements(text: &str) -> Vec<(usize, usize)> {
-    match pg_query::split_with_scanner(text) {
-        Ok(parts) => {
-            let base = text.as_ptr() as usize;
-            parts
-                .into_iter()
-                .map(|p| {
-                    let s = p.as_ptr() as usize - base;
-                    (s, s + p.len())
-                })
-                .filter(|(s, e)| !text[*s..*e].trim().is_empty())
-                .collect()
-        }
-        Err(_) => vec![(0, text.len())],
     }
 }
 
@@ -174,3 +194,97 @@ pub fn parse_expr(text: &str) -> Option<protobuf::Node> {
 
 #[cfg(test)]
 mod tests;
+
+/// The syntax error PostgreSQL raises when `stmt` (a `CREATE FUNCTION` or `CREATE PROCEDURE` in
+/// `text`) is run with `check_function_bodies` on, its default: the body of a `LANGUAGE sql`
+/// function is parsed as SQL, a PL/pgSQL body by the PL/pgSQL parser (which also parses every
+/// SQL statement in it). None when the body parses or is of another language.
+pub fn function_body_error(text: &str, stmt: &Statement) -> Option<SyntaxError> {
+    let NodeEnum::CreateFunctionStmt(f) = &stmt.node else { return None };
+    let mut language = String::from("sql");
+    let mut body = None;
+    for o in &f.options {
+        let Some(protobuf::node::Node::DefElem(d)) = &o.node else { continue };
+        let arg = d.arg.as_deref().and_then(|n| n.node.as_ref());
+        let first_string = |n: Option<&protobuf::node::Node>| match n? {
+            protobuf::node::Node::String(s) => Some(s.sval.clone()),
+            protobuf::node::Node::List(l) => l.items.first().and_then(|i| match &i.node {
+                Some(protobuf::node::Node::String(s)) => Some(s.sval.clone()),
+                _ => None,
+            }),
+            _ => None,
+        };
+        match d.defname.as_str() {
+            "language" => language = first_string(arg).unwrap_or_default().to_lowercase(),
+            // `AS 'obj_file', 'link_symbol'` (C functions) has two items; only one is a body.
+            "as" => {
+                if let Some(protobuf::node::Node::List(l)) = arg {
+                    if l.items.len() != 1 {
+                        return None;
+                    }
+                }
+                body = first_string(arg)
+            }
+            _ => {}
+        }
+    }
+    let body = body?;
+    let stmt_text = &text[stmt.span.range()];
+    // Where the body's text starts in the file (exact for dollar quotes and simple strings).
+    let body_at = stmt_text.find(body.as_str()).filter(|_| !body.is_empty()).map(|i| stmt.span.start + i);
+    let place = |offset: Option<usize>, message: String| {
+        let at = match offset {
+            Some(s) => Span::new(s, token_end(text, s).max(s)),
+            None => Span::new(stmt.span.start, stmt.span.start),
+        };
+        SyntaxError { message, at, statement: stmt.span }
+    };
+    match language.as_str() {
+        "sql" => {
+            let p = parse_sql(&body);
+            let e = p.errors.into_iter().next()?;
+            Some(place(body_at.map(|b| b + e.at.start), e.message))
+        }
+        "plpgsql" => {
+            let e = ffi::parse_plpgsql(stmt_text).err()?;
+            if e.message == "no result" {
+                return None;
+            }
+            let offset = body_at
+                .and_then(|b| locate_plpgsql_error(stmt_text, b - stmt.span.start, body.len(), &e.message))
+                .map(|o| stmt.span.start + o);
+            Some(place(offset, e.message))
+        }
+        _ => None,
+    }
+}
+
+/// The PL/pgSQL parser does not say where its error is: find the first body line whose prefix
+/// already fails with the same message (a binary search over lines), then the quoted token in
+/// that line. Returns an offset into `stmt`.
+fn locate_plpgsql_error(stmt: &str, body_start: usize, body_len: usize, message: &str) -> Option<usize> {
+    let body = &stmt[body_start..body_start + body_len];
+    let line_ends: Vec<usize> = body.match_indices('\n').map(|(i, _)| i).chain([body.len()]).collect();
+    let fails_within = |k: usize| {
+        let cut = line_ends[k];
+        let candidate = format!("{}{}{}", &stmt[..body_start], &body[..cut], &stmt[body_start + body_len..]);
+        matches!(ffi::parse_plpgsql(&candidate), Err(e) if e.message == message)
+    };
+    let (mut lo, mut hi) = (0, line_ends.len() - 1);
+    if !fails_within(hi) {
+        return None;
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fails_within(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let line_start = if lo == 0 { 0 } else { line_ends[lo - 1] + 1 };
+    let line = &body[line_start..line_ends[lo]];
+    let token = message.split("at or near \"").nth(1).and_then(|t| t.strip_suffix('"'));
+    let col = token.and_then(|t| line.find(t)).unwrap_or_else(|| line.len() - line.trim_start().len());
+    Some(body_start + line_start + col)
+}

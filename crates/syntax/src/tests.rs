@@ -111,3 +111,62 @@ fn node_spans_point_into_the_file() {
     let Some(pg_query::protobuf::node::Node::ColumnDef(d)) = &c.table_elts[1].node else { panic!() };
     assert_eq!(&sql2[p.statements[1].node_span(&sql2, d.location).range()], "p int REFERENCES x");
 }
+
+#[test]
+fn every_broken_statement_is_reported_and_valid_neighbours_kept() {
+    for (sql, errors, valid) in [
+        ("SELEC 1;", 1, 0),
+        ("CREATE TABEL oops (;", 1, 0),
+        ("create table a (id int;", 1, 0),
+        ("select 1; selec 2; select 3;", 1, 2),
+        ("create table a (id int;\ncreate table b (x int);\nselect 1;", 1, 2),
+        ("select 1;\nselect 'oops;\n", 1, 1),
+        ("select 1;\nselect \0;\nselect 2;", 1, 2),
+        ("select 1; selec 2", 1, 1),
+    ] {
+        let p = parse_sql(sql);
+        assert_eq!((p.errors.len(), p.statements.len()), (errors, valid), "{sql:?}: {:?}", p.errors);
+    }
+    let sql = "select 1;\ncreate table a (id int;\ncreate table b (x int);";
+    let p = parse_sql(sql);
+    assert_eq!(&sql[p.errors[0].at.range()], ";");
+    assert_eq!(&sql[p.statements[1].span.range()], "create table b (x int)");
+}
+
+#[test]
+fn deep_expressions_parse() {
+    let sum = vec!["1"; 48].join(" + ");
+    let p = parse_sql(&format!("SELECT {sum};"));
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let cols: Vec<String> = (0..26).map(|i| format!("c{i}")).collect();
+    let p = parse_sql(&format!("CREATE VIEW v AS SELECT {} AS x FROM t;", cols.join(" || ")));
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let deep = vec!["1"; 600].join("+");
+    let p = parse_sql(&format!("SELECT {deep}; SELEC 1;"));
+    assert_eq!((p.statements.len(), p.errors.len()), (1, 1), "{:?}", p.errors);
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let sql = "\u{feff}CREATE TABLE a (id int);\nSELEC 1;";
+    let p = parse_sql(sql);
+    assert_eq!(p.statements.len(), 1);
+    assert_eq!(&sql[p.statements[0].span.range()], "CREATE TABLE a (id int)");
+    assert_eq!(&sql[p.errors[0].at.range()], "SELEC");
+}
+
+#[test]
+fn function_bodies_are_checked_like_check_function_bodies() {
+    let errors = |sql: &str| -> Vec<(String, String)> {
+        let p = parse_sql(sql);
+        p.statements.iter().filter_map(|s| function_body_error(sql, s)).map(|e| (e.message, sql[e.at.range()].to_string())).collect()
+    };
+    let sql = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM 1;\n  SELEC 1;\nEND $$;";
+    assert_eq!(errors(sql), vec![("syntax error at or near \"SELEC\"".into(), "SELEC".into())]);
+    let sql = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  UPDATE t SET a = = 1;\nEND $$;";
+    assert_eq!(errors(sql)[0].1, "=");
+    let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 FRM t $$;";
+    assert_eq!(errors(sql), vec![("syntax error at or near \"t\"".into(), "t".into())]);
+    let ok = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE FUNCTION g() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE FUNCTION h() RETURNS int LANGUAGE c AS 'lib', 'sym';";
+    assert!(errors(ok).is_empty());
+}
