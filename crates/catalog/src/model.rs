@@ -66,6 +66,8 @@ pub struct Catalog {
     /// Creation counter standing in for PostgreSQL's OIDs where order matters (which unique
     /// index a foreign key binds to). Not part of the JSON.
     pub next_oid: u64,
+    /// What unmodelled statements may have changed. Not part of the JSON.
+    pub uncertain: crate::replay::uncertain::Uncertainty,
 }
 
 /// A default privilege: `role` gets a privilege on new `kind` objects in `schema` (None: any).

@@ -20,6 +20,9 @@ pub enum EventKind {
     Opaque,
     /// A statement PostgreSQL would reject given the schema so far.
     Error,
+    /// A statement whose effect pgvet could not follow (dynamic SQL, a condition on data): what
+    /// it may touch is uncertain (`Catalog::uncertain`), and verdicts on those objects are withheld.
+    Unmodelled,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +31,10 @@ pub struct ReplayEvent {
     pub span: Span,
     pub kind: EventKind,
     pub message: String,
+    /// For an error about an object an earlier unmodelled statement may have changed: that
+    /// statement's event index. Such an error is not reported, only counted there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld_by: Option<usize>,
 }
 
 pub struct Replayer {
@@ -37,6 +44,8 @@ pub struct Replayer {
     step: usize,
     span: Span,
     base: usize,
+    /// The unmodelled statement that makes the current statement's objects uncertain.
+    cur_uncertain: Option<usize>,
 }
 
 pub(crate) fn strs(list: &[Node]) -> Vec<String> {
@@ -80,7 +89,15 @@ struct IndexConstraint {
 
 impl Replayer {
     pub fn new(catalog: Catalog) -> Self {
-        Replayer { catalog, search_path: vec!["public".into()], events: Vec::new(), step: 0, span: Span::default(), base: 0 }
+        Replayer {
+            catalog,
+            search_path: vec!["public".into()],
+            events: Vec::new(),
+            step: 0,
+            span: Span::default(),
+            base: 0,
+            cur_uncertain: None,
+        }
     }
 
     fn origin(&self) -> Origin {
@@ -94,11 +111,73 @@ impl Replayer {
     }
 
     fn error(&mut self, message: impl Into<String>) {
-        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Error, message: message.into() });
+        let withheld_by = self.cur_uncertain;
+        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Error, message: message.into(), withheld_by });
     }
 
     fn opaque(&mut self, message: impl Into<String>) {
-        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Opaque, message: message.into() });
+        self.events.push(ReplayEvent {
+            step: self.step,
+            span: self.span,
+            kind: EventKind::Opaque,
+            message: message.into(),
+            withheld_by: None,
+        });
+    }
+
+    /// The unmodelled statement, if any, that may have changed an object `node` names.
+    fn uncertainty_of(&self, node: &NodeEnum) -> Option<usize> {
+        if self.catalog.uncertain.is_empty() {
+            return None;
+        }
+        for (n, _, _, _) in node.nodes() {
+            let hit = match n {
+                pgvet_syntax::pg_query::NodeRef::RangeVar(rv) => {
+                    self.catalog.uncertain_relation_in(&self.search_path, &rv.schemaname, &rv.relname)
+                }
+                pgvet_syntax::pg_query::NodeRef::TypeName(t) => {
+                    let names = strs(&t.names);
+                    match names.as_slice() {
+                        [.., s, n] => self.catalog.uncertain_type(&QName::new(s.as_str(), n.as_str())),
+                        [n] => self.search_path.iter().find_map(|s| self.catalog.uncertain_type(&QName::new(s.as_str(), n.as_str()))),
+                        [] => None,
+                    }
+                }
+                pgvet_syntax::pg_query::NodeRef::List(l) => {
+                    // Names of dropped or renamed objects.
+                    let names = strs(&l.items);
+                    match names.as_slice() {
+                        [.., s, n] if names.len() >= 2 => self.catalog.uncertain_relation(&QName::new(s.as_str(), n.as_str())),
+                        [n] => self.catalog.uncertain_relation_in(&self.search_path, "", n),
+                        _ => None,
+                    }
+                }
+                pgvet_syntax::pg_query::NodeRef::ObjectWithArgs(o) => {
+                    let names = strs(&o.objname);
+                    match names.as_slice() {
+                        [.., s, n] => self.catalog.uncertain_function(&QName::new(s.as_str(), n.as_str())),
+                        [n] => self.search_path.iter().find_map(|s| self.catalog.uncertain_function(&QName::new(s.as_str(), n.as_str()))),
+                        [] => None,
+                    }
+                }
+                _ => None,
+            };
+            if hit.is_some() {
+                return hit;
+            }
+        }
+        // A statement in a schema that is uncertain as a whole.
+        self.catalog.uncertain.schemas.get(&self.creation_schema()).copied().filter(|_| {
+            !matches!(node, NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_))
+        })
+    }
+
+    /// Ends a migration file: its session's temporary tables go away.
+    pub fn finish_file(&mut self) {
+        let temp: Vec<QName> = self.catalog.tables.keys().filter(|q| q.schema == "pg_temp").cloned().collect();
+        for q in temp {
+            self.drop_table(&q, true);
+        }
     }
 
     /// CREATE of a relation: false (and an error unless IF NOT EXISTS) when the name is taken.
@@ -121,6 +200,11 @@ impl Replayer {
         if !schema.is_empty() {
             let q = QName::new(schema, name);
             return exists(&q).then_some(q);
+        }
+        // The session's temporary schema comes first for relations.
+        let temp = QName::new("pg_temp", name);
+        if exists(&temp) {
+            return Some(temp);
         }
         self.search_path.iter().map(|s| QName::new(s.as_str(), name)).find(|q| exists(q))
     }
@@ -175,10 +259,15 @@ impl Replayer {
 
     /// Applies one statement of migration step `step`.
     pub fn apply(&mut self, step: usize, stmt: &Statement) {
+        if step != self.step {
+            self.finish_file();
+        }
         self.step = step;
         self.span = stmt.span;
         self.base = stmt.base;
+        self.cur_uncertain = self.uncertainty_of(&stmt.node);
         self.apply_node(&stmt.node);
+        self.cur_uncertain = None;
     }
 
     fn apply_node(&mut self, node: &NodeEnum) {
@@ -282,11 +371,12 @@ impl Replayer {
             NodeEnum::AlterObjectSchemaStmt(s) => self.set_schema(s),
             NodeEnum::GrantStmt(g) => self.grant(g, None),
             NodeEnum::AlterDefaultPrivilegesStmt(a) => self.default_privileges(a),
-            NodeEnum::DoStmt(_) => self.opaque("DO block: its effect on the schema is not replayed"),
+            NodeEnum::DoStmt(s) => self.do_block(s),
+            NodeEnum::CreateRangeStmt(s) => self.create_range(s),
+            NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_) => self.call_functions_in(node),
             // Statements that do not change the schema.
             NodeEnum::TransactionStmt(_)
             | NodeEnum::VariableSetStmt(_)
-            | NodeEnum::SelectStmt(_)
             | NodeEnum::InsertStmt(_)
             | NodeEnum::UpdateStmt(_)
             | NodeEnum::DeleteStmt(_)
@@ -308,7 +398,6 @@ impl Replayer {
             | NodeEnum::AlterPolicyStmt(_)
             | NodeEnum::ClusterStmt(_)
             | NodeEnum::ReindexStmt(_)
-            | NodeEnum::CallStmt(_)
             | NodeEnum::ExplainStmt(_)
             | NodeEnum::CheckPointStmt(_)
             | NodeEnum::DiscardStmt(_)
@@ -400,6 +489,9 @@ pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table 
     }
 }
 
+mod eval;
 mod functions;
 mod objects;
+mod plpgsql;
 mod tables;
+pub mod uncertain;

@@ -241,7 +241,11 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
     let count = |s| analysis.diagnostics.iter().filter(|d| d.severity == s).count();
     if !quiet && matches!(format, Format::Text) {
         let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
-        let unmodelled = analysis.events.iter().filter(|e| e.kind == pgvet_catalog::EventKind::Opaque).count();
+        let unmodelled = analysis
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, pgvet_catalog::EventKind::Opaque | pgvet_catalog::EventKind::Unmodelled))
+            .count();
         let nq = project.queries.len();
         let ns = project.sources.len();
         let nm = analysis.files.len() - nq - ns;

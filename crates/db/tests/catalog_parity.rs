@@ -43,6 +43,7 @@ fn static_catalog_matches_postgres() {
                 }
                 replayer.apply(step, stmt);
             }
+            replayer.finish_file();
         }
         let errors: Vec<_> = replayer.events.iter().filter(|e| e.kind == EventKind::Error).collect();
         if !errors.is_empty() {

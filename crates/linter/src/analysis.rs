@@ -143,6 +143,7 @@ pub fn analyze_all(
                 }
                 replayer.apply(step, s);
             }
+            replayer.finish_file();
             statements += p.statements.len();
             versions.push(replayer.catalog.clone());
             parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
@@ -234,7 +235,8 @@ pub fn analyze_all(
             diags.push(d);
         }
     }
-    for e in replayer.events.iter().filter(|e| e.kind == EventKind::Error) {
+    diags.extend(unmodelled(&replayer.events));
+    for e in replayer.events.iter().filter(|e| e.kind == EventKind::Error && e.withheld_by.is_none()) {
         diags.push(
             Diagnostic::new(rules::migration_error::META.id, Severity::Warning, format!("PostgreSQL would reject this statement: {}", e.message), Label::new(e.step, e.span))
                 .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml)."),
@@ -250,6 +252,33 @@ pub fn analyze_all(
     diags = apply_suppressions(diags, &suppressions, settings);
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
     Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+}
+
+/// One `info` per statement whose effect the replay could not follow, with what it may have
+/// changed and how many migration errors that withheld.
+fn unmodelled(events: &[ReplayEvent]) -> Vec<Diagnostic> {
+    let mut withheld: HashMap<usize, usize> = HashMap::new();
+    for e in events {
+        if let Some(id) = e.withheld_by {
+            *withheld.entry(id).or_default() += 1;
+        }
+    }
+    events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == EventKind::Unmodelled)
+        .map(|(i, e)| {
+            let n = withheld.get(&i).copied().unwrap_or(0);
+            let mut help = String::from(
+                "pgvet does not guess: findings that rest on these objects (missing tables, columns or functions, ON CONFLICT verdicts, missing indexes) are not reported.",
+            );
+            if n > 0 {
+                help.push_str(&format!(" {n} later statement(s) that would fail on pgvet's model were not reported as migration errors."));
+            }
+            help.push_str(" `pgvet schema --dev-db` compares with what a real server does.");
+            Diagnostic::new(rules::unmodelled_statement::META.id, Severity::Info, e.message.clone(), Label::new(e.step, e.span)).with_help(help)
+        })
+        .collect()
 }
 
 /// Parses a migration file; a CREATE FUNCTION whose body PostgreSQL would reject (as it does

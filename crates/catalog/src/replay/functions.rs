@@ -245,3 +245,53 @@ impl Replayer {
         t.policies.sort_by(|a, b| a.name.cmp(&b.name));
     }
 }
+
+impl Replayer {
+    /// `CREATE TYPE r AS RANGE (subtype = t)`: PostgreSQL also creates the range's constructors
+    /// `r(t, t)`, `r(t, t, text)` and its multirange type's `r_multirange()`, `(r)`, `(r[])`.
+    pub(super) fn create_range(&mut self, s: &protobuf::CreateRangeStmt) {
+        let q = self.new_name_from(&strs(&s.type_name));
+        let subtype = s.params.iter().find_map(|p| match &p.node {
+            Some(N::DefElem(d)) if d.defname == "subtype" => match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                Some(N::TypeName(t)) => Some(self.type_text(t, false)),
+                _ => None,
+            },
+            _ => None,
+        });
+        let Some(sub) = subtype else { return self.opaque("CREATE TYPE AS RANGE without a subtype") };
+        let range = pgvet_syntax::quote_ident(&q.name);
+        let multi_name = format!("{}_multirange", q.name);
+        let multi = QName::new(q.schema.clone(), multi_name.clone());
+        let ctor = |name: &QName, args: Vec<String>, returns: &str, origin: Origin| {
+            let fargs = args.iter().map(|t| FunctionArg { name: None, type_name: t.clone(), mode: "in", has_default: false }).collect();
+            (
+                FunctionKey { name: name.clone(), args },
+                Function {
+                    name: name.clone(),
+                    procedure: false,
+                    args: fargs,
+                    returns: Some(returns.to_string()),
+                    language: "internal".into(),
+                    body: None,
+                    security_definer: false,
+                    search_path: None,
+                    volatility: "immutable",
+                    grants: vec!["public".into()],
+                    origin,
+                },
+            )
+        };
+        let o = self.origin();
+        let multi_shown = pgvet_syntax::quote_ident(&multi_name);
+        for (name, args, returns) in [
+            (&q, vec![sub.clone(), sub.clone()], range.clone()),
+            (&q, vec![sub.clone(), sub.clone(), "text".to_string()], range.clone()),
+            (&multi, vec![], multi_shown.clone()),
+            (&multi, vec![range.clone()], multi_shown.clone()),
+            (&multi, vec![format!("{range}[]")], multi_shown.clone()),
+        ] {
+            let (k, f) = ctor(name, args, &returns, o);
+            self.catalog.functions.insert(k, f);
+        }
+    }
+}

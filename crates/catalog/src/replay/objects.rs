@@ -110,18 +110,26 @@ impl Replayer {
                     Some(N::TypeName(t)) => strs(&t.names),
                     _ => vec![],
                 };
-                if let Some(q) = self.resolve_names(&names, |q| self.catalog.enums.contains_key(q)) {
-                    if let Some(mut e) = self.catalog.enums.remove(&q) {
+                let renamed = if let Some(q) = self.resolve_names(&names, |q| self.catalog.enums.contains_key(q)) {
+                    self.catalog.enums.remove(&q).map(|mut e| {
                         e.name.name = s.newname.clone();
                         self.catalog.enums.insert(e.name.clone(), e);
-                    }
+                        q
+                    })
                 } else if let Some(q) = self.resolve_names(&names, |q| self.catalog.domains.contains_key(q)) {
-                    if let Some(mut d) = self.catalog.domains.remove(&q) {
+                    self.catalog.domains.remove(&q).map(|mut d| {
                         d.name.name = s.newname.clone();
                         self.catalog.domains.insert(d.name.clone(), d);
-                    }
+                        q
+                    })
+                } else {
+                    None
+                };
+                match renamed {
+                    // Columns refer to the type, not its name: they show the new one.
+                    Some(old) => self.retype_columns(&old, &QName::new(old.schema.clone(), s.newname.clone())),
+                    None => self.opaque("RENAME of a type pgvet does not model"),
                 }
-                self.opaque("RENAME of a type: columns of that type keep the old name in pgvet's catalog");
             }
             ObjectType::ObjectTrigger | ObjectType::ObjectPolicy => {
                 let Some(q) = self.resolve_table(&rv) else { return };
@@ -716,5 +724,22 @@ impl Replayer {
             }
         }
         self.grant(action, Some(schemas));
+    }
+}
+
+impl Replayer {
+    /// Columns of type `old` (as `format_type` shows it, with any typmod or array suffix) now show `new`.
+    fn retype_columns(&mut self, old: &QName, new: &QName) {
+        let shown = |q: &QName| if q.schema == "public" { pgvet_syntax::quote_ident(&q.name) } else { q.to_string() };
+        let (was, now) = (shown(old), shown(new));
+        let tables: Vec<QName> = self.catalog.tables.keys().cloned().collect();
+        for tq in tables {
+            let Some(mut t) = self.catalog.tables.get_mut(&tq) else { continue };
+            for c in t.columns.iter_mut() {
+                if c.type_name == was || c.type_name.starts_with(&format!("{was}[")) {
+                    c.type_name = format!("{now}{}", &c.type_name[was.len()..]);
+                }
+            }
+        }
     }
 }

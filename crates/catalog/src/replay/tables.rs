@@ -112,7 +112,7 @@ impl Replayer {
             name: d.colname.clone(),
             type_name: serial.map(String::from).unwrap_or_else(|| self.type_text(&tn, true)),
             not_null: d.is_not_null,
-            default: text_of(&d.raw_default),
+            default: default_of(&d.raw_default),
             identity: None,
             generated: None,
             origin: o,
@@ -129,7 +129,7 @@ impl Replayer {
             match ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined) {
                 ConstrType::ConstrNotnull => col.not_null = true,
                 ConstrType::ConstrNull => col.not_null = false,
-                ConstrType::ConstrDefault => col.default = text_of(&c.raw_expr),
+                ConstrType::ConstrDefault => col.default = default_of(&c.raw_expr),
                 ConstrType::ConstrIdentity => {
                     col.identity = Some(if c.generated_when == "a" { "always" } else { "by default" }.into());
                     col.not_null = true;
@@ -171,7 +171,9 @@ impl Replayer {
         if !rv.schemaname.is_empty() && !self.catalog.schemas.contains(&rv.schemaname) {
             return self.error(format!("schema \"{}\" does not exist", rv.schemaname));
         }
-        let q = self.new_name(&rv.schemaname, &rv.relname);
+        // CREATE TEMP TABLE: in the session's temporary schema, gone when the file ends.
+        let q =
+            if rv.relpersistence == "t" { QName::new("pg_temp", rv.relname.clone()) } else { self.new_name(&rv.schemaname, &rv.relname) };
         if !self.relation_is_new(&q, s.if_not_exists) {
             return;
         }
@@ -750,8 +752,11 @@ impl Replayer {
     pub(super) fn alter_table(&mut self, s: &protobuf::AlterTableStmt) {
         let rv = s.relation.clone().unwrap_or_default();
         let objtype = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::Undefined);
+        if objtype == ObjectType::ObjectIndex {
+            return self.alter_index(s);
+        }
         if !matches!(objtype, ObjectType::ObjectTable | ObjectType::ObjectForeignTable) {
-            // ALTER INDEX/VIEW/SEQUENCE ... SET (...) etc.: no schema effect pgvet models.
+            // ALTER VIEW/SEQUENCE ... SET (...) etc.: no schema effect pgvet models.
             return;
         }
         let Some(q) = self.resolve_table(&rv) else {
@@ -763,6 +768,41 @@ impl Replayer {
         for c in &s.cmds {
             if let Some(N::AlterTableCmd(cmd)) = &c.node {
                 self.alter_cmd(&q, cmd, rv.inh);
+            }
+        }
+    }
+
+    /// `ALTER INDEX parent ATTACH PARTITION child`: the parent index of a partitioned table
+    /// becomes valid once every partition has an attached index.
+    fn alter_index(&mut self, s: &protobuf::AlterTableStmt) {
+        let rv = s.relation.clone().unwrap_or_default();
+        let Some(parent) = self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.indexes.contains_key(q)) else {
+            if !s.missing_ok {
+                self.error(format!("relation \"{}\" does not exist", rv.relname));
+            }
+            return;
+        };
+        for c in &s.cmds {
+            let Some(N::AlterTableCmd(cmd)) = &c.node else { continue };
+            if cmd.subtype != AT::AtAttachPartition as i32 {
+                continue;
+            }
+            let Some(N::PartitionCmd(pc)) = cmd.def.as_deref().and_then(|d| d.node.as_ref()) else { continue };
+            let Some(crv) = &pc.name else { continue };
+            let Some(child) = self.resolve(&crv.schemaname, &crv.relname, |q| self.catalog.indexes.contains_key(q)) else {
+                self.error(format!("relation \"{}\" does not exist", crv.relname));
+                continue;
+            };
+            if let Some(mut i) = self.catalog.indexes.get_mut(&child) {
+                i.parent = Some(parent.clone());
+            }
+            let Some(table) = self.catalog.indexes.get(&parent).map(|i| i.table.clone()) else { continue };
+            let parts = self.catalog.tables.partitions_of(&table);
+            let all = parts.iter().all(|p| self.catalog.indexes_of(p).any(|i| i.parent.as_ref() == Some(&parent)));
+            if all {
+                if let Some(mut i) = self.catalog.indexes.get_mut(&parent) {
+                    i.valid = true;
+                }
             }
         }
     }
@@ -818,7 +858,7 @@ impl Replayer {
                 self.update_column(q, &children, &cmd.name, |c| c.not_null = set);
             }
             AT::AtColumnDefault => {
-                let text = cmd.def.as_deref().and_then(deparse_expr);
+                let text = default_of(&cmd.def);
                 self.update_column(q, &children, &cmd.name, |c| c.default = text.clone());
             }
             AT::AtAddConstraint | AT::AtAddIndexConstraint => {
@@ -1170,5 +1210,15 @@ fn index_backed(ic: &IndexConstraint, name: String, columns: Vec<String>, origin
         expression: None,
         foreign_key: None,
         origin,
+    }
+}
+
+/// A column default as PostgreSQL stores it: a plain NULL is no default at all (no pg_attrdef
+/// row).
+fn default_of(n: &Option<Box<Node>>) -> Option<String> {
+    // `NULL::varchar(10)` is a coercion the server stores; only a bare NULL is dropped.
+    match n.as_deref()?.node.as_ref()? {
+        N::AConst(c) if c.isnull => None,
+        _ => text_of(n),
     }
 }

@@ -27,6 +27,7 @@ pub mod tenant_key_missing_tenant;
 pub mod unknown_column;
 pub mod unknown_function;
 pub mod unknown_relation;
+pub mod unmodelled_statement;
 pub mod unparsed_source;
 pub mod unused_suppression;
 
@@ -95,6 +96,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &orm_upsert_not_atomic::META,
         &unparsed_source::META,
         &syntax_error::META,
+        &unmodelled_statement::META,
         &invalid_suppression::META,
         &unused_suppression::META,
     ];

@@ -64,7 +64,7 @@ pub fn infer(cat: &Catalog, table: &Table, oc: &protobuf::OnConflictClause) -> V
         }
         return Verdict::Arbiters(vec![]);
     };
-    if table.incomplete {
+    if table.incomplete || cat.uncertain_relation(&table.name).is_some() {
         return Verdict::Unknown;
     }
     let tname = &table.name.name;

@@ -339,7 +339,9 @@ impl<'a> Resolver<'a> {
     /// The columns (when pgvet can see them) and schema of the relation a name resolves to.
     fn relation_cols(&self, rv: &protobuf::RangeVar) -> Option<(Cols, String)> {
         Some(match resolve_relation(self.cat, self.search_path, &rv.schemaname, &rv.relname)? {
-            Relation::Table(t) if !t.incomplete => (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), t.name.schema.clone()),
+            Relation::Table(t) if !t.incomplete && self.cat.uncertain_relation(&t.name).is_none() => {
+                (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), t.name.schema.clone())
+            }
             Relation::Table(t) => (Cols::Unknown, t.name.schema.clone()),
             Relation::View(v) => (self.view_columns(v), v.name.schema.clone()),
             Relation::System(r) => (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), r.schema.to_string()),
@@ -353,6 +355,10 @@ impl<'a> Resolver<'a> {
         {
             // 3F000 (schema does not exist) is a different error; a missing schema is usually
             // one pgvet was not shown (an extension's, a platform's).
+            return;
+        }
+        if self.cat.uncertain_relation_in(self.search_path, &rv.schemaname, &rv.relname).is_some() {
+            // An unmodelled statement may have created it.
             return;
         }
         let shown = if rv.schemaname.is_empty() { rv.relname.clone() } else { format!("{}.{}", rv.schemaname, rv.relname) };
@@ -681,6 +687,13 @@ impl<'a> Resolver<'a> {
             return;
         }
         if arities.is_empty() {
+            let uncertain = match schema {
+                Some(s) => self.cat.uncertain_function(&QName::new(s, fname)).is_some(),
+                None => self.search_path.iter().any(|s| self.cat.uncertain_function(&QName::new(s.as_str(), fname)).is_some()),
+            };
+            if uncertain {
+                return; // an unmodelled statement may have created it
+            }
             if let Some(s) = schema {
                 let from = FunctionKey { name: QName::new(s, ""), args: vec![] };
                 let ours = self.cat.functions.range(from..).next().is_some_and(|(k, _)| k.name.schema == s);

@@ -1,0 +1,923 @@
+//! A PL/pgSQL interpreter for what migrations do in `DO` blocks and in functions they define and
+//! call: DDL statements, `IF [NOT] EXISTS (SELECT ... FROM information_schema/pg_catalog ...)`
+//! guards, `EXCEPTION WHEN duplicate_object ...` handlers (a failing statement rolls its block
+//! back and runs the handler, as the server's subtransaction does), `EXECUTE` of strings built
+//! with `format()`/`||` from constants and loop variables, `FOR` loops over ranges, arrays and
+//! catalog queries, and `PERFORM`/`SELECT` of migration-defined functions with constant
+//! arguments, all within a step budget. What it cannot compute marks what it may touch as
+//! uncertain (see [`super::uncertain`]).
+use std::rc::Rc;
+
+use pgvet_syntax::protobuf::node::Node as N;
+use pgvet_syntax::{parse_sql, NodeEnum};
+use serde_json::Value as J;
+
+use super::eval::{Scope, Stop, Val, R};
+use super::uncertain::Touched;
+use super::*;
+
+/// Interpreted PL/pgSQL statements (and loop iterations) per top-level statement.
+const BUDGET: usize = 50_000;
+/// Nested function calls.
+const MAX_DEPTH: usize = 16;
+
+/// How a statement list ended.
+enum Flow {
+    Next,
+    Exit(Option<String>),
+    Continue(Option<String>),
+    Return,
+}
+
+struct Frame {
+    /// Datums by number: (name, value).
+    vars: Vec<(String, Val)>,
+    params: Vec<Val>,
+}
+
+impl Scope for Frame {
+    fn lookup(&self, names: &[String]) -> Option<Val> {
+        let find = |n: &str| self.vars.iter().rev().find(|(v, _)| v.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+        match names {
+            [n] => find(n),
+            [rec, field] => match find(rec)? {
+                Val::Record(cols) => Some(cols.iter().find(|(c, _)| c == field).map(|(_, v)| v.clone()).unwrap_or(Val::Unknown)),
+                Val::Unknown => Some(Val::Unknown),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    fn param(&self, n: usize) -> Option<Val> {
+        n.checked_sub(1).and_then(|i| self.params.get(i)).cloned()
+    }
+}
+
+/// The state of one top-level statement's interpretation.
+pub(crate) struct Run {
+    budget: usize,
+    depth: usize,
+    /// What the statement may have touched that pgvet could not follow, and why.
+    pub touched: Touched,
+    pub reasons: Vec<String>,
+}
+
+impl Run {
+    pub fn new() -> Self {
+        Run { budget: BUDGET, depth: 0, touched: Touched::default(), reasons: Vec::new() }
+    }
+
+    fn unmodelled(&mut self, why: impl Into<String>, touched: Touched) {
+        let why = why.into();
+        if !self.reasons.contains(&why) {
+            self.reasons.push(why);
+        }
+        self.touched.merge(touched);
+    }
+}
+
+/// The PL/pgSQL parse of a body: wrapped in a CREATE FUNCTION with the given signature.
+pub(crate) fn parse_body(body: &str, params: &str, returns: &str) -> Option<Rc<J>> {
+    let mut tag = String::from("pgvet");
+    while body.contains(&format!("${tag}$")) {
+        tag.push('x');
+    }
+    let sql = format!("CREATE FUNCTION pgvet_body({params}) RETURNS {returns} LANGUAGE plpgsql AS ${tag}${body}${tag}$");
+    let json = pgvet_syntax::parse_plpgsql_json(&sql).ok()?;
+    let v: J = serde_json::from_str(&json).ok()?;
+    let f = v.get(0)?.get("PLpgSQL_function")?.clone();
+    Some(Rc::new(f))
+}
+
+fn obj<'a>(v: &'a J, kind: &str) -> Option<&'a J> {
+    v.get(kind)
+}
+
+fn query_of(v: Option<&J>) -> Option<&str> {
+    v?.get("PLpgSQL_expr")?.get("query")?.as_str()
+}
+
+fn list(v: Option<&J>) -> &[J] {
+    v.and_then(|b| b.as_array()).map(|a| a.as_slice()).unwrap_or(&[])
+}
+
+/// The SQLSTATE of a replay error, from its message (see `Replayer::error`).
+pub(crate) fn sqlstate(message: &str) -> &'static str {
+    let m = message;
+    let exists = m.contains("already exists");
+    let missing = m.contains("does not exist");
+    if exists {
+        if m.starts_with("relation") {
+            "42P07"
+        } else if m.starts_with("column") {
+            "42701"
+        } else if m.starts_with("schema") {
+            "42P06"
+        } else if m.starts_with("function") {
+            "42723"
+        } else {
+            "42710"
+        }
+    } else if missing {
+        if m.starts_with("relation") || m.contains("names a table") || m.contains("on a table") {
+            "42P01"
+        } else if m.starts_with("column") {
+            "42703"
+        } else if m.starts_with("function") {
+            "42883"
+        } else if m.starts_with("schema") {
+            "3F000"
+        } else {
+            "42704"
+        }
+    } else if m.starts_with("cannot drop") {
+        "2BP01"
+    } else if m.starts_with("multiple primary keys") || m.contains("is in a primary key") {
+        "42P16"
+    } else if m.starts_with("there is no unique constraint") {
+        "42830"
+    } else {
+        "XX000"
+    }
+}
+
+/// Whether an EXCEPTION condition name catches `state`.
+fn catches(cond: &str, state: &str) -> bool {
+    let exact = match cond {
+        "others" => return state != "57014",
+        "duplicate_object" => "42710",
+        "duplicate_table" => "42P07",
+        "duplicate_column" => "42701",
+        "duplicate_schema" => "42P06",
+        "duplicate_function" => "42723",
+        "undefined_table" => "42P01",
+        "undefined_column" => "42703",
+        "undefined_object" => "42704",
+        "undefined_function" => "42883",
+        "invalid_schema_name" => "3F000",
+        "dependent_objects_still_exist" => "2BP01",
+        "invalid_table_definition" => "42P16",
+        "invalid_foreign_key" => "42830",
+        "raise_exception" => "P0001",
+        "division_by_zero" => "22012",
+        // Classes: the first two characters.
+        "syntax_error_or_access_rule_violation" => return state.starts_with("42"),
+        "dependent_privilege_descriptors_still_exist" => return state.starts_with("2B"),
+        "feature_not_supported" => "0A000",
+        _ => return cond.len() == 5 && cond.eq_ignore_ascii_case(state),
+    };
+    exact == state
+}
+
+impl Replayer {
+    /// `DO $$ ... $$`: runs the block; objects it may touch but pgvet cannot follow become uncertain.
+    pub(super) fn do_block(&mut self, s: &protobuf::DoStmt) {
+        let mut body = None;
+        let mut language = "plpgsql".to_string();
+        for a in &s.args {
+            let Some(N::DefElem(d)) = &a.node else { continue };
+            let val = match d.arg.as_deref().and_then(|n| n.node.as_ref()) {
+                Some(N::String(s)) => Some(s.sval.clone()),
+                _ => None,
+            };
+            match d.defname.as_str() {
+                "as" => body = val,
+                "language" => language = val.unwrap_or_default(),
+                _ => {}
+            }
+        }
+        let Some(body) = body else { return };
+        let mut run = Run::new();
+        if language != "plpgsql" {
+            let touched = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+            run.unmodelled(format!("a DO block in language {language}"), touched);
+            return self.finish(run);
+        }
+        let Some(func) = parse_body(&body, "", "void") else {
+            // PostgreSQL rejects the block when it runs.
+            return self.error("the DO block's body does not parse as PL/pgSQL");
+        };
+        let saved = self.catalog.clone();
+        let events = self.events.len();
+        let result = self.call_parsed(&func, vec![], &mut run);
+        if let Err(Stop::Raise(state, message)) = result {
+            // The DO statement fails and its effects roll back.
+            self.catalog = saved;
+            self.events.truncate(events);
+            self.error(format!("the DO block fails: {message} (SQLSTATE {state})"));
+            return;
+        }
+        self.finish(run)
+    }
+
+    /// Records what a run could not model as one opaque event and marks what it may touch.
+    fn finish(&mut self, run: Run) {
+        if run.reasons.is_empty() {
+            return;
+        }
+        let id = self.events.len();
+        let what = run.touched.describe();
+        let message = if what.is_empty() {
+            format!("not modelled: {}", run.reasons.join("; "))
+        } else {
+            format!("not modelled: {}; it may change {what}", run.reasons.join("; "))
+        };
+        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Unmodelled, message, withheld_by: None });
+        self.catalog.uncertain.mark(&run.touched, id);
+        // Tables it may have changed: their columns and keys are no longer known for sure.
+        for q in &run.touched.relations {
+            if let Some(mut t) = self.catalog.tables.get_mut(q) {
+                t.incomplete = true;
+            }
+        }
+    }
+
+    /// A top-level `SELECT f(...)` / `CALL p(...)`: calls of functions the migrations defined
+    /// whose bodies may change the schema are interpreted.
+    pub(super) fn call_functions_in(&mut self, node: &NodeEnum) {
+        let mut calls = Vec::new();
+        for (n, _, _, _) in node.nodes() {
+            if let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n {
+                calls.push(f.clone());
+            }
+        }
+        if calls.is_empty() {
+            return;
+        }
+        let mut run = Run::new();
+        for f in calls {
+            if let Err(Stop::Raise(state, message)) = self.call_user_function(&f, &Frame { vars: vec![], params: vec![] }, &mut run) {
+                self.error(format!("{message} (SQLSTATE {state})"));
+                break;
+            }
+        }
+        self.finish(run);
+    }
+
+    /// Calls a function the migrations defined, if its body may change the schema.
+    fn call_user_function(&mut self, f: &protobuf::FuncCall, scope: &dyn Scope, run: &mut Run) -> R<()> {
+        let names = strs(&f.funcname);
+        let Some(q) = self.resolve_names(&names, |q| self.catalog.functions.keys().any(|k| k.name == *q)) else { return Ok(()) };
+        let candidates: Vec<Function> =
+            self.catalog.functions.values().filter(|g| g.name == q && !g.origin.is_builtin()).cloned().collect();
+        let arity = f.args.len();
+        let Some(func) = candidates.into_iter().find(|g| {
+            let inputs: Vec<&FunctionArg> = g.args.iter().filter(|a| matches!(a.mode, "in" | "inout" | "variadic")).collect();
+            let required = inputs.iter().filter(|a| !a.has_default).count();
+            arity >= required && (arity <= inputs.len() || inputs.iter().any(|a| a.mode == "variadic"))
+        }) else {
+            return Ok(());
+        };
+        let Some(body) = func.body.clone() else { return Ok(()) };
+        let effects = self.body_effects(&func);
+        if !effects {
+            return Ok(());
+        }
+        if run.depth >= MAX_DEPTH {
+            run.unmodelled(
+                format!("calls nested deeper than {MAX_DEPTH} ({q})"),
+                Touched { schemas: vec![self.creation_schema()], ..Default::default() },
+            );
+            return Ok(());
+        }
+        let args: Vec<Val> = f.args.iter().map(|a| self.eval(a, scope).unwrap_or(Val::Unknown)).collect();
+        if func.language != "plpgsql" {
+            // SQL functions: their statements, with $n bound.
+            let parsed = parse_sql(&body);
+            let frame = Frame { vars: vec![], params: args };
+            for s in &parsed.statements {
+                self.exec_sql_node(&s.node, &frame, run)?;
+            }
+            return Ok(());
+        }
+        let params = func
+            .args
+            .iter()
+            .map(|a| {
+                let mode = match a.mode {
+                    "out" => "OUT ",
+                    "inout" => "INOUT ",
+                    "variadic" => "VARIADIC ",
+                    _ => "",
+                };
+                format!("{mode}{} {}", a.name.as_deref().map(pgvet_syntax::quote_ident).unwrap_or_default(), a.type_name)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let returns = func.returns.clone().unwrap_or_else(|| "void".into());
+        let Some(parsed) = parse_body(&body, &params, &returns) else {
+            run.unmodelled(format!("the body of {q}"), Touched { schemas: vec![self.creation_schema()], ..Default::default() });
+            return Ok(());
+        };
+        run.depth += 1;
+        let saved_path = func.search_path.as_deref().map(|p| {
+            let path = p.split(',').map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty() && s != "$user").collect();
+            std::mem::replace(&mut self.search_path, path)
+        });
+        let r = self.call_parsed(&parsed, args, run);
+        if let Some(p) = saved_path {
+            self.search_path = p;
+        }
+        run.depth -= 1;
+        r
+    }
+
+    /// Whether a function's body may change the schema: DDL, dynamic SQL or calls.
+    fn body_effects(&self, f: &Function) -> bool {
+        let Some(body) = &f.body else { return false };
+        let lower = body.to_lowercase();
+        ["create ", "alter ", "drop ", "execute", "perform", "select ", "comment ", "grant ", "revoke "].iter().any(|w| lower.contains(w))
+            && ["create", "alter", "drop", "execute", "grant", "revoke"].iter().any(|w| lower.contains(w))
+    }
+
+    fn call_parsed(&mut self, func: &J, args: Vec<Val>, run: &mut Run) -> R<()> {
+        let datums = list(func.get("datums"));
+        let mut frame = Frame { vars: Vec::with_capacity(datums.len()), params: args.clone() };
+        for d in datums {
+            let (name, default) = match d.as_object().and_then(|m| m.iter().next()) {
+                Some((_, v)) => (v.get("refname").and_then(|r| r.as_str()).unwrap_or("").to_string(), v.get("default_val")),
+                None => (String::new(), None),
+            };
+            let value = match default.and_then(|d| query_of(Some(d))) {
+                Some(q) => self.eval_text(q, &frame).unwrap_or(Val::Unknown),
+                None => Val::Null,
+            };
+            frame.vars.push((name, value));
+        }
+        // Parameters are the first datums after `found` (PL/pgSQL numbers them first).
+        let named: Vec<usize> = (0..frame.vars.len()).filter(|&i| frame.vars[i].0 != "found").collect();
+        for (i, v) in args.into_iter().enumerate() {
+            if let Some(&slot) = named.get(i) {
+                frame.vars[slot].1 = v;
+            }
+        }
+        let action = func.get("action").cloned().unwrap_or(J::Null);
+        match self.exec_stmt(&action, &mut frame, run)? {
+            Flow::Next | Flow::Return | Flow::Exit(_) | Flow::Continue(_) => Ok(()),
+        }
+    }
+
+    fn eval_text(&self, expr: &str, frame: &Frame) -> R<Val> {
+        let Some(node) = pgvet_syntax::parse_expr(expr) else { return Err(Stop::Unknown(format!("the expression {expr}"))) };
+        self.eval(&node, frame)
+    }
+
+    fn exec_list(&mut self, stmts: &[J], frame: &mut Frame, run: &mut Run) -> R<Flow> {
+        for s in stmts {
+            match self.exec_stmt(s, frame, run)? {
+                Flow::Next => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn exec_stmt(&mut self, s: &J, frame: &mut Frame, run: &mut Run) -> R<Flow> {
+        if run.budget == 0 {
+            run.unmodelled(
+                format!("more than {BUDGET} PL/pgSQL steps"),
+                Touched { schemas: vec![self.creation_schema()], ..Default::default() },
+            );
+            return Ok(Flow::Return);
+        }
+        run.budget -= 1;
+        let Some((kind, st)) = s.as_object().and_then(|m| m.iter().next()) else { return Ok(Flow::Next) };
+        match kind.as_str() {
+            "PLpgSQL_stmt_block" => self.exec_block(st, frame, run),
+            "PLpgSQL_stmt_if" => {
+                let mut branches: Vec<(Option<&str>, &[J])> = vec![(query_of(st.get("cond")), list(st.get("then_body")))];
+                for e in list(st.get("elsif_list")) {
+                    let e = obj(e, "PLpgSQL_if_elsif").unwrap_or(e);
+                    branches.push((query_of(e.get("cond")), list(e.get("stmts"))));
+                }
+                branches.push((None, list(st.get("else_body"))));
+                self.exec_branches(&branches, frame, run, None)
+            }
+            "PLpgSQL_stmt_case" => {
+                if let (Some(q), Some(no)) = (query_of(st.get("t_expr")), st.get("t_varno").and_then(|v| v.as_u64())) {
+                    let v = self.eval_text(q, frame).unwrap_or(Val::Unknown);
+                    if let Some(slot) = frame.vars.get_mut(no as usize) {
+                        slot.1 = v;
+                    }
+                }
+                let mut branches: Vec<(Option<&str>, &[J])> = Vec::new();
+                for w in list(st.get("case_when_list")) {
+                    let w = obj(w, "PLpgSQL_case_when").unwrap_or(w);
+                    branches.push((query_of(w.get("expr")), list(w.get("stmts"))));
+                }
+                let has_else = st.get("have_else").and_then(|b| b.as_bool()).unwrap_or(false);
+                branches.push((None, list(st.get("else_stmts"))));
+                // CASE without ELSE raises case_not_found when nothing matches.
+                self.exec_branches(&branches, frame, run, (!has_else).then_some("20000"))
+            }
+            "PLpgSQL_stmt_loop" | "PLpgSQL_stmt_while" => {
+                let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
+                loop {
+                    if run.budget == 0 {
+                        return self.exec_stmt(s, frame, run);
+                    }
+                    if let Some(c) = query_of(st.get("cond")) {
+                        match self.eval_text(c, frame) {
+                            Ok(v) if v.truth() == Some(true) => {}
+                            Ok(_) => return Ok(Flow::Next),
+                            Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
+                            Err(Stop::Unknown(why)) => return self.skip(list(st.get("body")), frame, run, &why).map(|_| Flow::Next),
+                        }
+                    }
+                    run.budget = run.budget.saturating_sub(1);
+                    match self.exec_list(list(st.get("body")), frame, run)? {
+                        Flow::Exit(l) if l.is_none() || l == label => return Ok(Flow::Next),
+                        Flow::Continue(l) if l.is_none() || l == label => {}
+                        Flow::Next => {}
+                        other => return Ok(other),
+                    }
+                }
+            }
+            "PLpgSQL_stmt_fori" => {
+                let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
+                let var =
+                    st.get("var").and_then(|v| v.get("PLpgSQL_var")).and_then(|v| v.get("refname")).and_then(|r| r.as_str()).unwrap_or("");
+                let bound = |this: &Self, k: &str, frame: &Frame| query_of(st.get(k)).map(|q| this.eval_text(q, frame));
+                let (lo, hi) = match (bound(self, "lower", frame), bound(self, "upper", frame)) {
+                    (Some(Ok(Val::Int(a))), Some(Ok(Val::Int(b)))) => (a, b),
+                    (Some(Err(Stop::Raise(a, b))), _) | (_, Some(Err(Stop::Raise(a, b)))) => return Err(Stop::Raise(a, b)),
+                    _ => {
+                        return self
+                            .skip(list(st.get("body")), frame, run, "a FOR loop over bounds pgvet cannot compute")
+                            .map(|_| Flow::Next)
+                    }
+                };
+                let step = match bound(self, "step", frame) {
+                    Some(Ok(Val::Int(s))) if s > 0 => s,
+                    None => 1,
+                    _ => return self.skip(list(st.get("body")), frame, run, "a FOR loop step").map(|_| Flow::Next),
+                };
+                let reverse = st.get("reverse").and_then(|r| r.as_bool()).unwrap_or(false);
+                let values: Box<dyn Iterator<Item = i64>> = if reverse {
+                    Box::new(std::iter::successors(Some(lo), move |i| i.checked_sub(step)).take_while(move |i| *i >= hi))
+                } else {
+                    Box::new(std::iter::successors(Some(lo), move |i| i.checked_add(step)).take_while(move |i| *i <= hi))
+                };
+                let values = values.map(Val::Int);
+                self.run_loop(values, var, list(st.get("body")), label, frame, run)
+            }
+            "PLpgSQL_stmt_foreach_a" => {
+                let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
+                let var = st
+                    .get("varno")
+                    .and_then(|v| v.as_u64())
+                    .and_then(|n| frame.vars.get(n as usize))
+                    .map(|v| v.0.clone())
+                    .unwrap_or_default();
+                match query_of(st.get("expr")).map(|q| self.eval_text(q, frame)) {
+                    Some(Ok(Val::Array(items))) => self.run_loop(items.into_iter(), &var, list(st.get("body")), label, frame, run),
+                    Some(Ok(Val::Null)) => Err(Stop::Raise("22004".into(), "FOREACH expression must not be null".into())),
+                    Some(Err(Stop::Raise(a, b))) => Err(Stop::Raise(a, b)),
+                    _ => self.skip(list(st.get("body")), frame, run, "a FOREACH over an array pgvet cannot compute").map(|_| Flow::Next),
+                }
+            }
+            "PLpgSQL_stmt_fors" | "PLpgSQL_stmt_dynfors" => {
+                let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
+                let var = st
+                    .get("var")
+                    .and_then(|v| v.as_object())
+                    .and_then(|m| m.values().next())
+                    .and_then(|v| v.get("refname"))
+                    .and_then(|r| r.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                let text = match kind.as_str() {
+                    "PLpgSQL_stmt_fors" => query_of(st.get("query")).map(|q| Ok(Val::Text(q.to_string()))),
+                    _ => query_of(st.get("query")).map(|q| self.eval_text(q, frame)),
+                };
+                let rows = match text {
+                    Some(Ok(Val::Text(q))) => self.query_text(&q, frame),
+                    Some(Err(e)) => Err(e),
+                    _ => Err(Stop::Unknown("a dynamic query".into())),
+                };
+                match rows {
+                    Ok(rows) => self.run_loop(rows.into_iter().map(Val::Record), &var, list(st.get("body")), label, frame, run),
+                    Err(Stop::Raise(a, b)) => Err(Stop::Raise(a, b)),
+                    Err(Stop::Unknown(why)) => {
+                        self.skip(list(st.get("body")), frame, run, &format!("a FOR loop over {why}")).map(|_| Flow::Next)
+                    }
+                }
+            }
+            "PLpgSQL_stmt_exit" => {
+                let is_exit = st.get("is_exit").and_then(|b| b.as_bool()).unwrap_or(false);
+                if let Some(c) = query_of(st.get("cond")) {
+                    match self.eval_text(c, frame) {
+                        Ok(v) if v.truth() == Some(true) => {}
+                        Ok(_) => return Ok(Flow::Next),
+                        Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
+                        Err(Stop::Unknown(why)) => {
+                            // Whether the loop stops here is unknown: the rest of it is skipped.
+                            run.unmodelled(format!("a loop exit on {why}"), Touched::default());
+                            return Ok(Flow::Exit(None));
+                        }
+                    }
+                }
+                let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
+                Ok(if is_exit { Flow::Exit(label) } else { Flow::Continue(label) })
+            }
+            "PLpgSQL_stmt_return" | "PLpgSQL_stmt_return_next" | "PLpgSQL_stmt_return_query" => {
+                Ok(if kind == "PLpgSQL_stmt_return" { Flow::Return } else { Flow::Next })
+            }
+            "PLpgSQL_stmt_assign" => {
+                let Some(q) = query_of(st.get("expr")) else { return Ok(Flow::Next) };
+                let Some(no) = st.get("varno").and_then(|v| v.as_u64()) else { return Ok(Flow::Next) };
+                let expr = q.find(":=").map(|i| &q[i + 2..]).or_else(|| q.find('=').map(|i| &q[i + 1..])).unwrap_or(q);
+                let v = match self.eval_text(expr.trim(), frame) {
+                    Ok(v) => v,
+                    Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
+                    Err(Stop::Unknown(_)) => Val::Unknown,
+                };
+                if let Some(slot) = frame.vars.get_mut(no as usize) {
+                    slot.1 = v;
+                }
+                Ok(Flow::Next)
+            }
+            "PLpgSQL_stmt_raise" => {
+                // elog levels: ERROR is 21 on PostgreSQL 15; NOTICE and friends are below.
+                let level = st.get("elog_level").and_then(|l| l.as_u64()).unwrap_or(21);
+                if level < 21 {
+                    return Ok(Flow::Next);
+                }
+                let state = st.get("condname").and_then(|c| c.as_str()).map(|c| c.to_string()).unwrap_or_else(|| "P0001".into());
+                let message = st.get("message").and_then(|m| m.as_str()).unwrap_or("").to_string();
+                Err(Stop::Raise(state, format!("RAISE EXCEPTION '{message}'")))
+            }
+            "PLpgSQL_stmt_execsql" => {
+                let Some(q) = query_of(st.get("sqlstmt")) else { return Ok(Flow::Next) };
+                let into = st.get("into").and_then(|b| b.as_bool()).unwrap_or(false);
+                self.exec_sql_text(q, frame, run, into.then(|| st.get("target")).flatten())?;
+                Ok(Flow::Next)
+            }
+            "PLpgSQL_stmt_perform" => {
+                let Some(q) = query_of(st.get("expr")) else { return Ok(Flow::Next) };
+                self.exec_sql_text(q, frame, run, None)?;
+                Ok(Flow::Next)
+            }
+            "PLpgSQL_stmt_dynexecute" => {
+                let Some(q) = query_of(st.get("query")) else { return Ok(Flow::Next) };
+                match self.eval_text(q, frame) {
+                    Ok(Val::Text(sql)) => {
+                        let into = st.get("into").and_then(|b| b.as_bool()).unwrap_or(false);
+                        self.exec_sql_text(&sql, frame, run, into.then(|| st.get("target")).flatten())?;
+                    }
+                    Ok(Val::Null) => return Err(Stop::Raise("22004".into(), "query string argument of EXECUTE is null".into())),
+                    Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
+                    Ok(_) | Err(Stop::Unknown(_)) => {
+                        let touched = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+                        run.unmodelled(format!("EXECUTE of a string pgvet cannot compute ({})", clip(q)), touched);
+                    }
+                }
+                Ok(Flow::Next)
+            }
+            "PLpgSQL_stmt_call" => {
+                let Some(q) = query_of(st.get("expr")) else { return Ok(Flow::Next) };
+                self.exec_sql_text(q, frame, run, None)?;
+                Ok(Flow::Next)
+            }
+            // No effect on the schema.
+            "PLpgSQL_stmt_getdiag" | "PLpgSQL_stmt_assert" | "PLpgSQL_stmt_commit" | "PLpgSQL_stmt_rollback" | "PLpgSQL_stmt_close" => {
+                Ok(Flow::Next)
+            }
+            other => {
+                run.unmodelled(format!("{} is not interpreted", other.trim_start_matches("PLpgSQL_stmt_")), Touched::default());
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    fn run_loop(
+        &mut self,
+        values: impl Iterator<Item = Val>,
+        var: &str,
+        body: &[J],
+        label: Option<String>,
+        frame: &mut Frame,
+        run: &mut Run,
+    ) -> R<Flow> {
+        for v in values {
+            if run.budget == 0 {
+                run.unmodelled(
+                    format!("a loop longer than {BUDGET} steps"),
+                    Touched { schemas: vec![self.creation_schema()], ..Default::default() },
+                );
+                return Ok(Flow::Return);
+            }
+            run.budget -= 1;
+            match frame.vars.iter_mut().rev().find(|(n, _)| n.eq_ignore_ascii_case(var)) {
+                Some(slot) => slot.1 = v,
+                None => frame.vars.push((var.to_string(), v)),
+            }
+            match self.exec_list(body, frame, run)? {
+                Flow::Exit(l) if l.is_none() || l == label => return Ok(Flow::Next),
+                Flow::Continue(l) if l.is_none() || l == label => {}
+                Flow::Next => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// IF / CASE: runs the first branch whose condition holds. A condition pgvet cannot evaluate
+    /// (table data, the clock) leaves every branch unmodelled.
+    fn exec_branches(&mut self, branches: &[(Option<&str>, &[J])], frame: &mut Frame, run: &mut Run, no_match: Option<&str>) -> R<Flow> {
+        for (i, (cond, body)) in branches.iter().enumerate() {
+            let Some(c) = cond else {
+                if body.is_empty() {
+                    if let Some(state) = no_match {
+                        return Err(Stop::Raise(state.into(), "case not found".into()));
+                    }
+                }
+                return self.exec_list(body, frame, run);
+            };
+            match self.eval_text(c, frame) {
+                Ok(v) if v.truth() == Some(true) => return self.exec_list(body, frame, run),
+                Ok(_) => {}
+                Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
+                Err(Stop::Unknown(why)) => {
+                    let rest: Vec<J> = branches[i..].iter().flat_map(|(_, b)| b.iter().cloned()).collect();
+                    self.skip(&rest, frame, run, &format!("a condition on {why}"))?;
+                    return Ok(Flow::Next);
+                }
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Statements that may or may not run: nothing is applied, and what they could touch becomes
+    /// uncertain.
+    fn skip(&mut self, stmts: &[J], frame: &Frame, run: &mut Run, why: &str) -> R<()> {
+        let mut touched = Touched::default();
+        let mut dynamic = false;
+        self.touches(stmts, frame, &mut touched, &mut dynamic);
+        if dynamic {
+            touched.schemas.push(self.creation_schema());
+        }
+        if !touched.is_empty() {
+            run.unmodelled(why.to_string(), touched);
+        }
+        Ok(())
+    }
+
+    /// What statements may touch, read from their text.
+    fn touches(&self, stmts: &[J], frame: &Frame, out: &mut Touched, dynamic: &mut bool) {
+        for s in stmts {
+            let Some((kind, st)) = s.as_object().and_then(|m| m.iter().next()) else { continue };
+            let sql = match kind.as_str() {
+                "PLpgSQL_stmt_execsql" => query_of(st.get("sqlstmt")).map(String::from),
+                "PLpgSQL_stmt_perform" | "PLpgSQL_stmt_call" => query_of(st.get("expr")).map(String::from),
+                "PLpgSQL_stmt_dynexecute" => match query_of(st.get("query")).map(|q| self.eval_text(q, frame)) {
+                    Some(Ok(Val::Text(s))) => Some(s),
+                    _ => {
+                        *dynamic = true;
+                        None
+                    }
+                },
+                _ => None,
+            };
+            if let Some(sql) = sql {
+                for stmt in parse_sql(&sql).statements {
+                    self.statement_touches(&stmt.node, out, dynamic);
+                }
+            }
+            // Nested statement lists.
+            for key in ["body", "then_body", "else_body", "else_stmts", "stmts", "action"] {
+                if let Some(v) = st.get(key) {
+                    match v {
+                        J::Array(a) => self.touches(a, frame, out, dynamic),
+                        J::Object(_) => self.touches(std::slice::from_ref(v), frame, out, dynamic),
+                        _ => {}
+                    }
+                }
+            }
+            for key in ["elsif_list", "case_when_list"] {
+                for e in list(st.get(key)) {
+                    if let Some(inner) = e.as_object().and_then(|m| m.values().next()) {
+                        self.touches(list(inner.get("stmts")), frame, out, dynamic);
+                    }
+                }
+            }
+            if let Some(exc) = st.get("exceptions").and_then(|e| e.get("PLpgSQL_exception_block")) {
+                for e in list(exc.get("exc_list")) {
+                    if let Some(inner) = e.get("PLpgSQL_exception") {
+                        self.touches(list(inner.get("action")), frame, out, dynamic);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The objects one statement may create, change or drop.
+    fn statement_touches(&self, node: &NodeEnum, out: &mut Touched, dynamic: &mut bool) {
+        let schema_of = |s: &str| if s.is_empty() { self.creation_schema() } else { s.to_string() };
+        let is_ddl = !matches!(node, NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_));
+        for (n, _, _, _) in node.nodes() {
+            match n {
+                pgvet_syntax::pg_query::NodeRef::RangeVar(rv) if is_ddl => {
+                    let q = QName::new(schema_of(&rv.schemaname), rv.relname.clone());
+                    if !out.relations.contains(&q) {
+                        out.relations.push(q);
+                    }
+                }
+                pgvet_syntax::pg_query::NodeRef::FuncCall(f) => {
+                    let names = strs(&f.funcname);
+                    if let Some(q) =
+                        self.resolve_names(&names, |q| self.catalog.functions.values().any(|g| g.name == *q && !g.origin.is_builtin()))
+                    {
+                        if self.catalog.functions.values().any(|g| g.name == q && self.body_effects(g)) {
+                            *dynamic = true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        match node {
+            NodeEnum::CreateEnumStmt(s) => out.types.push(self.new_name_from(&strs(&s.type_name))),
+            NodeEnum::CreateDomainStmt(s) => out.types.push(self.new_name_from(&strs(&s.domainname))),
+            NodeEnum::CompositeTypeStmt(s) => {
+                if let Some(rv) = &s.typevar {
+                    out.types.push(QName::new(schema_of(&rv.schemaname), rv.relname.clone()))
+                }
+            }
+            NodeEnum::AlterEnumStmt(s) => out.types.push(self.new_name_from(&strs(&s.type_name))),
+            NodeEnum::CreateFunctionStmt(s) => out.functions.push(self.new_name_from(&strs(&s.funcname))),
+            NodeEnum::IndexStmt(s) if !s.idxname.is_empty() => {
+                let schema = s.relation.as_ref().map(|r| schema_of(&r.schemaname)).unwrap_or_else(|| self.creation_schema());
+                out.relations.push(QName::new(schema, s.idxname.clone()));
+            }
+            NodeEnum::CreateSchemaStmt(s) => out.schemas.push(s.schemaname.clone()),
+            NodeEnum::DropStmt(_) | NodeEnum::RenameStmt(_) | NodeEnum::AlterObjectSchemaStmt(_) => {
+                // Names are in lists, not RangeVars.
+                if let NodeEnum::DropStmt(d) = node {
+                    for o in &d.objects {
+                        if let Some(N::List(l)) = &o.node {
+                            let names = strs(&l.items);
+                            let q = self.new_name_from(&names);
+                            out.relations.push(q.clone());
+                            out.types.push(q.clone());
+                            out.functions.push(q);
+                        } else if let Some(N::ObjectWithArgs(owa)) = &o.node {
+                            out.functions.push(self.new_name_from(&strs(&owa.objname)));
+                        }
+                    }
+                }
+                if let NodeEnum::RenameStmt(r) = node {
+                    if r.relation.is_none() {
+                        *dynamic = true;
+                    }
+                    if r.rename_type == protobuf::ObjectType::ObjectType as i32 {
+                        *dynamic = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn exec_block(&mut self, st: &J, frame: &mut Frame, run: &mut Run) -> R<Flow> {
+        let body = list(st.get("body"));
+        let handlers = st.get("exceptions").and_then(|e| e.get("PLpgSQL_exception_block")).map(|e| list(e.get("exc_list")));
+        let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
+        let Some(handlers) = handlers else {
+            return match self.exec_list(body, frame, run)? {
+                Flow::Exit(Some(l)) if Some(&l) == label.as_ref() => Ok(Flow::Next),
+                other => Ok(other),
+            };
+        };
+        // A block with handlers is a subtransaction: an error rolls back what it did.
+        let saved = self.catalog.clone();
+        let events = self.events.len();
+        match self.exec_list(body, frame, run) {
+            Ok(Flow::Exit(Some(l))) if Some(&l) == label.as_ref() => Ok(Flow::Next),
+            Ok(flow) => Ok(flow),
+            Err(Stop::Unknown(why)) => Err(Stop::Unknown(why)),
+            Err(Stop::Raise(state, message)) => {
+                for h in handlers {
+                    let Some(h) = h.get("PLpgSQL_exception") else { continue };
+                    let conds = list(h.get("conditions"));
+                    let hit = conds.iter().any(|c| {
+                        let c = c.get("PLpgSQL_condition").unwrap_or(c);
+                        let name = c.get("condname").and_then(|n| n.as_str()).unwrap_or("");
+                        let code = c.get("sqlerrstate").and_then(|n| n.as_str()).unwrap_or("");
+                        catches(name, &state) || (!code.is_empty() && code == state)
+                    });
+                    if hit {
+                        // Roll back the block, keep what could not be modelled before the error.
+                        let kept: Vec<ReplayEvent> = self.events[events..]
+                            .iter()
+                            .filter(|e| matches!(e.kind, EventKind::Opaque | EventKind::Unmodelled))
+                            .cloned()
+                            .collect();
+                        self.catalog = saved;
+                        self.events.truncate(events);
+                        self.events.extend(kept);
+                        return self.exec_list(list(h.get("action")), frame, run);
+                    }
+                }
+                Err(Stop::Raise(state, message))
+            }
+        }
+    }
+
+    /// Runs SQL text found in a body: DDL is applied to the catalog (a failure is raised as the
+    /// server would raise it), `SELECT ... INTO` from the catalogs assigns variables, and calls of
+    /// migration-defined functions are followed.
+    fn exec_sql_text(&mut self, sql: &str, frame: &mut Frame, run: &mut Run, into: Option<&J>) -> R<()> {
+        let parsed = parse_sql(sql);
+        if let Some(e) = parsed.errors.first() {
+            return Err(Stop::Raise("42601".into(), e.message.clone()));
+        }
+        for s in &parsed.statements {
+            if let (NodeEnum::SelectStmt(sel), Some(target)) = (&s.node, into) {
+                let row = self.query(sel, frame).map(|rows| rows.into_iter().next());
+                let values: Vec<Val> = match row {
+                    Ok(Some(r)) => r.into_iter().map(|(_, v)| v).collect(),
+                    Ok(None) => vec![],
+                    Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
+                    Err(Stop::Unknown(_)) => vec![Val::Unknown; 16],
+                };
+                self.assign_into(target, values, frame);
+            }
+            self.exec_sql_node(&s.node, frame, run)?;
+        }
+        Ok(())
+    }
+
+    fn assign_into(&self, target: &J, values: Vec<Val>, frame: &mut Frame) {
+        let Some((kind, t)) = target.as_object().and_then(|m| m.iter().next()) else { return };
+        let names: Vec<String> = match kind.as_str() {
+            "PLpgSQL_row" => {
+                list(t.get("fields")).iter().filter_map(|f| f.get("name").and_then(|n| n.as_str()).map(String::from)).collect()
+            }
+            _ => t.get("refname").and_then(|r| r.as_str()).map(|r| vec![r.to_string()]).unwrap_or_default(),
+        };
+        for (i, n) in names.iter().enumerate() {
+            let v = values.get(i).cloned().unwrap_or(Val::Null);
+            if let Some(slot) = frame.vars.iter_mut().rev().find(|(x, _)| x.eq_ignore_ascii_case(n)) {
+                slot.1 = v;
+            }
+        }
+    }
+
+    fn exec_sql_node(&mut self, node: &NodeEnum, frame: &Frame, run: &mut Run) -> R<()> {
+        match node {
+            NodeEnum::SelectStmt(_)
+            | NodeEnum::InsertStmt(_)
+            | NodeEnum::UpdateStmt(_)
+            | NodeEnum::DeleteStmt(_)
+            | NodeEnum::CallStmt(_) => {
+                // Data: no effect on the schema, except through functions it calls.
+                let mut calls = Vec::new();
+                for (n, _, _, _) in node.nodes() {
+                    if let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n {
+                        calls.push(f.clone());
+                    }
+                }
+                for f in calls {
+                    self.call_user_function(&f, frame, run)?;
+                }
+                Ok(())
+            }
+            NodeEnum::DoStmt(d) => {
+                self.do_block(d);
+                Ok(())
+            }
+            NodeEnum::TransactionStmt(_) => Ok(()),
+            _ => {
+                let before = self.events.len();
+                self.apply_node(node);
+                let failed = self.events[before..].iter().find(|e| e.kind == EventKind::Error).cloned();
+                match failed {
+                    Some(e) => {
+                        self.events.truncate(before);
+                        Err(Stop::Raise(sqlstate(&e.message).into(), e.message))
+                    }
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Runs a query for a FOR loop: catalog queries only.
+    fn query_text(&self, q: &str, frame: &Frame) -> R<Vec<Vec<(String, Val)>>> {
+        let parsed = parse_sql(q);
+        match parsed.statements.first().map(|s| &s.node) {
+            Some(NodeEnum::SelectStmt(sel)) => self.query(sel, frame),
+            _ => Err(Stop::Unknown(format!("the rows of {}", clip(q)))),
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        one_line.chars().take(57).collect::<String>() + "..."
+    } else {
+        one_line
+    }
+}

@@ -1,0 +1,113 @@
+//! What the replay could not model. A statement whose effect on the schema pgvet cannot know
+//! (dynamic SQL built from values it cannot compute, a condition on table data, a function it
+//! cannot follow) marks what it may have touched as uncertain: named relations, types and
+//! functions, or a whole schema when it cannot tell. Rules never conclude that something is
+//! missing or wrong when the verdict rests on an uncertain object; they count the finding as
+//! withheld by that statement instead.
+use imbl::OrdMap;
+
+use crate::model::{Catalog, QName};
+
+/// Uncertain objects, each with the index (into the replay's events) of the unmodelled statement
+/// that made it so.
+#[derive(Debug, Clone, Default)]
+pub struct Uncertainty {
+    pub schemas: OrdMap<String, usize>,
+    pub relations: OrdMap<QName, usize>,
+    pub types: OrdMap<QName, usize>,
+    /// By name: any overload.
+    pub functions: OrdMap<QName, usize>,
+}
+
+/// What one unmodelled statement may have touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub schemas: Vec<String>,
+    pub relations: Vec<QName>,
+    pub types: Vec<QName>,
+    pub functions: Vec<QName>,
+}
+
+impl Touched {
+    pub fn is_empty(&self) -> bool {
+        self.schemas.is_empty() && self.relations.is_empty() && self.types.is_empty() && self.functions.is_empty()
+    }
+
+    pub fn merge(&mut self, other: Touched) {
+        for s in other.schemas {
+            if !self.schemas.contains(&s) {
+                self.schemas.push(s);
+            }
+        }
+        for (mine, theirs) in
+            [(&mut self.relations, other.relations), (&mut self.types, other.types), (&mut self.functions, other.functions)]
+        {
+            for q in theirs {
+                if !mine.contains(&q) {
+                    mine.push(q);
+                }
+            }
+        }
+    }
+
+    /// A short description for messages: "table public.a, schema public".
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.schemas.iter().map(|s| format!("anything in schema {s}")));
+        parts.extend(self.relations.iter().map(|q| format!("relation {q}")));
+        parts.extend(self.types.iter().map(|q| format!("type {q}")));
+        parts.extend(self.functions.iter().map(|q| format!("function {q}")));
+        if parts.len() > 4 {
+            let more = parts.len() - 3;
+            parts.truncate(3);
+            parts.push(format!("{more} more"));
+        }
+        parts.join(", ")
+    }
+}
+
+impl Uncertainty {
+    pub fn is_empty(&self) -> bool {
+        self.schemas.is_empty() && self.relations.is_empty() && self.types.is_empty() && self.functions.is_empty()
+    }
+
+    pub fn mark(&mut self, t: &Touched, event: usize) {
+        for s in &t.schemas {
+            self.schemas.insert(s.clone(), event);
+        }
+        for q in &t.relations {
+            self.relations.insert(q.clone(), event);
+        }
+        for q in &t.types {
+            self.types.insert(q.clone(), event);
+        }
+        for q in &t.functions {
+            self.functions.insert(q.clone(), event);
+        }
+    }
+}
+
+impl Catalog {
+    /// The unmodelled statement that may have created, dropped or changed relation `q`.
+    pub fn uncertain_relation(&self, q: &QName) -> Option<usize> {
+        self.uncertain.relations.get(q).or_else(|| self.uncertain.schemas.get(&q.schema)).copied()
+    }
+
+    /// The unmodelled statement that may have created, dropped or changed type `q`.
+    pub fn uncertain_type(&self, q: &QName) -> Option<usize> {
+        self.uncertain.types.get(q).or_else(|| self.uncertain.schemas.get(&q.schema)).copied()
+    }
+
+    /// The unmodelled statement that may have created or dropped a function called `q`.
+    pub fn uncertain_function(&self, q: &QName) -> Option<usize> {
+        self.uncertain.functions.get(q).or_else(|| self.uncertain.schemas.get(&q.schema)).copied()
+    }
+
+    /// For an unqualified name: the first uncertain match along `search_path`.
+    pub fn uncertain_relation_in(&self, search_path: &[String], schema: &str, name: &str) -> Option<usize> {
+        if !schema.is_empty() {
+            return self.uncertain_relation(&QName::new(schema, name));
+        }
+        search_path.iter().find_map(|s| self.uncertain_relation(&QName::new(s.as_str(), name)))
+    }
+}

@@ -1,0 +1,15 @@
+CREATE TYPE color AS ENUM ('red', 'green');
+CREATE TABLE items (id int PRIMARY KEY, note text DEFAULT NULL, tag varchar(10) DEFAULT NULL::varchar, c color);
+ALTER TABLE items ALTER COLUMN id SET DEFAULT NULL;
+ALTER TYPE color RENAME VALUE 'red' TO 'crimson';
+ALTER TYPE color RENAME TO colour;
+CREATE TEMP TABLE scratch (id int);
+INSERT INTO scratch VALUES (1);
+CREATE TABLE measurements (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE INDEX measurements_at_idx ON ONLY measurements (at);
+CREATE TABLE measurements_2024 (id int NOT NULL, at date NOT NULL);
+CREATE INDEX measurements_2024_at_idx ON measurements_2024 (at);
+ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+ALTER INDEX measurements_at_idx ATTACH PARTITION measurements_2024_at_idx;
+CREATE TYPE span AS RANGE (subtype = int4);
+CREATE TABLE bookings (id int, during span, w int4range DEFAULT int4range(1, 2));
