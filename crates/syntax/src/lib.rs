@@ -247,7 +247,9 @@ pub fn function_body_error(text: &str, stmt: &Statement) -> Option<SyntaxError> 
         }
         "plpgsql" => {
             let e = ffi::parse_plpgsql(stmt_text).err()?;
-            if e.message == "no result" {
+            // Only grammar errors: libpg_query's PL/pgSQL compiler also checks types it cannot
+            // know (a composite or array parameter), which the server accepts.
+            if !(e.message.starts_with("syntax error") || e.message.starts_with("unterminated")) {
                 return None;
             }
             let offset = body_at

@@ -194,8 +194,9 @@ impl Replayer {
             return self.finish(run);
         }
         let Some(func) = parse_body(&body, "", "void") else {
-            // PostgreSQL rejects the block when it runs.
-            return self.error("the DO block's body does not parse as PL/pgSQL");
+            let touched = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+            run.unmodelled("a DO block pgvet's PL/pgSQL parser does not read", touched);
+            return self.finish(run);
         };
         let saved = self.catalog.clone();
         let events = self.events.len();
@@ -568,7 +569,7 @@ impl Replayer {
                     Ok(Val::Null) => return Err(Stop::Raise("22004".into(), "query string argument of EXECUTE is null".into())),
                     Err(Stop::Raise(a, b)) => return Err(Stop::Raise(a, b)),
                     Ok(_) | Err(Stop::Unknown(_)) => {
-                        let touched = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+                        let touched = self.dynamic_touches(q, frame);
                         run.unmodelled(format!("EXECUTE of a string pgvet cannot compute ({})", clip(q)), touched);
                     }
                 }
@@ -579,10 +580,18 @@ impl Replayer {
                 self.exec_sql_text(q, frame, run, None)?;
                 Ok(Flow::Next)
             }
-            // No effect on the schema.
-            "PLpgSQL_stmt_getdiag" | "PLpgSQL_stmt_assert" | "PLpgSQL_stmt_commit" | "PLpgSQL_stmt_rollback" | "PLpgSQL_stmt_close" => {
+            // ROW_COUNT and friends depend on data.
+            "PLpgSQL_stmt_getdiag" => {
+                for item in list(st.get("diag_items")) {
+                    let item = item.get("PLpgSQL_diag_item").unwrap_or(item);
+                    if let Some(slot) = item.get("target").and_then(|t| t.as_u64()).and_then(|n| frame.vars.get_mut(n as usize)) {
+                        slot.1 = Val::Unknown;
+                    }
+                }
                 Ok(Flow::Next)
             }
+            // No effect on the schema.
+            "PLpgSQL_stmt_assert" | "PLpgSQL_stmt_commit" | "PLpgSQL_stmt_rollback" | "PLpgSQL_stmt_close" => Ok(Flow::Next),
             other => {
                 run.unmodelled(format!("{} is not interpreted", other.trim_start_matches("PLpgSQL_stmt_")), Touched::default());
                 Ok(Flow::Next)
@@ -670,12 +679,15 @@ impl Replayer {
             let sql = match kind.as_str() {
                 "PLpgSQL_stmt_execsql" => query_of(st.get("sqlstmt")).map(String::from),
                 "PLpgSQL_stmt_perform" | "PLpgSQL_stmt_call" => query_of(st.get("expr")).map(String::from),
-                "PLpgSQL_stmt_dynexecute" => match query_of(st.get("query")).map(|q| self.eval_text(q, frame)) {
-                    Some(Ok(Val::Text(s))) => Some(s),
-                    _ => {
-                        *dynamic = true;
-                        None
-                    }
+                "PLpgSQL_stmt_dynexecute" => match query_of(st.get("query")) {
+                    Some(q) => match self.eval_text(q, frame) {
+                        Ok(Val::Text(s)) => Some(s),
+                        _ => {
+                            out.merge(self.dynamic_touches(q, frame));
+                            None
+                        }
+                    },
+                    None => None,
                 },
                 _ => None,
             };
@@ -709,6 +721,45 @@ impl Replayer {
                 }
             }
         }
+    }
+
+    /// What an EXECUTE whose string pgvet cannot compute may touch: the string is built again
+    /// with a placeholder for every unknown value and parsed. A relation named by a placeholder
+    /// is a new relation of unknown name (it leaves existing ones alone); anything else it names
+    /// is touched; when even that fails, the whole schema is.
+    fn dynamic_touches(&self, expr: &str, frame: &Frame) -> Touched {
+        const PLACEHOLDER: &str = "pgvet_unknown";
+        let everything = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+        let symbolic = Frame {
+            vars: frame
+                .vars
+                .iter()
+                .map(|(n, v)| (n.clone(), if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }))
+                .collect(),
+            params: frame.params.iter().map(|v| if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }).collect(),
+        };
+        let Ok(Val::Text(sql)) = self.eval_text(expr, &symbolic) else { return everything };
+        let parsed = parse_sql(&sql);
+        if !parsed.errors.is_empty() || parsed.statements.is_empty() {
+            return everything;
+        }
+        let mut touched = Touched::default();
+        let mut dynamic = false;
+        for s in &parsed.statements {
+            self.statement_touches(&s.node, &mut touched, &mut dynamic);
+        }
+        if dynamic || touched.types.iter().chain(&touched.functions).any(|q| q.name.contains(PLACEHOLDER)) {
+            return everything;
+        }
+        let (unnamed, named): (Vec<QName>, Vec<QName>) = touched.relations.into_iter().partition(|q| q.name.contains(PLACEHOLDER));
+        touched.relations = named;
+        for q in unnamed {
+            let schema = if q.schema.contains(PLACEHOLDER) { self.creation_schema() } else { q.schema };
+            if !touched.new_relations_in.contains(&schema) {
+                touched.new_relations_in.push(schema);
+            }
+        }
+        touched
     }
 
     /// The objects one statement may create, change or drop.

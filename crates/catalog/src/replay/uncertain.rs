@@ -13,6 +13,9 @@ use crate::model::{Catalog, QName};
 #[derive(Debug, Clone, Default)]
 pub struct Uncertainty {
     pub schemas: OrdMap<String, usize>,
+    /// Schemas where a relation of a name pgvet cannot compute may have been created (existing
+    /// relations there are not affected).
+    pub new_relations_in: OrdMap<String, usize>,
     pub relations: OrdMap<QName, usize>,
     pub types: OrdMap<QName, usize>,
     /// By name: any overload.
@@ -23,6 +26,7 @@ pub struct Uncertainty {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Touched {
     pub schemas: Vec<String>,
+    pub new_relations_in: Vec<String>,
     pub relations: Vec<QName>,
     pub types: Vec<QName>,
     pub functions: Vec<QName>,
@@ -30,13 +34,22 @@ pub struct Touched {
 
 impl Touched {
     pub fn is_empty(&self) -> bool {
-        self.schemas.is_empty() && self.relations.is_empty() && self.types.is_empty() && self.functions.is_empty()
+        self.schemas.is_empty()
+            && self.new_relations_in.is_empty()
+            && self.relations.is_empty()
+            && self.types.is_empty()
+            && self.functions.is_empty()
     }
 
     pub fn merge(&mut self, other: Touched) {
         for s in other.schemas {
             if !self.schemas.contains(&s) {
                 self.schemas.push(s);
+            }
+        }
+        for s in other.new_relations_in {
+            if !self.new_relations_in.contains(&s) {
+                self.new_relations_in.push(s);
             }
         }
         for (mine, theirs) in
@@ -54,6 +67,7 @@ impl Touched {
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         parts.extend(self.schemas.iter().map(|s| format!("anything in schema {s}")));
+        parts.extend(self.new_relations_in.iter().map(|s| format!("a new relation in schema {s} whose name pgvet cannot compute")));
         parts.extend(self.relations.iter().map(|q| format!("relation {q}")));
         parts.extend(self.types.iter().map(|q| format!("type {q}")));
         parts.extend(self.functions.iter().map(|q| format!("function {q}")));
@@ -68,12 +82,19 @@ impl Touched {
 
 impl Uncertainty {
     pub fn is_empty(&self) -> bool {
-        self.schemas.is_empty() && self.relations.is_empty() && self.types.is_empty() && self.functions.is_empty()
+        self.schemas.is_empty()
+            && self.new_relations_in.is_empty()
+            && self.relations.is_empty()
+            && self.types.is_empty()
+            && self.functions.is_empty()
     }
 
     pub fn mark(&mut self, t: &Touched, event: usize) {
         for s in &t.schemas {
             self.schemas.insert(s.clone(), event);
+        }
+        for s in &t.new_relations_in {
+            self.new_relations_in.insert(s.clone(), event);
         }
         for q in &t.relations {
             self.relations.insert(q.clone(), event);
@@ -103,11 +124,17 @@ impl Catalog {
         self.uncertain.functions.get(q).or_else(|| self.uncertain.schemas.get(&q.schema)).copied()
     }
 
-    /// For an unqualified name: the first uncertain match along `search_path`.
+    /// Whether relation `q`, which pgvet's model lacks, may exist all the same.
+    pub fn may_exist(&self, q: &QName) -> Option<usize> {
+        self.uncertain_relation(q).or_else(|| self.uncertain.new_relations_in.get(&q.schema).copied())
+    }
+
+    /// For a relation name as written (unqualified: along `search_path`): the unmodelled
+    /// statement that may have created, dropped or changed it.
     pub fn uncertain_relation_in(&self, search_path: &[String], schema: &str, name: &str) -> Option<usize> {
         if !schema.is_empty() {
-            return self.uncertain_relation(&QName::new(schema, name));
+            return self.may_exist(&QName::new(schema, name));
         }
-        search_path.iter().find_map(|s| self.uncertain_relation(&QName::new(s.as_str(), name)))
+        search_path.iter().find_map(|s| self.may_exist(&QName::new(s.as_str(), name)))
     }
 }

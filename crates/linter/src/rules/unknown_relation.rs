@@ -54,7 +54,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
             let pgvet_code::Call::Prisma(p) = &s.call else { continue };
             let Some(m) = models.iter().find(|m| m.name.to_lowercase() == p.model.to_lowercase()) else { continue };
             let q = pgvet_catalog::QName::new("public", m.table.as_str());
-            if cx.catalog.tables.contains_key(&q) || cx.catalog.views.contains_key(&q) || cx.catalog.uncertain_relation(&q).is_some() {
+            if cx.catalog.tables.contains_key(&q) || cx.catalog.views.contains_key(&q) || cx.catalog.may_exist(&q).is_some() {
                 continue;
             }
             let dropped = dropped_by(cx, &m.table, |c| c.tables.contains_key(&q));
@@ -79,7 +79,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
             || r.unknown_definition
             || cx.catalog.views.contains_key(&r.name)
             || cx.catalog.platform_schemas.contains(&r.name.schema)
-            || cx.catalog.uncertain_relation(&r.name).is_some()
+            || cx.catalog.may_exist(&r.name).is_some()
         {
             continue;
         }
