@@ -146,11 +146,14 @@ impl Replayer {
             N::ColumnRef(c) => {
                 let names = field_names(&c.fields);
                 match sc.lookup(&names) {
+                    Some(Val::Unknown) | None => unknown(format!("the value of {}", names.join("."))),
                     Some(v) => Ok(v),
-                    None => unknown(format!("the value of {}", names.join("."))),
                 }
             }
-            N::ParamRef(p) => sc.param(p.number as usize).map(Ok).unwrap_or_else(|| unknown(format!("${}", p.number))),
+            N::ParamRef(p) => match sc.param(p.number as usize) {
+                Some(Val::Unknown) | None => unknown(format!("${}", p.number)),
+                Some(v) => Ok(v),
+            },
             N::TypeCast(tc) => {
                 let v = self.eval(tc.arg.as_deref().unwrap_or(&Node::default()), sc)?;
                 let ty = tc.type_name.as_ref().map(|t| crate::types::type_ref(t).name.to_lowercase()).unwrap_or_default();
@@ -530,7 +533,12 @@ impl Replayer {
                     continue;
                 }
                 let name = if t.name.is_empty() { "?column?".into() } else { t.name.clone() };
-                cols.push((name, self.eval(&v, &rs)?));
+                // A value pgvet cannot compute (`pg_get_expr(...)`) leaves the row known.
+                let value = match self.eval(&v, &rs) {
+                    Err(Stop::Unknown(_)) => Val::Unknown,
+                    other => other?,
+                };
+                cols.push((name, value));
             }
             out.push(cols);
         }
@@ -819,6 +827,13 @@ impl Replayer {
                     }
                 }
             }
+            ("pg_catalog", "pg_inherits") => {
+                for tb in c.tables.values() {
+                    if let Some(parent) = &tb.partition_of {
+                        row(vec![("inhrelid", oid("rel", &tb.name)), ("inhparent", oid("rel", parent)), ("inhseqno", Val::Int(1))]);
+                    }
+                }
+            }
             ("pg_catalog", "pg_extension") => {
                 for e in c.extensions.iter() {
                     row(vec![("extname", t(e))]);
@@ -827,6 +842,8 @@ impl Replayer {
             _ => return unknown(format!("{catalog_schema}.{name}")),
         }
         if !c.uncertain.is_empty() {
+            // Rows about objects an unmodelled statement may have changed could be missing or
+            // stale; the query's answer is then unknown.
             return unknown("a catalog that an earlier unmodelled statement may have changed");
         }
         Ok(rows)

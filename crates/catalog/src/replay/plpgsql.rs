@@ -33,6 +33,8 @@ struct Frame {
     /// Datums by number: (name, value).
     vars: Vec<(String, Val)>,
     params: Vec<Val>,
+    /// In an exception handler: the error it caught (for a bare `RAISE;`).
+    caught: Option<(String, String)>,
 }
 
 impl Scope for Frame {
@@ -200,7 +202,7 @@ impl Replayer {
         };
         let saved = self.catalog.clone();
         let events = self.events.len();
-        let result = self.call_parsed(&func, vec![], &mut run);
+        let result = self.call_parsed(&func, vec![], &[], &mut run);
         if let Err(Stop::Raise(state, message)) = result {
             // The DO statement fails and its effects roll back.
             self.catalog = saved;
@@ -247,7 +249,7 @@ impl Replayer {
         }
         let mut run = Run::new();
         for f in calls {
-            if let Err(Stop::Raise(state, message)) = self.call_user_function(&f, &Frame { vars: vec![], params: vec![] }, &mut run) {
+            if let Err(Stop::Raise(state, message)) = self.call_user_function(&f, &Frame { vars: vec![], params: vec![], caught: None }, &mut run) {
                 self.error(format!("{message} (SQLSTATE {state})"));
                 break;
             }
@@ -285,7 +287,7 @@ impl Replayer {
         if func.language != "plpgsql" {
             // SQL functions: their statements, with $n bound.
             let parsed = parse_sql(&body);
-            let frame = Frame { vars: vec![], params: args };
+            let frame = Frame { vars: vec![], params: args, caught: None };
             for s in &parsed.statements {
                 self.exec_sql_node(&s.node, &frame, run)?;
             }
@@ -315,7 +317,8 @@ impl Replayer {
             let path = p.split(',').map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty() && s != "$user").collect();
             std::mem::replace(&mut self.search_path, path)
         });
-        let r = self.call_parsed(&parsed, args, run);
+        let inputs: Vec<bool> = func.args.iter().map(|a| matches!(a.mode, "in" | "inout" | "variadic")).collect();
+        let r = self.call_parsed(&parsed, args, &inputs, run);
         if let Some(p) = saved_path {
             self.search_path = p;
         }
@@ -331,9 +334,11 @@ impl Replayer {
             && ["create", "alter", "drop", "execute", "grant", "revoke"].iter().any(|w| lower.contains(w))
     }
 
-    fn call_parsed(&mut self, func: &J, args: Vec<Val>, run: &mut Run) -> R<()> {
+    /// Runs a parsed body. `inputs` has one entry per parameter (the first datums), true for
+    /// those the call's arguments fill in order.
+    fn call_parsed(&mut self, func: &J, args: Vec<Val>, inputs: &[bool], run: &mut Run) -> R<()> {
         let datums = list(func.get("datums"));
-        let mut frame = Frame { vars: Vec::with_capacity(datums.len()), params: args.clone() };
+        let mut frame = Frame { vars: Vec::with_capacity(datums.len()), params: args.clone(), caught: None };
         for d in datums {
             let (name, default) = match d.as_object().and_then(|m| m.iter().next()) {
                 Some((_, v)) => (v.get("refname").and_then(|r| r.as_str()).unwrap_or("").to_string(), v.get("default_val")),
@@ -345,12 +350,11 @@ impl Replayer {
             };
             frame.vars.push((name, value));
         }
-        // Parameters are the first datums after `found` (PL/pgSQL numbers them first).
-        let named: Vec<usize> = (0..frame.vars.len()).filter(|&i| frame.vars[i].0 != "found").collect();
-        for (i, v) in args.into_iter().enumerate() {
-            if let Some(&slot) = named.get(i) {
-                frame.vars[slot].1 = v;
-            }
+        // Parameters are the first datums (PL/pgSQL numbers them before `found`); one the call
+        // leaves out takes its default, which pgvet does not evaluate.
+        let mut args = args.into_iter();
+        for (slot, input) in inputs.iter().enumerate().take(frame.vars.len()) {
+            frame.vars[slot].1 = if *input { args.next().unwrap_or(Val::Unknown) } else { Val::Null };
         }
         let action = func.get("action").cloned().unwrap_or(J::Null);
         match self.exec_stmt(&action, &mut frame, run)? {
@@ -543,6 +547,13 @@ impl Replayer {
                 let level = st.get("elog_level").and_then(|l| l.as_u64()).unwrap_or(21);
                 if level < 21 {
                     return Ok(Flow::Next);
+                }
+                let bare = st.get("condname").is_none() && st.get("message").is_none() && st.get("options").is_none();
+                if bare {
+                    // `RAISE;` re-raises the error the handler caught.
+                    if let Some((state, message)) = frame.caught.clone() {
+                        return Err(Stop::Raise(state, message));
+                    }
                 }
                 let state = st.get("condname").and_then(|c| c.as_str()).map(|c| c.to_string()).unwrap_or_else(|| "P0001".into());
                 let message = st.get("message").and_then(|m| m.as_str()).unwrap_or("").to_string();
@@ -737,11 +748,23 @@ impl Replayer {
                 .map(|(n, v)| (n.clone(), if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }))
                 .collect(),
             params: frame.params.iter().map(|v| if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }).collect(),
+            caught: None,
         };
         let Ok(Val::Text(sql)) = self.eval_text(expr, &symbolic) else { return everything };
         let parsed = parse_sql(&sql);
         if !parsed.errors.is_empty() || parsed.statements.is_empty() {
-            return everything;
+            // A placeholder where a value goes (a partition bound) does not parse: read the
+            // command's head instead.
+            return match command_target(&sql) {
+                Some((true, _)) => Touched { new_relations_in: vec![self.creation_schema()], ..Default::default() },
+                Some((false, name)) if !name.contains(PLACEHOLDER) => {
+                    let (schema, rel) = super::eval::split_name(&name);
+                    let q = QName::new(if schema.is_empty() { self.creation_schema() } else { schema }, rel);
+                    Touched { relations: vec![q], ..Default::default() }
+                }
+                Some((false, _)) => Touched { new_relations_in: vec![self.creation_schema()], ..Default::default() },
+                None => everything,
+            };
         }
         let mut touched = Touched::default();
         let mut dynamic = false;
@@ -766,9 +789,44 @@ impl Replayer {
     fn statement_touches(&self, node: &NodeEnum, out: &mut Touched, dynamic: &mut bool) {
         let schema_of = |s: &str| if s.is_empty() { self.creation_schema() } else { s.to_string() };
         let is_ddl = !matches!(node, NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_));
+        // Relations a statement reads without changing them: a CREATE TABLE's LIKE source and
+        // partition parent, an ATTACH PARTITION's parent (its own definition stays as it is).
+        let mut readonly: Vec<(String, String)> = Vec::new();
+        match node {
+            NodeEnum::CreateStmt(c) => {
+                for (n, _, _, _) in node.nodes() {
+                    if let pgvet_syntax::pg_query::NodeRef::RangeVar(rv) = n {
+                        if c.relation.as_ref().is_none_or(|r| r.relname != rv.relname || r.schemaname != rv.schemaname) {
+                            readonly.push((rv.schemaname.clone(), rv.relname.clone()));
+                        }
+                    }
+                }
+            }
+            NodeEnum::AlterTableStmt(a) => {
+                let only_storage_or_partitions = a.cmds.iter().all(|c| {
+                    matches!(&c.node, Some(N::AlterTableCmd(cmd)) if matches!(
+                        protobuf::AlterTableType::try_from(cmd.subtype),
+                        Ok(protobuf::AlterTableType::AtAttachPartition
+                            | protobuf::AlterTableType::AtDetachPartition
+                            | protobuf::AlterTableType::AtSetRelOptions
+                            | protobuf::AlterTableType::AtResetRelOptions
+                            | protobuf::AlterTableType::AtChangeOwner
+                            | protobuf::AlterTableType::AtSetStatistics)
+                    ))
+                });
+                if only_storage_or_partitions {
+                    if let Some(r) = &a.relation {
+                        readonly.push((r.schemaname.clone(), r.relname.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
         for (n, _, _, _) in node.nodes() {
             match n {
-                pgvet_syntax::pg_query::NodeRef::RangeVar(rv) if is_ddl => {
+                pgvet_syntax::pg_query::NodeRef::RangeVar(rv)
+                    if is_ddl && !readonly.iter().any(|(s, r)| *s == rv.schemaname && *r == rv.relname) =>
+                {
                     let q = QName::new(schema_of(&rv.schemaname), rv.relname.clone());
                     if !out.relations.contains(&q) {
                         out.relations.push(q);
@@ -867,7 +925,10 @@ impl Replayer {
                         self.catalog = saved;
                         self.events.truncate(events);
                         self.events.extend(kept);
-                        return self.exec_list(list(h.get("action")), frame, run);
+                        let outer = frame.caught.replace((state, message));
+                        let r = self.exec_list(list(h.get("action")), frame, run);
+                        frame.caught = outer;
+                        return r;
                     }
                 }
                 Err(Stop::Raise(state, message))
@@ -970,5 +1031,26 @@ fn clip(s: &str) -> String {
         one_line.chars().take(57).collect::<String>() + "..."
     } else {
         one_line
+    }
+}
+
+/// The relation a DDL command's head names: `(creates, name)` for `CREATE TABLE name ...`,
+/// `ALTER TABLE name ...`, `CREATE INDEX ... ON name` and `DROP TABLE name`.
+fn command_target(sql: &str) -> Option<(bool, String)> {
+    let words: Vec<String> = sql.split(|c: char| c.is_whitespace() || c == '(').filter(|w| !w.is_empty()).map(String::from).collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let skip = ["if", "not", "exists", "only", "unlogged", "temp", "temporary", "concurrently", "unique"];
+    let after = |i: usize| -> Option<String> { words.iter().zip(&lower).skip(i).find(|(_, l)| !skip.contains(&l.as_str())).map(|(w, _)| w.clone()) };
+    match lower.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["create", rest @ ..] if rest.iter().take(3).any(|w| *w == "table") => {
+            let i = lower.iter().position(|w| w == "table")?;
+            Some((true, after(i + 1)?))
+        }
+        ["alter", "table", ..] | ["drop", "table", ..] => Some((false, after(2)?)),
+        ["create", rest @ ..] if rest.iter().take(3).any(|w| *w == "index") => {
+            let i = lower.iter().position(|w| w == "on")?;
+            Some((false, after(i + 1)?))
+        }
+        _ => None,
     }
 }

@@ -5,7 +5,9 @@
 //! btree index on the referencing table. A composite primary key or unique constraint that starts
 //! with the foreign-key columns counts; so does a partial index whose only condition is
 //! `fk IS NOT NULL` (implied by the lookup). An index on the same columns in another order
-//! counts (the columns are compared as a set).
+//! counts (the columns are compared as a set). A table that a statement pgvet could not follow
+//! names (`unmodelled-statement`, e.g. `EXECUTE format('CREATE INDEX ... ON %I ...', t)`) is
+//! skipped: that statement may have built the index.
 //!
 //! ## Why it matters
 //! Whenever a referenced row is deleted, or its key updated, PostgreSQL runs
@@ -50,8 +52,10 @@ pub const META: RuleMeta = RuleMeta {
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for t in cx.catalog.tables.values() {
         for c in t.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey) {
-            // An unmodelled statement may have built the index.
-            let uncertain = cx.catalog.uncertain_relation(&t.name).is_some();
+            // An unmodelled statement that names the table may have built the index. One that
+            // names nothing pgvet can read (a whole schema uncertain) does not silence this rule:
+            // such statements create relations of computed names, they do not index existing ones.
+            let uncertain = cx.catalog.uncertain.relations.contains_key(&t.name);
             if uncertain || is_partition_clone(cx.catalog, t, c) || served(cx.catalog, t, &c.columns) || c.origin.is_builtin() {
                 continue;
             }

@@ -89,7 +89,9 @@ pub fn body(f: &Function, file_text: &str) -> Option<Body> {
                 };
                 statements.push(BodyStatement { node: s.node, offset, span });
             }
-            variables.iter_mut().for_each(|v| *v = v.to_lowercase());
+            // Quoted names (the parser's own `__Case__Variable_N__`) keep their case.
+            let lowered: Vec<String> = variables.iter().map(|v| v.to_lowercase()).filter(|v| !variables.contains(v)).collect();
+            variables.extend(lowered);
             Some(Body { statements, variables, unparsed: false })
         }
         _ => None,

@@ -502,7 +502,16 @@ impl<'a> Resolver<'a> {
                 for f in &r.functions {
                     if let Some(N::List(l)) = f.node.as_ref() {
                         if let Some(call) = l.items.first() {
-                            self.expr(call, sc);
+                            match call.node.as_ref() {
+                                // `unnest(a, b, ...)` in FROM is ROWS FROM (unnest(a), unnest(b), ...).
+                                Some(N::FuncCall(fc))
+                                    if fc.args.len() > 1
+                                        && matches!(names(&fc.funcname).as_slice(), [n] | [_, n] if n == "unnest") =>
+                                {
+                                    self.exprs(&fc.args, sc)
+                                }
+                                _ => self.expr(call, sc),
+                            }
                         }
                     }
                 }
