@@ -46,6 +46,10 @@ pub struct Replayer {
     base: usize,
     /// The unmodelled statement that makes the current statement's objects uncertain.
     cur_uncertain: Option<usize>,
+    /// Whether the runner wraps the current file in a transaction (set per file by the caller).
+    pub runner_transaction: bool,
+    /// A transaction the file opened itself (`BEGIN` ... `COMMIT`).
+    explicit_transaction: bool,
 }
 
 pub(crate) fn strs(list: &[Node]) -> Vec<String> {
@@ -97,6 +101,8 @@ impl Replayer {
             span: Span::default(),
             base: 0,
             cur_uncertain: None,
+            runner_transaction: false,
+            explicit_transaction: false,
         }
     }
 
@@ -174,6 +180,7 @@ impl Replayer {
 
     /// Ends a migration file: its session's temporary tables go away.
     pub fn finish_file(&mut self) {
+        self.explicit_transaction = false;
         let temp: Vec<QName> = self.catalog.tables.keys().filter(|q| q.schema == "pg_temp").cloned().collect();
         for q in temp {
             self.drop_table(&q, true);
@@ -270,7 +277,41 @@ impl Replayer {
         self.cur_uncertain = None;
     }
 
+    /// Statements that cannot run inside a transaction block (25001).
+    fn needs_no_transaction(node: &NodeEnum) -> Option<&'static str> {
+        match node {
+            NodeEnum::IndexStmt(s) if s.concurrent => Some("CREATE INDEX CONCURRENTLY"),
+            NodeEnum::DropStmt(s) if s.concurrent => Some("DROP INDEX CONCURRENTLY"),
+            NodeEnum::ReindexStmt(s) if s.params.iter().any(|p| matches!(&p.node, Some(N::DefElem(d)) if d.defname == "concurrently")) => {
+                Some("REINDEX CONCURRENTLY")
+            }
+            NodeEnum::AlterTableStmt(s)
+                if s.cmds.iter().any(|c| {
+                    matches!(&c.node, Some(N::AlterTableCmd(cmd)) if matches!(cmd.def.as_deref().and_then(|d| d.node.as_ref()), Some(N::PartitionCmd(p)) if p.concurrent))
+                }) =>
+            {
+                Some("ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY")
+            }
+            NodeEnum::VacuumStmt(s) if s.is_vacuumcmd => Some("VACUUM"),
+            _ => None,
+        }
+    }
+
     fn apply_node(&mut self, node: &NodeEnum) {
+        if let NodeEnum::TransactionStmt(t) = node {
+            use protobuf::TransactionStmtKind as K;
+            match K::try_from(t.kind) {
+                Ok(K::TransStmtBegin | K::TransStmtStart) => self.explicit_transaction = true,
+                Ok(K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare) => self.explicit_transaction = false,
+                _ => {}
+            }
+            return;
+        }
+        if self.runner_transaction || self.explicit_transaction {
+            if let Some(what) = Self::needs_no_transaction(node) {
+                return self.error(format!("{what} cannot run inside a transaction block"));
+            }
+        }
         match node {
             NodeEnum::CreateSchemaStmt(s) => {
                 if self.catalog.schemas.contains(&s.schemaname) {
@@ -444,7 +485,8 @@ impl Replayer {
     fn create_table_as(&mut self, s: &protobuf::CreateTableAsStmt) {
         let Some(into) = s.into.as_deref() else { return };
         let rv = into.rel.clone().unwrap_or_default();
-        let q = self.new_name(&rv.schemaname, &rv.relname);
+        let q =
+            if rv.relpersistence == "t" { QName::new("pg_temp", rv.relname.clone()) } else { self.new_name(&rv.schemaname, &rv.relname) };
         if !self.relation_is_new(&q, s.if_not_exists) {
             return;
         }

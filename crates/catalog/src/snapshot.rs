@@ -30,6 +30,8 @@ pub struct SnapColumn {
     pub type_name: String,
     pub not_null: bool,
     pub has_default: bool,
+    /// The default (or generation expression), canonical (casts removed), when there is one.
+    pub default: Option<String>,
     /// `a` (always), `d` (by default) or empty
     pub identity: String,
     pub generated: bool,
@@ -49,6 +51,8 @@ pub struct SnapConstraint {
     pub references: Option<String>,
     pub on_delete: Option<char>,
     pub on_update: Option<char>,
+    /// A CHECK constraint's expression, canonical.
+    pub check: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -98,6 +102,7 @@ impl Catalog {
                     not_null: c.not_null,
                     // PostgreSQL stores a generation expression in pg_attrdef too.
                     has_default: c.default.is_some() || c.generated.is_some(),
+                    default: c.default.as_deref().or(c.generated.as_deref()).map(canonical),
                     identity: match c.identity.as_deref() {
                         Some("always") => "a".into(),
                         Some(_) => "d".into(),
@@ -127,6 +132,7 @@ impl Catalog {
                             references: fk.map(|f| format!("{}.{}({})", f.table.schema, f.table.name, f.columns.join(", "))),
                             on_delete: fk.map(|f| f.on_delete),
                             on_update: fk.map(|f| f.on_update),
+                            check: c.expression.as_deref().filter(|_| c.kind == ConstraintKind::Check).map(canonical),
                         },
                     )
                 })
@@ -163,52 +169,208 @@ impl Catalog {
     }
 }
 
+/// An expression as the comparison sees it: canonical, casts removed (the server prints the
+/// implicit ones it added).
+pub fn canonical(e: &str) -> String {
+    let e = e.trim();
+    pgvet_syntax::parse_expr(e)
+        .map(|n| pgvet_syntax::strip_casts(&n))
+        .and_then(|n| pgvet_syntax::canonical_expr_node(&n))
+        .unwrap_or_else(|| e.to_string())
+}
+
+/// One difference between pgvet's catalog and the server's: the object, what pgvet says, what
+/// the server says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The relation (`schema.name`) or function the difference is about.
+    pub relation: String,
+    pub object: String,
+    pub pgvet: String,
+    pub server: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: pgvet says {}, the server says {}", self.object, self.pgvet, self.server)
+    }
+}
+
+/// Expression text as both sides print it: `public.` qualifiers dropped (the server leaves out
+/// schemas on its search path; pg_dump writes them) and JSON literals in a stable form (jsonb
+/// reorders keys and spaces them).
+fn normal(e: &str) -> String {
+    let mut out = String::with_capacity(e.len());
+    let mut rest = e;
+    while let Some(i) = rest.find("public.") {
+        out.push_str(&rest[..i]);
+        // Only a qualifier: not the tail of a longer name (`mypublic.x`, `"a"public.`).
+        if out.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"') {
+            out.push_str("public.");
+        }
+        rest = &rest[i + "public.".len()..];
+    }
+    out.push_str(rest);
+    // A JSON literal: '...' holding an object or array.
+    if let Some(inner) = out.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        let unescaped = inner.replace("''", "'");
+        if unescaped.starts_with(['{', '[']) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&unescaped) {
+                return format!("json {v}");
+            }
+        }
+    }
+    out
+}
+
+fn same_expr(a: &Option<String>, b: &Option<String>) -> bool {
+    a.as_deref().map(normal) == b.as_deref().map(normal)
+}
+
+fn expr_field(out: &mut Vec<Difference>, object: &str, name: &str, a: &Option<String>, b: &Option<String>) {
+    if !same_expr(a, b) {
+        field(out, object, name, a, b);
+    }
+}
+
+fn show<T: std::fmt::Debug>(v: &T) -> String {
+    format!("{v:?}")
+}
+
+fn field<T: PartialEq + std::fmt::Debug>(out: &mut Vec<Difference>, object: &str, name: &str, a: &T, b: &T) {
+    if a != b {
+        out.push(Difference {
+            relation: relation_of(object),
+            object: object.to_string(),
+            pgvet: format!("{name} {}", show(a)),
+            server: format!("{name} {}", show(b)),
+        });
+    }
+}
+
+/// `table s.t` / `column s.t.c` / `constraint c on s.t` / `index s.i` / `function s.f(...)` →
+/// the relation or function's `schema.name`.
+fn relation_of(object: &str) -> String {
+    let rest = object.split_once(' ').map(|(_, r)| r).unwrap_or(object);
+    let rest = rest.rsplit_once(" on ").map(|(_, t)| t).unwrap_or(rest);
+    let rest = rest.split('(').next().unwrap_or(rest);
+    let mut parts = rest.splitn(3, '.');
+    match (parts.next(), parts.next()) {
+        (Some(s), Some(n)) => format!("{s}.{}", n.trim_end_matches(':')),
+        _ => rest.to_string(),
+    }
+}
+
 impl Snapshot {
-    /// Human-readable differences, `self` being pgvet's view and `other` the server's.
-    pub fn diff(&self, server: &Snapshot) -> Vec<String> {
+    /// The differences, one per object and property, `self` being pgvet's view and `server` the
+    /// server's.
+    pub fn differences(&self, server: &Snapshot) -> Vec<Difference> {
         let mut out = Vec::new();
         diff_maps(&mut out, "table", &self.tables, &server.tables, |out, name, a, b| {
-            if a.kind != b.kind {
-                out.push(format!("table {name}: kind pgvet={:?} server={:?}", a.kind, b.kind));
+            let obj = format!("table {name}");
+            field(out, &obj, "kind", &a.kind, &b.kind);
+            let names = |t: &SnapTable| t.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+            field(out, &obj, "columns", &names(a), &names(b));
+            for x in &a.columns {
+                let Some(y) = b.columns.iter().find(|y| y.name == x.name) else { continue };
+                let obj = format!("column {name}.{}", x.name);
+                field(out, &obj, "type", &x.type_name, &y.type_name);
+                field(out, &obj, "not null", &x.not_null, &y.not_null);
+                expr_field(out, &obj, "default", &x.default, &y.default);
+                field(out, &obj, "identity", &x.identity, &y.identity);
+                field(out, &obj, "generated", &x.generated, &y.generated);
             }
-            if a.columns != b.columns {
-                out.push(format!("table {name}: columns\n    pgvet:  {:?}\n    server: {:?}", a.columns, b.columns));
-            }
-            diff_maps(out, &format!("constraint on {name}"), &a.constraints, &b.constraints, |out, cn, x, y| {
-                if x != y {
-                    out.push(format!("constraint {cn} on {name}\n    pgvet:  {x:?}\n    server: {y:?}"));
-                }
+            diff_maps(out, &format!("constraint on {name}:"), &a.constraints, &b.constraints, |out, cn, x, y| {
+                let obj = format!("constraint {cn} on {name}");
+                field(out, &obj, "kind", &x.kind, &y.kind);
+                field(out, &obj, "columns", &x.columns, &y.columns);
+                field(out, &obj, "deferrable", &x.deferrable, &y.deferrable);
+                field(out, &obj, "initially deferred", &x.deferred, &y.deferred);
+                field(out, &obj, "validated", &x.validated, &y.validated);
+                field(out, &obj, "index", &x.index, &y.index);
+                field(out, &obj, "references", &x.references, &y.references);
+                field(out, &obj, "on delete", &x.on_delete, &y.on_delete);
+                field(out, &obj, "on update", &x.on_update, &y.on_update);
+                expr_field(out, &obj, "check", &x.check, &y.check);
             });
         });
         diff_maps(&mut out, "index", &self.indexes, &server.indexes, |out, name, a, b| {
-            if a != b {
-                out.push(format!("index {name}\n    pgvet:  {a:?}\n    server: {b:?}"));
+            let obj = format!("index {name}");
+            field(out, &obj, "table", &a.table, &b.table);
+            field(out, &obj, "unique", &a.unique, &b.unique);
+            field(out, &obj, "primary", &a.primary, &b.primary);
+            field(out, &obj, "nulls not distinct", &a.nulls_not_distinct, &b.nulls_not_distinct);
+            field(out, &obj, "method", &a.method, &b.method);
+            let keys = |i: &SnapIndex| i.keys.iter().map(|k| normal(k)).collect::<Vec<_>>();
+            if keys(a) != keys(b) {
+                field(out, &obj, "keys", &a.keys, &b.keys);
             }
+            field(out, &obj, "include", &a.include, &b.include);
+            expr_field(out, &obj, "predicate", &a.predicate, &b.predicate);
+            field(out, &obj, "valid", &a.valid, &b.valid);
         });
         for f in self.functions.difference(&server.functions) {
-            out.push(format!("function {f}: only in pgvet"));
+            out.push(Difference {
+                relation: relation_of(&format!("function {f}")),
+                object: format!("function {f}"),
+                pgvet: "it exists".into(),
+                server: "it does not exist".into(),
+            });
         }
         for f in server.functions.difference(&self.functions) {
-            out.push(format!("function {f}: only on the server"));
+            out.push(Difference {
+                relation: relation_of(&format!("function {f}")),
+                object: format!("function {f}"),
+                pgvet: "it does not exist".into(),
+                server: "it exists".into(),
+            });
         }
         out
+    }
+
+    /// [`Snapshot::differences`] as lines.
+    pub fn diff(&self, server: &Snapshot) -> Vec<String> {
+        self.differences(server).iter().map(|d| d.to_string()).collect()
     }
 }
 
 fn diff_maps<V>(
-    out: &mut Vec<String>,
+    out: &mut Vec<Difference>,
     what: &str,
     a: &BTreeMap<String, V>,
     b: &BTreeMap<String, V>,
-    both: impl Fn(&mut Vec<String>, &str, &V, &V),
+    both: impl Fn(&mut Vec<Difference>, &str, &V, &V),
 ) {
     for (k, v) in a {
         match b.get(k) {
             Some(w) => both(out, k, v, w),
-            None => out.push(format!("{what} {k}: only in pgvet")),
+            None => out.push(Difference {
+                relation: relation_of(&format!("{what} {k}")),
+                object: format!("{what} {k}"),
+                pgvet: "it exists".into(),
+                server: "it does not exist".into(),
+            }),
         }
     }
     for k in b.keys().filter(|k| !a.contains_key(*k)) {
-        out.push(format!("{what} {k}: only on the server"));
+        out.push(Difference {
+            relation: relation_of(&format!("{what} {k}")),
+            object: format!("{what} {k}"),
+            pgvet: "it does not exist".into(),
+            server: "it exists".into(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn differences_name_their_relation() {
+        assert_eq!(super::relation_of("table public.a"), "public.a");
+        assert_eq!(super::relation_of("column public.a.b"), "public.a");
+        assert_eq!(super::relation_of("constraint a_fk on public.a"), "public.a");
+        assert_eq!(super::relation_of("function app.f(integer, text)"), "app.f");
+        assert_eq!(super::normal("nextval('public.a_seq'::regclass)"), "nextval('a_seq'::regclass)");
+        assert_eq!(super::normal("'{\"b\": 1, \"a\": [1]}'"), super::normal("'{\"a\":[1],\"b\":1}'"));
     }
 }

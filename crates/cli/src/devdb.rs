@@ -2,65 +2,79 @@
 use std::process::ExitCode;
 
 use pgvet_catalog::Catalog;
+use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
 use pgvet_db::TempPostgres;
 use pgvet_linter::Analysis;
 use pgvet_project::{Layout, Project};
 
-/// Objects Supabase provides, created before the migrations so they replay on a plain server.
-const SUPABASE_PRELUDE: &str = "
-CREATE SCHEMA IF NOT EXISTS auth; CREATE SCHEMA IF NOT EXISTS storage; CREATE SCHEMA IF NOT EXISTS extensions;
-DO $$ BEGIN CREATE ROLE anon NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE authenticated NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE service_role NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-CREATE TABLE IF NOT EXISTS auth.users (id uuid PRIMARY KEY, email varchar(255), phone text, raw_user_meta_data jsonb, raw_app_meta_data jsonb, created_at timestamptz, updated_at timestamptz);
-CREATE TABLE IF NOT EXISTS storage.buckets (id text PRIMARY KEY, name text NOT NULL, public boolean);
-CREATE TABLE IF NOT EXISTS storage.objects (id uuid PRIMARY KEY, bucket_id text REFERENCES storage.buckets, name text, owner uuid, metadata jsonb);
-CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$ SELECT NULL::uuid $f$;
-CREATE OR REPLACE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $f$ SELECT NULL::text $f$;
-CREATE OR REPLACE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE AS $f$ SELECT NULL::text $f$;
-CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $f$ SELECT NULL::jsonb $f$;
-";
-
 pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Option<usize>) -> Result<ExitCode, String> {
     eprintln!("starting a throwaway PostgreSQL...");
+    // Ctrl-C or SIGTERM: stop the server and delete its directory before leaving.
+    let _ = ctrlc::set_handler(|| {
+        pgvet_db::stop_all();
+        std::process::exit(130);
+    });
     let pg = TempPostgres::start()?;
-    let mut client = pg.fresh_database("pgvet_dev")?;
-    if project.layout == Layout::Supabase {
-        client.batch_execute(SUPABASE_PRELUDE).map_err(|e| format!("cannot create Supabase's built-in objects: {e}"))?;
+    let supabase = project.layout == Layout::Supabase || project.root.join("supabase").is_dir();
+    let last = step.unwrap_or(project.migrations.len().saturating_sub(1));
+    let files: Vec<ReplayFile> =
+        project.migrations.iter().take(last + 1).map(|m| ReplayFile { text: &m.text, transactional: m.transactional }).collect();
+    let (mut server, rejected) = replay(&pg, supabase.then_some(SUPABASE_PRELUDE), &files, |i| {
+        eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
+    })?;
+    let at = |file: usize, start: usize| {
+        let f = &analysis.files[file];
+        let lc = f.line_col(start);
+        format!("{}:{}:{}", f.path, lc.line, lc.column)
+    };
+    for r in &rejected {
+        crate::emit(&format!("{}: the server rejected this statement: {}", at(r.file, r.start), r.message));
     }
-    let last = step.unwrap_or(analysis.files.len().saturating_sub(1));
-    let mut failed = 0;
-    for (i, f) in analysis.files.iter().enumerate().take(last + 1) {
-        eprintln!("replaying {} ({}/{})", f.path, i + 1, last + 1);
-        for s in pgvet_syntax::parse_sql(&f.text).statements {
-            if let Err(e) = client.batch_execute(&f.text[s.span.range()]) {
-                let lc = f.line_col(s.span.start);
-                let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
-                crate::emit(&format!("{}:{}:{}: the server rejected this statement: {msg}", f.path, lc.line, lc.column));
-                failed += 1;
-            }
-        }
-    }
-    let mut server = pgvet_db::introspect(&mut client).map_err(|e| e.to_string())?;
     let mut mine = ours.snapshot();
-    if project.layout == Layout::Supabase {
+    if supabase {
         for snap in [&mut server, &mut mine] {
             snap.tables.retain(|k, _| !k.starts_with("auth.") && !k.starts_with("storage."));
             snap.indexes.retain(|k, _| !k.starts_with("auth.") && !k.starts_with("storage."));
             snap.functions.retain(|k| !k.starts_with("auth.") && !k.starts_with("storage."));
         }
     }
-    let diffs = mine.diff(&server);
+    // Objects an unmodelled statement may have created or changed (see `unmodelled-statement`)
+    // are not differences: pgvet said it did not know them.
+    let (explained, diffs): (Vec<_>, Vec<_>) = mine.differences(&server).into_iter().partition(|d| {
+        let (schema, name) = d.relation.split_once('.').unwrap_or(("", &d.relation));
+        let q = pgvet_catalog::QName::new(schema, name);
+        ours.may_exist(&q).is_some() || ours.uncertain_function(&q).is_some() || ours.uncertain_type(&q).is_some()
+    });
     for d in &diffs {
         crate::emit(&d.to_string());
     }
+    if !explained.is_empty() {
+        crate::emit(&format!(
+            "{} more difference(s) are on objects that statements pgvet could not follow may have created or changed (`pgvet check` lists them as unmodelled-statement)",
+            explained.len()
+        ));
+    }
+    // pgvet's predicted rejections (its migration-error findings) against the server's.
+    let predicted: Vec<(usize, usize)> = analysis
+        .events
+        .iter()
+        .filter(|e| e.kind == pgvet_catalog::EventKind::Error && e.withheld_by.is_none() && e.step <= last)
+        .map(|e| (e.step, e.span.start))
+        .collect();
+    let rejected_at: Vec<(usize, usize)> = rejected.iter().map(|r| (r.file, r.start)).collect();
+    let confirmed = predicted.iter().filter(|p| rejected_at.contains(p)).count();
+    for p in predicted.iter().filter(|p| !rejected_at.contains(p)) {
+        crate::emit(&format!("{}: pgvet predicted a failure here, the server accepted the statement", at(p.0, p.1)));
+    }
     crate::emit(&format!(
-        "pgvet schema --dev-db: {} tables, {} indexes, {} functions compared; {} difference(s); {} statement(s) rejected by the server",
+        "pgvet schema --dev-db: {} tables, {} indexes, {} functions compared; {} difference(s); the server rejected {} statement(s), pgvet predicted {} ({} confirmed)",
         server.tables.len(),
         server.indexes.len(),
         server.functions.len(),
         diffs.len(),
-        failed
+        rejected.len(),
+        predicted.len(),
+        confirmed
     ));
-    Ok(if diffs.is_empty() && failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if diffs.is_empty() && rejected.is_empty() && predicted.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

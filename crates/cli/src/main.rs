@@ -113,8 +113,11 @@ enum Command {
         /// The schema after this migration: a 1-based number, or (part of) a file name
         #[arg(long)]
         at: Option<String>,
-        /// Also replay the migrations into a throwaway PostgreSQL (from this machine's server
-        /// binaries; nothing else is touched) and report every difference from pgvet's schema
+        /// Also replay the migrations into a throwaway PostgreSQL and report every difference from
+        /// pgvet's schema, one per line, and every statement the server rejects. The server is
+        /// private (this machine's server binaries, a temporary directory, a unix socket, stopped
+        /// and deleted afterwards, also on Ctrl-C); it runs the migrations' code, DO blocks and
+        /// functions included, as its superuser, so do not use it on changes you do not trust
         #[arg(long)]
         dev_db: bool,
     },

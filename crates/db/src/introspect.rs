@@ -37,7 +37,8 @@ pub fn introspect(client: &mut Client) -> Result<Snapshot, postgres::Error> {
         snap.tables.insert(name, SnapTable { kind, ..Default::default() });
     }
     let cols = client.query(
-        "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef, a.attidentity::text, a.attgenerated::text \
+        "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef, a.attidentity::text, a.attgenerated::text, \
+           (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum) \
          FROM pg_attribute a WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
         &[],
     )?;
@@ -51,6 +52,7 @@ pub fn introspect(client: &mut Client) -> Result<Snapshot, postgres::Error> {
             has_default: r.get(4),
             identity: r.get(5),
             generated: !r.get::<_, String>(6).is_empty(),
+            default: r.get::<_, Option<String>>(7).map(|d| pgvet_catalog::snapshot::canonical(&d)),
         });
     }
     let cons = client.query(
@@ -60,7 +62,8 @@ pub fn introspect(client: &mut Client) -> Result<Snapshot, postgres::Error> {
            (SELECT ic.relname::text FROM pg_class ic WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')), \
            (SELECT fn.nspname || '.' || f.relname || '(' || array_to_string(ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o), ', ') || ')' \
               FROM pg_class f JOIN pg_namespace fn ON fn.oid = f.relnamespace WHERE f.oid = con.confrelid), \
-           con.confdeltype::text, con.confupdtype::text \
+           con.confdeltype::text, con.confupdtype::text, \
+           CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END \
          FROM pg_constraint con \
          WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND con.conrelid <> 0 \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint p WHERE p.oid = con.conparentid AND p.conrelid = con.conrelid)",
@@ -88,6 +91,7 @@ pub fn introspect(client: &mut Client) -> Result<Snapshot, postgres::Error> {
                 references: if fk { r.get(8) } else { None },
                 on_delete: if fk { ch(r.get(9)) } else { None },
                 on_update: if fk { ch(r.get(10)) } else { None },
+                check: r.get::<_, Option<String>>(11).map(|c| pgvet_catalog::snapshot::canonical(&c)),
             },
         );
     }

@@ -3,8 +3,9 @@
 
 pub mod builtins;
 mod introspect;
+pub mod replay;
 mod server;
 
 pub use introspect::introspect;
 pub use postgres;
-pub use server::{find_bin_dir, TempPostgres};
+pub use server::{find_bin_dir, stop_all, TempPostgres};

@@ -4,6 +4,26 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+/// Servers started by this process (data directory root, binaries, run as `postgres`), so that
+/// a signal handler can stop them: see [`stop_all`].
+static RUNNING: Mutex<Vec<(PathBuf, PathBuf, bool)>> = Mutex::new(Vec::new());
+
+/// Stops every throwaway server this process started and deletes its directory. For a
+/// Ctrl-C/SIGTERM handler: the servers' `Drop` does not run when the process is killed.
+pub fn stop_all() {
+    let servers = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
+    for (root, bin, as_postgres_user) in servers {
+        let pg = TempPostgres { root, bin, as_postgres_user, socket_dir: PathBuf::new(), port: 0 };
+        drop(pg);
+    }
+}
+
+/// Quotes for the shell that pg_ctl hands its `-o` options to.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
 
 pub struct TempPostgres {
     root: PathBuf,
@@ -69,6 +89,7 @@ impl TempPostgres {
             }
         }
         let pg = TempPostgres { root, bin, as_postgres_user, socket_dir, port: 5432 };
+        RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push((pg.root.clone(), pg.bin.clone(), pg.as_postgres_user));
         let data = pg.root.join("data");
         let data_arg = data.as_os_str();
         pg.run(
@@ -88,7 +109,7 @@ impl TempPostgres {
         )?;
         let opts = format!(
             "-c listen_addresses='' -k {} -p {} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=20",
-            pg.socket_dir.display(),
+            shell_quote(&pg.socket_dir.display().to_string()),
             pg.port
         );
         let log = pg.root.join("server.log");
@@ -143,6 +164,7 @@ impl TempPostgres {
 
 impl Drop for TempPostgres {
     fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(|e| e.into_inner()).retain(|(r, _, _)| *r != self.root);
         let data = self.root.join("data");
         let _ =
             self.run("pg_ctl", [OsStr::new("-D"), data.as_os_str(), "-m".as_ref(), "immediate".as_ref(), "-w".as_ref(), "stop".as_ref()]);

@@ -28,6 +28,7 @@ fn static_catalog_matches_postgres() {
     assert!(sets.len() >= 15, "expected at least 15 migration sets, found {}", sets.len());
     let mut failures = Vec::new();
     let mut compared = (0, 0, 0, 0);
+    let (mut defaults, mut checks) = (0, 0);
     for (n, set) in sets.iter().enumerate() {
         let name = set.file_name().unwrap().to_string_lossy().to_string();
         let mut client = pg.fresh_database(&format!("parity_{n}")).unwrap();
@@ -55,12 +56,14 @@ fn static_catalog_matches_postgres() {
         compared.1 += server.tables.values().map(|t| t.constraints.len()).sum::<usize>();
         compared.2 += server.indexes.len();
         compared.3 += server.functions.len();
+        defaults += server.tables.values().flat_map(|t| &t.columns).filter(|c| c.default.is_some()).count();
+        checks += server.tables.values().flat_map(|t| t.constraints.values()).filter(|c| c.check.is_some()).count();
         for d in ours.diff(&server) {
             failures.push(format!("[{name}] {d}"));
         }
     }
     eprintln!(
-        "catalog parity: {} sets, {} tables, {} constraints, {} indexes, {} functions compared; {} differences",
+        "catalog parity: {} sets, {} tables, {} constraints ({checks} CHECK expressions), {} indexes, {} functions, {defaults} column defaults compared; {} differences",
         sets.len(),
         compared.0,
         compared.1,
@@ -68,5 +71,6 @@ fn static_catalog_matches_postgres() {
         compared.3,
         failures.len()
     );
+    assert!(defaults >= 20 && checks >= 5, "the fixtures must exercise defaults ({defaults}) and CHECK expressions ({checks})");
     assert!(failures.is_empty(), "{} differences between pgvet and PostgreSQL:\n{}", failures.len(), failures.join("\n"));
 }

@@ -106,6 +106,7 @@ pub fn analyze_all(
     settings: &Settings,
 ) -> Analysis {
     let n_migrations = migrations.len();
+    let migrations_tx: Vec<bool> = migrations.iter().map(|m| m.transactional).collect();
     let mut files: Vec<SourceFile> = migrations.into_iter().map(|f| f.source).collect();
     files.extend(queries);
     let n_sql = files.len();
@@ -122,6 +123,7 @@ pub fn analyze_all(
         let parsed: Vec<ParsedSql> = chunk.par_iter().map(|f| parse_migration(&f.text)).collect();
         for (j, p) in parsed.into_iter().enumerate() {
             let step = c * CHUNK + j;
+            replayer.runner_transaction = migrations_tx[step];
             for s in &p.statements {
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
                     let cx =

@@ -373,11 +373,18 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
             } else {
                 default_location(loc, Layout::Structure).unwrap_or_else(|| loc.join("structure.sql"))
             };
-            out.push(migration(&f, read(&f)?, true));
+            // A dump is loaded with psql: each statement on its own.
+            out.push(migration(&f, read(&f)?, false));
         }
-        Layout::Supabase | Layout::Plain => {
+        Layout::Supabase => {
             for f in sql_files(loc)? {
                 out.push(migration(&f, read(&f)?, true));
+            }
+        }
+        Layout::Plain => {
+            // Run with psql -f, statement by statement.
+            for f in sql_files(loc)? {
+                out.push(migration(&f, read(&f)?, false));
             }
         }
         Layout::Prisma => {
@@ -444,7 +451,8 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
             files.sort();
             for (_, _, f) in files {
                 let text = read(&f)?;
-                let tx = !text.contains("+goose NO TRANSACTION");
+                // goose reads its annotations case-insensitively.
+                let tx = !text.to_ascii_lowercase().contains("+goose no transaction");
                 out.push(migration(&f, goose_up_only(&text), tx));
             }
         }

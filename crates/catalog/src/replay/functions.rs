@@ -260,7 +260,12 @@ impl Replayer {
         });
         let Some(sub) = subtype else { return self.opaque("CREATE TYPE AS RANGE without a subtype") };
         let range = pgvet_syntax::quote_ident(&q.name);
-        let multi_name = format!("{}_multirange", q.name);
+        // PostgreSQL's makeMultirangeTypeName: the first "range" becomes "multirange", else
+        // "_multirange" is appended.
+        let multi_name = match q.name.find("range") {
+            Some(i) => format!("{}multirange{}", &q.name[..i], &q.name[i + 5..]),
+            None => format!("{}_multirange", q.name),
+        };
         let multi = QName::new(q.schema.clone(), multi_name.clone());
         let ctor = |name: &QName, args: Vec<String>, returns: &str, origin: Origin| {
             let fargs = args.iter().map(|t| FunctionArg { name: None, type_name: t.clone(), mode: "in", has_default: false }).collect();

@@ -138,6 +138,8 @@ pub(crate) fn sqlstate(message: &str) -> &'static str {
         "42P16"
     } else if m.starts_with("there is no unique constraint") {
         "42830"
+    } else if m.contains("cannot run inside a transaction block") {
+        "25001"
     } else {
         "XX000"
     }
@@ -249,7 +251,9 @@ impl Replayer {
         }
         let mut run = Run::new();
         for f in calls {
-            if let Err(Stop::Raise(state, message)) = self.call_user_function(&f, &Frame { vars: vec![], params: vec![], caught: None }, &mut run) {
+            if let Err(Stop::Raise(state, message)) =
+                self.call_user_function(&f, &Frame { vars: vec![], params: vec![], caught: None }, &mut run)
+            {
                 self.error(format!("{message} (SQLSTATE {state})"));
                 break;
             }
@@ -1000,6 +1004,10 @@ impl Replayer {
                 Ok(())
             }
             NodeEnum::TransactionStmt(_) => Ok(()),
+            n if Self::needs_no_transaction(n).is_some() => {
+                let what = Self::needs_no_transaction(n).unwrap_or_default();
+                Err(Stop::Raise("25001".into(), format!("{what} cannot be executed from a function")))
+            }
             _ => {
                 let before = self.events.len();
                 self.apply_node(node);
@@ -1040,7 +1048,9 @@ fn command_target(sql: &str) -> Option<(bool, String)> {
     let words: Vec<String> = sql.split(|c: char| c.is_whitespace() || c == '(').filter(|w| !w.is_empty()).map(String::from).collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let skip = ["if", "not", "exists", "only", "unlogged", "temp", "temporary", "concurrently", "unique"];
-    let after = |i: usize| -> Option<String> { words.iter().zip(&lower).skip(i).find(|(_, l)| !skip.contains(&l.as_str())).map(|(w, _)| w.clone()) };
+    let after = |i: usize| -> Option<String> {
+        words.iter().zip(&lower).skip(i).find(|(_, l)| !skip.contains(&l.as_str())).map(|(w, _)| w.clone())
+    };
     match lower.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["create", rest @ ..] if rest.iter().take(3).any(|w| *w == "table") => {
             let i = lower.iter().position(|w| w == "table")?;

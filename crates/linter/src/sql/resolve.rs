@@ -505,8 +505,7 @@ impl<'a> Resolver<'a> {
                             match call.node.as_ref() {
                                 // `unnest(a, b, ...)` in FROM is ROWS FROM (unnest(a), unnest(b), ...).
                                 Some(N::FuncCall(fc))
-                                    if fc.args.len() > 1
-                                        && matches!(names(&fc.funcname).as_slice(), [n] | [_, n] if n == "unnest") =>
+                                    if fc.args.len() > 1 && matches!(names(&fc.funcname).as_slice(), [n] | [_, n] if n == "unnest") =>
                                 {
                                     self.exprs(&fc.args, sc)
                                 }

@@ -13,3 +13,5 @@ ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('20
 ALTER INDEX measurements_at_idx ATTACH PARTITION measurements_2024_at_idx;
 CREATE TYPE span AS RANGE (subtype = int4);
 CREATE TABLE bookings (id int, during span, w int4range DEFAULT int4range(1, 2));
+CREATE TEMP TABLE item_map ON COMMIT DROP AS SELECT id FROM items;
+CREATE UNIQUE INDEX ON item_map (id);
