@@ -50,6 +50,8 @@ pub struct Replayer {
     pub runner_transaction: bool,
     /// A transaction the file opened itself (`BEGIN` ... `COMMIT`).
     explicit_transaction: bool,
+    /// Temporary tables created `ON COMMIT DROP`, dropped when the transaction ends.
+    commit_drops: Vec<QName>,
 }
 
 pub(crate) fn strs(list: &[Node]) -> Vec<String> {
@@ -103,6 +105,7 @@ impl Replayer {
             cur_uncertain: None,
             runner_transaction: false,
             explicit_transaction: false,
+            commit_drops: Vec::new(),
         }
     }
 
@@ -178,9 +181,28 @@ impl Replayer {
         })
     }
 
+    /// `ON COMMIT DROP` tables go when their transaction ends.
+    fn end_transaction(&mut self) {
+        for q in std::mem::take(&mut self.commit_drops) {
+            if self.catalog.tables.contains_key(&q) {
+                self.drop_table(&q, true);
+            }
+        }
+    }
+
+    /// A temporary table created `ON COMMIT DROP`: outside a transaction it is gone as soon as
+    /// its statement ends.
+    pub(crate) fn on_commit_drop(&mut self, q: QName) {
+        self.commit_drops.push(q);
+        if !self.runner_transaction && !self.explicit_transaction {
+            self.end_transaction();
+        }
+    }
+
     /// Ends a migration file: its session's temporary tables go away.
     pub fn finish_file(&mut self) {
         self.explicit_transaction = false;
+        self.commit_drops.clear();
         let temp: Vec<QName> = self.catalog.tables.keys().filter(|q| q.schema == "pg_temp").cloned().collect();
         for q in temp {
             self.drop_table(&q, true);
@@ -302,7 +324,12 @@ impl Replayer {
             use protobuf::TransactionStmtKind as K;
             match K::try_from(t.kind) {
                 Ok(K::TransStmtBegin | K::TransStmtStart) => self.explicit_transaction = true,
-                Ok(K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare) => self.explicit_transaction = false,
+                Ok(K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare) => {
+                    self.explicit_transaction = false;
+                    if !self.runner_transaction {
+                        self.end_transaction();
+                    }
+                }
                 _ => {}
             }
             return;
@@ -332,7 +359,13 @@ impl Replayer {
             NodeEnum::CreateExtensionStmt(s) => {
                 self.catalog.extensions.insert(s.extname.clone());
             }
-            NodeEnum::CreateStmt(s) => self.create_table(s),
+            NodeEnum::CreateStmt(s) => {
+                self.create_table(s);
+                let rv = s.relation.clone().unwrap_or_default();
+                if s.oncommit == protobuf::OnCommitAction::OncommitDrop as i32 && rv.relpersistence == "t" {
+                    self.on_commit_drop(QName::new("pg_temp", rv.relname));
+                }
+            }
             NodeEnum::AlterTableStmt(s) => self.alter_table(s),
             NodeEnum::IndexStmt(s) => self.create_index_stmt(s),
             NodeEnum::RenameStmt(s) => self.rename(s),
@@ -501,7 +534,10 @@ impl Replayer {
             self.opaque("CREATE TABLE AS: the new table's columns are not inferred");
             let mut t = new_table(q.clone(), o, true);
             t.grants = self.catalog.initial_grants(crate::GrantKind::Tables, &q.schema);
-            self.catalog.tables.insert(q, t);
+            self.catalog.tables.insert(q.clone(), t);
+            if into.on_commit == protobuf::OnCommitAction::OncommitDrop as i32 {
+                self.on_commit_drop(q);
+            }
         }
     }
 }

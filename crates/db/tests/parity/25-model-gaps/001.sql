@@ -13,5 +13,13 @@ ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('20
 ALTER INDEX measurements_at_idx ATTACH PARTITION measurements_2024_at_idx;
 CREATE TYPE span AS RANGE (subtype = int4);
 CREATE TABLE bookings (id int, during span, w int4range DEFAULT int4range(1, 2));
+-- ON COMMIT DROP: gone at once outside a transaction, at COMMIT inside one.
+CREATE TEMP TABLE gone_at_once ON COMMIT DROP AS SELECT id FROM items;
+CREATE TEMP TABLE gone_at_once (id int);
+BEGIN;
 CREATE TEMP TABLE item_map ON COMMIT DROP AS SELECT id FROM items;
 CREATE UNIQUE INDEX ON item_map (id);
+CREATE TEMP TABLE more (id int) ON COMMIT DROP;
+INSERT INTO more SELECT id FROM item_map;
+COMMIT;
+CREATE TEMP TABLE item_map (id int);
