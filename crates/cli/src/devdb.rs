@@ -17,8 +17,14 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
     let pg = TempPostgres::start()?;
     let supabase = project.layout == Layout::Supabase || project.root.join("supabase").is_dir();
     let last = step.unwrap_or(project.migrations.len().saturating_sub(1));
-    let files: Vec<ReplayFile> =
-        project.migrations.iter().take(last + 1).map(|m| ReplayFile { text: &m.text, transactional: m.transactional }).collect();
+    // A migration in a host language cannot be replayed here either: pgvet's catalog marks what
+    // it may change as uncertain, and those differences are set apart below.
+    let files: Vec<ReplayFile> = project
+        .migrations
+        .iter()
+        .take(last + 1)
+        .map(|m| ReplayFile { text: if m.host.is_some() { "" } else { &m.text }, transactional: m.transactional })
+        .collect();
     let (mut server, rejected) = replay(&pg, supabase.then_some(SUPABASE_PRELUDE), &files, |i| {
         eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
     })?;

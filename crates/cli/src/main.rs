@@ -211,7 +211,11 @@ fn files(project: &Project) -> Vec<MigrationFile> {
     project
         .migrations
         .iter()
-        .map(|m| MigrationFile { source: SourceFile::new(m.path.clone(), m.text.clone()), transactional: m.transactional })
+        .map(|m| MigrationFile {
+            source: SourceFile::new(m.path.clone(), m.text.clone()),
+            transactional: m.transactional,
+            host: m.host.map(String::from),
+        })
         .collect()
 }
 

@@ -224,3 +224,75 @@ pub fn looks_like_sql(s: &str) -> bool {
         && t.len() > word.len()
         && t[word.len()..].starts_with(char::is_whitespace)
 }
+
+/// The string literals of Go source (`"..."` with escapes resolved, and raw `` `...` ``), in
+/// order; comments and rune literals are skipped.
+pub fn go_string_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != b'\'' && b[i] != b'\n' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'`' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'`' {
+                    i += 1;
+                }
+                out.push(text.get(start..i.min(b.len())).unwrap_or("").to_string());
+            }
+            b'"' => {
+                let mut s = String::new();
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    if b[i] == b'\\' && i + 1 < b.len() {
+                        s.push(match b[i + 1] {
+                            b'n' => '\n',
+                            b't' => '\t',
+                            c => c as char,
+                        });
+                        i += 2;
+                        continue;
+                    }
+                    let ch = text[i..].chars().next().unwrap_or(' ');
+                    s.push(ch);
+                    i += ch.len_utf8();
+                }
+                out.push(s);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod go_literal_tests {
+    #[test]
+    fn go_string_literals() {
+        let src = "x := '\"' // \"not\"\ny := \"CREATE INDEX %s ON t (a)\" + `DROP\nTABLE x` /* \"no\" */";
+        assert_eq!(super::go_string_literals(src), vec!["CREATE INDEX %s ON t (a)".to_string(), "DROP\nTABLE x".to_string()]);
+    }
+}

@@ -16,6 +16,9 @@ pub struct MigrationFile {
     pub source: SourceFile,
     /// Whether the runner wraps this file in a transaction.
     pub transactional: bool,
+    /// For a migration written in a host language (a goose `.go` migration): the language. pgvet
+    /// does not run it; what its SQL strings may change becomes uncertain.
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +110,7 @@ pub fn analyze_all(
 ) -> Analysis {
     let n_migrations = migrations.len();
     let migrations_tx: Vec<bool> = migrations.iter().map(|m| m.transactional).collect();
+    let hosts: Vec<Option<String>> = migrations.iter().map(|m| m.host.clone()).collect();
     let mut files: Vec<SourceFile> = migrations.into_iter().map(|f| f.source).collect();
     files.extend(queries);
     let n_sql = files.len();
@@ -120,10 +124,20 @@ pub fn analyze_all(
     let site_rules: Vec<_> =
         rules::all_rules().iter().filter_map(|r| r.check_site.filter(|_| settings.severity(r.id, r.default_severity).is_some())).collect();
     for (c, chunk) in files[..n_migrations].chunks(CHUNK).enumerate() {
-        let parsed: Vec<ParsedSql> = chunk.par_iter().map(|f| parse_migration(&f.text)).collect();
+        let parsed: Vec<ParsedSql> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(j, f)| if hosts[c * CHUNK + j].is_some() { ParsedSql::default() } else { parse_migration(&f.text) })
+            .collect();
         for (j, p) in parsed.into_iter().enumerate() {
             let step = c * CHUNK + j;
             replayer.runner_transaction = migrations_tx[step];
+            if let Some(lang) = &hosts[step] {
+                let f = &files[step];
+                let strings = host_sql_strings(&f.text);
+                let span = pgvet_syntax::Span::new(0, f.text.find('\n').unwrap_or(f.text.len()));
+                replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &strings);
+            }
             for s in &p.statements {
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
                     let cx =
@@ -279,6 +293,31 @@ fn unmodelled(events: &[ReplayEvent]) -> Vec<Diagnostic> {
             }
             help.push_str(" `pgvet schema --dev-db` compares with what a real server does.");
             Diagnostic::new(rules::unmodelled_statement::META.id, Severity::Info, e.message.clone(), Label::new(e.step, e.span)).with_help(help)
+        })
+        .collect()
+}
+
+/// The string literals of a host-language migration that read as SQL statements.
+fn host_sql_strings(text: &str) -> Vec<String> {
+    pgvet_code::go_string_literals(text)
+        .into_iter()
+        .filter(|s| {
+            let head = s.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+            matches!(
+                head.as_str(),
+                "CREATE"
+                    | "ALTER"
+                    | "DROP"
+                    | "COMMENT"
+                    | "GRANT"
+                    | "REVOKE"
+                    | "TRUNCATE"
+                    | "SELECT"
+                    | "INSERT"
+                    | "UPDATE"
+                    | "DELETE"
+                    | "WITH"
+            )
         })
         .collect()
 }

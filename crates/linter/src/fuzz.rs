@@ -19,6 +19,7 @@ pub fn analyze_bytes(data: &[u8]) -> usize {
         .map(|(i, part)| MigrationFile {
             source: SourceFile::new(format!("{i}.sql"), String::from_utf8_lossy(part).into_owned()),
             transactional: true,
+            host: None,
         })
         .collect();
     let queries: Vec<SourceFile> =
@@ -46,8 +47,11 @@ pub fn analyze_source_bytes(data: &[u8]) -> usize {
 
 /// One migration and one source file named `name` (its extension picks the language).
 pub fn analyze_source(name: &str, migration: &[u8], source: &[u8]) -> usize {
-    let files =
-        vec![MigrationFile { source: SourceFile::new("m.sql", String::from_utf8_lossy(migration).into_owned()), transactional: true }];
+    let files = vec![MigrationFile {
+        source: SourceFile::new("m.sql", String::from_utf8_lossy(migration).into_owned()),
+        transactional: true,
+        host: None,
+    }];
     let src = vec![SourceFile::new(name, String::from_utf8_lossy(source).into_owned())];
     let a = crate::analysis::analyze_all(files, vec![], src, pgvet_catalog::builtins::supabase(), &Settings::default());
     let _ = render::text(&a.files, &a.diagnostics, false);

@@ -8,7 +8,11 @@ use crate::MigrationFile;
 
 pub fn project(migrations: usize) -> Vec<MigrationFile> {
     (0..migrations)
-        .map(|i| MigrationFile { source: SourceFile::new(format!("migrations/{i:05}_step.sql"), migration(i)), transactional: true })
+        .map(|i| MigrationFile {
+            source: SourceFile::new(format!("migrations/{i:05}_step.sql"), migration(i)),
+            transactional: true,
+            host: None,
+        })
         .collect()
 }
 

@@ -6,7 +6,7 @@ use crate::{analyze, Diagnostic, MigrationFile, Settings};
 
 /// Diagnostics of `rule` for a one-file project.
 pub fn findings(sql: &str, rule: &str) -> Vec<Diagnostic> {
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", sql), transactional: true }];
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", sql), transactional: false, host: None }];
     analyze(files, Catalog::new(), &Settings::default()).diagnostics.into_iter().filter(|d| d.rule == rule).collect()
 }
 
@@ -19,7 +19,7 @@ pub fn lines(sql: &str, rule: &str) -> Vec<usize> {
 /// (file path, 1-based line) of `rule`'s findings for a Supabase project with these migrations
 /// and application source files.
 pub fn code_lines(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec<(String, usize)> {
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: true }];
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: false, host: None }];
     let srcs = sources.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
     let a = crate::analysis::analyze_all(files, vec![], srcs, pgvet_catalog::builtins::supabase(), &Settings::default());
     a.diagnostics

@@ -22,7 +22,8 @@ fn sql_files(dir: &Path) -> Vec<PathBuf> {
 /// Analyses `dir/*.sql` as migrations and `dir/queries/*.sql` as query files.
 pub fn run(dir: &Path, base: Catalog, settings: &Settings) -> Analysis {
     let load = |p: &PathBuf| SourceFile::new(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read_to_string(p).unwrap());
-    let migrations = sql_files(dir).iter().map(|p| MigrationFile { source: load(p), transactional: true }).collect();
+    // The field reports ran their migrations with psql, statement by statement.
+    let migrations = sql_files(dir).iter().map(|p| MigrationFile { source: load(p), transactional: false, host: None }).collect();
     let queries = sql_files(&dir.join("queries")).iter().map(load).collect();
     analyze_project(migrations, queries, base, settings)
 }
@@ -138,7 +139,8 @@ fn clean_multi_tenant_schema_has_no_findings() {
     let root = fixture("clean-multitenant");
     let dir = root.join("supabase/migrations");
     let load = |p: &PathBuf| SourceFile::new(p.display().to_string(), std::fs::read_to_string(p).unwrap());
-    let migrations: Vec<MigrationFile> = sql_files(&dir).iter().map(|p| MigrationFile { source: load(p), transactional: true }).collect();
+    let migrations: Vec<MigrationFile> =
+        sql_files(&dir).iter().map(|p| MigrationFile { source: load(p), transactional: true, host: None }).collect();
     let queries: Vec<SourceFile> = sql_files(&root.join("queries")).iter().map(load).collect();
     let settings = Settings { global_tables: vec!["feature_flags".into()], ..Default::default() };
     let started = std::time::Instant::now();
@@ -179,7 +181,8 @@ fn fixture_apps_per_language_and_library() {
                     }
                 }
             }
-            let migrations = vec![MigrationFile { source: SourceFile::new("schema.sql", schema.as_str()), transactional: true }];
+            let migrations =
+                vec![MigrationFile { source: SourceFile::new("schema.sql", schema.as_str()), transactional: true, host: None }];
             let a =
                 pgvet_linter::analysis::analyze_all(migrations, vec![], sources, pgvet_catalog::builtins::supabase(), &Settings::default());
             let mut got: Vec<(String, String, usize)> = a

@@ -56,6 +56,9 @@ pub struct Migration {
     pub path: String,
     pub text: String,
     pub transactional: bool,
+    /// A migration written in a host language (`go` for a goose Go migration): pgvet cannot run
+    /// it, and treats what it may change as uncertain.
+    pub host: Option<&'static str>,
 }
 
 /// Something the user should know about discovery (e.g. a file the runner would not apply).
@@ -130,6 +133,21 @@ fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
     let rd = std::fs::read_dir(dir).map_err(|error| ProjectError::Io { path: dir.to_path_buf(), error })?;
     let mut v: Vec<PathBuf> =
         rd.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))).collect();
+    v.sort();
+    Ok(v)
+}
+
+/// goose Go migrations: `<version>_*.go` files (not tests) next to the SQL ones.
+fn go_migrations(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
+    let rd = std::fs::read_dir(dir).map_err(|error| ProjectError::Io { path: dir.to_path_buf(), error })?;
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = file_name(p);
+            p.is_file() && n.ends_with(".go") && !n.ends_with("_test.go") && version(&n).is_some()
+        })
+        .collect();
     v.sort();
     Ok(v)
 }
@@ -361,7 +379,7 @@ fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
 }
 
 fn migration(path: &Path, text: String, transactional: bool) -> Migration {
-    Migration { path: display(path), text, transactional }
+    Migration { path: display(path), text, transactional, host: None }
 }
 
 fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migration>, ProjectError> {
@@ -448,9 +466,19 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
         Layout::Goose => {
             let mut files: Vec<(Option<u128>, String, PathBuf)> =
                 sql_files(loc)?.into_iter().map(|f| (version(&file_name(&f)), file_name(&f), f)).collect();
+            // Go migrations (`<version>_name.go`, registered with goose.AddMigration...) run in
+            // the same sequence.
+            for f in go_migrations(loc)? {
+                files.push((version(&file_name(&f)), file_name(&f), f));
+            }
             files.sort();
             for (_, _, f) in files {
                 let text = read(&f)?;
+                if f.extension().is_some_and(|e| e == "go") {
+                    let tx = !text.contains("NoTx");
+                    out.push(Migration { path: display(&f), text, transactional: tx, host: Some("go") });
+                    continue;
+                }
                 // goose reads its annotations case-insensitively.
                 let tx = !text.to_ascii_lowercase().contains("+goose no transaction");
                 out.push(migration(&f, goose_up_only(&text), tx));

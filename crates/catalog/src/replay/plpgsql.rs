@@ -215,6 +215,25 @@ impl Replayer {
         self.finish(run)
     }
 
+    /// A migration pgvet cannot replay (one written in a host language, such as a goose `.go`
+    /// migration): what its SQL strings may touch becomes uncertain. `sql` are the string
+    /// literals of the file that read as SQL, with `%s`-style formatting verbs in them; a file
+    /// with none may change anything.
+    pub fn unmodelled_migration(&mut self, step: usize, span: Span, what: &str, sql: &[String]) {
+        self.step = step;
+        self.span = span;
+        let mut run = Run::new();
+        let mut touched = Touched::default();
+        for s in sql {
+            touched.merge(self.sql_touches(&format_verbs_to_placeholder(s)));
+        }
+        if sql.is_empty() {
+            touched.schemas.push(self.creation_schema());
+        }
+        run.unmodelled(format!("{what} is not replayed"), touched);
+        self.finish(run);
+    }
+
     /// Records what a run could not model as one opaque event and marks what it may touch.
     fn finish(&mut self, run: Run) {
         if run.reasons.is_empty() {
@@ -739,12 +758,8 @@ impl Replayer {
     }
 
     /// What an EXECUTE whose string pgvet cannot compute may touch: the string is built again
-    /// with a placeholder for every unknown value and parsed. A relation named by a placeholder
-    /// is a new relation of unknown name (it leaves existing ones alone); anything else it names
-    /// is touched; when even that fails, the whole schema is.
+    /// with a placeholder for every unknown value, then read by [`Self::sql_touches`].
     fn dynamic_touches(&self, expr: &str, frame: &Frame) -> Touched {
-        const PLACEHOLDER: &str = "pgvet_unknown";
-        let everything = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
         let symbolic = Frame {
             vars: frame
                 .vars
@@ -754,32 +769,62 @@ impl Replayer {
             params: frame.params.iter().map(|v| if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }).collect(),
             caught: None,
         };
-        let Ok(Val::Text(sql)) = self.eval_text(expr, &symbolic) else { return everything };
-        let parsed = parse_sql(&sql);
+        match self.eval_text(expr, &symbolic) {
+            Ok(Val::Text(sql)) => self.sql_touches(&sql),
+            _ => Touched { schemas: vec![self.creation_schema()], ..Default::default() },
+        }
+    }
+
+    /// What SQL with [`PLACEHOLDER`]s for values pgvet does not know may touch. A relation named
+    /// by a placeholder is a new relation of unknown name when the statement creates it (a
+    /// table, a view, a plain index, or an ALTER that only sets storage options or attaches it
+    /// as a partition); any other change to an unknown relation (a column, a constraint, a
+    /// unique index, a drop) may concern any relation of the schema. Relations named outright
+    /// are touched. What does not parse is read from its head (`CREATE TABLE x ...`).
+    pub(crate) fn sql_touches(&self, sql: &str) -> Touched {
+        let everything = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+        let new_relation = Touched { new_relations_in: vec![self.creation_schema()], ..Default::default() };
+        let parsed = parse_sql(sql);
         if !parsed.errors.is_empty() || parsed.statements.is_empty() {
-            // A placeholder where a value goes (a partition bound) does not parse: read the
-            // command's head instead.
-            return match command_target(&sql) {
-                Some((true, _)) => Touched { new_relations_in: vec![self.creation_schema()], ..Default::default() },
-                Some((false, name)) if !name.contains(PLACEHOLDER) => {
-                    let (schema, rel) = super::eval::split_name(&name);
+            // A placeholder where a value goes (a partition bound) does not parse.
+            return match command_target(sql) {
+                Some(Target::Creates) | Some(Target::Index { unique: false, .. }) => new_relation,
+                Some(Target::Index { unique: true, table }) | Some(Target::Changes(table)) if !table.contains(PLACEHOLDER) => {
+                    let (schema, rel) = super::eval::split_name(&table);
                     let q = QName::new(if schema.is_empty() { self.creation_schema() } else { schema }, rel);
                     Touched { relations: vec![q], ..Default::default() }
                 }
-                Some((false, _)) => Touched { new_relations_in: vec![self.creation_schema()], ..Default::default() },
-                None => everything,
+                _ => everything,
             };
         }
         let mut touched = Touched::default();
         let mut dynamic = false;
         for s in &parsed.statements {
+            let text = &sql[s.span.range()];
+            if text.contains(PLACEHOLDER) && !creates_unknown(&s.node) {
+                // A change to a relation, type or function pgvet cannot name.
+                let names_placeholder = s.node.nodes().into_iter().any(|(n, _, _, _)| match n {
+                    pgvet_syntax::pg_query::NodeRef::RangeVar(rv) => {
+                        rv.relname.contains(PLACEHOLDER) || rv.schemaname.contains(PLACEHOLDER)
+                    }
+                    pgvet_syntax::pg_query::NodeRef::String(x) => x.sval.contains(PLACEHOLDER),
+                    _ => false,
+                });
+                let is_data =
+                    matches!(s.node, NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_));
+                if names_placeholder && !is_data {
+                    return everything;
+                }
+            }
             self.statement_touches(&s.node, &mut touched, &mut dynamic);
         }
-        if dynamic || touched.types.iter().chain(&touched.functions).any(|q| q.name.contains(PLACEHOLDER)) {
+        if dynamic {
             return everything;
         }
         let (unnamed, named): (Vec<QName>, Vec<QName>) = touched.relations.into_iter().partition(|q| q.name.contains(PLACEHOLDER));
         touched.relations = named;
+        touched.types.retain(|q| !q.name.contains(PLACEHOLDER));
+        touched.functions.retain(|q| !q.name.contains(PLACEHOLDER));
         for q in unnamed {
             let schema = if q.schema.contains(PLACEHOLDER) { self.creation_schema() } else { q.schema };
             if !touched.new_relations_in.contains(&schema) {
@@ -1042,9 +1087,39 @@ fn clip(s: &str) -> String {
     }
 }
 
-/// The relation a DDL command's head names: `(creates, name)` for `CREATE TABLE name ...`,
-/// `ALTER TABLE name ...`, `CREATE INDEX ... ON name` and `DROP TABLE name`.
-fn command_target(sql: &str) -> Option<(bool, String)> {
+/// Stands for a value pgvet does not know in SQL it rebuilds.
+pub(crate) const PLACEHOLDER: &str = "pgvet_unknown";
+
+/// Whether a statement creates the relation it names (so a placeholder name is a new relation).
+fn creates_unknown(node: &NodeEnum) -> bool {
+    match node {
+        NodeEnum::CreateStmt(_) | NodeEnum::CreateTableAsStmt(_) | NodeEnum::ViewStmt(_) | NodeEnum::CreateSeqStmt(_) => true,
+        NodeEnum::IndexStmt(i) => !i.unique,
+        NodeEnum::AlterTableStmt(a) => a.cmds.iter().all(|c| {
+            matches!(&c.node, Some(N::AlterTableCmd(cmd)) if matches!(
+                protobuf::AlterTableType::try_from(cmd.subtype),
+                Ok(protobuf::AlterTableType::AtAttachPartition
+                    | protobuf::AlterTableType::AtSetRelOptions
+                    | protobuf::AlterTableType::AtResetRelOptions
+                    | protobuf::AlterTableType::AtChangeOwner
+                    | protobuf::AlterTableType::AtSetStatistics)
+            ))
+        }),
+        _ => false,
+    }
+}
+
+/// What a DDL command's head says it does, for text that does not parse.
+enum Target {
+    /// `CREATE TABLE name ...`
+    Creates,
+    /// `CREATE [UNIQUE] INDEX ... ON table`
+    Index { unique: bool, table: String },
+    /// `ALTER TABLE name ...`, `DROP TABLE name`
+    Changes(String),
+}
+
+fn command_target(sql: &str) -> Option<Target> {
     let words: Vec<String> = sql.split(|c: char| c.is_whitespace() || c == '(').filter(|w| !w.is_empty()).map(String::from).collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let skip = ["if", "not", "exists", "only", "unlogged", "temp", "temporary", "concurrently", "unique"];
@@ -1054,13 +1129,51 @@ fn command_target(sql: &str) -> Option<(bool, String)> {
     match lower.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["create", rest @ ..] if rest.iter().take(3).any(|w| *w == "table") => {
             let i = lower.iter().position(|w| w == "table")?;
-            Some((true, after(i + 1)?))
+            after(i + 1).map(|_| Target::Creates)
         }
-        ["alter", "table", ..] | ["drop", "table", ..] => Some((false, after(2)?)),
+        ["alter", "table", ..] | ["drop", "table", ..] => Some(Target::Changes(after(2)?)),
         ["create", rest @ ..] if rest.iter().take(3).any(|w| *w == "index") => {
             let i = lower.iter().position(|w| w == "on")?;
-            Some((false, after(i + 1)?))
+            Some(Target::Index { unique: rest.first() == Some(&"unique"), table: after(i + 1)? })
         }
         _ => None,
     }
+}
+
+/// `fmt.Sprintf`-style verbs (`%s`, `%v`, `%d`, `%q`, `%[1]s`, ...) replaced by [`PLACEHOLDER`].
+fn format_verbs_to_placeholder(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            out.push('%');
+            continue;
+        }
+        // Flags, width, an explicit index, then the verb letter.
+        let mut spec = String::new();
+        while let Some(&d) = chars.peek() {
+            if d.is_ascii_digit() || "[]+-# .*".contains(d) {
+                spec.push(d);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        match chars.peek() {
+            Some(v) if v.is_ascii_alphabetic() => {
+                chars.next();
+                out.push_str(PLACEHOLDER);
+            }
+            _ => {
+                out.push('%');
+                out.push_str(&spec);
+            }
+        }
+    }
+    out
 }

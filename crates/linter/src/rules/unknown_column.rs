@@ -212,7 +212,11 @@ mod tests {
         let files = files
             .iter()
             .enumerate()
-            .map(|(i, t)| crate::MigrationFile { source: pgvet_syntax::SourceFile::new(format!("{i}.sql"), *t), transactional: true })
+            .map(|(i, t)| crate::MigrationFile {
+                source: pgvet_syntax::SourceFile::new(format!("{i}.sql"), *t),
+                transactional: true,
+                host: None,
+            })
             .collect();
         let a = crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default());
         let d: Vec<_> = a.diagnostics.iter().filter(|d| d.rule == RULE).collect();

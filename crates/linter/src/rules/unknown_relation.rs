@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn platform_schemas_are_known_only_in_part() {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM auth.identities $$;\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM public.nope $$;";
-        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional: true }];
+        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional: true, host: None }];
         let a = crate::analyze(files, pgvet_catalog::builtins::supabase(), &crate::Settings::default());
         let found: Vec<&str> = a.diagnostics.iter().filter(|d| d.rule == RULE).map(|d| d.message.as_str()).collect();
         assert_eq!(found, vec!["relation \"public.nope\" does not exist (in function g)"]);
@@ -166,8 +166,8 @@ mod tests {
         let schema = "CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABLE gone (id int);\n";
         let src = "async function f(supabase) {\n  await supabase.from('t').select('id');\n  await supabase.from('workforce_executions').insert({ id: 1 });\n  await supabase.storage.from('avatars').list();\n  await supabase.from('gone').select('*');\n}";
         let files = vec![
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true },
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", "DROP TABLE gone;"), transactional: true },
+            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true, host: None },
+            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", "DROP TABLE gone;"), transactional: true, host: None },
         ];
         let a = crate::analysis::analyze_all(
             files,
