@@ -190,9 +190,6 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
     if let Some(r) = &project.config.api.roles {
         settings.api_roles = r.clone();
     }
-    for n in &project.notes {
-        eprintln!("note: {}: {}", n.path, n.message);
-    }
     Ok((project, settings))
 }
 
@@ -223,7 +220,9 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
     let started = Instant::now();
     let (project, settings) = load(path)?;
     let sources = project.sources.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect();
-    let analysis = analyze_all(files(&project), queries(&project), sources, base_catalog(project.layout), &settings);
+    let mut analysis = analyze_all(files(&project), queries(&project), sources, base_catalog(project.layout), &settings);
+    let notes: Vec<(String, String, String)> = project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
+    pgvet_linter::add_notes(&mut analysis, &notes, &settings);
     let out = match format {
         Format::Text => {
             let color = match color {
@@ -255,7 +254,7 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
             .count();
         let nq = project.queries.len();
         let ns = project.sources.len();
-        let nm = analysis.files.len() - nq - ns;
+        let nm = project.migrations.len();
         let mut queries = match nq {
             0 => String::new(),
             1 => " and 1 query file".to_string(),

@@ -253,3 +253,41 @@ fn the_clean_multi_tenant_fixture_is_real_postgres_and_clean() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("no findings in 4 migrations and 2 query files"), "{}", stdout(&o));
 }
+
+/// What discovery skips is a finding in every output format, not a note on stderr; and a goose
+/// Go migration is part of the sequence as an unmodelled step.
+#[test]
+fn skipped_files_and_host_migrations_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("drizzle");
+    std::fs::create_dir_all(d.join("meta")).unwrap();
+    std::fs::write(d.join("meta/_journal.json"), r#"{"entries":[{"idx":0,"tag":"0000_init"}]}"#).unwrap();
+    std::fs::write(d.join("0000_init.sql"), "CREATE TABLE a (id int PRIMARY KEY);\n").unwrap();
+    std::fs::write(d.join("0001_stray.sql"), "CREATE TABLE b (id int);\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, vec!["skipped-file"], "{v:#}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(m.join("001_init.sql"), "-- +goose Up\nCREATE TABLE a (id int PRIMARY KEY);\n").unwrap();
+    std::fs::write(
+        m.join("002_go.go"),
+        "package migrations\nfunc up(ctx context.Context, tx *sql.Tx) error {\n\t_, err := tx.ExecContext(ctx, `ALTER TABLE a ADD COLUMN name text`)\n\treturn err\n}\n",
+    )
+    .unwrap();
+    std::fs::write(m.join("003_use.sql"), "-- +goose Up\nCREATE INDEX a_name ON a (name);\nCREATE INDEX a_other ON a (other);\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string()))
+        .collect();
+    // The Go migration may have added any column to `a`: neither index is reported.
+    assert_eq!(found, vec![("unmodelled-statement".to_string(), "002_go.go".to_string())], "{v:#}");
+}

@@ -357,6 +357,18 @@ fn parse_migration(text: &str) -> ParsedSql {
     p
 }
 
+/// Adds what discovery noticed about files it did not use (`path`, its text or "", the message)
+/// as `skipped-file` findings on those files, which join [`Analysis::files`] after the others.
+pub fn add_notes(analysis: &mut Analysis, notes: &[(String, String, String)], settings: &Settings) {
+    let Some(severity) = settings.severity(rules::skipped_file::META.id, rules::skipped_file::META.default_severity) else { return };
+    for (path, text, message) in notes {
+        let file = analysis.files.len();
+        analysis.files.push(SourceFile::new(path.clone(), text.clone()));
+        let first_line = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
+        analysis.diagnostics.push(Diagnostic::new(rules::skipped_file::META.id, severity, message.clone(), Label::new(file, first_line)));
+    }
+}
+
 /// Runs the statement checks over every function body of the final schema.
 fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], diags: &mut Vec<Diagnostic>) {
     // In catalog order, so findings come out in a stable order.

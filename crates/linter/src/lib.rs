@@ -11,7 +11,7 @@ pub mod rules;
 pub mod sql;
 pub mod synthetic;
 
-pub use analysis::{analyze, Analysis, MigrationFile, Settings};
+pub use analysis::{add_notes, analyze, Analysis, MigrationFile, Settings};
 pub use diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
 pub use rules::{all_rules, rule_by_id, rule_docs, RuleMeta};
 

@@ -65,6 +65,8 @@ pub struct Migration {
 #[derive(Debug, Clone)]
 pub struct Note {
     pub path: String,
+    /// The file's text, when it is a file pgvet could read (so a diagnostic can show it).
+    pub text: String,
     pub message: String,
 }
 
@@ -257,7 +259,11 @@ fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec
         let full = root.join(&p);
         if !full.exists() {
             if explicit {
-                notes.push(Note { path: display(&full), message: "query path in pgvet.toml [queries] does not exist".into() });
+                notes.push(Note {
+                    path: display(&full),
+                    text: String::new(),
+                    message: "query path in pgvet.toml [queries] does not exist".into(),
+                });
             }
             continue;
         }
@@ -435,6 +441,7 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 if !f.is_file() {
                     notes.push(Note {
                         path: display(&journal),
+                        text: text.clone(),
                         message: format!("the journal lists `{tag}` but {} does not exist", display(&f)),
                     });
                     continue;
@@ -445,6 +452,7 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 if !listed.contains(&f) {
                     notes.push(Note {
                         path: display(&f),
+                        text: std::fs::read_to_string(&f).unwrap_or_default(),
                         message: "not in meta/_journal.json: drizzle-kit will not apply it, so pgvet skipped it".into(),
                     });
                 }
@@ -494,7 +502,11 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 } else if n.starts_with("R__") {
                     repeatable.push(f);
                 } else if !n.starts_with('U') {
-                    notes.push(Note { path: display(&f), message: "not a Flyway migration name (V<version>__<name>.sql): skipped".into() });
+                    notes.push(Note {
+                        path: display(&f),
+                        text: std::fs::read_to_string(&f).unwrap_or_default(),
+                        message: "not a Flyway migration name (V<version>__<name>.sql): skipped".into(),
+                    });
                 }
             }
             versioned.sort();

@@ -19,6 +19,7 @@ pub mod orm_upsert_not_atomic;
 pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
+pub mod skipped_file;
 pub mod syntax_error;
 pub mod tenant_filter_missing;
 pub mod tenant_fk_cross;
@@ -97,6 +98,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &unparsed_source::META,
         &syntax_error::META,
         &unmodelled_statement::META,
+        &skipped_file::META,
         &invalid_suppression::META,
         &unused_suppression::META,
     ];
