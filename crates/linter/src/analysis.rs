@@ -342,6 +342,13 @@ fn parse_migration(text: &str) -> ParsedSql {
                 });
                 check_bodies = !matches!(value.as_deref(), Some("false" | "off" | "no" | "0"));
             }
+            // A DO block's body is parsed when it runs, whatever the setting.
+            pgvet_syntax::NodeEnum::DoStmt(_) => {
+                if let Some(e) = pgvet_syntax::function_body_error(text, s) {
+                    body_errors.push(e);
+                    return false;
+                }
+            }
             pgvet_syntax::NodeEnum::CreateFunctionStmt(_) if check_bodies => {
                 if let Some(e) = pgvet_syntax::function_body_error(text, s) {
                     body_errors.push(e);

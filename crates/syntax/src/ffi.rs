@@ -37,6 +37,8 @@ extern "C" {
 pub struct RawParseError {
     pub message: String,
     pub offset: Option<usize>,
+    /// The PostgreSQL source file that raised it (`scan.l`, `gram.y`, `pl_gram.y`, ...).
+    pub source: Option<String>,
 }
 
 /// Parses `text` with the real PostgreSQL grammar. `options` is a `pg_query::ParserOptions` value.
@@ -59,17 +61,17 @@ pub fn parse(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResult
 fn parse_here(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResult, RawParseError> {
     let Ok(input) = CString::new(text) else {
         let pos = text.find('\0');
-        return Err(RawParseError { message: "the text contains a NUL byte".into(), offset: pos });
+        return Err(RawParseError { message: "the text contains a NUL byte".into(), offset: pos, source: None });
     };
     // SAFETY: libpg_query takes a NUL-terminated string and returns a result we free exactly once.
     let result = unsafe { pg_query_parse_protobuf_opts(input.as_ptr(), options) };
     let out = if !result.error.is_null() {
         // SAFETY: a non-null error points at a valid PgQueryError until the result is freed.
-        let (message, cursor) = unsafe {
+        let (message, cursor, source) = unsafe {
             let e = &*result.error;
-            (CStr::from_ptr(e.message).to_string_lossy().into_owned(), e.cursorpos)
+            (CStr::from_ptr(e.message).to_string_lossy().into_owned(), e.cursorpos, c_str(e.filename))
         };
-        Err(RawParseError { message, offset: char_pos_to_byte(text, cursor) })
+        Err(RawParseError { message, offset: char_pos_to_byte(text, cursor), source })
     } else {
         // SAFETY: data/len describe the protobuf buffer owned by `result`.
         let bytes = unsafe { std::slice::from_raw_parts(result.parse_tree.data as *const u8, result.parse_tree.len) };
@@ -85,8 +87,11 @@ fn parse_here(text: &str, options: i32) -> Result<pg_query::protobuf::ParseResul
 /// decoded on a stack of its own.
 fn decode(bytes: &[u8]) -> Result<pg_query::protobuf::ParseResult, RawParseError> {
     let run = || {
-        pg_query::protobuf::ParseResult::decode(bytes)
-            .map_err(|e| RawParseError { message: format!("internal decode error: {e}"), offset: None })
+        pg_query::protobuf::ParseResult::decode(bytes).map_err(|e| RawParseError {
+            message: format!("internal decode error: {e}"),
+            offset: None,
+            source: None,
+        })
     };
     // Each level of nesting takes at least a few bytes of the encoding.
     if bytes.len() < 1024 {
@@ -94,6 +99,11 @@ fn decode(bytes: &[u8]) -> Result<pg_query::protobuf::ParseResult, RawParseError
     } else {
         stacker::grow(bytes.len().saturating_mul(8 << 10).clamp(16 << 20, 1 << 30), run)
     }
+}
+
+fn c_str(p: *const c_char) -> Option<String> {
+    // SAFETY: libpg_query's error strings are NUL-terminated or null.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
 
 /// PostgreSQL's cursor position is 1-based and counts characters, not bytes.
@@ -132,8 +142,11 @@ pub fn parse_plpgsql(text: &str) -> Result<String, RawParseError> {
 }
 
 fn parse_plpgsql_raw(text: &str) -> Result<String, RawParseError> {
-    let c = CString::new(text)
-        .map_err(|_| RawParseError { message: "the function contains a NUL byte".to_string(), offset: text.find('\0') })?;
+    let c = CString::new(text).map_err(|_| RawParseError {
+        message: "the function contains a NUL byte".to_string(),
+        offset: text.find('\0'),
+        source: None,
+    })?;
     // SAFETY: `c` outlives the call; the result is freed exactly once below.
     unsafe {
         let r = pg_query_parse_plpgsql(c.as_ptr());
@@ -142,9 +155,10 @@ fn parse_plpgsql_raw(text: &str) -> Result<String, RawParseError> {
             Err(RawParseError {
                 message: CStr::from_ptr(e.message).to_string_lossy().into_owned(),
                 offset: char_pos_to_byte(text, e.cursorpos),
+                source: c_str(e.filename),
             })
         } else if r.plpgsql_funcs.is_null() {
-            Err(RawParseError { message: "no result".to_string(), offset: None })
+            Err(RawParseError { message: "no result".to_string(), offset: None, source: None })
         } else {
             Ok(CStr::from_ptr(r.plpgsql_funcs).to_string_lossy().into_owned())
         };

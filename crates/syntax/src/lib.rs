@@ -74,36 +74,37 @@ pub fn parse_sql(text: &str) -> ParsedSql {
     };
     match ffi::parse(src, 0) {
         Ok(tree) => push_statements(&mut out, src, 0, src.len(), tree),
-        Err(_) => {
-            // Parse statement by statement so that the good ones survive.
-            for piece in split::split(src) {
-                if let Err(e) = parse_piece(&mut out, src, piece.start, piece.end) {
-                    if piece.inner_semicolons.is_empty() {
-                        out.errors.push(e);
-                        continue;
-                    }
-                    // psql would not split inside parentheses, but an unbalanced `(` must not
-                    // swallow the statements after it: retry at every `;` it held.
-                    let mut s = piece.start;
-                    for cut in piece.inner_semicolons.iter().map(|c| c + 1).chain([piece.end]) {
-                        if !is_blank(&src[s..cut]) {
-                            if let Err(e) = parse_piece(&mut out, src, s, cut) {
-                                out.errors.push(e);
-                            }
-                        }
-                        s = cut;
-                    }
-                }
-            }
-        }
+        // Parse statement by statement so that the good ones survive.
+        Err(_) => parse_script(&mut out, src, 0, src.len()),
     }
     out.suppressions = suppress::find(text, &out.statements);
     out
 }
 
-/// Whether a piece of SQL holds nothing but whitespace and comments.
-fn is_blank(piece: &str) -> bool {
-    split::split(piece).is_empty()
+/// Splits `src[start..end]` like psql and parses each statement on its own. psql would not split
+/// inside parentheses, but an unbalanced `(` must not swallow the statements after it: a piece
+/// that fails and held a `;` inside parentheses is cut there, and what follows is read again as
+/// a script of its own.
+fn parse_script(out: &mut ParsedSql, src: &str, mut start: usize, end: usize) {
+    'script: loop {
+        for piece in split::split(&src[start..end]) {
+            let (ps, pe) = (start + piece.start, start + piece.end);
+            if let Err(e) = parse_piece(out, src, ps, pe) {
+                match piece.inner_semicolons.first() {
+                    None => out.errors.push(e),
+                    Some(&cut) => {
+                        let cut = start + cut + 1;
+                        if let Err(e) = parse_piece(out, src, ps, cut) {
+                            out.errors.push(e);
+                        }
+                        start = cut;
+                        continue 'script;
+                    }
+                }
+            }
+        }
+        return;
+    }
 }
 
 /// Parses `text[start..end]`, appending its statements, or returns its syntax error.
@@ -195,25 +196,29 @@ pub fn parse_expr(text: &str) -> Option<protobuf::Node> {
 #[cfg(test)]
 mod tests;
 
-/// The syntax error PostgreSQL raises when `stmt` (a `CREATE FUNCTION` or `CREATE PROCEDURE` in
-/// `text`) is run with `check_function_bodies` on, its default: the body of a `LANGUAGE sql`
-/// function is parsed as SQL, a PL/pgSQL body by the PL/pgSQL parser (which also parses every
-/// SQL statement in it). None when the body parses or is of another language.
+/// The syntax error PostgreSQL raises when `stmt` (a `CREATE FUNCTION`/`PROCEDURE` or a `DO`
+/// block in `text`) runs: with `check_function_bodies` on, its default, the body of a `LANGUAGE
+/// sql` function is parsed as SQL and a PL/pgSQL body by the PL/pgSQL parser (which also parses
+/// every SQL statement in it); a `DO` block's body is parsed when it runs. None when the body
+/// parses or is in another language.
 pub fn function_body_error(text: &str, stmt: &Statement) -> Option<SyntaxError> {
-    let NodeEnum::CreateFunctionStmt(f) = &stmt.node else { return None };
-    let mut language = String::from("sql");
+    let first_string = |n: Option<&protobuf::node::Node>| match n? {
+        protobuf::node::Node::String(s) => Some(s.sval.clone()),
+        protobuf::node::Node::List(l) => l.items.first().and_then(|i| match &i.node {
+            Some(protobuf::node::Node::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let (options, mut language, is_do) = match &stmt.node {
+        NodeEnum::CreateFunctionStmt(f) => (&f.options, String::from("sql"), false),
+        NodeEnum::DoStmt(d) => (&d.args, String::from("plpgsql"), true),
+        _ => return None,
+    };
     let mut body = None;
-    for o in &f.options {
+    for o in options {
         let Some(protobuf::node::Node::DefElem(d)) = &o.node else { continue };
         let arg = d.arg.as_deref().and_then(|n| n.node.as_ref());
-        let first_string = |n: Option<&protobuf::node::Node>| match n? {
-            protobuf::node::Node::String(s) => Some(s.sval.clone()),
-            protobuf::node::Node::List(l) => l.items.first().and_then(|i| match &i.node {
-                Some(protobuf::node::Node::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            }),
-            _ => None,
-        };
         match d.defname.as_str() {
             "language" => language = first_string(arg).unwrap_or_default().to_lowercase(),
             // `AS 'obj_file', 'link_symbol'` (C functions) has two items; only one is a body.
@@ -233,6 +238,13 @@ pub fn function_body_error(text: &str, stmt: &Statement) -> Option<SyntaxError> 
     // Where the body's text starts in the file (exact for dollar quotes and simple strings).
     let body_at = stmt_text.find(body.as_str()).filter(|_| !body.is_empty()).map(|i| stmt.span.start + i);
     let place = |offset: Option<usize>, message: String| {
+        // Never past the statement, and on a character boundary.
+        let offset = offset.map(|o| o.min(stmt.span.end)).map(|mut o| {
+            while !text.is_char_boundary(o) {
+                o -= 1;
+            }
+            o
+        });
         let at = match offset {
             Some(s) => Span::new(s, token_end(text, s).max(s)),
             None => Span::new(stmt.span.start, stmt.span.start),
@@ -240,21 +252,48 @@ pub fn function_body_error(text: &str, stmt: &Statement) -> Option<SyntaxError> 
         SyntaxError { message, at, statement: stmt.span }
     };
     match language.as_str() {
-        "sql" => {
+        "sql" if !is_do => {
             let p = parse_sql(&body);
             let e = p.errors.into_iter().next()?;
             Some(place(body_at.map(|b| b + e.at.start), e.message))
         }
         "plpgsql" => {
-            let e = ffi::parse_plpgsql(stmt_text).err()?;
-            // Only grammar errors: libpg_query's PL/pgSQL compiler also checks types it cannot
-            // know (a composite or array parameter), which the server accepts.
-            if !(e.message.starts_with("syntax error") || e.message.starts_with("unterminated")) {
+            // The text PL/pgSQL's parser reads, and where the body starts in it.
+            let (parse_text, body_start) = if is_do {
+                let mut tag = String::from("pgvet");
+                while body.contains(&format!("${tag}$")) {
+                    tag.push('x');
+                }
+                let head = format!("CREATE FUNCTION pgvet_do() RETURNS void LANGUAGE plpgsql AS ${tag}$");
+                (format!("{head}{body}${tag}$"), Some(head.len()))
+            } else {
+                (stmt_text.to_string(), body_at.map(|b| b - stmt.span.start))
+            };
+            let e = ffi::parse_plpgsql(&parse_text).err()?;
+            // Grammar and scanner errors only: libpg_query's PL/pgSQL compiler also checks types
+            // it cannot know (a composite or array parameter), which the server accepts.
+            let grammar = e.source.as_deref().is_some_and(|f| f.contains("gram") || f.contains("scan"));
+            if !grammar {
                 return None;
             }
-            let offset = body_at
-                .and_then(|b| locate_plpgsql_error(stmt_text, b - stmt.span.start, body.len(), &e.message))
-                .map(|o| stmt.span.start + o);
+            let mut offset = body_start
+                .and_then(|b| locate_plpgsql_error(&parse_text, b, body.len(), &e.message))
+                .zip(body_at)
+                .and_then(|(o, at)| (o + at).checked_sub(body_start.unwrap_or(0)));
+            let core_parser = e.source.as_deref().is_some_and(|f| !f.contains("pl_"));
+            if e.message == "syntax error at end of input" && core_parser {
+                // An embedded statement cut off by the end of the body: the server points past
+                // the string that holds the body, after its closing quote (measured: the syntax
+                // oracle). PL/pgSQL's own errors at the end point at the body's end.
+                offset = body_at.map(|at| {
+                    let end = at + body.len();
+                    let after = &text[end.min(text.len())..];
+                    end + match after.strip_prefix('$') {
+                        Some(rest) => rest.find('$').map(|i| i + 2).unwrap_or(1),
+                        None => 1,
+                    }
+                });
+            }
             Some(place(offset, e.message))
         }
         _ => None,
@@ -262,23 +301,31 @@ pub fn function_body_error(text: &str, stmt: &Statement) -> Option<SyntaxError> 
 }
 
 /// The PL/pgSQL parser does not say where its error is: find the first body line whose prefix
-/// already fails with the same message (a binary search over lines), then the quoted token in
-/// that line. Returns an offset into `stmt`.
+/// already fails with the same message (a binary search over lines), then which occurrence of
+/// the quoted token in that line is the one it stops at. Returns an offset into `stmt`.
 fn locate_plpgsql_error(stmt: &str, body_start: usize, body_len: usize, message: &str) -> Option<usize> {
     let body = &stmt[body_start..body_start + body_len];
-    let line_ends: Vec<usize> = body.match_indices('\n').map(|(i, _)| i).chain([body.len()]).collect();
-    let fails_within = |k: usize| {
-        let cut = line_ends[k];
+    if message.ends_with("at end of input") {
+        return Some(body_start + body_len);
+    }
+    // A long quoted token (an unterminated string runs to the end) is found as it is.
+    if let Some(t) = message.split_once("at or near \"").and_then(|(_, t)| t.strip_suffix('"')) {
+        if (t.contains('\n') || t.len() > 20) && body.matches(t).count() == 1 {
+            return body.find(t).map(|i| body_start + i);
+        }
+    }
+    let fails_at = |cut: usize| {
         let candidate = format!("{}{}{}", &stmt[..body_start], &body[..cut], &stmt[body_start + body_len..]);
         matches!(ffi::parse_plpgsql(&candidate), Err(e) if e.message == message)
     };
+    let line_ends: Vec<usize> = body.match_indices('\n').map(|(i, _)| i).chain([body.len()]).collect();
     let (mut lo, mut hi) = (0, line_ends.len() - 1);
-    if !fails_within(hi) {
+    if !fails_at(line_ends[hi]) {
         return None;
     }
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if fails_within(mid) {
+        if fails_at(line_ends[mid]) {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -286,7 +333,36 @@ fn locate_plpgsql_error(stmt: &str, body_start: usize, body_len: usize, message:
     }
     let line_start = if lo == 0 { 0 } else { line_ends[lo - 1] + 1 };
     let line = &body[line_start..line_ends[lo]];
+    // An error in an embedded SQL statement: the core parser, run on that statement, says where
+    // (it starts on this line or one of the few before it and ends at the next `;`).
+    let stmt_end = body[line_start..].find(';').map(|i| line_start + i + 1).unwrap_or(line_ends[lo]);
+    for k in (lo.saturating_sub(8)..=lo).rev() {
+        let from = if k == 0 { 0 } else { line_ends[k - 1] + 1 };
+        let p = parse_sql(&body[from..stmt_end]);
+        if let Some(e) = p.errors.first().filter(|e| e.message == message) {
+            return Some(body_start + from + e.at.start);
+        }
+    }
+    // "missing \"THEN\" at end of SQL expression": where the expression ends.
+    if message.contains("at end of SQL") {
+        return Some(body_start + line_start + line.find(';').unwrap_or(line.len()));
+    }
     let token = message.split("at or near \"").nth(1).and_then(|t| t.strip_suffix('"'));
-    let col = token.and_then(|t| line.find(t)).unwrap_or_else(|| line.len() - line.trim_start().len());
+    let col = match token {
+        Some(t) => {
+            // Whole tokens only: "EN" is not the end of "WHEN".
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            let wordy = t.chars().all(word);
+            let hits: Vec<usize> = line
+                .match_indices(t)
+                .map(|(i, _)| i)
+                .filter(|&i| !wordy || (!line[..i].ends_with(word) && !line[i + t.len()..].starts_with(word)))
+                .collect();
+            // The parser stops at the first occurrence after which the text already fails.
+            hits.iter().copied().find(|&i| fails_at(line_start + i + t.len())).or(hits.first().copied())
+        }
+        None => None,
+    };
+    let col = col.unwrap_or_else(|| line.len() - line.trim_start().len());
     Some(body_start + line_start + col)
 }
