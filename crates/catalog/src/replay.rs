@@ -44,8 +44,6 @@ pub struct Replayer {
     step: usize,
     span: Span,
     base: usize,
-    /// The unmodelled statement that makes the current statement's objects uncertain.
-    cur_uncertain: Option<usize>,
     /// Whether the runner wraps the current file in a transaction (set per file by the caller).
     pub runner_transaction: bool,
     /// A transaction the file opened itself (`BEGIN` ... `COMMIT`).
@@ -102,7 +100,6 @@ impl Replayer {
             step: 0,
             span: Span::default(),
             base: 0,
-            cur_uncertain: None,
             runner_transaction: false,
             explicit_transaction: false,
             commit_drops: Vec::new(),
@@ -120,8 +117,28 @@ impl Replayer {
     }
 
     fn error(&mut self, message: impl Into<String>) {
-        let withheld_by = self.cur_uncertain;
-        self.events.push(ReplayEvent { step: self.step, span: self.span, kind: EventKind::Error, message: message.into(), withheld_by });
+        self.events.push(ReplayEvent {
+            step: self.step,
+            span: self.span,
+            kind: EventKind::Error,
+            message: message.into(),
+            withheld_by: None,
+        });
+    }
+
+    /// Errors that `node` raised since event `before`: withheld when the statement is about an
+    /// object an unmodelled statement (or the platform) may have made.
+    fn withhold_uncertain_errors(&mut self, before: usize, node: &NodeEnum) {
+        if !self.events[before..].iter().any(|e| e.kind == EventKind::Error && e.withheld_by.is_none()) {
+            return;
+        }
+        if let Some(u) = self.uncertainty_of(node) {
+            for e in &mut self.events[before..] {
+                if e.kind == EventKind::Error && e.withheld_by.is_none() {
+                    e.withheld_by = Some(u);
+                }
+            }
+        }
     }
 
     fn opaque(&mut self, message: impl Into<String>) {
@@ -135,9 +152,22 @@ impl Replayer {
     }
 
     /// The unmodelled statement, if any, that may have changed an object `node` names.
-    fn uncertainty_of(&self, node: &NodeEnum) -> Option<usize> {
-        if self.catalog.uncertain.is_empty() {
+    pub(crate) fn uncertainty_of(&self, node: &NodeEnum) -> Option<usize> {
+        if self.catalog.uncertain.is_empty() && self.catalog.platform_schemas.is_empty() {
             return None;
+        }
+        // The relation a statement is about (pg_query's node walk skips some of these fields).
+        let main = match node {
+            NodeEnum::CreatePolicyStmt(s) => s.table.as_ref(),
+            NodeEnum::AlterPolicyStmt(s) => s.table.as_ref(),
+            NodeEnum::CreateTrigStmt(s) => s.relation.as_ref(),
+            NodeEnum::AlterTableStmt(s) => s.relation.as_ref(),
+            NodeEnum::IndexStmt(s) => s.relation.as_ref(),
+            NodeEnum::RenameStmt(s) => s.relation.as_ref(),
+            _ => None,
+        };
+        if let Some(hit) = main.and_then(|rv| self.catalog.uncertain_relation_in(&self.search_path, &rv.schemaname, &rv.relname)) {
+            return Some(hit);
         }
         for (n, _, _, _) in node.nodes() {
             let hit = match n {
@@ -294,9 +324,9 @@ impl Replayer {
         self.step = step;
         self.span = stmt.span;
         self.base = stmt.base;
-        self.cur_uncertain = self.uncertainty_of(&stmt.node);
+        let before = self.events.len();
         self.apply_node(&stmt.node);
-        self.cur_uncertain = None;
+        self.withhold_uncertain_errors(before, &stmt.node);
     }
 
     /// Statements that cannot run inside a transaction block (25001).

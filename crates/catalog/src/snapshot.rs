@@ -196,21 +196,26 @@ impl std::fmt::Display for Difference {
     }
 }
 
-/// Expression text as both sides print it: `public.` qualifiers dropped (the server leaves out
-/// schemas on its search path; pg_dump writes them) and JSON literals in a stable form (jsonb
+/// Expression text as both sides print it: `public.`, `extensions.` and `pg_catalog.`
+/// qualifiers dropped (the server leaves out schemas on its search path; pg_dump writes them) and JSON literals in a stable form (jsonb
 /// reorders keys and spaces them).
 fn normal(e: &str) -> String {
-    let mut out = String::with_capacity(e.len());
-    let mut rest = e;
-    while let Some(i) = rest.find("public.") {
-        out.push_str(&rest[..i]);
-        // Only a qualifier: not the tail of a longer name (`mypublic.x`, `"a"public.`).
-        if out.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"') {
-            out.push_str("public.");
+    let mut out = e.to_string();
+    // Schemas on the search path of both sides (Supabase puts `extensions` there).
+    for schema in ["public.", "extensions.", "pg_catalog."] {
+        let mut done = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(schema) {
+            done.push_str(&rest[..i]);
+            // Only a qualifier: not the tail of a longer name (`mypublic.x`, `"a"public.`).
+            if done.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"') {
+                done.push_str(schema);
+            }
+            rest = &rest[i + schema.len()..];
         }
-        rest = &rest[i + "public.".len()..];
+        done.push_str(rest);
+        out = done;
     }
-    out.push_str(rest);
     // A JSON literal: '...' holding an object or array.
     if let Some(inner) = out.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
         let unescaped = inner.replace("''", "'");

@@ -5,7 +5,7 @@ use pgvet_catalog::Catalog;
 use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
 use pgvet_db::TempPostgres;
 use pgvet_linter::Analysis;
-use pgvet_project::{Layout, Project};
+use pgvet_project::Project;
 
 pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Option<usize>) -> Result<ExitCode, String> {
     eprintln!("starting a throwaway PostgreSQL...");
@@ -15,7 +15,7 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         std::process::exit(130);
     });
     let pg = TempPostgres::start()?;
-    let supabase = project.layout == Layout::Supabase || project.root.join("supabase").is_dir();
+    let supabase = project.supabase;
     let last = step.unwrap_or(project.migrations.len().saturating_sub(1));
     // A migration in a host language cannot be replayed here either: pgvet's catalog marks what
     // it may change as uncertain, and those differences are set apart below.
@@ -39,9 +39,10 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
     let mut mine = ours.snapshot();
     if supabase {
         for snap in [&mut server, &mut mine] {
-            snap.tables.retain(|k, _| !k.starts_with("auth.") && !k.starts_with("storage."));
-            snap.indexes.retain(|k, _| !k.starts_with("auth.") && !k.starts_with("storage."));
-            snap.functions.retain(|k| !k.starts_with("auth.") && !k.starts_with("storage."));
+            let platform = |k: &str| ["auth.", "storage.", "realtime.", "vault.", "extensions."].iter().any(|p| k.starts_with(p));
+            snap.tables.retain(|k, _| !platform(k));
+            snap.indexes.retain(|k, _| !platform(k));
+            snap.functions.retain(|k| !platform(k));
         }
     }
     // Objects an unmodelled statement may have created or changed (see `unmodelled-statement`)

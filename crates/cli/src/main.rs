@@ -10,7 +10,7 @@ use pgvet_linter::{
     analysis::{analyze_all, analyze_project},
     render, MigrationFile, Settings, Severity,
 };
-use pgvet_project::{Layout, Project};
+use pgvet_project::Project;
 use pgvet_syntax::SourceFile;
 
 mod devdb;
@@ -193,10 +193,11 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
     Ok((project, settings))
 }
 
-fn base_catalog(layout: Layout) -> Catalog {
-    match layout {
-        Layout::Supabase => pgvet_catalog::builtins::supabase(),
-        _ => Catalog::new(),
+fn base_catalog(project: &Project) -> Catalog {
+    if project.supabase {
+        pgvet_catalog::builtins::supabase()
+    } else {
+        Catalog::new()
     }
 }
 
@@ -220,7 +221,7 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
     let started = Instant::now();
     let (project, settings) = load(path)?;
     let sources = project.sources.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect();
-    let mut analysis = analyze_all(files(&project), queries(&project), sources, base_catalog(project.layout), &settings);
+    let mut analysis = analyze_all(files(&project), queries(&project), sources, base_catalog(&project), &settings);
     let notes: Vec<(String, String, String)> = project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
     pgvet_linter::add_notes(&mut analysis, &notes, &settings);
     let out = match format {
@@ -297,7 +298,7 @@ fn plural_findings(e: usize, w: usize, i: usize) -> String {
 fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, String> {
     let (project, settings) = load(path)?;
     // The schema comes from the migrations alone.
-    let analysis = analyze_project(files(&project), Vec::new(), base_catalog(project.layout), &settings);
+    let analysis = analyze_project(files(&project), Vec::new(), base_catalog(&project), &settings);
     let step = match at {
         None => None,
         Some(a) => Some(match a.parse::<usize>() {

@@ -291,3 +291,17 @@ fn skipped_files_and_host_migrations_are_findings() {
     // The Go migration may have added any column to `a`: neither index is reported.
     assert_eq!(found, vec![("unmodelled-statement".to_string(), "002_go.go".to_string())], "{v:#}");
 }
+
+/// Supabase's built-in schemas (realtime.messages, storage functions and bucket columns, vault,
+/// the extensions schema) for a project with a supabase/ folder: pgvet reports nothing false,
+/// and a real server given the same platform base agrees with pgvet's schema.
+#[test]
+fn supabase_platform_objects_are_known_and_match_a_real_server() {
+    let dir = "crates/cli/tests/data/supabase-platform";
+    let o = pgvet(&["check", dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = pgvet(&["schema", dir, "--dev-db"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains("0 difference(s); the server rejected 0 statement(s), pgvet predicted 0"), "{out}");
+}

@@ -36,8 +36,60 @@ fn fmt_fn(tag: &str, r: &postgres::Row) -> String {
     format!("{tag}\t{a}\t{b}\t{n}\t{d}\t{v}\t{k}")
 }
 
-/// The dump of a database with nothing but the bundled extensions installed. `client` must be
-/// connected, as a superuser, to a scratch database: every available extension is created in it.
+/// The extensions PostgreSQL ships in its own distribution (contrib): the dump covers these, so
+/// that extra packages on a machine (plpgsql_check, PostGIS, ...) do not change it.
+pub const CONTRIB: &[&str] = &[
+    "adminpack",
+    "amcheck",
+    "autoinc",
+    "bloom",
+    "btree_gin",
+    "btree_gist",
+    "citext",
+    "cube",
+    "dblink",
+    "dict_int",
+    "dict_xsyn",
+    "earthdistance",
+    "file_fdw",
+    "fuzzystrmatch",
+    "hstore",
+    "insert_username",
+    "intagg",
+    "intarray",
+    "isn",
+    "lo",
+    "ltree",
+    "moddatetime",
+    "old_snapshot",
+    "pageinspect",
+    "pg_buffercache",
+    "pg_freespacemap",
+    "pg_prewarm",
+    "pg_stat_statements",
+    "pg_surgery",
+    "pg_trgm",
+    "pg_visibility",
+    "pg_walinspect",
+    "pgcrypto",
+    "pgrowlocks",
+    "pgstattuple",
+    "postgres_fdw",
+    "refint",
+    "seg",
+    "sslinfo",
+    "tablefunc",
+    "tcn",
+    "tsm_system_rows",
+    "tsm_system_time",
+    "unaccent",
+    "uuid-ossp",
+    "xml2",
+];
+
+/// The dump of a database with nothing but PostgreSQL's own ([`CONTRIB`]) extensions installed.
+/// `client` must be connected, as a superuser, to a scratch database: those extensions are
+/// created in it.
 pub fn dump(client: &mut Client) -> Result<String, postgres::Error> {
     let mut lines = Vec::new();
     for r in client.query(FUNCTIONS, &[])? {
@@ -55,7 +107,7 @@ pub fn dump(client: &mut Client) -> Result<String, postgres::Error> {
     }
     let available: Vec<String> =
         client.query("SELECT name::text FROM pg_available_extensions ORDER BY 1", &[])?.iter().map(|r| r.get(0)).collect();
-    for ext in available {
+    for ext in available.into_iter().filter(|e| CONTRIB.contains(&e.as_str())) {
         // Some extensions cannot be created everywhere; those are simply not in the list.
         let _ = client.batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS \"{}\" CASCADE", ext.replace('"', "\"\"")));
     }

@@ -85,6 +85,9 @@ pub struct Project {
     pub queries: Vec<QueryFile>,
     /// Application source files (TypeScript/JavaScript), .gitignore respected.
     pub sources: Vec<QueryFile>,
+    /// A Supabase project (a `supabase/` folder at the root, whatever the migration layout in
+    /// it): the database starts with Supabase's built-in schemas.
+    pub supabase: bool,
 }
 
 /// A file of SQL queries the application runs.
@@ -208,7 +211,9 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
     }
     let queries = find_queries(&root, &config, &location, &mut notes)?;
     let sources = if path.is_file() { Vec::new() } else { find_sources(&root) };
-    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path, queries, sources })
+    let supabase =
+        layout == Layout::Supabase || root.join("supabase").is_dir() || location.components().any(|c| c.as_os_str() == "supabase");
+    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path, queries, sources, supabase })
 }
 
 /// `queries:` entries of an sqlc config (`sqlc.yaml`, `sqlc.yml` or `sqlc.json`).

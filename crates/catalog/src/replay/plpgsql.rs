@@ -205,12 +205,19 @@ impl Replayer {
         let saved = self.catalog.clone();
         let events = self.events.len();
         let result = self.call_parsed(&func, vec![], &[], &mut run);
-        if let Err(Stop::Raise(state, message)) = result {
-            // The DO statement fails and its effects roll back.
-            self.catalog = saved;
-            self.events.truncate(events);
-            self.error(format!("the DO block fails: {message} (SQLSTATE {state})"));
-            return;
+        match result {
+            Err(Stop::Raise(state, message)) => {
+                // The DO statement fails and its effects roll back.
+                self.catalog = saved;
+                self.events.truncate(events);
+                self.error(format!("the DO block fails: {message} (SQLSTATE {state})"));
+                return;
+            }
+            Err(Stop::Unknown(why)) => {
+                let everything = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
+                run.unmodelled(why, everything);
+            }
+            Ok(()) => {}
         }
         self.finish(run)
     }
@@ -989,6 +996,18 @@ impl Replayer {
     /// server would raise it), `SELECT ... INTO` from the catalogs assigns variables, and calls of
     /// migration-defined functions are followed.
     fn exec_sql_text(&mut self, sql: &str, frame: &mut Frame, run: &mut Run, into: Option<&J>) -> R<()> {
+        match self.exec_sql_text_inner(sql, frame, run, into) {
+            // Whether it succeeded is unknown: what it may touch is uncertain, and the body goes on.
+            Err(Stop::Unknown(why)) => {
+                let touched = self.sql_touches(sql);
+                run.unmodelled(why, touched);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn exec_sql_text_inner(&mut self, sql: &str, frame: &mut Frame, run: &mut Run, into: Option<&J>) -> R<()> {
         let parsed = parse_sql(sql);
         if let Some(e) = parsed.errors.first() {
             return Err(Stop::Raise("42601".into(), e.message.clone()));
@@ -1060,6 +1079,10 @@ impl Replayer {
                 match failed {
                     Some(e) => {
                         self.events.truncate(before);
+                        // About an object pgvet may not know: whether it fails is unknown.
+                        if self.uncertainty_of(node).is_some() {
+                            return Err(Stop::Unknown(format!("whether `{}` succeeds", e.message)));
+                        }
                         Err(Stop::Raise(sqlstate(&e.message).into(), e.message))
                     }
                     None => Ok(()),

@@ -108,10 +108,20 @@ impl Uncertainty {
     }
 }
 
+/// Stands for "the platform" where an unmodelled statement's event index goes: objects of a
+/// platform schema (Supabase's `auth`, `storage`, `realtime`, ...) that pgvet does not list.
+pub const PLATFORM: usize = usize::MAX;
+
 impl Catalog {
-    /// The unmodelled statement that may have created, dropped or changed relation `q`.
+    /// The unmodelled statement that may have created, dropped or changed relation `q`
+    /// ([`PLATFORM`] for a schema a platform provides, which pgvet knows only in part).
     pub fn uncertain_relation(&self, q: &QName) -> Option<usize> {
-        self.uncertain.relations.get(q).or_else(|| self.uncertain.schemas.get(&q.schema)).copied()
+        self.uncertain
+            .relations
+            .get(q)
+            .or_else(|| self.uncertain.schemas.get(&q.schema))
+            .copied()
+            .or_else(|| self.platform_schemas.contains(&q.schema).then_some(PLATFORM))
     }
 
     /// The unmodelled statement that may have created, dropped or changed type `q`.
