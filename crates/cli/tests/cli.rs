@@ -305,3 +305,14 @@ fn supabase_platform_objects_are_known_and_match_a_real_server() {
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     assert!(out.contains("0 difference(s); the server rejected 0 statement(s), pgvet predicted 0"), "{out}");
 }
+
+/// Same input, byte-identical output: the example checked in separate processes (each with its
+/// own hash seeds); the fixture apps are run repeatedly in the linter's tests.
+#[test]
+fn output_is_deterministic() {
+    let first = pgvet(&["check", "examples/workspace-app", "--format", "json"]).stdout;
+    assert!(!first.is_empty());
+    for _ in 0..3 {
+        assert!(pgvet(&["check", "examples/workspace-app", "--format", "json"]).stdout == first, "output differs between runs");
+    }
+}

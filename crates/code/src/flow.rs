@@ -1,6 +1,6 @@
 //! Value flow inside one function, by name: which local variables hold the result of which
 //! query site. Enough to see `const { data } = await read(); ... write(data.x + 1)`.
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use crate::{Extraction, Span};
 
@@ -54,7 +54,7 @@ pub fn mentions(text: &str, name: &str) -> bool {
 impl Extraction {
     /// For every function: local name → the query site whose result it holds (directly or
     /// through other locals), from the bindings in source order. One pass over the file.
-    pub fn derived_all(&self) -> Vec<HashMap<String, usize>> {
+    pub fn derived_all(&self) -> Vec<BTreeMap<String, usize>> {
         let n = self.functions.len();
         let mut sites: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (i, s) in self.sites.iter().enumerate() {
@@ -65,7 +65,7 @@ impl Extraction {
         for v in &mut sites {
             v.sort_by_key(|i| self.sites[*i].span.start);
         }
-        let mut out: Vec<HashMap<String, usize>> = vec![HashMap::new(); n];
+        let mut out: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); n];
         for b in &self.bindings {
             let Some(f) = b.function else { continue };
             let fs = &sites[f];
@@ -95,12 +95,12 @@ impl Extraction {
     }
 
     /// [`Self::derived_all`] for one function.
-    pub fn derived(&self, function: usize) -> HashMap<String, usize> {
+    pub fn derived(&self, function: usize) -> BTreeMap<String, usize> {
         self.derived_all().into_iter().nth(function).unwrap_or_default()
     }
 
     /// The query site a value expression's data comes from, if any local it mentions holds one.
-    pub fn source_of(&self, derived: &HashMap<String, usize>, expr: &str) -> Option<(String, usize)> {
+    pub fn source_of(&self, derived: &BTreeMap<String, usize>, expr: &str) -> Option<(String, usize)> {
         derived.iter().filter(|(n, _)| mentions(expr, n)).map(|(n, s)| (n.clone(), *s)).min_by_key(|(_, s)| *s)
     }
 }

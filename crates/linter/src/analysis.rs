@@ -1,13 +1,14 @@
 //! From migration texts to catalog and findings.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use pgvet_catalog::{Catalog, EventKind, FunctionKey, ReplayEvent, Replayer};
-use pgvet_syntax::{parse_sql, ParsedSql, SourceFile};
+use pgvet_syntax::{parse_sql, NodeEnum, ParsedSql, SourceFile, Statement};
 use rayon::prelude::*;
 
 use crate::code::CodeFile;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::{self, Context};
+pub use crate::settings::{Settings, DEFAULT_TENANT_COLUMNS};
 use crate::sql::{plpgsql, sites, Site, SiteKind};
 
 /// One migration, in the order the project's runner applies them.
@@ -19,51 +20,6 @@ pub struct MigrationFile {
     /// For a migration written in a host language (a goose `.go` migration): the language. pgvet
     /// does not run it; what its SQL strings may change becomes uncertain.
     pub host: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Per-rule severity override; `None` turns the rule off.
-    pub severities: BTreeMap<String, Option<Severity>>,
-    /// Column names that identify the tenant, in order of preference (matched in snake or camel
-    /// case).
-    pub tenant_columns: Vec<String>,
-    /// Tables that are global on purpose (`name` or `schema.name`).
-    pub global_tables: Vec<String>,
-    /// Schemas an HTTP API exposes (Supabase/PostgREST: `public`).
-    pub exposed_schemas: Vec<String>,
-    /// Roles the API runs requests as.
-    pub api_roles: Vec<String>,
-}
-
-pub const DEFAULT_TENANT_COLUMNS: &[&str] =
-    &["tenant_id", "workspace_id", "org_id", "organization_id", "account_id", "team_id", "project_id"];
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            severities: BTreeMap::new(),
-            tenant_columns: DEFAULT_TENANT_COLUMNS.iter().map(|s| s.to_string()).collect(),
-            global_tables: Vec::new(),
-            exposed_schemas: vec!["public".into()],
-            api_roles: vec!["anon".into(), "authenticated".into()],
-        }
-    }
-}
-
-impl Settings {
-    /// Whether API requests can run as `role` (`public` stands for PUBLIC, i.e. every role).
-    pub fn is_api_role(&self, role: &str) -> bool {
-        role == "public" || self.api_roles.iter().any(|r| r.eq_ignore_ascii_case(role))
-    }
-
-    /// The severity a rule reports at, or None when it is off.
-    pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
-        match self.severities.get(rule) {
-            Some(s) => *s,
-            None => Some(default),
-        }
-    }
 }
 
 pub struct Analysis {
@@ -108,43 +64,103 @@ pub fn analyze_all(
     base: Catalog,
     settings: &Settings,
 ) -> Analysis {
+    let runner: Vec<(bool, Option<String>)> = migrations.iter().map(|m| (m.transactional, m.host.clone())).collect();
     let n_migrations = migrations.len();
-    let migrations_tx: Vec<bool> = migrations.iter().map(|m| m.transactional).collect();
-    let hosts: Vec<Option<String>> = migrations.iter().map(|m| m.host.clone()).collect();
     let mut files: Vec<SourceFile> = migrations.into_iter().map(|f| f.source).collect();
     files.extend(queries);
     let n_sql = files.len();
     files.extend(sources);
+    let site_rules: Vec<rules::SiteCheck> =
+        rules::all_rules().iter().filter_map(|r| r.check_site.filter(|_| settings.severity(r.id, r.default_severity).is_some())).collect();
+    let mut diags = Vec::new();
+
+    // 1. Replay the migrations in order; each statement is checked against the schema as it is
+    //    at that point.
+    let replay = replay_migrations(&files, &runner, base, settings, &site_rules, &mut diags);
+    // 2. Parse every function body of the final schema once, and extract the application code.
+    let bodies = function_bodies(&replay.replayer.catalog, &files, n_migrations);
+    let code: Vec<CodeFile> =
+        files[n_sql..].par_iter().enumerate().map(|(i, f)| CodeFile::new(n_sql + i, pgvet_code::extract(&f.path, &f.text))).collect();
+    let cx =
+        Context { catalog: &replay.replayer.catalog, files: &files, settings, versions: &replay.versions, bodies: &bodies, code: &code };
+    // 3. Statements against the final schema: function bodies, query files, SQL in code.
+    let mut parses = replay.parses;
+    let mut statements = replay.statements;
+    if !site_rules.is_empty() {
+        check_function_bodies(&cx, &site_rules, &mut diags);
+    }
+    statements += check_query_files(&cx, n_migrations..n_sql, &site_rules, &mut parses, &mut diags);
+    statements += check_code(&cx, &site_rules, &mut parses, &mut diags);
+    // 4. Rules over the whole project.
+    for rule in rules::all_rules() {
+        if let Some(check) = rule.check {
+            check(&cx, &mut diags);
+        }
+    }
+    // 5. What the parser and the replay found, then settings and suppressions.
+    diags.extend(syntax_errors(&files, &parses));
+    diags.extend(unmodelled(&replay.replayer.events));
+    diags.extend(migration_errors(&replay.replayer.events));
+    let diags = finish(diags, &parses, settings);
+    let Replay { replayer, versions, .. } = replay;
+    Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+}
+
+/// The migrations replayed: the replayer (final catalog, events), the catalog after each file,
+/// what was kept of each file's parse, and the number of statements.
+struct Replay {
+    replayer: Replayer,
+    versions: Vec<Catalog>,
+    parses: Vec<FileParse>,
+    statements: usize,
+}
+
+/// Phase 1. Files are parsed in parallel chunks, then replayed in order (a large file is parsed
+/// as it is replayed, so its parse trees never pile up); every statement the site rules check is
+/// checked against the catalog just before it runs.
+fn replay_migrations(
+    files: &[SourceFile],
+    runner: &[(bool, Option<String>)],
+    base: Catalog,
+    settings: &Settings,
+    site_rules: &[rules::SiteCheck],
+    diags: &mut Vec<Diagnostic>,
+) -> Replay {
+    let n = runner.len();
     let mut replayer = Replayer::new(base);
-    let mut versions = Vec::with_capacity(n_migrations);
+    let mut versions = Vec::with_capacity(n);
     let mut parses = Vec::with_capacity(files.len());
     let mut statements = 0;
-    let mut diags = Vec::new();
     let no_bodies = HashMap::new();
-    let site_rules: Vec<_> =
-        rules::all_rules().iter().filter_map(|r| r.check_site.filter(|_| settings.severity(r.id, r.default_severity).is_some())).collect();
-    for (c, chunk) in files[..n_migrations].chunks(CHUNK).enumerate() {
+    let streamed = |step: usize| files[step].text.len() > pgvet_syntax::STREAMING_THRESHOLD;
+    for (c, chunk) in files[..n].chunks(CHUNK).enumerate() {
         let parsed: Vec<ParsedSql> = chunk
             .par_iter()
             .enumerate()
-            .map(|(j, f)| if hosts[c * CHUNK + j].is_some() { ParsedSql::default() } else { parse_migration(&f.text) })
+            .map(|(j, f)| {
+                let step = c * CHUNK + j;
+                if runner[step].1.is_some() || streamed(step) {
+                    ParsedSql::default()
+                } else {
+                    parse_migration(&f.text)
+                }
+            })
             .collect();
         for (j, p) in parsed.into_iter().enumerate() {
             let step = c * CHUNK + j;
-            replayer.runner_transaction = migrations_tx[step];
-            if let Some(lang) = &hosts[step] {
-                let f = &files[step];
-                let strings = host_sql_strings(&f.text);
-                let span = pgvet_syntax::Span::new(0, f.text.find('\n').unwrap_or(f.text.len()));
-                replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &strings);
+            let (transactional, host) = &runner[step];
+            replayer.runner_transaction = *transactional;
+            let text = &files[step].text;
+            if let Some(lang) = host {
+                let span = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
+                replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &host_sql_strings(text));
             }
-            for s in &p.statements {
+            let mut run = |s: &Statement, replayer: &mut Replayer| {
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
-                    let cx =
-                        Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &no_bodies, code: &[] };
+                    let cx = Context { catalog: &replayer.catalog, files, settings, versions: &versions, bodies: &no_bodies, code: &[] };
                     let site = Site::new(
                         step,
-                        &files[step].text,
+                        text,
                         Some(s.base),
                         s.span,
                         &s.node,
@@ -153,87 +169,117 @@ pub fn analyze_all(
                         SiteKind::Migration,
                         &[],
                     );
-                    for check in &site_rules {
-                        check(&site, &cx, &mut diags);
+                    for check in site_rules {
+                        check(&site, &cx, diags);
                     }
                 }
                 replayer.apply(step, s);
-            }
+                statements += 1;
+            };
+            let p = if host.is_none() && streamed(step) {
+                let mut bodies = FunctionBodyCheck::default();
+                let mut p = pgvet_syntax::parse_sql_streaming(text, |s| {
+                    if bodies.accepts(text, s) {
+                        run(s, &mut replayer)
+                    }
+                });
+                p.errors.extend(bodies.errors);
+                p.errors.sort_by_key(|e| e.at.start);
+                p
+            } else {
+                for s in &p.statements {
+                    run(s, &mut replayer);
+                }
+                p
+            };
             replayer.finish_file();
-            statements += p.statements.len();
             versions.push(replayer.catalog.clone());
             parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
         }
     }
-    // Every function body of the final schema, parsed once (in parallel) for all rules.
+    Replay { replayer, versions, parses, statements }
+}
+
+/// Phase 2: every function body the migrations define, parsed once (in parallel) for all rules.
+fn function_bodies(catalog: &Catalog, files: &[SourceFile], n_migrations: usize) -> HashMap<FunctionKey, plpgsql::Body> {
     let defined: Vec<(&FunctionKey, &pgvet_catalog::Function)> =
-        replayer.catalog.functions.iter().filter(|(_, f)| !f.origin.is_builtin() && f.origin.step < n_migrations).collect();
-    let bodies: HashMap<FunctionKey, plpgsql::Body> =
-        defined.par_iter().filter_map(|(k, f)| plpgsql::body(f, &files[f.origin.step].text).map(|b| ((*k).clone(), b))).collect();
-    let code: Vec<CodeFile> =
-        files[n_sql..].par_iter().enumerate().map(|(i, f)| CodeFile::new(n_sql + i, pgvet_code::extract(&f.path, &f.text))).collect();
-    let cx = Context { catalog: &replayer.catalog, files: &files, settings, versions: &versions, bodies: &bodies, code: &code };
-    if !site_rules.is_empty() {
-        check_function_bodies(&cx, &site_rules, &mut diags);
-    }
+        catalog.functions.iter().filter(|(_, f)| !f.origin.is_builtin() && f.origin.step < n_migrations).collect();
+    defined.par_iter().filter_map(|(k, f)| plpgsql::body(f, &files[f.origin.step].text).map(|b| ((*k).clone(), b))).collect()
+}
+
+/// Phase 3: query files (sqlc and similar), against the final schema. Returns the statement count.
+fn check_query_files(
+    cx: &Context,
+    range: std::ops::Range<usize>,
+    site_rules: &[rules::SiteCheck],
+    parses: &mut Vec<FileParse>,
+    diags: &mut Vec<Diagnostic>,
+) -> usize {
     let default_path = vec!["public".to_string()];
-    for (i, f) in files.iter().enumerate().take(n_sql).skip(n_migrations) {
+    let mut statements = 0;
+    for i in range {
+        let f = &cx.files[i];
         let p = parse_sql(&sites::sqlc_placeholders(&f.text));
         for s in &p.statements {
             if sites::is_checked(&s.node) {
                 let site = Site::new(i, &f.text, Some(s.base), s.span, &s.node, cx.catalog, &default_path, SiteKind::Query, &[]);
-                for check in &site_rules {
-                    check(&site, &cx, &mut diags);
+                for check in site_rules {
+                    check(&site, cx, diags);
                 }
             }
         }
         statements += p.statements.len();
         parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
     }
-    // SQL in application code.
-    for cf in &code {
-        let f = &files[cf.file];
+    statements
+}
+
+/// Phase 3: SQL strings in application code, and upserts through query builders checked as the
+/// INSERT ... ON CONFLICT they send. Returns the number of query sites.
+fn check_code(cx: &Context, site_rules: &[rules::SiteCheck], parses: &mut Vec<FileParse>, diags: &mut Vec<Diagnostic>) -> usize {
+    let default_path = vec!["public".to_string()];
+    let upsert_rules: Vec<rules::SiteCheck> = rules::all_rules()
+        .iter()
+        .filter(|r| matches!(r.id, "on-conflict-no-unique-index" | "on-conflict-other-unique" | "tenant-key-missing-tenant"))
+        .filter(|r| cx.settings.severity(r.id, r.default_severity).is_some())
+        .filter_map(|r| r.check_site)
+        .collect();
+    let drizzle = crate::code::drizzle_tables(cx.code);
+    let mut sites_seen = 0;
+    for cf in cx.code {
+        let f = &cx.files[cf.file];
         for (qi, qs) in cf.extraction.sites.iter().enumerate() {
             let pgvet_code::Call::Sql(sql) = &qs.call else { continue };
-            let Some(p) = cf.sql[qi].as_ref() else { continue };
-            if site_rules.is_empty() {
-                continue;
-            }
-            for s in &p.statements {
-                if !sites::is_checked(&s.node) {
-                    continue;
-                }
+            let Some(p) = cf.sql[qi].as_ref().filter(|_| !site_rules.is_empty()) else { continue };
+            for s in p.statements.iter().filter(|s| sites::is_checked(&s.node)) {
                 let span =
                     pgvet_syntax::Span::new(sql.file_offset(s.span.start), sql.file_offset(s.span.end).max(sql.file_offset(s.span.start)));
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[])
                     .with_pieces(&sql.pieces);
-                for check in &site_rules {
-                    check(&site, &cx, &mut diags);
+                for check in site_rules {
+                    check(&site, cx, diags);
                 }
             }
         }
-        // Upserts through a query builder: checked as the INSERT ... ON CONFLICT they send.
-        let upsert_rules: Vec<rules::SiteCheck> = rules::all_rules()
-            .iter()
-            .filter(|r| matches!(r.id, "on-conflict-no-unique-index" | "on-conflict-other-unique" | "tenant-key-missing-tenant"))
-            .filter(|r| settings.severity(r.id, r.default_severity).is_some())
-            .filter_map(|r| r.check_site)
-            .collect();
-        let drizzle = crate::code::drizzle_tables(&code);
         for qs in &cf.extraction.sites {
             let pgvet_code::Call::Builder(b) = &qs.call else { continue };
             let Some((sql, span)) = crate::code::upsert_sql(cx.catalog, &drizzle, b, qs.span) else { continue };
-            let p = parse_sql(&sql);
-            for s in &p.statements {
+            for s in &parse_sql(&sql).statements {
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[]);
                 for check in &upsert_rules {
-                    check(&site, &cx, &mut diags);
+                    check(&site, cx, diags);
                 }
             }
         }
-        statements += cf.extraction.sites.len();
+        sites_seen += cf.extraction.sites.len();
         parses.push(FileParse { errors: vec![], suppressions: pgvet_syntax::comment_suppressions(&f.text) });
     }
+    sites_seen
+}
+
+/// Phase 5: statements PostgreSQL cannot parse.
+fn syntax_errors(files: &[SourceFile], parses: &[FileParse]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     for (i, p) in parses.iter().enumerate() {
         for e in &p.errors {
             let mut d = Diagnostic::new(
@@ -248,26 +294,32 @@ pub fn analyze_all(
             if files[i].text[e.statement.range()].contains('\n') {
                 d = d.with_related(Label::new(i, e.statement).with_message("in this statement"));
             }
-            diags.push(d);
+            out.push(d);
         }
     }
-    diags.extend(unmodelled(&replayer.events));
-    for e in replayer.events.iter().filter(|e| e.kind == EventKind::Error && e.withheld_by.is_none()) {
-        diags.push(
+    out
+}
+
+/// Phase 5: statements the replay found PostgreSQL would reject (not those that rest on what an
+/// unmodelled statement may have changed).
+fn migration_errors(events: &[ReplayEvent]) -> Vec<Diagnostic> {
+    events
+        .iter()
+        .filter(|e| e.kind == EventKind::Error && e.withheld_by.is_none())
+        .map(|e| {
             Diagnostic::new(rules::migration_error::META.id, Severity::Warning, format!("PostgreSQL would reject this statement: {}", e.message), Label::new(e.step, e.span))
-                .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml)."),
-        );
-    }
-    for rule in rules::all_rules() {
-        if let Some(check) = rule.check {
-            check(&cx, &mut diags);
-        }
-    }
-    let mut diags = apply_settings(diags, settings);
+                .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml).")
+        })
+        .collect()
+}
+
+/// Phase 5: configured severities, suppression comments, a stable order.
+fn finish(diags: Vec<Diagnostic>, parses: &[FileParse], settings: &Settings) -> Vec<Diagnostic> {
+    let diags = apply_settings(diags, settings);
     let suppressions: Vec<&[pgvet_syntax::Suppression]> = parses.iter().map(|p| p.suppressions.as_slice()).collect();
-    diags = apply_suppressions(diags, &suppressions, settings);
+    let mut diags = apply_suppressions(diags, &suppressions, settings);
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
-    Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+    diags
 }
 
 /// One `info` per statement whose effect the replay could not follow, with what it may have
@@ -322,16 +374,35 @@ fn host_sql_strings(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses a migration file; a CREATE FUNCTION whose body PostgreSQL would reject (as it does
-/// while `check_function_bodies` is on, its default; pg_dump output turns it off) becomes a syntax
-/// error and is not replayed, as the server does not create the function.
+/// Parses a migration file; a statement whose function or DO body PostgreSQL would reject is a
+/// syntax error and is not replayed (see [`FunctionBodyCheck`]).
 fn parse_migration(text: &str) -> ParsedSql {
     let mut p = parse_sql(text);
-    let mut check_bodies = true;
-    let mut body_errors = Vec::new();
-    p.statements.retain(|s| {
+    let mut bodies = FunctionBodyCheck::default();
+    p.statements.retain(|s| bodies.accepts(text, s));
+    p.errors.extend(bodies.errors);
+    p.errors.sort_by_key(|e| e.at.start);
+    p
+}
+
+/// Function bodies as the server checks them while a file runs: a CREATE FUNCTION's while
+/// `check_function_bodies` is on (its default; pg_dump output turns it off), a DO block's always.
+struct FunctionBodyCheck {
+    check_bodies: bool,
+    errors: Vec<pgvet_syntax::SyntaxError>,
+}
+
+impl Default for FunctionBodyCheck {
+    fn default() -> Self {
+        FunctionBodyCheck { check_bodies: true, errors: Vec::new() }
+    }
+}
+
+impl FunctionBodyCheck {
+    /// Whether the statement runs; a body error is recorded instead.
+    fn accepts(&mut self, text: &str, s: &Statement) -> bool {
         match &s.node {
-            pgvet_syntax::NodeEnum::VariableSetStmt(v) if v.name == "check_function_bodies" => {
+            NodeEnum::VariableSetStmt(v) if v.name == "check_function_bodies" => {
                 let value = v.args.first().and_then(|a| match &a.node {
                     Some(pgvet_syntax::protobuf::node::Node::AConst(c)) => match &c.val {
                         Some(pgvet_syntax::protobuf::a_const::Val::Sval(s)) => Some(s.sval.to_lowercase()),
@@ -340,28 +411,21 @@ fn parse_migration(text: &str) -> ParsedSql {
                     },
                     _ => None,
                 });
-                check_bodies = !matches!(value.as_deref(), Some("false" | "off" | "no" | "0"));
+                self.check_bodies = !matches!(value.as_deref(), Some("false" | "off" | "no" | "0"));
+                true
             }
-            // A DO block's body is parsed when it runs, whatever the setting.
-            pgvet_syntax::NodeEnum::DoStmt(_) => {
-                if let Some(e) = pgvet_syntax::function_body_error(text, s) {
-                    body_errors.push(e);
-                    return false;
+            NodeEnum::DoStmt(_) | NodeEnum::CreateFunctionStmt(_) if self.check_bodies || matches!(s.node, NodeEnum::DoStmt(_)) => {
+                match pgvet_syntax::function_body_error(text, s) {
+                    Some(e) => {
+                        self.errors.push(e);
+                        false
+                    }
+                    None => true,
                 }
             }
-            pgvet_syntax::NodeEnum::CreateFunctionStmt(_) if check_bodies => {
-                if let Some(e) = pgvet_syntax::function_body_error(text, s) {
-                    body_errors.push(e);
-                    return false;
-                }
-            }
-            _ => {}
+            _ => true,
         }
-        true
-    });
-    p.errors.extend(body_errors);
-    p.errors.sort_by_key(|e| e.at.start);
-    p
+    }
 }
 
 /// Adds what discovery noticed about files it did not use (`path`, its text or "", the message)

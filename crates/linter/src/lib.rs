@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod fuzz;
 pub mod render;
 pub mod rules;
+pub mod settings;
 pub mod sql;
 pub mod synthetic;
 

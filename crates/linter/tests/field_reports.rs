@@ -183,8 +183,27 @@ fn fixture_apps_per_language_and_library() {
             }
             let migrations =
                 vec![MigrationFile { source: SourceFile::new("schema.sql", schema.as_str()), transactional: true, host: None }];
-            let a =
-                pgvet_linter::analysis::analyze_all(migrations, vec![], sources, pgvet_catalog::builtins::supabase(), &Settings::default());
+            let run = || {
+                pgvet_linter::analysis::analyze_all(
+                    migrations.clone(),
+                    vec![],
+                    sources.clone(),
+                    pgvet_catalog::builtins::supabase(),
+                    &Settings::default(),
+                )
+            };
+            let a = run();
+            // Deterministic: the same input gives byte-identical output (maps with other hash
+            // seeds, other thread timings).
+            let json = pgvet_linter::render::json(&a.files, &a.diagnostics, a.statements);
+            for _ in 0..2 {
+                let b = run();
+                assert!(
+                    pgvet_linter::render::json(&b.files, &b.diagnostics, b.statements) == json,
+                    "{}: output differs between runs",
+                    dir.display()
+                );
+            }
             let mut got: Vec<(String, String, usize)> = a
                 .diagnostics
                 .iter()

@@ -77,7 +77,39 @@ pub fn parse_sql(text: &str) -> ParsedSql {
         // Parse statement by statement so that the good ones survive.
         Err(_) => parse_script(&mut out, src, 0, src.len()),
     }
-    out.suppressions = suppress::find(text, &out.statements);
+    let spans: Vec<Span> = out.statements.iter().map(|s| s.span).collect();
+    out.suppressions = suppress::find(text, &spans);
+    out
+}
+
+/// Above this size a script is parsed statement by statement as it is consumed (see
+/// [`parse_sql_streaming`]), so parse trees never pile up.
+pub const STREAMING_THRESHOLD: usize = 512 << 10;
+
+/// Like [`parse_sql`], but hands each statement to `f` as soon as it is parsed and drops its
+/// tree afterwards: memory stays proportional to one statement, not to the file. The returned
+/// [`ParsedSql`] has the errors and suppressions, and no statements.
+pub fn parse_sql_streaming(text: &str, mut f: impl FnMut(&Statement)) -> ParsedSql {
+    let mut out = ParsedSql::default();
+    let bom_free;
+    let src = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            bom_free = format!("   {rest}");
+            bom_free.as_str()
+        }
+        None => text,
+    };
+    let mut spans = Vec::new();
+    let mut one = ParsedSql::default();
+    for piece in split::split(src) {
+        parse_script(&mut one, src, piece.start, piece.end);
+        for s in one.statements.drain(..) {
+            spans.push(s.span);
+            f(&s);
+        }
+        out.errors.append(&mut one.errors);
+    }
+    out.suppressions = suppress::find(text, &spans);
     out
 }
 

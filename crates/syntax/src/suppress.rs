@@ -2,7 +2,7 @@
 //!
 //! A comment alone on its line covers the statement that starts after it (or, inside a
 //! statement, the next line with code). A comment after code on the same line covers that line.
-use crate::{Span, Statement};
+use crate::Span;
 use pg_query::protobuf::Token;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Suppression {
 
 const MARKER: &str = "pgvet-ignore";
 
-pub(crate) fn find(text: &str, statements: &[Statement]) -> Vec<Suppression> {
+pub(crate) fn find(text: &str, statements: &[Span]) -> Vec<Suppression> {
     if !text.contains(MARKER) {
         return Vec::new();
     }
@@ -50,7 +50,7 @@ pub(crate) fn find(text: &str, statements: &[Statement]) -> Vec<Suppression> {
     out
 }
 
-fn covered(text: &str, comment: Span, statements: &[Statement]) -> Span {
+fn covered(text: &str, comment: Span, statements: &[Span]) -> Span {
     let line_start = text[..comment.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let before = &text[line_start..comment.start];
     if !before.trim().is_empty() {
@@ -58,11 +58,11 @@ fn covered(text: &str, comment: Span, statements: &[Statement]) -> Span {
         return Span::new(line_start, comment.start);
     }
     // Next statement that starts after the comment, if it starts before any other code.
-    let next_stmt = statements.iter().find(|s| s.span.start >= comment.end);
+    let next_stmt = statements.iter().find(|s| s.start >= comment.end);
     let after = comment.end + text[comment.end..].find(|c: char| !c.is_whitespace()).unwrap_or(text.len() - comment.end);
     if let Some(s) = next_stmt {
-        if s.span.start == after {
-            return s.span;
+        if s.start == after {
+            return *s;
         }
     }
     // Otherwise the next line with code.

@@ -4,8 +4,8 @@
 use pgvet_catalog::Catalog;
 use pgvet_syntax::SourceFile;
 
-use crate::analysis::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::settings::Settings;
 use crate::sql::Site;
 
 pub mod fk_missing_index;

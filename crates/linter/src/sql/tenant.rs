@@ -1,7 +1,7 @@
 //! Tenant scoping: which column identifies the tenant of a table, and which tables are global.
 use pgvet_catalog::{QName, Table};
 
-use crate::analysis::Settings;
+use crate::settings::Settings;
 
 /// `workspace_id` -> `workspaceId`.
 fn camel(s: &str) -> String {

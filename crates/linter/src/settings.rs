@@ -1,0 +1,50 @@
+//! What a project configures about its rules: severities, the tenant columns and global
+//! tables, the API's schemas and roles. The rules read it; the driver only passes it along.
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Severity;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Per-rule severity override; `None` turns the rule off.
+    pub severities: BTreeMap<String, Option<Severity>>,
+    /// Column names that identify the tenant, in order of preference (matched in snake or camel
+    /// case).
+    pub tenant_columns: Vec<String>,
+    /// Tables that are global on purpose (`name` or `schema.name`).
+    pub global_tables: Vec<String>,
+    /// Schemas an HTTP API exposes (Supabase/PostgREST: `public`).
+    pub exposed_schemas: Vec<String>,
+    /// Roles the API runs requests as.
+    pub api_roles: Vec<String>,
+}
+
+pub const DEFAULT_TENANT_COLUMNS: &[&str] =
+    &["tenant_id", "workspace_id", "org_id", "organization_id", "account_id", "team_id", "project_id"];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            severities: BTreeMap::new(),
+            tenant_columns: DEFAULT_TENANT_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            global_tables: Vec::new(),
+            exposed_schemas: vec!["public".into()],
+            api_roles: vec!["anon".into(), "authenticated".into()],
+        }
+    }
+}
+
+impl Settings {
+    /// Whether API requests can run as `role` (`public` stands for PUBLIC, i.e. every role).
+    pub fn is_api_role(&self, role: &str) -> bool {
+        role == "public" || self.api_roles.iter().any(|r| r.eq_ignore_ascii_case(role))
+    }
+
+    /// The severity a rule reports at, or None when it is off.
+    pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
+        match self.severities.get(rule) {
+            Some(s) => *s,
+            None => Some(default),
+        }
+    }
+}
