@@ -251,3 +251,34 @@ pub fn rename_column_in_expr(text: &str, old: &str, new: &str) -> String {
     }
     deparse_expr(&node).unwrap_or_else(|| text.to_string())
 }
+
+/// `table.col` (and `schema.table.col`) written in an index expression or predicate, where the
+/// indexed table is the only one in scope, as the server stores it: `col`.
+pub fn unqualify_columns(node: &Node, table: &str) -> Node {
+    let mut node = node.clone();
+    if let Some(inner) = node.node.as_mut() {
+        // SAFETY: the pointers come from `inner`, which outlives the loop and is not otherwise
+        // borrowed while they are used.
+        unsafe {
+            for (n, _, _) in inner.nodes_mut() {
+                if let pg_query::NodeMut::ColumnRef(c) = n {
+                    let c = &mut *c;
+                    let names: Vec<Option<&str>> = c
+                        .fields
+                        .iter()
+                        .map(|f| match &f.node {
+                            Some(N::String(s)) => Some(s.sval.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    if names.len() >= 2 && names[names.len() - 2] == Some(table) {
+                        let last = c.fields.pop();
+                        c.fields.clear();
+                        c.fields.extend(last);
+                    }
+                }
+            }
+        }
+    }
+    node
+}

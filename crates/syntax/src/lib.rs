@@ -11,7 +11,9 @@ mod source;
 pub mod split;
 mod suppress;
 
-pub use canon::{canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts};
+pub use canon::{
+    canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts, unqualify_columns,
+};
 pub use pg_query;
 pub use pg_query::protobuf;
 pub use pg_query::NodeEnum;

@@ -8,11 +8,12 @@ enum Pending {
     Foreign { c: protobuf::Constraint, cols: Vec<String>, loc: i32 },
 }
 
-fn elem_key(e: &protobuf::IndexElem) -> (IndexKey, String) {
+/// An index element's key; `table` (the indexed table's name) qualifies columns in it for nothing.
+fn elem_key(e: &protobuf::IndexElem, table: &str) -> (IndexKey, String) {
     if !e.name.is_empty() {
         return (IndexKey::Column(e.name.clone()), e.name.clone());
     }
-    let expr = e.expr.as_deref().cloned().unwrap_or_default();
+    let expr = pgvet_syntax::unqualify_columns(&e.expr.as_deref().cloned().unwrap_or_default(), table);
     // `(col)` is treated as a plain column reference by the server.
     if let Some(N::ColumnRef(c)) = &expr.node {
         let f = strs(&c.fields);
@@ -46,7 +47,7 @@ impl Replayer {
         for pair in &c.exclusions {
             if let Some(N::List(l)) = &pair.node {
                 if let Some(Some(N::IndexElem(e))) = l.items.first().map(|n| &n.node) {
-                    let (k, n) = elem_key(e);
+                    let (k, n) = elem_key(e, "");
                     excl_keys.push(k);
                     excl_colnames.push(n);
                 }
@@ -677,7 +678,7 @@ impl Replayer {
         let is_view = self.catalog.views.contains_key(&table);
         let (mut keys, mut colnames) = (Vec::new(), Vec::new());
         for e in elems(&s.index_params) {
-            let (k, n) = elem_key(e);
+            let (k, n) = elem_key(e, &rv.relname);
             keys.push(k);
             colnames.push(n);
         }
@@ -732,7 +733,11 @@ impl Replayer {
             method: if s.access_method.is_empty() { "btree".into() } else { s.access_method.clone() },
             keys,
             include,
-            predicate: canon_of(&s.where_clause),
+            predicate: s
+                .where_clause
+                .as_deref()
+                .map(|w| pgvet_syntax::unqualify_columns(w, &rv.relname))
+                .and_then(|w| canonical_expr_node(&w)),
             // CREATE INDEX ON ONLY a partitioned table leaves the parent index invalid until
             // every partition has an attached index.
             valid: !partitioned || rv.inh,

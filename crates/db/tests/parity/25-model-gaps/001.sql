@@ -23,3 +23,6 @@ CREATE TEMP TABLE more (id int) ON COMMIT DROP;
 INSERT INTO more SELECT id FROM item_map;
 COMMIT;
 CREATE TEMP TABLE item_map (id int);
+CREATE TABLE docs (id int, owner int, deleted_at timestamptz);
+CREATE UNIQUE INDEX docs_live_owner ON docs (owner) WHERE docs.deleted_at IS NULL;
+CREATE INDEX docs_expr ON docs ((docs.owner + 1));
