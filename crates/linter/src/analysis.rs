@@ -272,9 +272,71 @@ fn check_code(cx: &Context, site_rules: &[rules::SiteCheck], parses: &mut Vec<Fi
             }
         }
         sites_seen += cf.extraction.sites.len();
-        parses.push(FileParse { errors: vec![], suppressions: pgvet_syntax::comment_suppressions(&f.text) });
+        parses.push(FileParse { errors: code_syntax_errors(cf), suppressions: pgvet_syntax::comment_suppressions(&f.text) });
     }
     sites_seen
+}
+
+/// SQL strings in application code that PostgreSQL cannot parse, placed in the file. Only text
+/// that is clearly a whole statement in PostgreSQL's dialect counts: it starts with a statement
+/// keyword and has no placeholders of other drivers (`?`, `:name`, `@name`) that pgvet does not
+/// rewrite.
+fn code_syntax_errors(cf: &CodeFile) -> Vec<pgvet_syntax::SyntaxError> {
+    let mut out = Vec::new();
+    for (qi, qs) in cf.extraction.sites.iter().enumerate() {
+        let pgvet_code::Call::Sql(sql) = &qs.call else { continue };
+        let Some(p) = cf.sql[qi].as_ref() else { continue };
+        if p.errors.is_empty() || !is_plain_statement(&sql.text) {
+            continue;
+        }
+        // An interpolation where a parameter cannot go (`FROM ${schema}.t`, a nested fragment)
+        // is not a parameter: the text around it is not what the server receives.
+        if p.errors.iter().any(|e| e.message.contains("at or near \"$")) {
+            continue;
+        }
+        for e in &p.errors {
+            let map = |s: pgvet_syntax::Span| {
+                pgvet_syntax::Span::new(sql.file_offset(s.start), sql.file_offset(s.end).max(sql.file_offset(s.start)))
+            };
+            out.push(pgvet_syntax::SyntaxError { message: e.message.clone(), at: map(e.at), statement: map(e.statement) });
+        }
+    }
+    out
+}
+
+/// Whether SQL text from code reads as whole statements with nothing but `$n` placeholders.
+fn is_plain_statement(text: &str) -> bool {
+    let head = text.split_whitespace().next().unwrap_or("").trim_start_matches('(').to_ascii_uppercase();
+    let keyword = matches!(
+        head.as_str(),
+        "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "WITH" | "CREATE" | "ALTER" | "DROP" | "TRUNCATE" | "MERGE" | "VALUES" | "CALL"
+    );
+    if !keyword {
+        return false;
+    }
+    // Placeholders of other drivers, outside quotes.
+    let mut quote: Option<char> = None;
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '?' => return false,
+                ':' | '@' => {
+                    let prev = if i > 0 { chars[i - 1] } else { ' ' };
+                    let next = chars.get(i + 1).copied().unwrap_or(' ');
+                    if prev != ':' && next != ':' && (next.is_alphabetic() || next == '_') {
+                        return false;
+                    }
+                }
+                '{' | '}' => return false,
+                _ => {}
+            },
+        }
+    }
+    true
 }
 
 /// Phase 5: statements PostgreSQL cannot parse.
