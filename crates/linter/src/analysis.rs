@@ -289,9 +289,9 @@ fn code_syntax_errors(cf: &CodeFile) -> Vec<pgvet_syntax::SyntaxError> {
         if p.errors.is_empty() || !is_plain_statement(&sql.text) {
             continue;
         }
-        // An interpolation where a parameter cannot go (`FROM ${schema}.t`, a nested fragment)
-        // is not a parameter: the text around it is not what the server receives.
-        if p.errors.iter().any(|e| e.message.contains("at or near \"$")) {
+        // A template's interpolation may be a fragment (`${Prisma.sql`...`}`, `${sql(name)}`)
+        // rather than a parameter: the text around it is not what the server receives.
+        if sql.pieces.len() > 1 || p.errors.iter().any(|e| e.message.contains("at or near \"$")) {
             continue;
         }
         for e in &p.errors {

@@ -146,6 +146,11 @@ mod tests {
         let cases = [
             // plain column reference
             ("CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (id int PRIMARY KEY,\n  p_id int REFERENCES p);", vec![3]),
+            // drizzle-kit (before 0.30) adds every foreign key in a DO block
+            (
+                "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int);\nDO $$ BEGIN\n ALTER TABLE c ADD CONSTRAINT c_p_id_p_id_fk FOREIGN KEY (p_id) REFERENCES p (id);\nEXCEPTION\n WHEN duplicate_object THEN null;\nEND $$;",
+                vec![3],
+            ),
             // composite FK, index on one column only
             ("CREATE TABLE p (a int, b int, PRIMARY KEY (a, b));\nCREATE TABLE c (a int, b int,\n  FOREIGN KEY (a, b) REFERENCES p);\nCREATE INDEX ON c (b);", vec![3]),
             // FK column is not leading

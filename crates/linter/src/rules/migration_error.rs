@@ -31,3 +31,43 @@ pub const META: RuleMeta = RuleMeta {
     check: None,
     check_site: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::lines;
+
+    const RULE: &str = "migration-error";
+
+    #[test]
+    fn fires() {
+        let cases = [
+            ("CREATE TABLE a (id int);\nALTER TABLE b ADD COLUMN x int;", vec![2]),
+            // inside a DO block, an error its handler does not catch (42P07 is not duplicate_object)
+            ("CREATE TABLE a (id int);\nDO $$ BEGIN CREATE TABLE a (id int); EXCEPTION WHEN duplicate_object THEN null; END $$;", vec![2]),
+            // a guard that holds, then a statement that fails
+            ("CREATE TABLE a (id int);\nDO $$ BEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'a') THEN\n    ALTER TABLE a DROP COLUMN nope;\n  END IF;\nEND $$;", vec![2]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(lines(sql, RULE), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            // the handler catches it
+            "CREATE TYPE mood AS ENUM ('a');\nDO $$ BEGIN CREATE TYPE mood AS ENUM ('b'); EXCEPTION WHEN duplicate_object THEN null; END $$;",
+            // the guard says no
+            "CREATE TABLE a (id int, x int);\nDO $$ BEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'a' AND column_name = 'x') THEN\n    ALTER TABLE a ADD COLUMN x int;\n  END IF;\nEND $$;",
+            // a column added by a DO block, used later
+            "CREATE TABLE a (id int);\nDO $$ BEGIN ALTER TABLE a ADD COLUMN x int; END $$;\nCREATE INDEX ON a (x);",
+            // a table whose creation pgvet could not follow
+            "DO $$ BEGIN EXECUTE 'CREATE TABLE t_' || to_char(now(), 'YYYY') || ' (id int)'; END $$;\nALTER TABLE t_2030 ADD COLUMN x int;",
+            // CONCURRENTLY outside a transaction (the test files run statement by statement)
+            "CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY a_id ON a (id);",
+        ];
+        for sql in cases {
+            assert!(lines(sql, RULE).is_empty(), "{sql}");
+        }
+    }
+}

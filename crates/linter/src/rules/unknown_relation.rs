@@ -137,6 +137,10 @@ mod tests {
             "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE OR REPLACE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT count(*) FROM later); END $$;\nCREATE TABLE later (id int);",
             // dynamic SQL
             "CREATE FUNCTION f(tbl text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('DELETE FROM %I', tbl); END $$;",
+            // a temporary table of the migration's session
+            "CREATE TABLE t (id int);\nCREATE TEMP TABLE ids AS SELECT id FROM t;\nDELETE FROM t WHERE id IN (SELECT id FROM ids);",
+            // a table a DO block creates with EXECUTE of a name pgvet cannot compute
+            "DO $$ BEGIN EXECUTE 'CREATE TABLE log_' || to_char(now(), 'YYYY') || ' (id int)'; END $$;\nINSERT INTO log_2030 VALUES (1);",
             // a table the platform provides
             "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM some_schema_we_do_not_know.t $$;",
             // trigger transition tables

@@ -35,3 +35,36 @@ pub const META: RuleMeta = RuleMeta {
     check: None,
     check_site: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::lines;
+
+    const RULE: &str = "unmodelled-statement";
+
+    #[test]
+    fn fires() {
+        let cases = [
+            ("CREATE TABLE a (id int);\nDO $$ BEGIN\n  IF EXISTS (SELECT 1 FROM a) THEN ALTER TABLE a ADD COLUMN x int; END IF;\nEND $$;", vec![2]),
+            ("DO $$ BEGIN EXECUTE 'CREATE TABLE t_' || to_char(now(), 'YYYY') || ' (id int)'; END $$;", vec![1]),
+            ("CREATE FUNCTION mk(n text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('CREATE TABLE %I (id int)', n); END $$;\nSELECT mk(current_user);", vec![2]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(lines(sql, RULE), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn stays_silent() {
+        let cases = [
+            "DO $$ BEGIN CREATE TYPE mood AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN null; END $$;",
+            "CREATE TABLE a (id int);\nDO $$ DECLARE y int; BEGIN FOR y IN 1..3 LOOP EXECUTE format('CREATE TABLE a_%s (id int)', y); END LOOP; END $$;",
+            "CREATE FUNCTION mk(n text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('CREATE TABLE %I (id int)', n); END $$;\nSELECT mk('t1');",
+            // data only: nothing to model
+            "CREATE TABLE a (id int);\nDO $$ BEGIN UPDATE a SET id = id + 1; END $$;",
+        ];
+        for sql in cases {
+            assert!(lines(sql, RULE).is_empty(), "{sql}: {:?}", lines(sql, RULE));
+        }
+    }
+}

@@ -167,6 +167,10 @@ pub fn resolve_relation<'a>(cat: &'a Catalog, search_path: &[String], schema: &s
     if !schema.is_empty() {
         return find(schema);
     }
+    // The session's temporary tables come first.
+    if let Some(r) = find("pg_temp") {
+        return Some(r);
+    }
     if !search_path.iter().any(|s| s == "pg_catalog") {
         if let Some(r) = find("pg_catalog") {
             return Some(r);
