@@ -190,6 +190,8 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
     if let Some(r) = &project.config.api.roles {
         settings.api_roles = r.clone();
     }
+    settings.include_tests = project.config.code.include_tests.unwrap_or(false);
+    settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();
     Ok((project, settings))
 }
 

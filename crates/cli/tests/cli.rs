@@ -316,3 +316,46 @@ fn output_is_deterministic() {
         assert!(pgvet(&["check", "examples/workspace-app", "--format", "json"]).stdout == first, "output differs between runs");
     }
 }
+
+/// Tests, seeds and scripts are not production code: rules about production behaviour skip them
+/// (unless `[code] include-tests`), while unknown tables are still reported there.
+#[test]
+fn tests_and_seeds_are_not_production_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("migrations")).unwrap();
+    std::fs::write(
+        root.join("migrations/001_init.sql"),
+        "CREATE TABLE docs (id uuid PRIMARY KEY, workspace_id uuid NOT NULL, body text);\n",
+    )
+    .unwrap();
+    let code = "export async function get(pool, id) {\n  return pool.query('SELECT body FROM docs WHERE id = $1', [id]);\n}\nexport async function gone(pool) {\n  return pool.query('SELECT 1 FROM nope');\n}\n";
+    for f in ["src/docs.ts", "src/docs.test.ts", "prisma/seed.ts", "scripts/backfill.ts"] {
+        std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+        std::fs::write(root.join(f), code).unwrap();
+    }
+    let found = |extra: &str| -> Vec<(String, String)> {
+        std::fs::write(root.join("pgvet.toml"), extra).unwrap();
+        let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let mut out: Vec<(String, String)> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let file = d["location"]["file"].as_str().unwrap();
+                let rel =
+                    file.split_once(root.file_name().unwrap().to_str().unwrap()).map(|(_, r)| r.trim_start_matches('/')).unwrap_or(file);
+                (d["rule"].as_str().unwrap().to_string(), rel.to_string())
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let by_rule = |v: &[(String, String)], rule: &str| v.iter().filter(|(r, _)| r == rule).map(|(_, f)| f.clone()).collect::<Vec<_>>();
+    let default = found("");
+    assert_eq!(by_rule(&default, "tenant-filter-missing"), vec!["src/docs.ts"], "{default:?}");
+    assert_eq!(by_rule(&default, "unknown-relation").len(), 4, "{default:?}");
+    let all = found("[code]\ninclude-tests = true\n");
+    assert_eq!(by_rule(&all, "tenant-filter-missing").len(), 4, "{all:?}");
+}

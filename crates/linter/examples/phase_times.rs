@@ -9,14 +9,18 @@ fn main() {
     let mut bodies = 0;
     for (f, p) in files.iter().zip(&parsed) {
         for s in &p.statements {
-            if pgvet_syntax::function_body_error(&f.source.text, s).is_some() { bodies += 1; }
+            if pgvet_syntax::function_body_error(&f.source.text, s).is_some() {
+                bodies += 1;
+            }
         }
     }
     let body = t.elapsed();
     let t = Instant::now();
     let mut r = pgvet_catalog::Replayer::new(pgvet_catalog::Catalog::new());
     for (i, p) in parsed.iter().enumerate() {
-        for s in &p.statements { r.apply(i, s); }
+        for s in &p.statements {
+            r.apply(i, s);
+        }
         r.finish_file();
     }
     let replay = t.elapsed();

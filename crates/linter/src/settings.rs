@@ -17,6 +17,12 @@ pub struct Settings {
     pub exposed_schemas: Vec<String>,
     /// Roles the API runs requests as.
     pub api_roles: Vec<String>,
+    /// Source files (paths as given) that are not production code: tests, seeds, scripts,
+    /// fixtures, examples, vendored code, data migrations. Rules about production behaviour
+    /// skip them.
+    pub non_production: std::collections::BTreeSet<String>,
+    /// Check tests, seeds and scripts like production code (`[code] include-tests`).
+    pub include_tests: bool,
 }
 
 pub const DEFAULT_TENANT_COLUMNS: &[&str] =
@@ -30,6 +36,8 @@ impl Default for Settings {
             global_tables: Vec::new(),
             exposed_schemas: vec!["public".into()],
             api_roles: vec!["anon".into(), "authenticated".into()],
+            non_production: Default::default(),
+            include_tests: false,
         }
     }
 }
@@ -38,6 +46,12 @@ impl Settings {
     /// Whether API requests can run as `role` (`public` stands for PUBLIC, i.e. every role).
     pub fn is_api_role(&self, role: &str) -> bool {
         role == "public" || self.api_roles.iter().any(|r| r.eq_ignore_ascii_case(role))
+    }
+
+    /// Whether rules about production behaviour (tenant scoping, races, lost updates, upserts)
+    /// look at this source file.
+    pub fn is_production(&self, path: &str) -> bool {
+        self.include_tests || !self.non_production.contains(path)
     }
 
     /// The severity a rule reports at, or None when it is off.

@@ -21,6 +21,16 @@ pub struct Config {
     pub api: ApiConfig,
     #[serde(default)]
     pub queries: QueriesConfig,
+    #[serde(default)]
+    pub code: CodeConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CodeConfig {
+    /// Check tests, seeds, scripts, fixtures and examples like production code (default: false;
+    /// unknown tables, columns and functions are reported in them either way).
+    pub include_tests: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -90,11 +90,14 @@ pub struct Project {
     pub supabase: bool,
 }
 
-/// A file of SQL queries the application runs.
+/// A file of SQL queries the application runs, or an application source file.
 #[derive(Debug, Clone)]
 pub struct QueryFile {
     pub path: String,
     pub text: String,
+    /// What the file is for (from its path relative to the project root): production code, a
+    /// test, a seed, a script, ...
+    pub role: crate::SourceRole,
 }
 
 #[derive(Debug)]
@@ -285,7 +288,7 @@ fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec
         files.extend(found);
     }
     files.dedup();
-    files.into_iter().map(|f| Ok(QueryFile { path: display(&f), text: read(&f)? })).collect()
+    files.into_iter().map(|f| Ok(QueryFile { path: display(&f), text: read(&f)?, role: crate::SourceRole::Production })).collect()
 }
 
 fn collect_sql(dir: &Path, skip: Option<&Path>, out: &mut Vec<PathBuf>) {
@@ -573,7 +576,8 @@ fn find_sources(root: &Path) -> Vec<QueryFile> {
             if text.lines().any(|l| l.len() > 5000) {
                 return None;
             }
-            Some(QueryFile { path: display(&p), text })
+            let role = crate::source_role(&p.strip_prefix(root).unwrap_or(&p).to_string_lossy());
+            Some(QueryFile { path: display(&p), text, role })
         })
         .collect()
 }

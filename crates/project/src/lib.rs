@@ -3,6 +3,8 @@
 
 mod config;
 mod discover;
+mod roles;
 
 pub use config::{Config, ConfigError, Located};
 pub use discover::{load, Layout, Migration, Note, Project, ProjectError, QueryFile};
+pub use roles::{source_role, SourceRole};

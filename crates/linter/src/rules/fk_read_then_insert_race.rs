@@ -42,7 +42,8 @@ pub const META: RuleMeta = RuleMeta {
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     let models = crate::code::prisma_models(cx.code);
-    for f in cx.code {
+    // About production behaviour: tests, seeds and scripts are skipped (`[code] include-tests`).
+    for f in cx.code.iter().filter(|f| cx.settings.is_production(&cx.files[f.file].path)) {
         let x = &f.extraction;
         let text = &cx.files[f.file].text;
         let all = x.derived_all();

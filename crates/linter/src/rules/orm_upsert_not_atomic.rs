@@ -79,7 +79,8 @@ fn not_native(m: &PrismaModel, args: &[(String, Vec<pgvet_code::Value>)], nested
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let models: Vec<&PrismaModel> = cx.code.iter().flat_map(|f| &f.extraction.prisma_models).collect();
     let drizzle = drizzle_tables(cx.code);
-    for f in cx.code {
+    // About production behaviour: tests, seeds and scripts are skipped (`[code] include-tests`).
+    for f in cx.code.iter().filter(|f| cx.settings.is_production(&cx.files[f.file].path)) {
         let x = &f.extraction;
         for s in &x.sites {
             let Call::Prisma(p) = &s.call else { continue };

@@ -70,7 +70,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     let models = crate::code::prisma_models(cx.code);
     let path = vec!["public".to_string()];
-    for f in cx.code {
+    // About production behaviour: tests, seeds and scripts are skipped (`[code] include-tests`).
+    for f in cx.code.iter().filter(|f| cx.settings.is_production(&cx.files[f.file].path)) {
         for (si, s) in f.extraction.sites.iter().enumerate() {
             match &s.call {
                 Call::Builder(b) if matches!(b.op, Op::Select | Op::Update | Op::Delete) => {
