@@ -170,6 +170,12 @@ fn main() -> ExitCode {
 
 fn load(path: &Path) -> Result<(Project, Settings), String> {
     let project = pgvet_project::load(path).map_err(|e| e.to_string())?;
+    let settings = settings_of(&project)?;
+    Ok((project, settings))
+}
+
+/// The rule settings of a project's pgvet.toml (an unknown rule is an error at its line).
+fn settings_of(project: &Project) -> Result<Settings, String> {
     let mut settings = Settings::default();
     for k in project.config.rule_keys(&project.config_text) {
         if pgvet_linter::rule_by_id(k.value).is_none() {
@@ -192,7 +198,7 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
     }
     settings.include_tests = project.config.code.include_tests.unwrap_or(false);
     settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();
-    Ok((project, settings))
+    Ok(settings)
 }
 
 fn base_catalog(project: &Project) -> Catalog {
@@ -221,11 +227,26 @@ fn files(project: &Project) -> Vec<MigrationFile> {
 
 fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let (project, settings) = load(path)?;
-    let sources = project.sources.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect();
-    let mut analysis = analyze_all(files(&project), queries(&project), sources, base_catalog(&project), &settings);
-    let notes: Vec<(String, String, String)> = project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
-    pgvet_linter::add_notes(&mut analysis, &notes, &settings);
+    let workspace = pgvet_project::load_workspace(path).map_err(|e| e.to_string())?;
+    // Each database on its own, with the code that uses it.
+    let mut parts = Vec::new();
+    let mut config = None;
+    for project in &workspace.databases {
+        let settings = settings_of(project)?;
+        let sources = project.sources.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect();
+        let mut analysis = analyze_all(files(project), queries(project), sources, base_catalog(project), &settings);
+        let notes: Vec<(String, String, String)> =
+            project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
+        pgvet_linter::add_notes(&mut analysis, &notes, &settings);
+        parts.push(analysis);
+        config.get_or_insert(&project.config);
+    }
+    let report = pgvet_linter::Report::merge(parts);
+    let databases: Vec<serde_json::Value> = workspace
+        .databases
+        .iter()
+        .map(|d| serde_json::json!({ "name": d.name(), "layout": d.layout.name(), "path": d.name(), "migrations": d.migrations.len() }))
+        .collect();
     let out = match format {
         Format::Text => {
             let color = match color {
@@ -233,11 +254,14 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
                 ColorChoice::Never => false,
                 ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             };
-            render::text(&analysis.files, &analysis.diagnostics, color)
+            render::text(&report.files, &report.diagnostics, color)
         }
-        Format::Json => render::json(&analysis.files, &analysis.diagnostics, analysis.statements) + "\n",
-        Format::Sarif => render::sarif(&analysis.files, &analysis.diagnostics) + "\n",
-        Format::Github => render::github(&analysis.files, &analysis.diagnostics),
+        Format::Json => {
+            render::json_with_databases(&report.files, &report.diagnostics, report.statements, Some(serde_json::Value::Array(databases)))
+                + "\n"
+        }
+        Format::Sarif => render::sarif(&report.files, &report.diagnostics) + "\n",
+        Format::Github => render::github(&report.files, &report.diagnostics),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
@@ -245,45 +269,47 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
         Some(Level::Info) => Severity::Info,
         Some(Level::Error) => Severity::Error,
         Some(Level::Warning) => Severity::Warning,
-        None => project.config.check.fail_level.as_ref().and_then(|f| Severity::parse(f.get_ref())).unwrap_or(Severity::Warning),
+        None => config.and_then(|c| c.check.fail_level.as_ref()).and_then(|f| Severity::parse(f.get_ref())).unwrap_or(Severity::Warning),
     };
-    let count = |s| analysis.diagnostics.iter().filter(|d| d.severity == s).count();
+    let count = |s| report.diagnostics.iter().filter(|d| d.severity == s).count();
     if !quiet && matches!(format, Format::Text) {
         let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
-        let unmodelled = analysis
-            .events
-            .iter()
-            .filter(|e| matches!(e.kind, pgvet_catalog::EventKind::Opaque | pgvet_catalog::EventKind::Unmodelled))
-            .count();
-        let nq = project.queries.len();
-        let ns = project.sources.len();
-        let nm = project.migrations.len();
-        let mut queries = match nq {
-            0 => String::new(),
-            1 => " and 1 query file".to_string(),
-            n => format!(" and {n} query files"),
+        let findings = if e + w + i == 0 { "no findings".to_string() } else { plural_findings(e, w, i) };
+        // "N migrations and M query files and K source files (L layout at PATH)" per database.
+        let describe = |p: &Project, statements: Option<usize>| {
+            let mut extra = match p.queries.len() {
+                0 => String::new(),
+                1 => " and 1 query file".to_string(),
+                n => format!(" and {n} query files"),
+            };
+            match p.sources.len() {
+                0 => {}
+                1 => extra.push_str(" and 1 source file"),
+                n => extra.push_str(&format!(" and {n} source files")),
+            }
+            let nm = p.migrations.len();
+            let st = statements.map(|n| format!("{n} statements, ")).unwrap_or_default();
+            format!("{nm} migration{}{extra} ({st}{} layout at {})", if nm == 1 { "" } else { "s" }, p.layout.name(), p.location.display())
         };
-        match ns {
-            0 => {}
-            1 => queries.push_str(" and 1 source file"),
-            n => queries.push_str(&format!(" and {n} source files")),
+        let mut line = match workspace.databases.as_slice() {
+            [one] => format!("pgvet: {findings} in {} in {:.2?}", describe(one, Some(report.statements)), started.elapsed()),
+            many => format!(
+                "pgvet: {findings} in {} databases: {} ({} statements) in {:.2?}",
+                many.len(),
+                many.iter().map(|p| describe(p, None)).collect::<Vec<_>>().join("; "),
+                report.statements,
+                started.elapsed()
+            ),
+        };
+        if workspace.unassigned_sources > 0 {
+            line.push_str(&format!("; {} source files use none of these databases", workspace.unassigned_sources));
         }
-        let mut line = format!(
-            "pgvet: {} in {} migration{}{queries} ({} statements, {} layout at {}) in {:.2?}",
-            if e + w + i == 0 { "no findings".to_string() } else { plural_findings(e, w, i) },
-            nm,
-            if nm == 1 { "" } else { "s" },
-            analysis.statements,
-            project.layout.name(),
-            project.location.display(),
-            started.elapsed()
-        );
-        if unmodelled > 0 {
-            line.push_str(&format!("; {unmodelled} statement(s) not modelled (`pgvet schema` lists them)"));
+        if report.unmodelled > 0 {
+            line.push_str(&format!("; {} statement(s) not modelled (`pgvet schema` lists them)", report.unmodelled));
         }
         let _ = writeln!(stdout, "{line}");
     }
-    let failing = analysis.diagnostics.iter().any(|d| d.severity >= level);
+    let failing = report.diagnostics.iter().any(|d| d.severity >= level);
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

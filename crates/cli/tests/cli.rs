@@ -359,3 +359,61 @@ fn tests_and_seeds_are_not_production_code() {
     let all = found("[code]\ninclude-tests = true\n");
     assert_eq!(by_rule(&all, "tenant-filter-missing").len(), 4, "{all:?}");
 }
+
+/// A monorepo with three databases (two Prisma, one Drizzle): each is found, checked on its own
+/// with the code of the packages that use it, and listed in the summary; no finding blames one
+/// database's code on another's schema.
+#[test]
+fn every_database_of_a_monorepo_is_checked_with_its_own_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("packages/main-db/package.json", r#"{"name": "@acme/main-db"}"#);
+    write(
+        "packages/main-db/prisma/migrations/20240101_init/migration.sql",
+        "CREATE TABLE orders (id int PRIMARY KEY, workspace_id uuid NOT NULL);\n",
+    );
+    write(
+        "packages/main-db/prisma/migrations/20240102_more/migration.sql",
+        "CREATE TABLE items (id int PRIMARY KEY, order_id int REFERENCES orders (id));\n",
+    );
+    write("packages/ops-db/package.json", r#"{"name": "@acme/ops-db"}"#);
+    write("packages/ops-db/prisma/migrations/20240101_init/migration.sql", "CREATE TABLE jobs (id int PRIMARY KEY);\n");
+    write("packages/agent/package.json", r#"{"name": "@acme/agent"}"#);
+    write("packages/agent/drizzle/meta/_journal.json", r#"{"entries":[{"idx":0,"tag":"0000_init"}]}"#);
+    write("packages/agent/drizzle/0000_init.sql", "CREATE TABLE notes (id int PRIMARY KEY);\n");
+    write("packages/agent/src/notes.ts", "export const q = (pool) => pool.query('SELECT id FROM notes');\n");
+    write("apps/web/package.json", r#"{"name": "web", "dependencies": {"@acme/main-db": "*"}}"#);
+    write("apps/web/src/orders.ts", "export const q = (pool) => pool.query('SELECT id FROM orders WHERE id = $1', [1]);\nexport const j = (pool) => pool.query('SELECT id FROM jobs');\n");
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let dbs: Vec<(String, String, u64)> = v["summary"]["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().to_string(), d["layout"].as_str().unwrap().to_string(), d["migrations"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        dbs,
+        vec![
+            ("packages/agent/drizzle".to_string(), "drizzle".to_string(), 1),
+            ("packages/main-db/prisma/migrations".to_string(), "prisma".to_string(), 2),
+            ("packages/ops-db/prisma/migrations".to_string(), "prisma".to_string(), 1),
+        ]
+    );
+    let found: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string()))
+        .collect();
+    // The web app uses the main database: `jobs` is not there (it is the ops database's), `notes`
+    // is found in the agent's own database, and the main database's missing FK index is reported.
+    assert!(found.contains(&("unknown-relation".to_string(), "orders.ts".to_string())), "{found:?}");
+    assert!(!found.iter().any(|(_, f)| f == "notes.ts"), "{found:?}");
+    assert!(found.contains(&("fk-missing-index".to_string(), "migration.sql".to_string())), "{found:?}");
+    assert_eq!(found.iter().filter(|(r, _)| r == "unknown-relation").count(), 1, "{found:?}");
+}

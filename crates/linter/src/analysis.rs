@@ -490,6 +490,36 @@ impl FunctionBodyCheck {
     }
 }
 
+/// The findings of several databases' analyses as one report: their files one after the other,
+/// each finding's labels pointing into the combined list.
+pub struct Report {
+    pub files: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub statements: usize,
+    /// Statements whose effect the replays could not follow.
+    pub unmodelled: usize,
+}
+
+impl Report {
+    pub fn merge(parts: Vec<Analysis>) -> Report {
+        let mut r = Report { files: Vec::new(), diagnostics: Vec::new(), statements: 0, unmodelled: 0 };
+        for a in parts {
+            let offset = r.files.len();
+            r.statements += a.statements;
+            r.unmodelled += a.events.iter().filter(|e| matches!(e.kind, EventKind::Opaque | EventKind::Unmodelled)).count();
+            r.files.extend(a.files);
+            for mut d in a.diagnostics {
+                d.primary.file += offset;
+                for l in &mut d.related {
+                    l.file += offset;
+                }
+                r.diagnostics.push(d);
+            }
+        }
+        r
+    }
+}
+
 /// Adds what discovery noticed about files it did not use (`path`, its text or "", the message)
 /// as `skipped-file` findings on those files, which join [`Analysis::files`] after the others.
 pub fn add_notes(analysis: &mut Analysis, notes: &[(String, String, String)], settings: &Settings) {

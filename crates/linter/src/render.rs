@@ -152,6 +152,11 @@ fn label_json(files: &[SourceFile], l: &Label) -> Value {
 
 /// The JSON format (documented in docs/output.md). `version` changes only with breaking changes.
 pub fn json(files: &[SourceFile], diags: &[Diagnostic], statements: usize) -> String {
+    json_with_databases(files, diags, statements, None)
+}
+
+/// [`json`], with `summary.databases` (`[{name, layout, path, migrations}]`) when given.
+pub fn json_with_databases(files: &[SourceFile], diags: &[Diagnostic], statements: usize, databases: Option<Value>) -> String {
     let list: Vec<Value> = diags
         .iter()
         .map(|d| {
@@ -172,7 +177,7 @@ pub fn json(files: &[SourceFile], diags: &[Diagnostic], statements: usize) -> St
         })
         .collect();
     let count = |s| diags.iter().filter(|d| d.severity == s).count();
-    serde_json::to_string_pretty(&json!({
+    let mut doc = json!({
         "version": 1,
         "tool": { "name": "pgvet", "version": env!("CARGO_PKG_VERSION") },
         "diagnostics": list,
@@ -183,8 +188,11 @@ pub fn json(files: &[SourceFile], diags: &[Diagnostic], statements: usize) -> St
             "warnings": count(Severity::Warning),
             "infos": count(Severity::Info),
         }
-    }))
-    .expect("serialisable")
+    });
+    if let Some(d) = databases {
+        doc["summary"]["databases"] = d;
+    }
+    serde_json::to_string_pretty(&doc).expect("serialisable")
 }
 
 fn sarif_level(s: Severity) -> &'static str {

@@ -132,12 +132,12 @@ fn read(path: &Path) -> Result<String, ProjectError> {
     Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
-fn display(p: &Path) -> String {
+pub(crate) fn display(p: &Path) -> String {
     let s = p.to_string_lossy();
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
+pub(crate) fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
     let rd = std::fs::read_dir(dir).map_err(|error| ProjectError::Io { path: dir.to_path_buf(), error })?;
     let mut v: Vec<PathBuf> =
         rd.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))).collect();
@@ -179,6 +179,11 @@ fn flyway_version(name: &str) -> Option<Vec<u64>> {
 
 /// Loads the project at `path` (a directory or a single `.sql` file).
 pub fn load(path: &Path) -> Result<Project, ProjectError> {
+    load_at(path, None)
+}
+
+/// Like [`load`], with the database's layout and migrations location already known.
+pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<Project, ProjectError> {
     if !path.exists() {
         return Err(ProjectError::NotFound(path.to_path_buf()));
     }
@@ -192,7 +197,9 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
     };
     let layout_cfg = config.migrations.layout.as_ref().and_then(|l| Layout::parse(l.get_ref()));
     let path_cfg = config.migrations.path.as_ref().map(|p| root.join(p.get_ref()));
-    let (layout, location) = if path.is_file() {
+    let (layout, location) = if let Some(f) = forced {
+        f
+    } else if path.is_file() {
         (layout_cfg.unwrap_or(Layout::Structure), path.to_path_buf())
     } else {
         match (layout_cfg, path_cfg) {
@@ -372,7 +379,7 @@ fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
 }
 
 /// Tells a directory of SQL files' runner apart by what the files look like.
-fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
+pub(crate) fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
     let files = sql_files(dir)?;
     let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
     if names.iter().any(|n| flyway_version(n).is_some()) {
@@ -551,7 +558,7 @@ pub fn goose_up_only(text: &str) -> String {
 mod tests;
 
 /// Directories that hold dependencies or build output, never the project's own code.
-const SKIP_DIRS: &[&str] =
+pub(crate) const SKIP_DIRS: &[&str] =
     &["node_modules", "dist", "build", "out", ".next", ".nuxt", ".svelte-kit", "vendor", "target", "coverage", ".turbo", ".vercel"];
 
 /// Application source files under the root, respecting .gitignore (in name order).

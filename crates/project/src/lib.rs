@@ -4,7 +4,9 @@
 mod config;
 mod discover;
 mod roles;
+mod workspace;
 
 pub use config::{Config, ConfigError, Located};
 pub use discover::{load, Layout, Migration, Note, Project, ProjectError, QueryFile};
 pub use roles::{source_role, SourceRole};
+pub use workspace::{find_databases, load_workspace, Workspace};

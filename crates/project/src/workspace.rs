@@ -1,0 +1,190 @@
+//! Every database of a repository. A monorepo can hold several (two Prisma schemas and a Drizzle
+//! one, a goose service beside a sqlx crate); each is found from the markers its ecosystem uses,
+//! checked on its own, and gets the application code that uses it: the code of its own package,
+//! and of packages that depend on it.
+use std::path::{Path, PathBuf};
+
+use crate::discover::{classify_dir, display, load_at, sql_files, SKIP_DIRS};
+use crate::{load, Layout, Project, ProjectError};
+
+/// The databases of a repository.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub databases: Vec<Project>,
+    /// Source files that no database could claim (their code rules did not run).
+    pub unassigned_sources: usize,
+}
+
+impl Project {
+    /// A short name for the database: its migrations location relative to the root.
+    pub fn name(&self) -> String {
+        let rel = self.location.strip_prefix(&self.root).unwrap_or(&self.location);
+        let s = display(rel);
+        if s.is_empty() {
+            ".".into()
+        } else {
+            s
+        }
+    }
+}
+
+/// Loads every database under `path`. With a configured layout or path, a single `.sql` file, or
+/// only one database in the tree, this is [`load`]'s one project.
+pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
+    let single = |p: Project| Workspace { root: p.root.clone(), databases: vec![p], unassigned_sources: 0 };
+    if path.is_file() || !path.exists() || path.join("pgvet.toml").is_file() && configured(path) {
+        return load(path).map(single);
+    }
+    let found = find_databases(path);
+    if found.len() <= 1 {
+        return match load(path) {
+            Ok(p) => Ok(single(p)),
+            Err(ProjectError::NoMigrations { .. }) if found.len() == 1 => load_at(path, found.into_iter().next()).map(single),
+            Err(e) => Err(e),
+        };
+    }
+    let mut databases = Vec::new();
+    for f in found {
+        databases.push(load_at(path, Some(f))?);
+    }
+    // Each source file goes to the database of its package, or of a package it depends on.
+    let all = std::mem::take(&mut databases[0].sources);
+    for d in databases.iter_mut().skip(1) {
+        d.sources.clear();
+    }
+    let owners: Vec<(PathBuf, Option<String>)> = databases.iter().map(|d| package_of(path, &d.location)).collect();
+    let sizes: Vec<usize> = databases.iter().map(|d| d.migrations.len()).collect();
+    let mut unassigned = 0;
+    for s in all {
+        let (pkg, _) = package_of(path, Path::new(&s.path));
+        let direct = owners.iter().position(|(root, _)| *root == pkg && pkg.as_path() != path);
+        let by_dependency = || {
+            let deps = dependencies(&pkg);
+            let candidates: Vec<usize> = (0..owners.len()).filter(|&i| owners[i].1.as_ref().is_some_and(|n| deps.contains(n))).collect();
+            // A package that uses several: the one this file imports, else its main database
+            // (the one with the longest history).
+            let imported: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| owners[i].1.as_ref().is_some_and(|n| s.text.contains(&format!("\"{n}")) || s.text.contains(&format!("'{n}"))))
+                .collect();
+            match imported.as_slice() {
+                [one] => Some(*one),
+                _ => candidates.into_iter().max_by_key(|&i| sizes[i]),
+            }
+        };
+        match direct.or_else(by_dependency) {
+            Some(i) => databases[i].sources.push(s),
+            None => unassigned += 1,
+        }
+    }
+    Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned })
+}
+
+fn configured(root: &Path) -> bool {
+    std::fs::read_to_string(root.join("pgvet.toml"))
+        .map(|t| t.lines().any(|l| l.trim_start().starts_with("layout") || l.trim_start().starts_with("path")))
+        .unwrap_or(false)
+}
+
+/// Files that mark a package root.
+const PACKAGE_MARKERS: &[&str] = &["package.json", "go.mod", "Cargo.toml", "pyproject.toml", "setup.py", "Gemfile"];
+
+/// The package that holds `p` (nearest ancestor with a package marker, up to `root`) and its
+/// package.json name.
+fn package_of(root: &Path, p: &Path) -> (PathBuf, Option<String>) {
+    let mut dir = if p.is_dir() { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() };
+    loop {
+        if PACKAGE_MARKERS.iter().any(|m| dir.join(m).is_file()) {
+            let name = std::fs::read_to_string(dir.join("package.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["name"].as_str().map(String::from));
+            return (dir, name);
+        }
+        if dir == root || !dir.pop() || !dir.starts_with(root) {
+            return (root.to_path_buf(), None);
+        }
+    }
+}
+
+/// The names a package.json depends on (all dependency kinds).
+fn dependencies(pkg: &Path) -> Vec<String> {
+    let Some(v) = std::fs::read_to_string(pkg.join("package.json")).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        return Vec::new();
+    };
+    ["dependencies", "devDependencies", "peerDependencies"]
+        .iter()
+        .filter_map(|k| v[*k].as_object())
+        .flat_map(|m| m.keys().cloned())
+        .collect()
+}
+
+/// Every migrations location under `root`, from each ecosystem's markers, skipping tests,
+/// fixtures, examples and ignored or built folders.
+pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
+    let mut dirs: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .max_depth(Some(8))
+        .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())))
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
+        .map(|e| e.into_path())
+        .filter(|d| {
+            let rel = d.strip_prefix(root).unwrap_or(d).to_string_lossy().replace('\\', "/");
+            // Not the migrations of tests, fixtures, examples or vendored code.
+            !matches!(
+                crate::source_role(&format!("{rel}/x.sql")),
+                crate::SourceRole::Test | crate::SourceRole::Fixture | crate::SourceRole::Example | crate::SourceRole::Vendored
+            )
+        })
+        .collect();
+    dirs.sort();
+    let mut found: Vec<(Layout, PathBuf)> = Vec::new();
+    for d in &dirs {
+        let name = d.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let parent = d.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let layout = if d.join("meta/_journal.json").is_file() {
+            Some(Layout::Drizzle)
+        } else if name == "migrations" && parent == "supabase" {
+            Some(Layout::Supabase)
+        } else if name == "migrations" && (parent == "prisma" || has_prisma_migrations(d)) {
+            Some(Layout::Prisma)
+        } else if d.join("structure.sql").is_file() && name == "db" {
+            found.push((Layout::Structure, d.join("structure.sql")));
+            None
+        } else if matches!(name.as_str(), "migrations" | "migration" | "schema_migrations") && !sql_files(d).unwrap_or_default().is_empty()
+        {
+            classify_dir(d).ok()
+        } else {
+            None
+        };
+        if let Some(l) = layout {
+            found.push((l, d.clone()));
+        }
+    }
+    // A location inside another (a Drizzle journal in supabase/migrations) is the same database.
+    found.sort_by_key(|(_, p)| p.components().count());
+    let mut out: Vec<(Layout, PathBuf)> = Vec::new();
+    for (l, p) in found {
+        if let Some(existing) = out.iter_mut().find(|(_, q)| p.starts_with(q) || q.starts_with(&p)) {
+            // The more specific marker wins (a journal over a folder name).
+            if l == Layout::Drizzle {
+                *existing = (l, p);
+            }
+            continue;
+        }
+        out.push((l, p));
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+fn has_prisma_migrations(d: &Path) -> bool {
+    std::fs::read_dir(d).into_iter().flatten().flatten().any(|e| e.path().join("migration.sql").is_file())
+}
