@@ -584,6 +584,10 @@ fn find_sources(root: &Path) -> Vec<QueryFile> {
                 return None;
             }
             let role = crate::source_role(&p.strip_prefix(root).unwrap_or(&p).to_string_lossy());
+            // Vendored code and assets (a syntax highlighter's test files) are not the project's.
+            if role == crate::SourceRole::Vendored {
+                return None;
+            }
             Some(QueryFile { path: display(&p), text, role })
         })
         .collect()
