@@ -282,12 +282,7 @@ fn skipped_files_and_host_migrations_are_findings() {
     std::fs::write(m.join("003_use.sql"), "-- +goose Up\nCREATE INDEX a_name ON a (name);\nCREATE INDEX a_other ON a (other);\n").unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let found: Vec<(String, String)> = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string()))
-        .collect();
+    let found = rules_and_file_names(&v);
     // The Go migration may have added any column to `a`: neither index is reported.
     assert_eq!(found, vec![("unmodelled-statement".to_string(), "002_go.go".to_string())], "{v:#}");
 }
@@ -404,16 +399,21 @@ fn every_database_of_a_monorepo_is_checked_with_its_own_code() {
             ("packages/ops-db/prisma/migrations".to_string(), "prisma".to_string(), 1),
         ]
     );
-    let found: Vec<(String, String)> = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string()))
-        .collect();
+    let found = rules_and_file_names(&v);
     // The web app uses the main database: `jobs` is not there (it is the ops database's), `notes`
     // is found in the agent's own database, and the main database's missing FK index is reported.
     assert!(found.contains(&("unknown-relation".to_string(), "orders.ts".to_string())), "{found:?}");
     assert!(!found.iter().any(|(_, f)| f == "notes.ts"), "{found:?}");
     assert!(found.contains(&("fk-missing-index".to_string(), "migration.sql".to_string())), "{found:?}");
     assert_eq!(found.iter().filter(|(r, _)| r == "unknown-relation").count(), 1, "{found:?}");
+}
+
+/// (rule, file name) of every finding of a `--format json` document.
+fn rules_and_file_names(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string()))
+        .collect()
 }

@@ -65,15 +65,8 @@ pub struct ParsedSql {
 /// UTF-8 byte-order mark is ignored, as psql ignores it.
 pub fn parse_sql(text: &str) -> ParsedSql {
     let mut out = ParsedSql::default();
-    let bom_free;
-    let src = match text.strip_prefix('\u{feff}') {
-        // Three spaces keep every byte offset.
-        Some(rest) => {
-            bom_free = format!("   {rest}");
-            bom_free.as_str()
-        }
-        None => text,
-    };
+    let src = without_bom(text);
+    let src = src.as_ref();
     match ffi::parse(src, 0) {
         Ok(tree) => push_statements(&mut out, src, 0, src.len(), tree),
         // Parse statement by statement so that the good ones survive.
@@ -82,6 +75,15 @@ pub fn parse_sql(text: &str) -> ParsedSql {
     let spans: Vec<Span> = out.statements.iter().map(|s| s.span).collect();
     out.suppressions = suppress::find(text, &spans);
     out
+}
+
+/// The text with a leading byte-order mark (which psql ignores) turned into three spaces, so
+/// every byte offset stays the same.
+fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
+        None => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 /// Above this size a script is parsed statement by statement as it is consumed (see
@@ -93,14 +95,8 @@ pub const STREAMING_THRESHOLD: usize = 512 << 10;
 /// [`ParsedSql`] has the errors and suppressions, and no statements.
 pub fn parse_sql_streaming(text: &str, mut f: impl FnMut(&Statement)) -> ParsedSql {
     let mut out = ParsedSql::default();
-    let bom_free;
-    let src = match text.strip_prefix('\u{feff}') {
-        Some(rest) => {
-            bom_free = format!("   {rest}");
-            bom_free.as_str()
-        }
-        None => text,
-    };
+    let src = without_bom(text);
+    let src = src.as_ref();
     let mut spans = Vec::new();
     let mut one = ParsedSql::default();
     for piece in split::split(src) {
