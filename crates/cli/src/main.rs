@@ -130,8 +130,28 @@ enum Command {
     },
 }
 
+/// `pgvet PATH [options]` is `pgvet check PATH [options]`: `check` is the default command.
+fn with_default_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const COMMANDS: &[&str] = &["check", "schema", "rules", "rule", "help"];
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    match first {
+        Some(a) if !a.starts_with('-') && !COMMANDS.contains(&a.as_str()) => {
+            let mut v = args;
+            v.insert(1, "check".into());
+            v
+        }
+        // Options only (`pgvet --format json`): check the current directory.
+        Some(a) if a.starts_with("--") && !matches!(a.as_str(), "--help" | "--version") => {
+            let mut v = args;
+            v.insert(1, "check".into());
+            v
+        }
+        _ => args,
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
     let command = cli.command.unwrap_or(Command::Check {
         path: None,
         format: Format::Text,

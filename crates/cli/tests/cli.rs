@@ -417,3 +417,15 @@ fn rules_and_file_names(v: &serde_json::Value) -> Vec<(String, String)> {
         .map(|d| (d["rule"].as_str().unwrap().to_string(), d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string()))
         .collect()
 }
+
+/// `check` is the default command: `pgvet PATH` and `pgvet --format json PATH` check PATH.
+#[test]
+fn check_is_the_default_command() {
+    let with = pgvet(&["check", "examples/workspace-app", "--format", "json"]);
+    let without = pgvet(&["examples/workspace-app", "--format", "json"]);
+    assert_eq!(without.status.code(), Some(1));
+    assert!(with.stdout == without.stdout);
+    let options_first = pgvet(&["--format", "json", "examples/workspace-app"]);
+    assert!(with.stdout == options_first.stdout);
+    assert_eq!(pgvet(&["rules"]).status.code(), Some(0));
+}
