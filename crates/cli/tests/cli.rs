@@ -429,3 +429,21 @@ fn check_is_the_default_command() {
     assert!(with.stdout == options_first.stdout);
     assert_eq!(pgvet(&["rules"]).status.code(), Some(0));
 }
+
+/// An empty migrations folder, or a configured layout that finds nothing, is an error (exit 2)
+/// that says where pgvet looked, not a clean run.
+#[test]
+fn nothing_to_replay_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("supabase/migrations")).unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no supabase migrations there"), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("db")).unwrap();
+    std::fs::write(dir.path().join("db/readme.txt"), "x").unwrap();
+    std::fs::write(dir.path().join("pgvet.toml"), "[migrations]\nlayout = \"goose\"\npath = \"db\"\n").unwrap();
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no goose migrations there"), "{}", stderr(&o));
+}

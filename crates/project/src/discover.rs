@@ -103,10 +103,24 @@ pub struct QueryFile {
 #[derive(Debug)]
 pub enum ProjectError {
     NotFound(PathBuf),
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     Config(ConfigError),
-    NoMigrations { root: PathBuf, looked: Vec<String> },
-    Journal { path: PathBuf, message: String },
+    NoMigrations {
+        root: PathBuf,
+        looked: Vec<String>,
+    },
+    Journal {
+        path: PathBuf,
+        message: String,
+    },
+    /// The migrations location holds no migration of its layout.
+    Empty {
+        layout: Layout,
+        location: PathBuf,
+    },
 }
 
 impl std::fmt::Display for ProjectError {
@@ -122,6 +136,12 @@ impl std::fmt::Display for ProjectError {
                 looked.join(", ")
             ),
             ProjectError::Journal { path, message } => write!(f, "{}: cannot read the drizzle journal: {message}", path.display()),
+            ProjectError::Empty { layout, location } => write!(
+                f,
+                "{}: no {} migrations there. Point pgvet at the folder that holds them, or fix `[migrations] layout` and `path` in pgvet.toml",
+                location.display(),
+                layout.name()
+            ),
         }
     }
 }
@@ -214,6 +234,10 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
     }
     let mut notes = Vec::new();
     let mut migrations = collect(layout, &location, &mut notes)?;
+    // An empty migrations folder, or a configured layout that finds nothing, is not a clean run.
+    if migrations.is_empty() {
+        return Err(ProjectError::Empty { layout, location });
+    }
     if let Some(t) = config.migrations.transactional {
         for m in &mut migrations {
             m.transactional = t;
