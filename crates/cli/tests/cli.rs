@@ -447,3 +447,51 @@ fn nothing_to_replay_is_an_error() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("no goose migrations there"), "{}", stderr(&o));
 }
+
+/// sqlc's config below the root (same Go module as the migrations): its query files are checked.
+#[test]
+fn nested_sqlc_queries_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("go.mod", "module example.com/app\n");
+    write("cmd/migrate/migrations/001_init.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+    write(
+        "pkg/db/sqlc.yaml",
+        "version: \"2\"\nsql:\n  - engine: \"postgresql\"\n    queries:\n      - users.sql\n    schema:\n      - ../../schema.sql\n",
+    );
+    write(
+        "pkg/db/users.sql",
+        "-- name: GetUser :one\nSELECT id FROM users WHERE id = @id;\n\n-- name: Gone :many\nSELECT id FROM accounts;\n",
+    );
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(rules_and_file_names(&v), vec![("unknown-relation".to_string(), "users.sql".to_string())], "{v:#}");
+}
+
+/// Prisma's migrations folder is found by its migration_lock.toml, whatever its name and place
+/// (a prisma.config.ts can move it), next to its package.
+#[test]
+fn prisma_migrations_are_found_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("packages/db/package.json", r#"{"name": "@x/db"}"#);
+    write("packages/db/schema.prisma", "datasource db {\n  provider = \"postgresql\"\n}\n");
+    write("packages/db/migration/migration_lock.toml", "provider = \"postgresql\"\n");
+    write(
+        "packages/db/migration/20240101000000_init/migration.sql",
+        "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (a_id int REFERENCES a (id));\n",
+    );
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(v["summary"]["databases"][0]["layout"], "prisma", "{v:#}");
+    assert_eq!(v["summary"]["databases"][0]["migrations"], 1);
+    assert_eq!(rules_and_file_names(&v), vec![("fk-missing-index".to_string(), "migration.sql".to_string())]);
+}

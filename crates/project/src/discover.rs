@@ -282,11 +282,42 @@ fn sqlc_queries(root: &Path) -> Vec<String> {
     out
 }
 
+/// The `queries` of sqlc configs below the root that belong to the same package (Go module,
+/// npm package, crate) as the migrations, relative to the root.
+fn nested_sqlc_queries(root: &Path, migrations: &Path) -> Vec<String> {
+    let configs: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .max_depth(Some(8))
+        .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())))
+        .build()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| matches!(file_name(p).as_str(), "sqlc.yaml" | "sqlc.yml" | "sqlc.json"))
+        .filter(|p| crate::source_role(&p.strip_prefix(root).unwrap_or(p).to_string_lossy()).is_production())
+        .collect();
+    let (home, _) = crate::workspace::package_of(root, migrations);
+    let mut out = Vec::new();
+    for c in configs {
+        let dir = c.parent().map(Path::to_path_buf).unwrap_or_default();
+        if crate::workspace::package_of(root, &dir).0 != home {
+            continue;
+        }
+        let rel = dir.strip_prefix(root).unwrap_or(&dir).to_path_buf();
+        out.extend(sqlc_queries(&dir).into_iter().map(|q| display(&rel.join(q))));
+    }
+    out
+}
+
 fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec<Note>) -> Result<Vec<QueryFile>, ProjectError> {
     let configured = config.queries.paths.clone();
     let explicit = configured.is_some();
     let paths = configured.unwrap_or_else(|| {
-        let sqlc = sqlc_queries(root);
+        let mut sqlc = sqlc_queries(root);
+        if sqlc.is_empty() {
+            sqlc = nested_sqlc_queries(root, migrations);
+        }
         if sqlc.is_empty() {
             ["queries", "db/queries", "sql/queries"].iter().map(|s| s.to_string()).collect()
         } else {

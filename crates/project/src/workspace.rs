@@ -93,7 +93,7 @@ const PACKAGE_MARKERS: &[&str] = &["package.json", "go.mod", "Cargo.toml", "pypr
 
 /// The package that holds `p` (nearest ancestor with a package marker, up to `root`) and its
 /// package.json name.
-fn package_of(root: &Path, p: &Path) -> (PathBuf, Option<String>) {
+pub(crate) fn package_of(root: &Path, p: &Path) -> (PathBuf, Option<String>) {
     let mut dir = if p.is_dir() { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() };
     loop {
         if PACKAGE_MARKERS.iter().any(|m| dir.join(m).is_file()) {
@@ -153,7 +153,9 @@ pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
             Some(Layout::Drizzle)
         } else if name == "migrations" && parent == "supabase" {
             Some(Layout::Supabase)
-        } else if name == "migrations" && (parent == "prisma" || has_prisma_migrations(d)) {
+        } else if d.join("migration_lock.toml").is_file() || name == "migrations" && (parent == "prisma" || has_prisma_migrations(d)) {
+            // Prisma writes migration_lock.toml into its migrations folder, whatever its name
+            // (prisma.config.ts can move it).
             Some(Layout::Prisma)
         } else if d.join("structure.sql").is_file() && name == "db" {
             found.push((Layout::Structure, d.join("structure.sql")));
