@@ -91,8 +91,11 @@ enum Command {
         long_about = "Check a project's migrations.\n\nPATH is the project root (where pgvet looks for supabase/migrations, prisma/migrations, a drizzle journal, migrations/, ...), a directory of .sql files, or one .sql file. Defaults to the current directory."
     )]
     Check {
-        /// Project root, migrations directory, or a single .sql file
-        path: Option<PathBuf>,
+        /// What to check: the project (default: the current directory), a migrations directory, or
+        /// files and directories inside a project (several at once, as pre-commit passes them).
+        /// The project is found upward (the nearest pgvet.toml; for files, the repository), all of
+        /// it is analysed, and findings are reported for what was named.
+        path: Vec<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -153,7 +156,7 @@ fn with_default_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString
 fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
     let command = cli.command.unwrap_or(Command::Check {
-        path: None,
+        path: Vec::new(),
         format: Format::Text,
         fail_level: None,
         color: ColorChoice::Auto,
@@ -161,7 +164,8 @@ fn main() -> ExitCode {
     });
     let result = match command {
         Command::Check { path, format, fail_level, color, quiet } => {
-            check(&path.unwrap_or_else(|| PathBuf::from(".")), format, fail_level, color, quiet)
+            let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
+            check(&paths, format, fail_level, color, quiet)
         }
         Command::Schema { path, at, dev_db } => schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db),
         Command::Rules => {
@@ -245,9 +249,18 @@ fn files(project: &Project) -> Vec<MigrationFile> {
         .collect()
 }
 
-fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
+fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let workspace = pgvet_project::load_workspace(path).map_err(|e| e.to_string())?;
+    for p in paths {
+        if !p.exists() {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    let root = pgvet_project::project_root(&paths[0]);
+    // Findings are reported for what was named when that is not the whole project.
+    let filter: Option<Vec<PathBuf>> =
+        (paths.len() > 1 || root != paths[0]).then(|| paths.iter().filter_map(|p| p.canonicalize().ok()).collect());
+    let workspace = pgvet_project::load_workspace(&root).map_err(|e| e.to_string())?;
     // Each database on its own, with the code that uses it.
     let mut parts = Vec::new();
     let mut config = None;
@@ -261,7 +274,12 @@ fn check(path: &Path, format: Format, fail_level: Option<Level>, color: ColorCho
         parts.push(analysis);
         config.get_or_insert(&project.config);
     }
-    let report = pgvet_linter::Report::merge(parts);
+    let mut report = pgvet_linter::Report::merge(parts);
+    if let Some(keep) = &filter {
+        let named: Vec<bool> =
+            report.files.iter().map(|f| Path::new(&f.path).canonicalize().is_ok_and(|c| keep.iter().any(|k| c.starts_with(k)))).collect();
+        report.diagnostics.retain(|d| named[d.primary.file]);
+    }
     let databases: Vec<serde_json::Value> = workspace
         .databases
         .iter()

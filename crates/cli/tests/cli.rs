@@ -495,3 +495,57 @@ fn prisma_migrations_are_found_anywhere() {
     assert_eq!(v["summary"]["databases"][0]["migrations"], 1);
     assert_eq!(rules_and_file_names(&v), vec![("fk-missing-index".to_string(), "migration.sql".to_string())]);
 }
+
+/// Files and directories inside a project (as pre-commit and editors pass them): the project and
+/// its pgvet.toml are found upward, all of it is analysed, and findings are reported for what
+/// was named.
+#[test]
+fn named_files_inside_a_project_use_its_config_and_filter_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = root.join("supabase/migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(root.join("pgvet.toml"), "[rules]\nfk-missing-index = \"error\"\n").unwrap();
+    std::fs::write(m.join("001_a.sql"), "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c1 (p_id int REFERENCES p (id));\n").unwrap();
+    std::fs::write(m.join("002_b.sql"), "CREATE TABLE c2 (p_id int REFERENCES p (id));\n").unwrap();
+    let run = |args: &[&Path]| {
+        let mut a: Vec<&str> = vec!["check", "--format", "json"];
+        a.extend(args.iter().map(|p| p.to_str().unwrap()));
+        let o = pgvet(&a);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+        let got: Vec<(String, String)> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["rule"] == "fk-missing-index")
+            .map(|d| {
+                (
+                    d["severity"].as_str().unwrap().to_string(),
+                    d["location"]["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got
+    };
+    // One file: the other's finding is not shown, and the root's config applies (error).
+    assert_eq!(run(&[&m.join("002_b.sql")]), vec![("error".to_string(), "002_b.sql".to_string())]);
+    // Two files, and the migrations directory: both.
+    assert_eq!(run(&[&m.join("001_a.sql"), &m.join("002_b.sql")]).len(), 2);
+    assert_eq!(run(&[&m]).len(), 2);
+}
+
+/// Run from a subdirectory with no PATH: the project above it (its pgvet.toml) is checked, and
+/// findings under the subdirectory are reported with paths relative to where pgvet runs.
+#[test]
+fn running_from_a_subdirectory_finds_the_project_above() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = root.join("db/migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(root.join("pgvet.toml"), "[migrations]\nlayout = \"plain\"\npath = \"db/migrations\"\n").unwrap();
+    std::fs::write(m.join("001.sql"), "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int REFERENCES p (id));\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pgvet")).args(["--format", "json"]).current_dir(&m).env("NO_COLOR", "1").output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(v["diagnostics"][0]["rule"], "fk-missing-index", "{v:#}");
+    assert_eq!(v["diagnostics"][0]["location"]["file"], "../../db/migrations/001.sql");
+}

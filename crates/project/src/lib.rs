@@ -9,4 +9,4 @@ mod workspace;
 pub use config::{Config, ConfigError, Located};
 pub use discover::{load, Layout, Migration, Note, Project, ProjectError, QueryFile};
 pub use roles::{source_role, SourceRole};
-pub use workspace::{find_databases, load_workspace, Workspace};
+pub use workspace::{find_databases, load_workspace, project_root, Workspace};

@@ -190,3 +190,58 @@ pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
 fn has_prisma_migrations(d: &Path) -> bool {
     std::fs::read_dir(d).into_iter().flatten().flatten().any(|e| e.path().join("migration.sql").is_file())
 }
+
+/// The project root for what the user named: the nearest directory at or above `path` that holds
+/// a `pgvet.toml` (as ruff and eslint find their config), else, for a file, the repository root
+/// (`.git`) above it; else `path` itself. Returned as a path relative to the same base as `path`
+/// (`../..` when `path` is `.`), so displayed paths stay short.
+pub fn project_root(path: &Path) -> PathBuf {
+    let start = if path.is_file() { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.to_path_buf() };
+    let start = if start.as_os_str().is_empty() { PathBuf::from(".") } else { start };
+    let Ok(abs) = start.canonicalize() else { return path.to_path_buf() };
+    let mut git = None;
+    for (k, dir) in abs.ancestors().enumerate() {
+        if dir.join("pgvet.toml").is_file() {
+            return if k == 0 && !path.is_file() { path.to_path_buf() } else { up(&start, k) };
+        }
+        if git.is_none() && dir.join(".git").exists() {
+            git = Some(k);
+            break;
+        }
+    }
+    match git {
+        Some(k) if path.is_file() => up(&start, k),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// `k` levels above `p`, lexically (`db/migrations`, 2 → `.`; `.`, 1 → `..`).
+fn up(p: &Path, k: usize) -> PathBuf {
+    let mut parts: Vec<std::ffi::OsString> =
+        p.components().filter(|c| !matches!(c, std::path::Component::CurDir)).map(|c| c.as_os_str().to_owned()).collect();
+    for _ in 0..k {
+        match parts.last() {
+            Some(last) if last != ".." && !Path::new(last).has_root() => {
+                parts.pop();
+            }
+            _ => parts.push("..".into()),
+        }
+    }
+    if parts.is_empty() {
+        PathBuf::from(".")
+    } else {
+        parts.iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn up_is_lexical() {
+        use std::path::{Path, PathBuf};
+        assert_eq!(super::up(Path::new("db/migrations"), 2), PathBuf::from("."));
+        assert_eq!(super::up(Path::new("."), 2), PathBuf::from("../.."));
+        assert_eq!(super::up(Path::new("a"), 2), PathBuf::from(".."));
+        assert_eq!(super::up(Path::new("/x/y/z"), 1), PathBuf::from("/x/y"));
+    }
+}
