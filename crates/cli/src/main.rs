@@ -367,15 +367,20 @@ fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, Strin
     let analysis = analyze_project(files(&project), Vec::new(), base_catalog(&project), &settings);
     let step = match at {
         None => None,
-        Some(a) => Some(match a.parse::<usize>() {
-            Ok(n) if n >= 1 && n <= analysis.files.len() => n - 1,
-            Ok(n) => return Err(format!("--at {n}: the project has {} migrations", analysis.files.len())),
-            Err(_) => analysis
-                .files
-                .iter()
-                .position(|f| f.path.contains(a))
-                .ok_or_else(|| format!("--at {a}: no migration file name contains `{a}`"))?,
-        }),
+        Some(a) => {
+            // A migration's number (1-based), its version (`20240101120000`), or part of its name.
+            let by_name = || analysis.files.iter().position(|f| f.path.rsplit('/').next().unwrap_or(&f.path).contains(a));
+            Some(match a.parse::<usize>() {
+                Ok(n) if n >= 1 && n <= analysis.files.len() => n - 1,
+                Ok(n) => by_name().ok_or_else(|| {
+                    format!(
+                        "--at {n}: the project has {} migrations, and no migration's version or name contains `{a}`",
+                        analysis.files.len()
+                    )
+                })?,
+                Err(_) => by_name().ok_or_else(|| format!("--at {a}: no migration file name contains `{a}`"))?,
+            })
+        }
     };
     let catalog = match step {
         Some(i) => &analysis.versions[i],

@@ -549,3 +549,12 @@ fn running_from_a_subdirectory_finds_the_project_above() {
     assert_eq!(v["diagnostics"][0]["rule"], "fk-missing-index", "{v:#}");
     assert_eq!(v["diagnostics"][0]["location"]["file"], "../../db/migrations/001.sql");
 }
+
+/// `--at` takes a migration's version as well as its number or a part of its name.
+#[test]
+fn schema_at_a_version() {
+    let o = pgvet(&["schema", "examples/workspace-app", "--at", "20251117000002"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["at"].as_str().unwrap().ends_with("20251117000002_add_increment_token_usage_rpc.sql"), "{}", v["at"]);
+}
