@@ -47,24 +47,29 @@ pub fn source_role(relative: &str) -> SourceRole {
     if in_dir(&["vendor", "vendored", "third_party", "third-party", "assets", "bower_components"]) {
         return SourceRole::Vendored;
     }
-    if in_dir(&[
-        "test",
-        "tests",
-        "__tests__",
-        "__mocks__",
-        "e2e",
-        "spec",
-        "specs",
-        "testing",
-        "testdata",
-        "test-utils",
-        "test_utils",
-        "cypress",
-        "playwright",
-        "integration-tests",
-        "benches",
-        "bench",
-    ]) || file.contains(".test.")
+    // A name part ending in "test" or "spec" (`api.servertest.ts`).
+    let named_test = file.split('.').skip(1).any(|p| p.ends_with("test") || p.ends_with("spec"));
+    if named_test
+        || in_dir(&[
+            "test",
+            "tests",
+            "__tests__",
+            "__e2e__",
+            "__mocks__",
+            "e2e",
+            "spec",
+            "specs",
+            "testing",
+            "testdata",
+            "test-utils",
+            "test_utils",
+            "cypress",
+            "playwright",
+            "integration-tests",
+            "benches",
+            "bench",
+        ])
+        || file.contains(".test.")
         || file.contains(".spec.")
         || file.contains(".e2e.")
         || file.contains(".stories.")
@@ -114,6 +119,8 @@ mod tests {
             ("db/migrations/20240101_backfill.ts", DataMigration),
             ("src/testimonials.ts", Production),
             ("src/latest.ts", Production),
+            ("web/src/__e2e__/api.servertest.ts", Test),
+            ("src/contest.ts", Production),
         ] {
             assert_eq!(source_role(path), role, "{path}");
         }
