@@ -558,3 +558,41 @@ fn schema_at_a_version() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["at"].as_str().unwrap().ends_with("20251117000002_add_increment_token_usage_rpc.sql"), "{}", v["at"]);
 }
+
+/// `[[database]]` in pgvet.toml names the databases and which code uses each; a wrong layout is
+/// an error at its line and column.
+#[test]
+fn databases_named_in_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("db/main/001.sql", "CREATE TABLE orders (id int PRIMARY KEY);\n");
+    write("db/audit/001.sql", "CREATE TABLE events (id int PRIMARY KEY);\n");
+    write("services/shop/q.ts", "export const q = (pool) => pool.query('SELECT id FROM events');\n");
+    write("services/audit/q.ts", "export const q = (pool) => pool.query('SELECT id FROM events');\n");
+    write(
+        "pgvet.toml",
+        "[[database]]\nname = \"main\"\nlayout = \"plain\"\npath = \"db/main\"\ncode = [\"services/shop\"]\n\n[[database]]\nname = \"audit\"\nlayout = \"plain\"\npath = \"db/audit\"\ncode = [\"services/audit\"]\n",
+    );
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let names: Vec<&str> = v["summary"]["databases"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["main", "audit"]);
+    // The shop's `events` is not in its database; the audit service's is.
+    let found: Vec<String> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "unknown-relation")
+        .map(|d| d["location"]["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(found.len(), 1, "{v:#}");
+    assert!(found[0].ends_with("services/shop/q.ts"), "{found:?}");
+    write("pgvet.toml", "[[database]]\nlayout = \"prismo\"\npath = \"db/main\"\n");
+    let o = pgvet(&["check", root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pgvet.toml:2:10: unknown layout `prismo`"), "{}", stderr(&o));
+}

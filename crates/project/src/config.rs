@@ -23,6 +23,23 @@ pub struct Config {
     pub queries: QueriesConfig,
     #[serde(default)]
     pub code: CodeConfig,
+    /// Databases named explicitly (a monorepo pgvet should not guess about).
+    #[serde(default)]
+    pub database: Vec<DatabaseConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DatabaseConfig {
+    /// A name for the summary (default: the migrations path).
+    pub name: Option<String>,
+    /// supabase, prisma, drizzle, sqlx, golang-migrate, goose, flyway, structure, plain
+    pub layout: Spanned<String>,
+    /// The migrations directory (or file, for `structure`), relative to the project root.
+    pub path: Spanned<String>,
+    /// Directories (relative to the root) whose source files use this database (default: the
+    /// package that holds the migrations and the packages that depend on it).
+    pub code: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

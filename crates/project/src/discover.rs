@@ -88,6 +88,8 @@ pub struct Project {
     /// A Supabase project (a `supabase/` folder at the root, whatever the migration layout in
     /// it): the database starts with Supabase's built-in schemas.
     pub supabase: bool,
+    /// The name `[[database]]` in pgvet.toml gives it.
+    pub display_name: Option<String>,
 }
 
 /// A file of SQL queries the application runs, or an application source file.
@@ -247,7 +249,20 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
     let sources = if path.is_file() { Vec::new() } else { find_sources(&root) };
     let supabase =
         layout == Layout::Supabase || root.join("supabase").is_dir() || location.components().any(|c| c.as_os_str() == "supabase");
-    Ok(Project { root, layout, location, migrations, notes, config, config_text, config_path, queries, sources, supabase })
+    Ok(Project {
+        root,
+        layout,
+        location,
+        migrations,
+        notes,
+        config,
+        config_text,
+        config_path,
+        queries,
+        sources,
+        supabase,
+        display_name: None,
+    })
 }
 
 /// `queries:` entries of an sqlc config (`sqlc.yaml`, `sqlc.yml` or `sqlc.json`).

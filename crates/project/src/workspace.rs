@@ -19,6 +19,9 @@ pub struct Workspace {
 impl Project {
     /// A short name for the database: its migrations location relative to the root.
     pub fn name(&self) -> String {
+        if let Some(n) = &self.display_name {
+            return n.clone();
+        }
         let rel = self.location.strip_prefix(&self.root).unwrap_or(&self.location);
         let s = display(rel);
         if s.is_empty() {
@@ -33,8 +36,47 @@ impl Project {
 /// only one database in the tree, this is [`load`]'s one project.
 pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     let single = |p: Project| Workspace { root: p.root.clone(), databases: vec![p], unassigned_sources: 0 };
-    if path.is_file() || !path.exists() || path.join("pgvet.toml").is_file() && configured(path) {
+    if path.is_file() || !path.exists() {
         return load(path).map(single);
+    }
+    let config_path = path.join("pgvet.toml");
+    let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+    let config = if config_path.is_file() {
+        crate::Config::parse(&display(&config_path), &text).map_err(ProjectError::Config)?
+    } else {
+        crate::Config::default()
+    };
+    if config.migrations.layout.is_some() || config.migrations.path.is_some() {
+        return load(path).map(single);
+    }
+    // Databases named in pgvet.toml, else found from the tree.
+    let explicit: Vec<(Layout, PathBuf, Option<String>, Option<Vec<String>>)> = config
+        .database
+        .iter()
+        .map(|d| {
+            let layout = Layout::parse(d.layout.get_ref()).ok_or_else(|| {
+                let at = pgvet_syntax::SourceFile::new("", text.as_str()).line_col(d.layout.span().start);
+                ProjectError::Config(crate::ConfigError {
+                    path: display(&config_path),
+                    line: at.line,
+                    column: at.column,
+                    message: format!("unknown layout `{}` in [[database]]; one of {}", d.layout.get_ref(), Layout::NAMES.join(", ")),
+                })
+            })?;
+            Ok((layout, path.join(d.path.get_ref()), d.name.clone(), d.code.clone()))
+        })
+        .collect::<Result<_, ProjectError>>()?;
+    if !explicit.is_empty() {
+        let mut databases = Vec::new();
+        for (layout, location, name, _) in &explicit {
+            let mut p = load_at(path, Some((*layout, location.clone())))?;
+            p.display_name = name.clone();
+            databases.push(p);
+        }
+        let roots: Vec<Option<Vec<PathBuf>>> =
+            explicit.iter().map(|(_, _, _, code)| code.as_ref().map(|c| c.iter().map(|r| path.join(r)).collect())).collect();
+        let unassigned = assign_sources(path, &mut databases, &roots);
+        return Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned });
     }
     let found = find_databases(path);
     if found.len() <= 1 {
@@ -48,6 +90,14 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     for f in found {
         databases.push(load_at(path, Some(f))?);
     }
+    let n = databases.len();
+    let unassigned = assign_sources(path, &mut databases, &vec![None; n]);
+    Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned })
+}
+
+/// Gives each source file to one database: the one whose configured code roots hold it, else the
+/// database of its package, or of a package it depends on. Returns how many went to none.
+fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<Vec<PathBuf>>]) -> usize {
     // Each source file goes to the database of its package, or of a package it depends on.
     let all = std::mem::take(&mut databases[0].sources);
     for d in databases.iter_mut().skip(1) {
@@ -57,6 +107,12 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     let sizes: Vec<usize> = databases.iter().map(|d| d.migrations.len()).collect();
     let mut unassigned = 0;
     for s in all {
+        let configured =
+            code_roots.iter().position(|r| r.as_ref().is_some_and(|roots| roots.iter().any(|c| Path::new(&s.path).starts_with(c))));
+        if let Some(i) = configured {
+            databases[i].sources.push(s);
+            continue;
+        }
         let (pkg, _) = package_of(path, Path::new(&s.path));
         let direct = owners.iter().position(|(root, _)| *root == pkg && pkg.as_path() != path);
         let by_dependency = || {
@@ -79,13 +135,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
             None => unassigned += 1,
         }
     }
-    Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned })
-}
-
-fn configured(root: &Path) -> bool {
-    std::fs::read_to_string(root.join("pgvet.toml"))
-        .map(|t| t.lines().any(|l| l.trim_start().starts_with("layout") || l.trim_start().starts_with("path")))
-        .unwrap_or(false)
+    unassigned
 }
 
 /// Files that mark a package root.
