@@ -50,7 +50,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
         return load(path).map(single);
     }
     // Databases named in pgvet.toml, else found from the tree.
-    let explicit: Vec<(Layout, PathBuf, Option<String>, Option<Vec<String>>)> = config
+    let explicit: Vec<Named> = config
         .database
         .iter()
         .map(|d| {
@@ -63,18 +63,18 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
                     message: format!("unknown layout `{}` in [[database]]; one of {}", d.layout.get_ref(), Layout::NAMES.join(", ")),
                 })
             })?;
-            Ok((layout, path.join(d.path.get_ref()), d.name.clone(), d.code.clone()))
+            Ok(Named { layout, location: path.join(d.path.get_ref()), name: d.name.clone(), code: d.code.clone() })
         })
         .collect::<Result<_, ProjectError>>()?;
     if !explicit.is_empty() {
         let mut databases = Vec::new();
-        for (layout, location, name, _) in &explicit {
-            let mut p = load_at(path, Some((*layout, location.clone())))?;
-            p.display_name = name.clone();
+        for d in &explicit {
+            let mut p = load_at(path, Some((d.layout, d.location.clone())))?;
+            p.display_name = d.name.clone();
             databases.push(p);
         }
         let roots: Vec<Option<Vec<PathBuf>>> =
-            explicit.iter().map(|(_, _, _, code)| code.as_ref().map(|c| c.iter().map(|r| path.join(r)).collect())).collect();
+            explicit.iter().map(|d| d.code.as_ref().map(|c| c.iter().map(|r| path.join(r)).collect())).collect();
         let unassigned = assign_sources(path, &mut databases, &roots);
         return Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned });
     }
@@ -136,6 +136,14 @@ fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<V
         }
     }
     unassigned
+}
+
+/// A `[[database]]` of pgvet.toml.
+struct Named {
+    layout: Layout,
+    location: PathBuf,
+    name: Option<String>,
+    code: Option<Vec<String>>,
 }
 
 /// Files that mark a package root.
