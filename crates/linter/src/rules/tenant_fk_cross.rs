@@ -11,12 +11,16 @@
 //! by one side's tenant leaks or hides data, and a bug or a crafted request in the application
 //! is enough to create such a row. With the tenant column in the key, PostgreSQL refuses it.
 //!
+//! It is reported as `info` by default: triage on real projects found the claim true in 92% of
+//! cases, but as a hardening hint rather than a bug (the application usually checks the
+//! parent's tenant itself). Raise it with `tenant-fk-cross = "warning"` in `[rules]`.
+//!
 //! ## Example
 //! ```sql
 //! CREATE TABLE projects (id uuid PRIMARY KEY, workspace_id uuid NOT NULL);
 //! CREATE TABLE tasks (id uuid PRIMARY KEY, workspace_id uuid NOT NULL,
 //!                     project_id uuid REFERENCES projects (id));
-//! -- warning[tenant-fk-cross]: foreign key tasks_project_id_fkey lets a row of tasks point at
+//! -- info[tenant-fk-cross]: foreign key tasks_project_id_fkey lets a row of tasks point at
 //! --   a projects row of another workspace_id
 //! ```
 //!
@@ -40,7 +44,7 @@ use crate::sql::tenant::tenant_column;
 pub const META: RuleMeta = RuleMeta {
     id: "tenant-fk-cross",
     summary: "a foreign key between tenant-scoped tables that does not include the tenant column",
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     check: Some(check),
     check_site: None,
 };
