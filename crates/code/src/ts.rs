@@ -37,7 +37,8 @@ pub fn extract(path: &str, text: &str) -> Extraction {
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::tsx());
     let ret = Parser::new(&allocator, text, source_type).parse();
-    let mut c = Collector { text, out: Extraction::default(), stack: Vec::new(), pending_name: None, consumed: HashSet::new() };
+    let supabase = text.to_ascii_lowercase().contains("supabase");
+    let mut c = Collector { text, out: Extraction::default(), stack: Vec::new(), pending_name: None, consumed: HashSet::new(), supabase };
     if let Some(e) = ret.diagnostics.errors().next() {
         let span = e.labels.first().map(|l| Span::new(l.offset() as usize, (l.offset() + l.len()) as usize)).unwrap_or_default();
         c.out.error = Some((e.message.to_string(), span));
@@ -55,6 +56,9 @@ struct Collector<'t> {
     pending_name: Option<String>,
     /// Calls already taken as part of a longer chain.
     consumed: HashSet<u32>,
+    /// Whether the file has anything to do with Supabase (an import, a client named so): only
+    /// then are `.from()` / `.rpc()` Supabase calls, not `Buffer.from` or `Readable.from`.
+    supabase: bool,
 }
 
 fn sp(s: oxc_span::Span) -> Span {
@@ -204,6 +208,7 @@ impl<'t> Collector<'t> {
         }
         let first = &links[0];
         match first.name.as_str() {
+            "rpc" | "from" | "schema" if !self.supabase => {}
             "rpc" => {
                 let Some((name, name_span)) = first.args.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
                 let args = match first.args.get(1).and_then(|a| a.as_expression()).map(peel) {

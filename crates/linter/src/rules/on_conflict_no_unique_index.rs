@@ -324,7 +324,7 @@ mod tests {
     fn builder_upserts() {
         use crate::test_util::code_lines;
         let schema = "CREATE TABLE h (agent_id text, workspace_id text, seen_at timestamptz, PRIMARY KEY (workspace_id, agent_id));";
-        let src = "async function f(s, ws, a) {\n  await s.from('h').upsert({ agent_id: a, workspace_id: ws }, { onConflict: 'agent_id' });\n  await s.from('h').upsert({ agent_id: a, workspace_id: ws }, { onConflict: 'workspace_id,agent_id' });\n  await s.from('h').upsert({ agent_id: a, workspace_id: ws });\n}";
+        let src = "async function f(supabase, ws, a) {\n  await supabase.from('h').upsert({ agent_id: a, workspace_id: ws }, { onConflict: 'agent_id' });\n  await supabase.from('h').upsert({ agent_id: a, workspace_id: ws }, { onConflict: 'workspace_id,agent_id' });\n  await supabase.from('h').upsert({ agent_id: a, workspace_id: ws });\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 2)]);
     }
 }

@@ -173,9 +173,9 @@ mod tests {
     #[test]
     fn select_then_insert() {
         let schema = "CREATE TABLE t (id bigserial PRIMARY KEY, slug text UNIQUE, name text);";
-        let bad = "async function f(s, slug) {\n  const { data } = await s.from('t').select('id').eq('slug', slug).maybeSingle();\n  if (!data) await s.from('t').insert({ slug: slug, name: 'x' });\n}\nasync function g(pool, slug) {\n  const { rows } = await pool.query('SELECT id FROM t WHERE slug = $1', [slug]);\n  if (!rows.length) await pool.query('INSERT INTO t (slug, name) VALUES ($1, $2)', [slug, 'x']);\n}";
+        let bad = "async function f(supabase, slug) {\n  const { data } = await supabase.from('t').select('id').eq('slug', slug).maybeSingle();\n  if (!data) await supabase.from('t').insert({ slug: slug, name: 'x' });\n}\nasync function g(pool, slug) {\n  const { rows } = await pool.query('SELECT id FROM t WHERE slug = $1', [slug]);\n  if (!rows.length) await pool.query('INSERT INTO t (slug, name) VALUES ($1, $2)', [slug, 'x']);\n}";
         assert_eq!(code_lines(schema, &[("a.ts", bad)], RULE), vec![("a.ts".to_string(), 3), ("a.ts".to_string(), 7)]);
-        let good = "async function f(s, slug) {\n  await s.from('t').upsert({ slug, name: 'x' }, { onConflict: 'slug' });\n}\nasync function g(s, slug, name) {\n  const { data } = await s.from('t').select('id').eq('name', name);\n  await s.from('t').insert({ name: name });\n}";
+        let good = "async function f(supabase, slug) {\n  await supabase.from('t').upsert({ slug, name: 'x' }, { onConflict: 'slug' });\n}\nasync function g(supabase, slug, name) {\n  const { data } = await supabase.from('t').select('id').eq('name', name);\n  await supabase.from('t').insert({ name: name });\n}";
         assert_eq!(code_lines(schema, &[("a.ts", good)], RULE), vec![]);
     }
 }

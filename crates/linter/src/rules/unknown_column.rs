@@ -232,7 +232,7 @@ mod tests {
     fn code_columns() {
         use crate::test_util::code_lines;
         let schema = "CREATE TABLE t (id int PRIMARY KEY, name text, workspace_id int);";
-        let src = "async function f(s) {\n  await s.from('t').select('id, nmae').eq('workspace_id', 1);\n  await s.from('t').update({ title: 'x' }).eq('id', 1).eq('workspace_id', 1);\n  await s.from('t').select('id, name, other_table(col)').eq('workspace_id', 1);\n}";
+        let src = "async function f(supabase) {\n  await supabase.from('t').select('id, nmae').eq('workspace_id', 1);\n  await supabase.from('t').update({ title: 'x' }).eq('id', 1).eq('workspace_id', 1);\n  await supabase.from('t').select('id, name, other_table(col)').eq('workspace_id', 1);\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 3)]);
     }
 }

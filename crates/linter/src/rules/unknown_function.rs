@@ -160,7 +160,7 @@ mod tests {
     fn rpc_calls() {
         use crate::test_util::code_lines;
         let schema = "CREATE FUNCTION inc(p_user_id uuid, p_n int DEFAULT 1) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;";
-        let src = "async function f(s, u) {\n  await s.rpc('inc', { p_user_id: u });\n  await s.rpc('inc', { p_user_id: u, p_n: 2 });\n  await s.rpc('inc', { user_id: u });\n  await s.rpc('increment_participant_stats', { p: 1 });\n}";
+        let src = "async function f(supabase, u) {\n  await supabase.rpc('inc', { p_user_id: u });\n  await supabase.rpc('inc', { p_user_id: u, p_n: 2 });\n  await supabase.rpc('inc', { user_id: u });\n  await supabase.rpc('increment_participant_stats', { p: 1 });\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 4), ("a.ts".to_string(), 5)]);
     }
 }

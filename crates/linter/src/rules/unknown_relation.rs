@@ -185,5 +185,8 @@ mod tests {
         assert!(d[0].message.contains("workforce_executions") && d[0].message.contains("no migration creates it"));
         assert!(d[1].message.contains("a later migration dropped") && d[1].related[0].file == 1);
         assert_eq!(code_lines(schema, &[("a.ts", "async function f(s) { await s.from('t').select('id'); }")], RULE), vec![]);
+        // `.from()` that is not Supabase's: in a file with nothing to do with Supabase.
+        let other = "import { Readable } from 'stream';\nexport const a = Buffer.from('abc');\nexport const b = Readable.from(['x']);\nexport const c = Array.from(items);";
+        assert_eq!(code_lines(schema, &[("b.ts", other)], RULE), vec![]);
     }
 }

@@ -50,7 +50,8 @@ mod tests {
 
     #[test]
     fn reports_a_file_it_cannot_parse_and_keeps_going() {
-        let srcs = [("bad.ts", "export function (( {\n"), ("good.ts", "async function f(s) { await s.from('nope').select('*'); }")];
+        let srcs =
+            [("bad.ts", "export function (( {\n"), ("good.ts", "async function f(supabase) { await supabase.from('nope').select('*'); }")];
         assert_eq!(code_lines("", &srcs, "unparsed-source"), vec![("bad.ts".to_string(), 1)]);
         assert_eq!(code_lines("", &srcs, "unknown-relation"), vec![("good.ts".to_string(), 1)]);
         assert_eq!(code_lines("", &[("good.ts", "const x = 1;")], "unparsed-source"), vec![]);
