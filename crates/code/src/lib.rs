@@ -21,6 +21,8 @@ pub struct Extraction {
     pub bindings: Vec<Binding>,
     /// Drizzle `pgTable` definitions in this file.
     pub drizzle_tables: Vec<DrizzleTable>,
+    /// Drizzle schemas: (variable, SQL schema name) for `const s = pgSchema('name')`.
+    pub pg_schemas: Vec<(String, String)>,
     /// Prisma models (from a `schema.prisma`).
     pub prisma_models: Vec<prisma::PrismaModel>,
     /// The parser's complaint, when the file is not valid source (the rest is best effort).

@@ -525,6 +525,12 @@ impl<'t> Collector<'t> {
     fn drizzle_table(&mut self, var: &str, init: &Expression, span: Span) {
         let Expression::CallExpression(c) = peel(init) else { return };
         let Some(name) = callee_name(&c.callee) else { return };
+        if name == "pgSchema" {
+            if let Some((schema, _)) = c.arguments.first().and_then(|a| a.as_expression()).and_then(string_value) {
+                self.out.pg_schemas.push((var.to_string(), schema));
+            }
+            return;
+        }
         if !matches!(name.as_str(), "pgTable" | "table") {
             return;
         }

@@ -48,21 +48,29 @@ impl Resolved<'_> {
 }
 
 /// Drizzle table definitions of the whole project, by variable name.
-pub fn drizzle_tables(code: &[CodeFile]) -> HashMap<String, &DrizzleTable> {
+pub fn drizzle_tables(code: &[CodeFile]) -> HashMap<String, DrizzleTable> {
+    // `pgSchema('name')` variables of every file (a schema is often declared in its own file).
+    let schemas: HashMap<&str, &str> =
+        code.iter().flat_map(|f| &f.extraction.pg_schemas).map(|(var, name)| (var.as_str(), name.as_str())).collect();
     let mut m = HashMap::new();
     for f in code {
         for t in &f.extraction.drizzle_tables {
-            m.entry(t.var.clone()).or_insert(t);
+            m.entry(t.var.clone()).or_insert_with(|| {
+                let mut t = t.clone();
+                // `s.table('x', ...)`: the schema `s` stands for; a pgTable has none.
+                t.schema = t.schema.as_deref().and_then(|v| schemas.get(v).map(|s| s.to_string()));
+                t
+            });
         }
     }
     m
 }
 
-pub fn resolve<'a>(cat: &'a Catalog, drizzle: &HashMap<String, &DrizzleTable>, b: &BuilderCall) -> Resolved<'a> {
+pub fn resolve<'a>(cat: &'a Catalog, drizzle: &HashMap<String, DrizzleTable>, b: &BuilderCall) -> Resolved<'a> {
     let (schema, name, keys, unknown_definition) = match &b.table {
         TableRef::Name { schema, name } => (schema.clone(), name.clone(), HashMap::new(), false),
         TableRef::Drizzle(var) => match drizzle.get(var) {
-            Some(d) => (None, d.table.clone(), d.columns.iter().cloned().collect(), false),
+            Some(d) => (d.schema.clone(), d.table.clone(), d.columns.iter().cloned().collect(), false),
             None => (None, var.clone(), HashMap::new(), true),
         },
     };
@@ -103,7 +111,7 @@ pub fn builders<'a>(code: &'a [CodeFile]) -> impl Iterator<Item = (&'a CodeFile,
 /// `ignoreDuplicates`), Drizzle's `.onConflictDoUpdate({ target })` / `.onConflictDoNothing()`.
 pub fn upsert_sql(
     cat: &Catalog,
-    drizzle: &HashMap<String, &DrizzleTable>,
+    drizzle: &HashMap<String, DrizzleTable>,
     b: &BuilderCall,
     call: pgvet_syntax::Span,
 ) -> Option<(String, pgvet_syntax::Span)> {
@@ -230,7 +238,7 @@ fn equalities(n: &pgvet_syntax::protobuf::Node, params: &[String], out: &mut Vec
 }
 
 /// The read a site makes (builder select, or a single-table SQL SELECT).
-pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Option<Read> {
+pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Option<Read> {
     match &f.extraction.sites[i].call {
         pgvet_code::Call::Builder(b) if b.op == pgvet_code::Op::Select => {
             let r = resolve(cat, drizzle, b);
@@ -286,7 +294,7 @@ pub fn read_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: 
 }
 
 /// The columns a site writes (builder insert/upsert/update, or SQL INSERT ... VALUES / UPDATE).
-pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, &DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Vec<Write> {
+pub fn writes_of(cat: &Catalog, drizzle: &HashMap<String, DrizzleTable>, models: &[&PrismaModel], f: &CodeFile, i: usize) -> Vec<Write> {
     let site = &f.extraction.sites[i];
     match &site.call {
         pgvet_code::Call::Builder(b) if matches!(b.op, pgvet_code::Op::Insert | pgvet_code::Op::Upsert | pgvet_code::Op::Update) => {

@@ -185,6 +185,14 @@ mod tests {
         assert!(d[0].message.contains("workforce_executions") && d[0].message.contains("no migration creates it"));
         assert!(d[1].message.contains("a later migration dropped") && d[1].related[0].file == 1);
         assert_eq!(code_lines(schema, &[("a.ts", "async function f(s) { await s.from('t').select('id'); }")], RULE), vec![]);
+        // A Drizzle table in a pgSchema declared in another file.
+        let app = "CREATE SCHEMA app;\nCREATE TABLE app.watches (id int PRIMARY KEY);";
+        let base = "import { pgSchema } from 'drizzle-orm/pg-core';\nexport const appSchema = pgSchema('app');";
+        let defs = "import { appSchema } from './base';\nexport const watches = appSchema.table('watches', { id: integer('id') });";
+        let q = "export async function f(db) {\n  return db.select().from(watches).where(eq(watches.id, 1));\n}";
+        assert_eq!(code_lines(app, &[("base.ts", base), ("defs.ts", defs), ("q.ts", q)], RULE), vec![]);
+        let missing = "export async function f(db) {\n  return db.select().from(gone);\n}\nexport const gone = appSchema.table('gone', { id: integer('id') });";
+        assert_eq!(code_lines(app, &[("base.ts", base), ("m.ts", missing)], RULE), vec![("m.ts".to_string(), 2)]);
         // `.from()` that is not Supabase's: in a file with nothing to do with Supabase.
         let other = "import { Readable } from 'stream';\nexport const a = Buffer.from('abc');\nexport const b = Readable.from(['x']);\nexport const c = Array.from(items);";
         assert_eq!(code_lines(schema, &[("b.ts", other)], RULE), vec![]);
