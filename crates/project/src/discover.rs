@@ -297,17 +297,23 @@ fn sqlc_queries(root: &Path) -> Vec<String> {
     out
 }
 
-/// The `queries` of sqlc configs below the root that belong to the same package (Go module,
-/// npm package, crate) as the migrations, relative to the root.
-fn nested_sqlc_queries(root: &Path, migrations: &Path) -> Vec<String> {
-    let configs: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+/// The project's files and folders under `root`, respecting .gitignore and skipping hidden,
+/// dependency and build folders (`SKIP_DIRS`).
+pub(crate) fn walk(root: &Path, max_depth: Option<usize>) -> impl Iterator<Item = ignore::DirEntry> {
+    ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
-        .max_depth(Some(8))
+        .max_depth(max_depth)
         .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())))
         .build()
         .flatten()
+}
+
+/// The `queries` of sqlc configs below the root that belong to the same package (Go module,
+/// npm package, crate) as the migrations, relative to the root.
+fn nested_sqlc_queries(root: &Path, migrations: &Path) -> Vec<String> {
+    let configs: Vec<PathBuf> = walk(root, Some(8))
         .map(|e| e.into_path())
         .filter(|p| matches!(file_name(p).as_str(), "sqlc.yaml" | "sqlc.yml" | "sqlc.json"))
         .filter(|p| crate::source_role(&p.strip_prefix(root).unwrap_or(p).to_string_lossy()).is_production())
@@ -633,13 +639,7 @@ pub(crate) const SKIP_DIRS: &[&str] =
 
 /// Application source files under the root, respecting .gitignore (in name order).
 fn find_sources(root: &Path) -> Vec<QueryFile> {
-    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .require_git(false)
-        .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())))
-        .build()
-        .flatten()
+    let mut files: Vec<PathBuf> = walk(root, None)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
         .filter(|p| pgvet_code_like(&p.to_string_lossy()))

@@ -4,7 +4,7 @@
 //! and of packages that depend on it.
 use std::path::{Path, PathBuf};
 
-use crate::discover::{classify_dir, display, load_at, sql_files, SKIP_DIRS};
+use crate::discover::{classify_dir, display, load_at, sql_files};
 use crate::{load, Layout, Project, ProjectError};
 
 /// The databases of a repository.
@@ -183,14 +183,7 @@ fn dependencies(pkg: &Path) -> Vec<String> {
 /// Every migrations location under `root`, from each ecosystem's markers, skipping tests,
 /// fixtures, examples and ignored or built folders.
 pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
-    let mut dirs: Vec<PathBuf> = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .require_git(false)
-        .max_depth(Some(8))
-        .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())))
-        .build()
-        .flatten()
+    let mut dirs: Vec<PathBuf> = crate::discover::walk(root, Some(8))
         .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
         .map(|e| e.into_path())
         .filter(|d| {
