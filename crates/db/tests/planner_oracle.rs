@@ -11,25 +11,8 @@ use pgvet_catalog::{Catalog, Replayer};
 use pgvet_db::TempPostgres;
 use pgvet_linter::sql::arbiter::{self, Verdict};
 use pgvet_linter::sql::{resolve_relation, Relation};
+use pgvet_linter::synthetic::Rng;
 use pgvet_syntax::{parse_sql, NodeEnum, SourceFile};
-
-/// A deterministic generator (xorshift), so a failure can be reproduced.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
 
 const COLUMNS: &str =
     "id int NOT NULL, tenant_id int NOT NULL, a int, b int, c text, d text, deleted boolean NOT NULL DEFAULT false, n int, e text";

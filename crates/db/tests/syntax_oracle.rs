@@ -6,6 +6,7 @@
 //! position, and every other statement must be parsed and kept (none reported). Needs
 //! PostgreSQL's server binaries; without them this test fails and says how to install them.
 use pgvet_db::TempPostgres;
+use pgvet_linter::synthetic::Rng;
 
 /// Valid statements the mutations start from (some deep: a 48-term sum, a 26-column `||`).
 fn valid() -> Vec<String> {
@@ -41,19 +42,6 @@ fn valid() -> Vec<String> {
     v.push(format!("CREATE TABLE wide ({})", cols.join(", ")));
     v.push(format!("CREATE VIEW wide_text AS SELECT {} AS all_columns FROM wide", concat.join(" || ")));
     v
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// A mutation of `s` that may or may not still parse (the server decides).

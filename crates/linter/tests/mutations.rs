@@ -5,24 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use pgvet_linter::fuzz::analyze_bytes;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
+use pgvet_linter::synthetic::Rng;
 
 /// The repository's fixture files (under crates/ and examples/) that `keep` accepts, by path.
 fn fixture_files(keep: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Vec<u8>)> {
