@@ -72,7 +72,7 @@ def run(pgvet: str, project: str, root: Path):
     diags = doc["diagnostics"]
     files = {d["location"]["file"] for d in diags}
     summary = {
-        "databases": [{k: db[k] for k in ("path", "layout", "migrations")} for db in doc["summary"].get("databases", [])],
+        "databases": [{k: db[k] for k in ("path", "layout", "migrations", "not_replayed") if k in db} for db in doc["summary"].get("databases", [])],
         "files": doc["summary"]["files"],
         "statements": doc["summary"]["statements"],
         "findings": dict(sorted(Counter(d["rule"] for d in diags).items())),

@@ -284,6 +284,11 @@ fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: Co
         .databases
         .iter()
         .map(|d| serde_json::json!({ "name": d.name(), "layout": d.layout.name(), "path": d.name(), "migrations": d.migrations.len() }))
+        .chain(workspace.not_replayed.iter().map(|h| {
+            let path = host_path(&workspace.root, h);
+            // Listed, not replayed: `migrations` counts replayed files, `not_replayed` these.
+            serde_json::json!({ "name": path, "layout": h.kind, "path": path, "migrations": 0, "not_replayed": h.files })
+        }))
         .collect();
     let out = match format {
         Format::Text => {
@@ -339,6 +344,9 @@ fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: Co
                 started.elapsed()
             ),
         };
+        for h in &workspace.not_replayed {
+            line.push_str(&format!("; not replayed: {} {} migrations in {}", h.files, h.kind, host_path(&workspace.root, h)));
+        }
         if workspace.unassigned_sources > 0 {
             line.push_str(&format!("; {} source files use none of these databases", workspace.unassigned_sources));
         }
@@ -349,6 +357,11 @@ fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: Co
     }
     let failing = report.diagnostics.iter().any(|d| d.severity >= level);
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A host-language migrations folder relative to the project root.
+fn host_path(root: &Path, h: &pgvet_project::HostMigrations) -> String {
+    h.path.strip_prefix(root).unwrap_or(&h.path).to_string_lossy().replace('\\', "/")
 }
 
 fn plural_findings(e: usize, w: usize, i: usize) -> String {

@@ -496,6 +496,87 @@ fn prisma_migrations_are_found_anywhere() {
     assert_eq!(rules_and_file_names(&v), vec![("fk-missing-index".to_string(), "migration.sql".to_string())]);
 }
 
+/// Without a lock file, Prisma's folder comes from prisma.config.ts (`migrations.path`, else
+/// beside `schema`) or package.json `"prisma": {"schema": ...}`.
+#[test]
+fn prisma_migrations_named_by_config_files() {
+    let migration = "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (a_id int REFERENCES a (id));\n";
+    for (config_file, config, folder) in [
+        (
+            "prisma.config.ts",
+            "import path from 'node:path';\nexport default defineConfig({\n  schema: path.join('db', 'schema.prisma'),\n  migrations: { path: path.join('db', 'migration') },\n});\n",
+            "db/migration",
+        ),
+        ("prisma.config.ts", "export default defineConfig({ schema: './database/schema' });\n", "database/migrations"),
+        ("package.json", r#"{"name": "app", "prisma": {"schema": "store/app.prisma"}}"#, "store/migrations"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |p: &str, t: &str| {
+            std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+            std::fs::write(root.join(p), t).unwrap();
+        };
+        write(config_file, config);
+        if config_file != "package.json" {
+            write("package.json", r#"{"name": "app"}"#);
+        }
+        std::fs::create_dir_all(root.join("database/schema")).unwrap();
+        write(&format!("{folder}/20240101000000_init/migration.sql"), migration);
+        let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{config}: {}", stderr(&o)));
+        assert_eq!(v["summary"]["databases"][0]["layout"], "prisma", "{config}: {v:#}");
+        assert_eq!(v["summary"]["databases"][0]["path"], folder, "{config}: {v:#}");
+        assert_eq!(rules_and_file_names(&v), vec![("fk-missing-index".to_string(), "migration.sql".to_string())]);
+    }
+}
+
+/// Migrations written in TypeScript/JavaScript/Ruby are listed, not replayed; when they are all
+/// a repository has, that is an error that says what to do.
+#[test]
+fn host_language_migrations_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("packages/api/package.json", r#"{"name": "api"}"#);
+    for v in ["20240101000000_init", "20240201000000_more"] {
+        write(&format!("packages/api/migrations/{v}.ts"), "import { Knex } from 'knex';\nexport async function up(knex: Knex) {}\n");
+    }
+    let o = pgvet(&["check", root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("2 knex migrations in packages/api/migrations"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pg_dump --schema-only"), "{}", stderr(&o));
+    // Beside a replayable database of another package: listed in the summary.
+    write("packages/db/package.json", r#"{"name": "db"}"#);
+    write("packages/db/migrations/001_init.sql", "CREATE TABLE a (id int PRIMARY KEY);\n");
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let dbs = v["summary"]["databases"].as_array().unwrap();
+    assert_eq!(dbs.len(), 2, "{v:#}");
+    assert_eq!(dbs[1]["layout"], "knex");
+    assert_eq!(dbs[1]["migrations"], 0);
+    assert_eq!(dbs[1]["not_replayed"], 2);
+    let o = pgvet(&["check", root.to_str().unwrap()]);
+    assert!(stdout(&o).contains("not replayed: 2 knex migrations in packages/api/migrations"), "{}", stdout(&o));
+    // Rails migrations beside db/structure.sql are covered by it: not listed.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("Gemfile", "source 'https://rubygems.org'\n");
+    write("db/structure.sql", "CREATE TABLE a (id int PRIMARY KEY);\n");
+    for v in ["20240101000000_init", "20240201000000_more"] {
+        write(&format!("db/migrate/{v}.rb"), "class Init < ActiveRecord::Migration[7.0]\nend\n");
+    }
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(v["summary"]["databases"].as_array().unwrap().len(), 1, "{v:#}");
+}
+
 /// Files and directories inside a project (as pre-commit and editors pass them): the project and
 /// its pgvet.toml are found upward, all of it is analysed, and findings are reported for what
 /// was named.

@@ -118,6 +118,11 @@ pub enum ProjectError {
         path: PathBuf,
         message: String,
     },
+    /// The only migrations found are written in a host language.
+    NotReplayable {
+        root: PathBuf,
+        sets: Vec<crate::markers::HostMigrations>,
+    },
     /// The migrations location holds no migration of its layout.
     Empty {
         layout: Layout,
@@ -137,6 +142,18 @@ impl std::fmt::Display for ProjectError {
                 root.display(),
                 looked.join(", ")
             ),
+            ProjectError::NotReplayable { root, sets } => {
+                let listed: Vec<String> = sets
+                    .iter()
+                    .map(|h| format!("{} {} migrations in {}", h.files, h.kind, display(h.path.strip_prefix(root).unwrap_or(&h.path))))
+                    .collect();
+                write!(
+                    f,
+                    "{}: the migrations here are written in a host language ({}); pgvet replays SQL only. Dump the schema they build (`pg_dump --schema-only > schema.sql`) and set `[migrations] layout = \"structure\"` and `path = \"schema.sql\"` in pgvet.toml",
+                    root.display(),
+                    listed.join("; ")
+                )
+            }
             ProjectError::Journal { path, message } => write!(f, "{}: cannot read the drizzle journal: {message}", path.display()),
             ProjectError::Empty { layout, location } => write!(
                 f,

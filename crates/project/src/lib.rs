@@ -3,10 +3,12 @@
 
 mod config;
 mod discover;
+mod markers;
 mod roles;
 mod workspace;
 
 pub use config::{Config, ConfigError, Located};
 pub use discover::{load, Layout, Migration, Note, Project, ProjectError, QueryFile};
+pub use markers::HostMigrations;
 pub use roles::{source_role, SourceRole};
 pub use workspace::{find_databases, load_workspace, project_root, Workspace};

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::discover::{classify_dir, display, load_at, sql_files};
+use crate::markers::HostMigrations;
 use crate::{load, Layout, Project, ProjectError};
 
 /// The databases of a repository.
@@ -14,6 +15,9 @@ pub struct Workspace {
     pub databases: Vec<Project>,
     /// Source files that no database could claim (their code rules did not run).
     pub unassigned_sources: usize,
+    /// Migrations written in a host language (knex, TypeORM, Rails, ...) that no replayable
+    /// database of the same package covers: listed, not replayed.
+    pub not_replayed: Vec<HostMigrations>,
 }
 
 impl Project {
@@ -35,7 +39,7 @@ impl Project {
 /// Loads every database under `path`. With a configured layout or path, a single `.sql` file, or
 /// only one database in the tree, this is [`load`]'s one project.
 pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
-    let single = |p: Project| Workspace { root: p.root.clone(), databases: vec![p], unassigned_sources: 0 };
+    let single = |p: Project| Workspace { root: p.root.clone(), databases: vec![p], unassigned_sources: 0, not_replayed: Vec::new() };
     if path.is_file() || !path.exists() {
         return load(path).map(single);
     }
@@ -76,15 +80,27 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
         let roots: Vec<Option<Vec<PathBuf>>> =
             explicit.iter().map(|d| d.code.as_ref().map(|c| c.iter().map(|r| path.join(r)).collect())).collect();
         let unassigned = assign_sources(path, &mut databases, &roots);
-        return Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned });
+        return Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned, not_replayed: Vec::new() });
     }
-    let found = find_databases(path);
+    let (found, hosts) = find_all(path);
+    // Host-language migrations that a replayable database of their package does not cover.
+    let not_replayed: Vec<HostMigrations> = hosts
+        .into_iter()
+        .filter(|h| {
+            let pkg = package_of(path, &h.path).0;
+            !found.iter().any(|(_, f)| package_of(path, f).0 == pkg)
+        })
+        .collect();
     if found.len() <= 1 {
-        return match load(path) {
-            Ok(p) => Ok(single(p)),
-            Err(ProjectError::NoMigrations { .. }) if found.len() == 1 => load_at(path, found.into_iter().next()).map(single),
+        let loaded = match load(path) {
+            Ok(p) => Ok(p),
+            Err(ProjectError::NoMigrations { .. }) if found.len() == 1 => load_at(path, found.into_iter().next()),
+            Err(ProjectError::NoMigrations { root, .. }) if !not_replayed.is_empty() => {
+                Err(ProjectError::NotReplayable { root, sets: not_replayed.clone() })
+            }
             Err(e) => Err(e),
         };
+        return loaded.map(|p| Workspace { not_replayed, ..single(p) });
     }
     let mut databases = Vec::new();
     for f in found {
@@ -92,7 +108,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     }
     let n = databases.len();
     let unassigned = assign_sources(path, &mut databases, &vec![None; n]);
-    Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned })
+    Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned, not_replayed })
 }
 
 /// Gives each source file to one database: the one whose configured code roots hold it, else the
@@ -183,6 +199,12 @@ fn dependencies(pkg: &Path) -> Vec<String> {
 /// Every migrations location under `root`, from each ecosystem's markers, skipping tests,
 /// fixtures, examples and ignored or built folders.
 pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
+    find_all(root).0
+}
+
+/// The migrations locations under `root`, and the folders of migrations written in a host
+/// language.
+fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
     let mut dirs: Vec<PathBuf> = crate::discover::walk(root, Some(8))
         .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
         .map(|e| e.into_path())
@@ -197,9 +219,19 @@ pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
         .collect();
     dirs.sort();
     let mut found: Vec<(Layout, PathBuf)> = Vec::new();
+    let mut hosts = Vec::new();
     for d in &dirs {
+        if let Some(h) = crate::markers::host_migrations(d) {
+            hosts.push(h);
+            continue;
+        }
         let name = d.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         let parent = d.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if let Some(m) = crate::markers::prisma_configured_migrations(d) {
+            if has_prisma_migrations(&m) {
+                found.push((Layout::Prisma, m));
+            }
+        }
         let layout = if d.join("meta/_journal.json").is_file() {
             Some(Layout::Drizzle)
         } else if name == "migrations" && parent == "supabase" {
@@ -235,7 +267,7 @@ pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
         out.push((l, p));
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
-    out
+    (out, hosts)
 }
 
 fn has_prisma_migrations(d: &Path) -> bool {
