@@ -108,6 +108,10 @@ enum Command {
         /// Print only the findings, no summary line
         #[arg(long, short)]
         quiet: bool,
+        /// List info findings in text and GitHub output too (by default they are counted per rule
+        /// in the summary; JSON and SARIF always hold them)
+        #[arg(long)]
+        show_info: bool,
     },
     /// Print the schema pgvet rebuilt from the migrations, as JSON (see docs/schema-json.md)
     Schema {
@@ -161,11 +165,12 @@ fn main() -> ExitCode {
         fail_level: None,
         color: ColorChoice::Auto,
         quiet: false,
+        show_info: false,
     });
     let result = match command {
-        Command::Check { path, format, fail_level, color, quiet } => {
+        Command::Check { path, format, fail_level, color, quiet, show_info } => {
             let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
-            check(&paths, format, fail_level, color, quiet)
+            check(&paths, format, fail_level, color, quiet, show_info || fail_level == Some(Level::Info))
         }
         Command::Schema { path, at, dev_db } => schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db),
         Command::Rules => {
@@ -249,7 +254,14 @@ fn files(project: &Project) -> Vec<MigrationFile> {
         .collect()
 }
 
-fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: ColorChoice, quiet: bool) -> Result<ExitCode, String> {
+fn check(
+    paths: &[PathBuf],
+    format: Format,
+    fail_level: Option<Level>,
+    color: ColorChoice,
+    quiet: bool,
+    show_info: bool,
+) -> Result<ExitCode, String> {
     let started = Instant::now();
     for p in paths {
         if !p.exists() {
@@ -290,6 +302,28 @@ fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: Co
             serde_json::json!({ "name": path, "layout": h.kind, "path": path, "migrations": 0, "not_replayed": h.files })
         }))
         .collect();
+    let level = match fail_level {
+        Some(Level::Info) => Severity::Info,
+        Some(Level::Error) => Severity::Error,
+        Some(Level::Warning) => Severity::Warning,
+        None => config.and_then(|c| c.check.fail_level.as_ref()).and_then(|f| Severity::parse(f.get_ref())).unwrap_or(Severity::Warning),
+    };
+    // Info findings are hints: text and GitHub output count them per rule unless asked to list
+    // them (or they fail the run).
+    let show_info = show_info || level == Severity::Info;
+    let hidden: std::collections::BTreeMap<&str, usize> = if show_info || matches!(format, Format::Json | Format::Sarif) {
+        Default::default()
+    } else {
+        report.diagnostics.iter().filter(|d| d.severity == Severity::Info).fold(Default::default(), |mut m, d| {
+            *m.entry(d.rule).or_default() += 1;
+            m
+        })
+    };
+    let shown: Vec<pgvet_linter::Diagnostic> = if hidden.is_empty() {
+        report.diagnostics.clone()
+    } else {
+        report.diagnostics.iter().filter(|d| d.severity != Severity::Info).cloned().collect()
+    };
     let out = match format {
         Format::Text => {
             let color = match color {
@@ -297,23 +331,17 @@ fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: Co
                 ColorChoice::Never => false,
                 ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             };
-            render::text(&report.files, &report.diagnostics, color)
+            render::text(&report.files, &shown, color)
         }
         Format::Json => {
             render::json_with_databases(&report.files, &report.diagnostics, report.statements, Some(serde_json::Value::Array(databases)))
                 + "\n"
         }
         Format::Sarif => render::sarif(&report.files, &report.diagnostics) + "\n",
-        Format::Github => render::github(&report.files, &report.diagnostics),
+        Format::Github => render::github(&report.files, &shown),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
-    let level = match fail_level {
-        Some(Level::Info) => Severity::Info,
-        Some(Level::Error) => Severity::Error,
-        Some(Level::Warning) => Severity::Warning,
-        None => config.and_then(|c| c.check.fail_level.as_ref()).and_then(|f| Severity::parse(f.get_ref())).unwrap_or(Severity::Warning),
-    };
     let count = |s| report.diagnostics.iter().filter(|d| d.severity == s).count();
     if !quiet && matches!(format, Format::Text) {
         let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
@@ -349,6 +377,10 @@ fn check(paths: &[PathBuf], format: Format, fail_level: Option<Level>, color: Co
         }
         if workspace.unassigned_sources > 0 {
             line.push_str(&format!("; {} source files use none of these databases", workspace.unassigned_sources));
+        }
+        if !hidden.is_empty() {
+            let per_rule: Vec<String> = hidden.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            line.push_str(&format!("; info not listed ({}): --show-info lists them", per_rule.join(", ")));
         }
         if report.unmodelled > 0 {
             line.push_str(&format!("; {} statement(s) not modelled (`pgvet schema` lists them)", report.unmodelled));

@@ -42,6 +42,9 @@ pub struct QuerySite {
     /// Index into `Extraction::functions` of the innermost enclosing function.
     pub function: Option<usize>,
     pub call: Call,
+    /// Inside a `try` (or before a `.catch(...)`) whose handler deals with a unique violation
+    /// (`P2002`, `23505`, `unique_violation`): a duplicate is handled, not a crash.
+    pub unique_handled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +71,9 @@ pub struct PrismaCall {
     pub args: Vec<(String, Vec<Value>)>,
     /// Whether `create`/`update`/`data` contain nested writes or reads (`connect`, `create`, ...).
     pub nested: bool,
+    /// Whether the argument and its `where`/`create`/`update`/`data` are object literals without
+    /// spreads: only then are `args` all there is.
+    pub complete: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -110,7 +110,7 @@ impl Walker<'_> {
 
     fn push(&mut self, s: Span, call: Call) {
         let function = self.stack.last().copied();
-        self.out.sites.push(QuerySite { span: s, function, call });
+        self.out.sites.push(QuerySite { span: s, function, call, unique_handled: false });
     }
 
     fn bind(&mut self, left: Node, right: Node) {

@@ -38,7 +38,15 @@ pub fn extract(path: &str, text: &str) -> Extraction {
     let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::tsx());
     let ret = Parser::new(&allocator, text, source_type).parse();
     let supabase = text.to_ascii_lowercase().contains("supabase");
-    let mut c = Collector { text, out: Extraction::default(), stack: Vec::new(), pending_name: None, consumed: HashSet::new(), supabase };
+    let mut c = Collector {
+        text,
+        out: Extraction::default(),
+        stack: Vec::new(),
+        pending_name: None,
+        consumed: HashSet::new(),
+        supabase,
+        unique_guard: 0,
+    };
     if let Some(e) = ret.diagnostics.errors().next() {
         let span = e.labels.first().map(|l| Span::new(l.offset() as usize, (l.offset() + l.len()) as usize)).unwrap_or_default();
         c.out.error = Some((e.message.to_string(), span));
@@ -59,6 +67,24 @@ struct Collector<'t> {
     /// Whether the file has anything to do with Supabase (an import, a client named so): only
     /// then are `.from()` / `.rpc()` Supabase calls, not `Buffer.from` or `Readable.from`.
     supabase: bool,
+    /// Depth of `try` blocks / `.catch()` receivers whose handler deals with unique violations.
+    unique_guard: usize,
+}
+
+/// Whether an error handler's text deals with unique violations.
+fn handles_unique(handler: &str) -> bool {
+    [
+        "P2002",
+        "23505",
+        "unique_violation",
+        "UniqueConstraint",
+        "uniqueConstraint",
+        "Unique constraint",
+        "isUniqueViolation",
+        "duplicate key",
+    ]
+    .iter()
+    .any(|m| handler.contains(m))
 }
 
 fn sp(s: oxc_span::Span) -> Span {
@@ -116,7 +142,7 @@ impl<'t> Collector<'t> {
 
     fn push_site(&mut self, span: Span, call: Call) {
         let function = self.function();
-        self.out.sites.push(QuerySite { span, function, call });
+        self.out.sites.push(QuerySite { span, function, call, unique_handled: self.unique_guard > 0 });
     }
 
     /// Flattens `base.a(x).b(y).c(z)` into (receiver, [a, b, c]); marks the inner calls consumed.
@@ -242,8 +268,14 @@ impl<'t> Collector<'t> {
     fn prisma(&mut self, span: Span, link: &Link, model: String) {
         let mut args = Vec::new();
         let mut nested = false;
-        if let Some(Expression::ObjectExpression(o)) = link.args.first().and_then(|a| a.as_expression()).map(peel) {
+        let arg = link.args.first().and_then(|a| a.as_expression()).map(peel);
+        let literal = |o: &ObjectExpression| o.properties.iter().all(|p| matches!(p, ObjectPropertyKind::ObjectProperty(_)));
+        let mut complete = link.args.is_empty() || matches!(arg, Some(Expression::ObjectExpression(o)) if literal(o));
+        if let Some(Expression::ObjectExpression(o)) = arg {
             for (k, v, _) in object_props(o) {
+                if matches!(k.as_str(), "where" | "create" | "update" | "data") {
+                    complete &= matches!(peel(v), Expression::ObjectExpression(inner) if literal(inner));
+                }
                 let vals = self.row_values(v);
                 if matches!(k.as_str(), "create" | "update" | "data") {
                     if let Expression::ObjectExpression(inner) = peel(v) {
@@ -271,7 +303,7 @@ impl<'t> Collector<'t> {
                 args.push((k, vals));
             }
         }
-        self.push_site(span, Call::Prisma(PrismaCall { model, op: link.name.clone(), op_span: link.span, args, nested }));
+        self.push_site(span, Call::Prisma(PrismaCall { model, op: link.name.clone(), op_span: link.span, args, nested, complete }));
     }
 
     fn supabase(&mut self, span: Span, links: &[Link], client: String) {
@@ -627,8 +659,26 @@ fn select_columns(s: &str, span: Span) -> Vec<Named> {
 
 impl<'a> Visit<'a> for Collector<'_> {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        // `call().catch((e) => { if (e.code === 'P2002') ... })`: the receiver's calls are handled.
+        let guarded = matches!(&it.callee, Expression::StaticMemberExpression(m) if m.property.name == "catch")
+            && it.arguments.first().is_some_and(|a| handles_unique(&self.src(sp(a.span()))));
+        self.unique_guard += usize::from(guarded);
         self.on_call(it);
         walk::walk_call_expression(self, it);
+        self.unique_guard -= usize::from(guarded);
+    }
+
+    fn visit_try_statement(&mut self, it: &TryStatement<'a>) {
+        let guarded = it.handler.as_ref().is_some_and(|h| handles_unique(&self.src(sp(h.span))));
+        self.unique_guard += usize::from(guarded);
+        self.visit_block_statement(&it.block);
+        self.unique_guard -= usize::from(guarded);
+        if let Some(h) = &it.handler {
+            self.visit_catch_clause(h);
+        }
+        if let Some(f) = &it.finalizer {
+            self.visit_block_statement(f);
+        }
     }
 
     fn visit_tagged_template_expression(&mut self, it: &TaggedTemplateExpression<'a>) {

@@ -1,7 +1,7 @@
 //! From migration texts to catalog and findings.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use pgvet_catalog::{Catalog, EventKind, FunctionKey, ReplayEvent, Replayer};
+use pgvet_catalog::{Catalog, EventKind, FunctionKey, QName, ReplayEvent, Replayer};
 use pgvet_syntax::{parse_sql, NodeEnum, ParsedSql, SourceFile, Statement};
 use rayon::prelude::*;
 
@@ -81,16 +81,27 @@ pub fn analyze_all(
     let bodies = function_bodies(&replay.replayer.catalog, &files, n_migrations);
     let code: Vec<CodeFile> =
         files[n_sql..].par_iter().enumerate().map(|(i, f)| CodeFile::new(n_sql + i, pgvet_code::extract(&f.path, &f.text))).collect();
-    let cx =
-        Context { catalog: &replay.replayer.catalog, files: &files, settings, versions: &replay.versions, bodies: &bodies, code: &code };
-    // 3. Statements against the final schema: function bodies, query files, SQL in code.
+    let none = HashSet::new();
+    let cx = Context {
+        catalog: &replay.replayer.catalog,
+        files: &files,
+        settings,
+        versions: &replay.versions,
+        bodies: &bodies,
+        code: &code,
+        upserted: &none,
+    };
+    // 3. Statements against the final schema: function bodies, query files, SQL in code. What
+    //    they upsert on is noted for the project-wide rules.
     let mut parses = replay.parses;
     let mut statements = replay.statements;
+    let mut upserted = HashSet::new();
     if !site_rules.is_empty() {
-        check_function_bodies(&cx, &site_rules, &mut diags);
+        check_function_bodies(&cx, &site_rules, &mut upserted, &mut diags);
     }
-    statements += check_query_files(&cx, n_migrations..n_sql, &site_rules, &mut parses, &mut diags);
-    statements += check_code(&cx, &site_rules, &mut parses, &mut diags);
+    statements += check_query_files(&cx, n_migrations..n_sql, &site_rules, &mut upserted, &mut parses, &mut diags);
+    statements += check_code(&cx, &site_rules, &mut upserted, &mut parses, &mut diags);
+    let cx = Context { upserted: &upserted, ..cx };
     // 4. Rules over the whole project.
     for rule in rules::all_rules() {
         if let Some(check) = rule.check {
@@ -132,6 +143,7 @@ fn replay_migrations(
     let mut parses = Vec::with_capacity(files.len());
     let mut statements = 0;
     let no_bodies = HashMap::new();
+    let no_upserts = HashSet::new();
     let streamed = |step: usize| files[step].text.len() > pgvet_syntax::STREAMING_THRESHOLD;
     for (c, chunk) in files[..n].chunks(CHUNK).enumerate() {
         let parsed: Vec<ParsedSql> = chunk
@@ -157,7 +169,15 @@ fn replay_migrations(
             }
             let mut run = |s: &Statement, replayer: &mut Replayer| {
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
-                    let cx = Context { catalog: &replayer.catalog, files, settings, versions: &versions, bodies: &no_bodies, code: &[] };
+                    let cx = Context {
+                        catalog: &replayer.catalog,
+                        files,
+                        settings,
+                        versions: &versions,
+                        bodies: &no_bodies,
+                        code: &[],
+                        upserted: &no_upserts,
+                    };
                     let site = Site::new(
                         step,
                         text,
@@ -212,6 +232,7 @@ fn check_query_files(
     cx: &Context,
     range: std::ops::Range<usize>,
     site_rules: &[rules::SiteCheck],
+    upserted: &mut HashSet<QName>,
     parses: &mut Vec<FileParse>,
     diags: &mut Vec<Diagnostic>,
 ) -> usize {
@@ -223,6 +244,7 @@ fn check_query_files(
         for s in &p.statements {
             if sites::is_checked(&s.node) {
                 let site = Site::new(i, &f.text, Some(s.base), s.span, &s.node, cx.catalog, &default_path, SiteKind::Query, &[]);
+                upserted.extend(crate::sql::upsert_arbiters(&site));
                 for check in site_rules {
                     check(&site, cx, diags);
                 }
@@ -236,7 +258,13 @@ fn check_query_files(
 
 /// Phase 3: SQL strings in application code, and upserts through query builders checked as the
 /// INSERT ... ON CONFLICT they send. Returns the number of query sites.
-fn check_code(cx: &Context, site_rules: &[rules::SiteCheck], parses: &mut Vec<FileParse>, diags: &mut Vec<Diagnostic>) -> usize {
+fn check_code(
+    cx: &Context,
+    site_rules: &[rules::SiteCheck],
+    upserted: &mut HashSet<QName>,
+    parses: &mut Vec<FileParse>,
+    diags: &mut Vec<Diagnostic>,
+) -> usize {
     let default_path = vec!["public".to_string()];
     let upsert_rules: Vec<rules::SiteCheck> = rules::all_rules()
         .iter()
@@ -256,6 +284,7 @@ fn check_code(cx: &Context, site_rules: &[rules::SiteCheck], parses: &mut Vec<Fi
                     pgvet_syntax::Span::new(sql.file_offset(s.span.start), sql.file_offset(s.span.end).max(sql.file_offset(s.span.start)));
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[])
                     .with_pieces(&sql.pieces);
+                upserted.extend(crate::sql::upsert_arbiters(&site));
                 for check in site_rules {
                     check(&site, cx, diags);
                 }
@@ -266,6 +295,7 @@ fn check_code(cx: &Context, site_rules: &[rules::SiteCheck], parses: &mut Vec<Fi
             let Some((sql, span)) = crate::code::upsert_sql(cx.catalog, &drizzle, b, qs.span) else { continue };
             for s in &parse_sql(&sql).statements {
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[]);
+                upserted.extend(crate::sql::upsert_arbiters(&site));
                 for check in &upsert_rules {
                     check(&site, cx, diags);
                 }
@@ -533,7 +563,7 @@ pub fn add_notes(analysis: &mut Analysis, notes: &[(String, String, String)], se
 }
 
 /// Runs the statement checks over every function body of the final schema.
-fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], diags: &mut Vec<Diagnostic>) {
+fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], upserted: &mut HashSet<QName>, diags: &mut Vec<Diagnostic>) {
     // In catalog order, so findings come out in a stable order.
     for (key, f) in cx.catalog.functions.iter() {
         let Some(body) = cx.bodies.get(key) else { continue };
@@ -548,6 +578,7 @@ fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], diags: &mut 
         }
         for s in body.statements.iter().filter(|s| sites::is_checked(&s.node)) {
             let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &variables);
+            upserted.extend(crate::sql::upsert_arbiters(&site));
             for check in checks {
                 check(&site, cx, diags);
             }

@@ -31,3 +31,18 @@ pub fn code_lines(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec
         })
         .collect()
 }
+
+/// (file, 1-based line) of `rule`'s findings for one migration (`m.sql`) and one query file
+/// (`q.sql`).
+pub fn query_lines(migration: &str, queries: &str, rule: &str) -> Vec<(String, usize)> {
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migration), transactional: false, host: None }];
+    let a = crate::analysis::analyze_project(files, vec![SourceFile::new("q.sql", queries)], Catalog::new(), &Settings::default());
+    a.diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| {
+            let f = &a.files[d.primary.file];
+            (f.path.clone(), f.line_col(d.primary.span.start).line)
+        })
+        .collect()
+}

@@ -47,6 +47,9 @@ pub struct Context<'a> {
     pub bodies: &'a std::collections::HashMap<pgvet_catalog::FunctionKey, crate::sql::plpgsql::Body>,
     /// Application source files and their query sites (empty while migrations replay).
     pub code: &'a [crate::code::CodeFile],
+    /// The unique indexes that upserts of the project (query files, SQL in code, builder
+    /// upserts, function bodies) use as ON CONFLICT arbiters; filled for the project-wide rules.
+    pub upserted: &'a std::collections::HashSet<pgvet_catalog::QName>,
 }
 
 impl Context<'_> {

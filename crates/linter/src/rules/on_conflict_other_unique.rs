@@ -5,9 +5,13 @@
 //! conflict target does not cover. ON CONFLICT only handles collisions on its arbiter; a row that
 //! collides on the other index still raises 23505.
 //!
-//! Not reported: an index whose columns include all of the arbiter's (a collision there is a
-//! collision on the arbiter first), and surrogate keys (one column filled by a sequence,
-//! identity or `gen_random_uuid()` default).
+//! One finding per statement, naming every such index. Not reported: an index whose columns
+//! include all of the arbiter's (a collision there is a collision on the arbiter first);
+//! surrogate keys (one column filled by a sequence, identity or `gen_random_uuid()` default);
+//! columns the statement fills with a fresh value (`gen_random_uuid()`, `nextval(...)`,
+//! `random()`: nothing to collide with); and, for an upsert on a natural key, the primary key
+//! (or a key containing it): that id is made for the new row, and measured on real projects
+//! (hatchet, langfuse) the collision the writer handles is always the natural key's.
 //!
 //! ## Why it matters
 //! Field report 01: a workspace "upsert" looked rows up by `id`, but the row it inserted also
@@ -89,7 +93,7 @@ pub fn is_surrogate(t: &Table, i: &Index) -> bool {
 }
 
 /// The columns the insert sets (with the location of each), or None when pgvet cannot tell.
-fn inserted_columns(ins: &InsertStmt, t: &Table) -> Option<Vec<(String, i32)>> {
+pub(crate) fn inserted_columns(ins: &InsertStmt, t: &Table) -> Option<Vec<(String, i32)>> {
     if !ins.cols.is_empty() {
         let mut cols: Vec<(String, i32)> = ins
             .cols
@@ -130,7 +134,17 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         }
         let Some(cols) = inserted_columns(ins, table) else { continue };
         let set: BTreeSet<&str> = cols.iter().map(|(c, _)| c.as_str()).collect();
+        let fresh = fresh_columns(ins, &cols);
         let arb: Vec<&Index> = site.catalog.indexes_of(&table.name).filter(|i| arbiters.contains(&i.name)).collect();
+        // The row's own id: its primary key, or without one, an `id` column.
+        let pkey: Option<BTreeSet<String>> = site
+            .catalog
+            .indexes_of(&table.name)
+            .find(|i| i.primary)
+            .and_then(plain_columns)
+            .or_else(|| table.column("id").map(|_| BTreeSet::from(["id".to_string()])));
+        let arbiter_is_pkey = arb.iter().any(|a| pkey.as_ref().is_some_and(|pk| plain_columns(a).is_some_and(|ac| pk.is_subset(&ac))));
+        let mut others: Vec<(&Index, BTreeSet<String>)> = Vec::new();
         for other in site.catalog.indexes_of(&table.name) {
             if !other.unique || !other.valid || arbiters.contains(&other.name) || is_surrogate(table, other) {
                 continue;
@@ -144,9 +158,63 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
             if covered {
                 continue;
             }
-            out.push(diagnostic(site, cx, table, &arb, other, &cols, &needs));
+            // Values made fresh by this statement (gen_random_uuid(), nextval(), ...) collide
+            // with nothing.
+            if needs.iter().any(|c| fresh.contains(c)) {
+                continue;
+            }
+            // An upsert on a natural key that also writes the row's primary key: that id is the
+            // new row's own (made by the application for this row); the collision the writer
+            // handles is the natural key's.
+            if !arbiter_is_pkey && pkey.as_ref().is_some_and(|pk| plain_columns(other).is_some_and(|oc| pk.is_subset(&oc))) {
+                continue;
+            }
+            others.push((other, needs));
+        }
+        // One finding per statement, naming every other key.
+        if !others.is_empty() {
+            out.push(diagnostic(site, cx, table, &arb, &others, &cols));
         }
     }
+}
+
+/// Columns whose value in every row is made fresh by the statement itself: a call of a
+/// generator (`gen_random_uuid()`, `uuid_generate_v4()`, `nextval(...)`, `random()`, ...).
+pub(crate) fn fresh_columns(ins: &InsertStmt, cols: &[(String, i32)]) -> BTreeSet<String> {
+    const GENERATORS: &[&str] =
+        &["gen_random_uuid(", "uuid_generate_v", "uuidv4(", "uuidv7(", "nextval(", "random(", "gen_random_bytes(", "clock_timestamp("];
+    let fresh = |n: &pgvet_syntax::protobuf::Node| {
+        pgvet_syntax::deparse_expr(n).is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            GENERATORS.iter().any(|g| t.contains(g))
+        })
+    };
+    let mut out = BTreeSet::new();
+    let Some(N::SelectStmt(sel)) = ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()) else { return out };
+    let rows: Vec<Vec<&pgvet_syntax::protobuf::Node>> = if !sel.values_lists.is_empty() {
+        sel.values_lists
+            .iter()
+            .map(|r| match r.node.as_ref() {
+                Some(N::List(l)) => l.items.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    } else {
+        vec![sel
+            .target_list
+            .iter()
+            .filter_map(|t| match t.node.as_ref() {
+                Some(N::ResTarget(rt)) => rt.val.as_deref(),
+                _ => None,
+            })
+            .collect()]
+    };
+    for (i, (c, _)) in cols.iter().enumerate() {
+        if !rows.is_empty() && rows.iter().all(|r| r.get(i).is_some_and(|n| fresh(n))) {
+            out.insert(c.clone());
+        }
+    }
+    out
 }
 
 fn diagnostic(
@@ -154,20 +222,29 @@ fn diagnostic(
     cx: &Context,
     table: &Table,
     arb: &[&Index],
-    other: &Index,
+    others: &[(&Index, BTreeSet<String>)],
     cols: &[(String, i32)],
-    needs: &BTreeSet<String>,
 ) -> Diagnostic {
+    let ((other, needs), more) = (&others[0], &others[1..]);
     let tname = display_name(&table.name);
     let arbiter_text: Vec<String> = arb.iter().map(|a| format!("{} {}", quote_ident(&a.name.name), arbiter::key_text(a))).collect();
     let other_cols = needs.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
     let at = cols.iter().find(|(c, _)| needs.contains(c)).map(|(_, l)| *l).unwrap_or(-1);
     let partial = if other.predicate.is_some() { " (for rows matching its WHERE)" } else { "" };
+    let also = match more {
+        [] => String::new(),
+        [(i, _)] => format!(" (and {} keeps another key unique)", quote_ident(&i.name.name)),
+        many => format!(
+            " (and {} more unique indexes: {})",
+            many.len(),
+            many.iter().map(|(i, _)| i.name.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let mut d = Diagnostic::new(
         META.id,
         META.default_severity,
         format!(
-            "this upsert handles conflicts on {} only; the row also sets ({other_cols}), which {} keeps unique{partial}: a row that matches an existing one there raises 23505 (duplicate key value violates unique constraint \"{}\") instead of being updated",
+            "this upsert handles conflicts on {} only; the row also sets ({other_cols}), which {} keeps unique{partial}{also}: a row that matches an existing one there raises 23505 (duplicate key value violates unique constraint \"{}\") instead of being updated",
             arbiter_text.join(" and "),
             quote_ident(&other.name.name),
             other.name.name
@@ -209,6 +286,8 @@ mod tests {
             ("CREATE TABLE u (id int PRIMARY KEY, email text);\nCREATE UNIQUE INDEX ON u (lower(email));\nINSERT INTO u (id, email) VALUES (1, 'a') ON CONFLICT (id) DO NOTHING;", vec![3]),
             // no column list: VALUES fills the first columns
             ("CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE, n int);\nINSERT INTO u VALUES (1, 'a', 1) ON CONFLICT (id) DO NOTHING;", vec![2]),
+            // two other keys: one finding for the statement
+            ("CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE, handle text UNIQUE);\nINSERT INTO u (id, email, handle) VALUES (1, 'a', 'b') ON CONFLICT (id) DO NOTHING;", vec![2]),
             // in a PL/pgSQL function
             ("CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nCREATE FUNCTION f(p int, e text) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  INSERT INTO u (id, email) VALUES (p, e) ON CONFLICT (id) DO NOTHING;\nEND $$;", vec![4]),
         ];
@@ -232,6 +311,11 @@ mod tests {
             "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nINSERT INTO u (id, email) VALUES (1, DEFAULT) ON CONFLICT (id) DO NOTHING;",
             // DO NOTHING without a target covers every unique index
             "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE);\nINSERT INTO u (id, email) VALUES (1, 'a') ON CONFLICT DO NOTHING;",
+            // a fresh value for the other key
+            "CREATE TABLE t (id uuid PRIMARY KEY, slug text UNIQUE);\nINSERT INTO t (id, slug) VALUES (gen_random_uuid(), 's') ON CONFLICT (slug) DO NOTHING;",
+            "CREATE TABLE t (id text PRIMARY KEY, slug text UNIQUE);\nINSERT INTO t (id, slug) SELECT md5(random()::text), 's' ON CONFLICT (slug) DO NOTHING;",
+            // an upsert on a natural key that writes the new row's own id (hatchet, langfuse)
+            "CREATE TABLE l (id uuid PRIMARY KEY, tenant_id uuid, resource text, UNIQUE (tenant_id, resource), UNIQUE (id));\nINSERT INTO l (id, tenant_id, resource) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, resource) DO NOTHING;",
             // only one unique key
             "CREATE TABLE t (w int, n text, v int, PRIMARY KEY (w, n));\nINSERT INTO t VALUES (1, 'a', 1) ON CONFLICT (w, n) DO UPDATE SET v = excluded.v;",
         ];

@@ -8,6 +8,10 @@
 //! - the hand-written form: in one function, a select by a unique key followed by an insert of
 //!   that key into the same table, with no ON CONFLICT.
 //!
+//! Not reported: calls inside a `try` (or followed by `.catch(...)`) whose handler deals with the
+//! unique violation (`P2002`, `23505`), and Prisma upserts whose arguments pgvet cannot see in
+//! full (a variable or a spread instead of an object literal).
+//!
 //! ## Why it matters
 //! Two requests that upsert the same row at the same time both find nothing, both insert, and
 //! the second fails with a unique violation (Prisma: P2002, "Unique constraint failed on the
@@ -84,7 +88,9 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let x = &f.extraction;
         for s in &x.sites {
             let Call::Prisma(p) = &s.call else { continue };
-            if p.op != "upsert" {
+            // Arguments pgvet cannot see in full (a variable, a spread) leave the conditions
+            // unknown; a handled P2002 is not a crash.
+            if p.op != "upsert" || !p.complete || s.unique_handled {
                 continue;
             }
             let Some(m) = model(&models, &p.model) else { continue };
@@ -121,7 +127,10 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 let Some(t) = cx.catalog.tables.get(&r.table) else { continue };
                 for wi in &sites[k + 1..] {
                     let writes = writes_of(cx.catalog, &drizzle, &prisma, f, *wi);
-                    if writes.is_empty() || writes.iter().any(|w| !w.insert || w.on_conflict || w.table != r.table) {
+                    if x.sites[*wi].unique_handled
+                        || writes.is_empty()
+                        || writes.iter().any(|w| !w.insert || w.on_conflict || w.table != r.table)
+                    {
                         continue;
                     }
                     let shared: Vec<String> = r
@@ -168,6 +177,18 @@ mod tests {
         let src = "async function a(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n}\nasync function b(prisma, ws) {\n  await prisma.workspace.upsert({ where: { workspaceId: ws.hash }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n}\nasync function c(prisma, ws) {\n  await prisma.workspace.upsert({ where: { workspaceId: ws.hash }, create: { workspaceId: ws.hash, name: ws.name }, update: {} });\n}";
         let found = code_lines("", &[("schema.prisma", PRISMA), ("a.ts", src)], RULE);
         assert_eq!(found, vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 8)]);
+    }
+
+    /// A handled P2002 / 23505, and arguments pgvet cannot see in full.
+    #[test]
+    fn handled_or_unknown_stays_silent() {
+        let src = "async function a(prisma, ws) {\n  try {\n    await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n  } catch (e) {\n    if (e.code === 'P2002') return;\n    throw e;\n  }\n}\nasync function b(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash }, update: {} }).catch((e) => { if (e.code !== 'P2002') throw e; });\n}\nasync function c(prisma, args) {\n  await prisma.workspace.upsert(args);\n  await prisma.workspace.upsert({ where: args.where, create: { ...args.create }, update: args.update });\n}\nasync function d(prisma, ws) {\n  try {\n    await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash }, update: {} });\n  } catch (e) {\n    console.error(e);\n  }\n}";
+        let found = code_lines("", &[("schema.prisma", PRISMA), ("a.ts", src)], RULE);
+        // Only d: its catch does not deal with the unique violation.
+        assert_eq!(found, vec![("a.ts".to_string(), 18)]);
+        let schema = "CREATE TABLE t (id bigserial PRIMARY KEY, slug text UNIQUE, name text);";
+        let handled = "async function g(pool, slug) {\n  const { rows } = await pool.query('SELECT id FROM t WHERE slug = $1', [slug]);\n  if (!rows.length) {\n    try {\n      await pool.query('INSERT INTO t (slug, name) VALUES ($1, $2)', [slug, 'x']);\n    } catch (e) {\n      if (e.code !== '23505') throw e;\n    }\n  }\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", handled)], RULE), vec![]);
     }
 
     #[test]

@@ -194,6 +194,20 @@ pub fn upserts<'a>(site: &Site<'a>) -> Vec<(&'a pgvet_syntax::protobuf::InsertSt
     out
 }
 
+/// The unique indexes a statement's upserts use as arbiters (not counting `DO UPDATE ... WHERE`,
+/// whose writer decides which existing rows it may update).
+pub fn upsert_arbiters(site: &Site) -> Vec<pgvet_catalog::QName> {
+    let mut out = Vec::new();
+    for (ins, table) in upserts(site) {
+        if let Some(oc) = ins.on_conflict_clause.as_deref().filter(|oc| oc.where_clause.is_none()) {
+            if let arbiter::Verdict::Arbiters(a) = arbiter::infer(site.catalog, table, oc) {
+                out.extend(a);
+            }
+        }
+    }
+    out
+}
+
 /// The INSERT statements of a statement: itself, and those in its WITH clauses.
 pub fn inserts(node: &NodeEnum) -> Vec<&pgvet_syntax::protobuf::InsertStmt> {
     use pgvet_syntax::protobuf::node::Node as N;
