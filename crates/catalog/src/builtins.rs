@@ -57,8 +57,21 @@ fn func(c: &mut Catalog, schema: &str, name: &str, returns: &str) {
 
 /// Supabase: the `auth`, `storage` and `extensions` schemas and what migrations commonly use.
 pub fn supabase() -> Catalog {
+    supabase_with(&["auth", "storage", "extensions", "graphql", "realtime", "vault"])
+}
+
+/// GoTrue (Supabase Auth) on its own, as self-hosted stacks run it: it creates the `auth` schema
+/// (`auth.users`, `auth.uid()`, ...) before the application's migrations run.
+pub fn gotrue() -> Catalog {
+    let mut c = supabase_with(&["auth"]);
+    c.extensions.clear();
+    c.default_grants.clear();
+    c
+}
+
+fn supabase_with(schemas: &[&str]) -> Catalog {
     let mut c = Catalog::new();
-    for s in ["auth", "storage", "extensions", "graphql", "realtime", "vault"] {
+    for s in schemas.iter().copied() {
         c.schemas.insert(s.into());
         c.platform_schemas.insert(s.into());
     }
@@ -100,7 +113,7 @@ pub fn supabase() -> Catalog {
             "id",
         ),
     ];
-    for t in tables {
+    for t in tables.into_iter().filter(|t| schemas.contains(&t.name.schema.as_str())) {
         let pk = t.constraints[0].name.clone();
         let idx = Index {
             name: QName::new(t.name.schema.as_str(), pk.as_str()),

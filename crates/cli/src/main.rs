@@ -233,6 +233,8 @@ fn settings_of(project: &Project) -> Result<Settings, String> {
 fn base_catalog(project: &Project) -> Catalog {
     if project.supabase {
         pgvet_catalog::builtins::supabase()
+    } else if project.gotrue {
+        pgvet_catalog::builtins::gotrue()
     } else {
         Catalog::new()
     }

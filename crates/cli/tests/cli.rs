@@ -582,6 +582,27 @@ fn host_language_migrations_are_listed() {
     assert_eq!(v["summary"]["databases"].as_array().unwrap().len(), 1, "{v:#}");
 }
 
+/// A self-hosted GoTrue (Supabase Auth) in the compose file creates `auth.users` before the
+/// migrations run; without it, a foreign key to auth.users is a real 42P01.
+#[test]
+fn gotrue_in_compose_provides_auth_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("migrations")).unwrap();
+    std::fs::write(
+        root.join("migrations/20240101000000_users.sql"),
+        "CREATE TABLE af_user (uuid uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE);\n",
+    )
+    .unwrap();
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(rules_and_file_names(&v), vec![("migration-error".to_string(), "20240101000000_users.sql".to_string())], "{v:#}");
+    std::fs::write(root.join("docker-compose.yml"), "services:\n  gotrue:\n    image: supabase/gotrue:v2.151.0\n").unwrap();
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(rules_and_file_names(&v), vec![], "{v:#}");
+}
+
 /// Files and directories inside a project (as pre-commit and editors pass them): the project and
 /// its pgvet.toml are found upward, all of it is analysed, and findings are reported for what
 /// was named.

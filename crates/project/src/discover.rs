@@ -88,6 +88,8 @@ pub struct Project {
     /// A Supabase project (a `supabase/` folder at the root, whatever the migration layout in
     /// it): the database starts with Supabase's built-in schemas.
     pub supabase: bool,
+    /// Self-hosted Supabase Auth (GoTrue) runs before the migrations: `auth.users` exists.
+    pub gotrue: bool,
     /// The name `[[database]]` in pgvet.toml gives it.
     pub display_name: Option<String>,
 }
@@ -266,6 +268,7 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
     let sources = if path.is_file() { Vec::new() } else { find_sources(&root) };
     let supabase =
         layout == Layout::Supabase || root.join("supabase").is_dir() || location.components().any(|c| c.as_os_str() == "supabase");
+    let gotrue = !supabase && runs_gotrue(&root);
     Ok(Project {
         root,
         layout,
@@ -278,7 +281,20 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         queries,
         sources,
         supabase,
+        gotrue,
         display_name: None,
+    })
+}
+
+/// Whether the project's compose files run GoTrue (Supabase Auth), which creates the `auth`
+/// schema before the application's migrations.
+fn runs_gotrue(root: &Path) -> bool {
+    let Ok(dir) = std::fs::read_dir(root) else { return false };
+    dir.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+        (name.starts_with("docker-compose") || name.starts_with("compose"))
+            && (name.ends_with(".yml") || name.ends_with(".yaml"))
+            && std::fs::read_to_string(e.path()).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("image:") && l.contains("gotrue")))
     })
 }
 
