@@ -226,6 +226,7 @@ fn settings_of(project: &Project) -> Result<Settings, String> {
         settings.api_roles = r.clone();
     }
     settings.include_tests = project.config.code.include_tests.unwrap_or(false);
+    settings.sibling_tables = project.sibling_tables.iter().cloned().collect();
     settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();
     Ok(settings)
 }

@@ -411,6 +411,19 @@ fn every_database_of_a_monorepo_is_checked_with_its_own_code() {
     assert!(!found.iter().any(|(_, f)| f == "notes.ts"), "{found:?}");
     assert!(found.contains(&("fk-missing-index".to_string(), "migration.sql".to_string())), "{found:?}");
     assert_eq!(found.iter().filter(|(r, _)| r == "unknown-relation").count(), 1, "{found:?}");
+    // A package that uses both Prisma databases may query either one's tables.
+    write("apps/worker/package.json", r#"{"name": "worker", "dependencies": {"@acme/main-db": "*", "@acme/ops-db": "*"}}"#);
+    write(
+        "apps/worker/src/run.ts",
+        "export const q = (pool) => pool.query('SELECT id FROM jobs');\nexport const o = (pool) => pool.query('SELECT id FROM ordres');\n",
+    );
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let unknown: Vec<(String, String)> = rules_and_file_names(&v).into_iter().filter(|(r, _)| r == "unknown-relation").collect();
+    assert_eq!(
+        unknown,
+        vec![("unknown-relation".to_string(), "orders.ts".to_string()), ("unknown-relation".to_string(), "run.ts".to_string())]
+    );
 }
 
 /// (rule, file name) of every finding of a `--format json` document.

@@ -25,6 +25,8 @@ pub struct Extraction {
     pub pg_schemas: Vec<(String, String)>,
     /// Prisma models (from a `schema.prisma`).
     pub prisma_models: Vec<prisma::PrismaModel>,
+    /// Tables the file's own SQL creates (test fixtures, caches): lower-case, unqualified.
+    pub created_tables: Vec<String>,
     /// The parser's complaint, when the file is not valid source (the rest is best effort).
     pub error: Option<(String, Span)>,
 }
@@ -207,15 +209,42 @@ pub fn is_source(path: &str) -> bool {
     matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts") && !path.ends_with(".d.ts")
 }
 
+/// Drivers of other databases: a file that imports one talks to SQLite or MySQL, not to the
+/// PostgreSQL database the migrations build.
+const OTHER_DATABASE_DRIVERS: &[&str] = &[
+    "github.com/mattn/go-sqlite3",
+    "modernc.org/sqlite",
+    "github.com/go-sql-driver/mysql",
+    "import sqlite3",
+    "import pymysql",
+    "import MySQLdb",
+    "rusqlite::",
+    "from 'better-sqlite3'",
+    "from \"better-sqlite3\"",
+    "from 'mysql2",
+    "from \"mysql2",
+    "from 'sqlite3'",
+    "from \"sqlite3\"",
+    "from 'bun:sqlite'",
+    "from \"bun:sqlite\"",
+];
+
 /// Extracts the query sites of one source file.
 pub fn extract(path: &str, text: &str) -> Extraction {
+    if OTHER_DATABASE_DRIVERS.iter().any(|d| text.contains(d)) {
+        return Extraction::default();
+    }
+    let with_created = |mut x: Extraction| {
+        x.created_tables = pgvet_syntax::created_table_names(text);
+        x
+    };
     if is_source(path) {
-        return ts::extract(path, text);
+        return with_created(ts::extract(path, text));
     }
     match path.rsplit('.').next().unwrap_or("") {
-        "go" => return sitter::extract(sitter::Lang::Go, text),
-        "py" => return sitter::extract(sitter::Lang::Python, text),
-        "rs" => return sitter::extract(sitter::Lang::Rust, text),
+        "go" => return with_created(sitter::extract(sitter::Lang::Go, text)),
+        "py" => return with_created(sitter::extract(sitter::Lang::Python, text)),
+        "rs" => return with_created(sitter::extract(sitter::Lang::Rust, text)),
         _ => {}
     }
     if path.ends_with(".prisma") {
@@ -302,5 +331,19 @@ mod go_literal_tests {
     fn go_string_literals() {
         let src = "x := '\"' // \"not\"\ny := \"CREATE INDEX %s ON t (a)\" + `DROP\nTABLE x` /* \"no\" */";
         assert_eq!(super::go_string_literals(src), vec!["CREATE INDEX %s ON t (a)".to_string(), "DROP\nTABLE x".to_string()]);
+    }
+}
+
+#[cfg(test)]
+mod other_database_tests {
+    /// SQL of a file that talks to SQLite or MySQL is not checked against PostgreSQL's schema.
+    #[test]
+    fn files_of_other_databases_have_no_sites() {
+        let go = "package db\nimport (\n  \"database/sql\"\n  _ \"github.com/mattn/go-sqlite3\"\n)\nfunc f(db *sql.DB) { db.Exec(\"INSERT INTO server_metrics (a) VALUES (?)\", 1) }\n";
+        assert!(super::extract("m.go", go).sites.is_empty());
+        let pg = go.replace("github.com/mattn/go-sqlite3", "github.com/lib/pq");
+        assert_eq!(super::extract("m.go", &pg).sites.len(), 1);
+        let ts = "import Database from 'better-sqlite3';\nexport const f = (db) => db.prepare('SELECT id FROM t').all();";
+        assert!(super::extract("a.ts", ts).sites.is_empty());
     }
 }

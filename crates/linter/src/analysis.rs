@@ -82,6 +82,7 @@ pub fn analyze_all(
     let code: Vec<CodeFile> =
         files[n_sql..].par_iter().enumerate().map(|(i, f)| CodeFile::new(n_sql + i, pgvet_code::extract(&f.path, &f.text))).collect();
     let none = HashSet::new();
+    let code_tables = crate::code::created_tables(&code);
     let cx = Context {
         catalog: &replay.replayer.catalog,
         files: &files,
@@ -90,6 +91,7 @@ pub fn analyze_all(
         bodies: &bodies,
         code: &code,
         upserted: &none,
+        code_tables: &code_tables,
     };
     // 3. Statements against the final schema: function bodies, query files, SQL in code. What
     //    they upsert on is noted for the project-wide rules.
@@ -144,6 +146,7 @@ fn replay_migrations(
     let mut statements = 0;
     let no_bodies = HashMap::new();
     let no_upserts = HashSet::new();
+    let no_code_tables = HashSet::new();
     let streamed = |step: usize| files[step].text.len() > pgvet_syntax::STREAMING_THRESHOLD;
     for (c, chunk) in files[..n].chunks(CHUNK).enumerate() {
         let parsed: Vec<ParsedSql> = chunk
@@ -177,6 +180,7 @@ fn replay_migrations(
                         bodies: &no_bodies,
                         code: &[],
                         upserted: &no_upserts,
+                        code_tables: &no_code_tables,
                     };
                     let site = Site::new(
                         step,

@@ -47,7 +47,15 @@ impl Resolved<'_> {
     }
 }
 
-/// Drizzle table definitions of the whole project, by variable name.
+/// Tables that SQL strings in the code create (`CREATE TABLE`, `CREATE TEMP TABLE`, ...),
+/// lower-case and unqualified.
+pub fn created_tables(code: &[CodeFile]) -> std::collections::HashSet<String> {
+    code.iter().flat_map(|f| f.extraction.created_tables.iter().cloned()).collect()
+}
+
+/// Drizzle table definitions of the whole project, by variable name. Two definitions of one
+/// variable for the same table (an old copy of the schema left in the tree) are merged: pgvet
+/// cannot tell which one a file imports, so a key either defines is known.
 pub fn drizzle_tables(code: &[CodeFile]) -> HashMap<String, DrizzleTable> {
     // `pgSchema('name')` variables of every file (a schema is often declared in its own file).
     let schemas: HashMap<&str, &str> =
@@ -55,12 +63,24 @@ pub fn drizzle_tables(code: &[CodeFile]) -> HashMap<String, DrizzleTable> {
     let mut m = HashMap::new();
     for f in code {
         for t in &f.extraction.drizzle_tables {
-            m.entry(t.var.clone()).or_insert_with(|| {
-                let mut t = t.clone();
-                // `s.table('x', ...)`: the schema `s` stands for; a pgTable has none.
-                t.schema = t.schema.as_deref().and_then(|v| schemas.get(v).map(|s| s.to_string()));
-                t
-            });
+            match m.entry(t.var.clone()) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    let known: &mut DrizzleTable = e.get_mut();
+                    if known.table == t.table {
+                        for c in &t.columns {
+                            if !known.columns.contains(c) {
+                                known.columns.push(c.clone());
+                            }
+                        }
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let mut t = t.clone();
+                    // `s.table('x', ...)`: the schema `s` stands for; a pgTable has none.
+                    t.schema = t.schema.as_deref().and_then(|v| schemas.get(v).map(|s| s.to_string()));
+                    e.insert(t);
+                }
+            }
         }
     }
     m

@@ -23,6 +23,9 @@ pub struct Settings {
     pub non_production: std::collections::BTreeSet<String>,
     /// Check tests, seeds and scripts like production code (`[code] include-tests`).
     pub include_tests: bool,
+    /// Tables that other databases of the repository create (lower-case, unqualified): code of a
+    /// package that uses several databases may query them, so they are not "unknown" here.
+    pub sibling_tables: std::collections::BTreeSet<String>,
 }
 
 pub const DEFAULT_TENANT_COLUMNS: &[&str] =
@@ -38,6 +41,7 @@ impl Default for Settings {
             api_roles: vec!["anon".into(), "authenticated".into()],
             non_production: Default::default(),
             include_tests: false,
+            sibling_tables: Default::default(),
         }
     }
 }

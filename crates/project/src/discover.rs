@@ -90,6 +90,9 @@ pub struct Project {
     pub supabase: bool,
     /// Self-hosted Supabase Auth (GoTrue) runs before the migrations: `auth.users` exists.
     pub gotrue: bool,
+    /// Tables the other databases of the workspace create (lower-case, unqualified): code that
+    /// talks to several databases may name them.
+    pub sibling_tables: Vec<String>,
     /// The name `[[database]]` in pgvet.toml gives it.
     pub display_name: Option<String>,
 }
@@ -282,8 +285,20 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         sources,
         supabase,
         gotrue,
+        sibling_tables: Vec::new(),
         display_name: None,
     })
+}
+
+impl Project {
+    /// The tables this database's migrations create (`CREATE TABLE [IF NOT EXISTS] [schema.]name`,
+    /// lower-case, unqualified): a quick scan of the text, for telling databases apart.
+    pub fn created_tables(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.migrations.iter().flat_map(|m| pgvet_syntax::created_table_names(&m.text)).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// Whether the project's compose files run GoTrue (Supabase Auth), which creates the `auth`
@@ -294,7 +309,8 @@ fn runs_gotrue(root: &Path) -> bool {
         let name = e.file_name().to_string_lossy().to_ascii_lowercase();
         (name.starts_with("docker-compose") || name.starts_with("compose"))
             && (name.ends_with(".yml") || name.ends_with(".yaml"))
-            && std::fs::read_to_string(e.path()).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("image:") && l.contains("gotrue")))
+            && std::fs::read_to_string(e.path())
+                .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("image:") && l.contains("gotrue")))
     })
 }
 

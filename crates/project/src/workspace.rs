@@ -114,6 +114,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
 /// Gives each source file to one database: the one whose configured code roots hold it, else the
 /// database of its package, or of a package it depends on. Returns how many went to none.
 fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<Vec<PathBuf>>]) -> usize {
+    let mut also_uses: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); databases.len()];
     // Each source file goes to the database of its package, or of a package it depends on.
     let all = std::mem::take(&mut databases[0].sources);
     for d in databases.iter_mut().skip(1) {
@@ -147,11 +148,29 @@ fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<V
             }
         };
         match direct.or_else(by_dependency) {
-            Some(i) => databases[i].sources.push(s),
+            Some(i) => {
+                // The other databases this file's package also uses.
+                let deps = dependencies(&pkg);
+                also_uses[i].extend((0..owners.len()).filter(|&j| j != i && owners[j].1.as_ref().is_some_and(|n| deps.contains(n))));
+                databases[i].sources.push(s)
+            }
             None => unassigned += 1,
         }
     }
+    share_table_names(databases, &also_uses);
     unassigned
+}
+
+/// Each database learns the table names of the other databases that packages of its code also
+/// use (depend on): a file of such a package may query any of them.
+fn share_table_names(databases: &mut [Project], also_uses: &[std::collections::BTreeSet<usize>]) {
+    let created: Vec<Vec<String>> = databases.iter().map(Project::created_tables).collect();
+    for (i, d) in databases.iter_mut().enumerate() {
+        let mine = &created[i];
+        d.sibling_tables = also_uses[i].iter().flat_map(|&j| &created[j]).filter(|t| mine.binary_search(t).is_err()).cloned().collect();
+        d.sibling_tables.sort();
+        d.sibling_tables.dedup();
+    }
 }
 
 /// A `[[database]]` of pgvet.toml.

@@ -20,6 +20,36 @@ pub use pg_query::NodeEnum;
 pub use source::{LineCol, SourceFile, Span};
 pub use suppress::{comment_suppressions, Suppression};
 
+/// The tables a text creates (`CREATE [TEMP|UNLOGGED] TABLE [IF NOT EXISTS] [schema.]name`, any
+/// case), lower-case and unqualified: a linear scan, for telling where a table comes from (another
+/// database's migrations, SQL in application code) without parsing.
+pub fn created_table_names(text: &str) -> Vec<String> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("create ") {
+        let mut rest = lower[from + i + "create ".len()..].trim_start();
+        from += i + "create ".len();
+        for word in ["temporary ", "temp ", "unlogged "] {
+            if let Some(r) = rest.strip_prefix(word) {
+                rest = r.trim_start();
+            }
+        }
+        let Some(r) = rest.strip_prefix("table ") else { continue };
+        rest = r.trim_start();
+        if let Some(r) = rest.strip_prefix("if not exists ") {
+            rest = r.trim_start();
+        }
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '"' | '.' | '$' | '`')).collect();
+        if let Some(last) = name.rsplit('.').next().map(|n| n.trim_matches(|c| c == '"' || c == '`')).filter(|n| !n.is_empty()) {
+            out.push(last.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// One top-level statement of a SQL file.
 #[derive(Debug, Clone)]
 pub struct Statement {

@@ -50,6 +50,9 @@ pub struct Context<'a> {
     /// The unique indexes that upserts of the project (query files, SQL in code, builder
     /// upserts, function bodies) use as ON CONFLICT arbiters; filled for the project-wide rules.
     pub upserted: &'a std::collections::HashSet<pgvet_catalog::QName>,
+    /// Tables that SQL in the application code creates itself (test fixtures, caches; lower-case,
+    /// unqualified): their shape is the code's business, not the migrations'.
+    pub code_tables: &'a std::collections::HashSet<String>,
 }
 
 impl Context<'_> {

@@ -103,9 +103,54 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Tables that migration tools keep for themselves: they exist once the tool has run, though no
+/// migration creates them.
+const BOOKKEEPING: &[&str] = &[
+    "_prisma_migrations",
+    "_sqlx_migrations",
+    "schema_migrations",
+    "goose_db_version",
+    "flyway_schema_history",
+    "__drizzle_migrations",
+    "knex_migrations",
+    "knex_migrations_lock",
+    "ar_internal_metadata",
+    "alembic_version",
+    "typeorm_metadata",
+    "gorp_migrations",
+];
+
+/// Whether code or a query file may talk to this relation without a migration creating it: a
+/// migration tool's bookkeeping table, a table of another database of the repository, or a
+/// table the code creates itself.
+fn known_elsewhere(cx: &Context, name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
+    BOOKKEEPING.contains(&last.as_str()) || cx.settings.sibling_tables.contains(&last) || cx.code_tables.contains(&last)
+}
+
+/// Functions that managed PostgreSQL services add (Amazon Aurora and RDS): code that runs there
+/// can call them though no migration creates them.
+fn managed_platform_function(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name).to_lowercase();
+    last.starts_with("aurora_") || last.starts_with("rds_")
+}
+
 /// Reports the site's unresolved names of one kind (shared by the three unknown-* rules).
 pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missing, meta: &RuleMeta) {
+    let in_code = matches!(site.kind, SiteKind::Query | SiteKind::Code);
+    // A statement on a table the code creates itself: its columns are the code's business.
+    let on_code_table = in_code
+        && !cx.code_tables.is_empty()
+        && site.node.nodes().iter().any(
+            |(n, _, _, _)| matches!(n, pgvet_syntax::pg_query::NodeRef::RangeVar(rv) if cx.code_tables.contains(&rv.relname.to_lowercase())),
+        );
     for u in site.unresolved().iter().filter(|u| u.kind == kind) {
+        if on_code_table
+            || in_code && u.kind == Missing::Relation && known_elsewhere(cx, &u.name)
+            || in_code && u.kind == Missing::Function && managed_platform_function(&u.name)
+        {
+            continue;
+        }
         let (context, help) = match site.kind {
             SiteKind::Function(f) => (
                 format!(" (in function {})", crate::sql::display_name(&f.name)),
@@ -234,5 +279,17 @@ mod tests {
         let schema = "CREATE TABLE t (id int PRIMARY KEY, name text, workspace_id int);";
         let src = "async function f(supabase) {\n  await supabase.from('t').select('id, nmae').eq('workspace_id', 1);\n  await supabase.from('t').update({ title: 'x' }).eq('id', 1).eq('workspace_id', 1);\n  await supabase.from('t').select('id, name, other_table(col)').eq('workspace_id', 1);\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 3)]);
+    }
+
+    /// An old copy of a Drizzle schema left in the tree defines the same table variable: a key
+    /// either copy maps is known (pgvet cannot tell which one a file imports).
+    #[test]
+    fn duplicate_drizzle_definitions() {
+        let schema = "CREATE TABLE \"user\" (id text PRIMARY KEY, valid_license boolean);";
+        let old = "export const user = pgTable('user', { id: text('id').primaryKey() });";
+        let current = "export const user = pgTable('user', { id: text('id').primaryKey(), isValidLicense: boolean('valid_license'), gone: text('gone_col') });";
+        let q = "export async function f(db, id) {\n  await db.update(user).set({ isValidLicense: true }).where(eq(user.id, id));\n  await db.update(user).set({ gone: 'x' }).where(eq(user.id, id));\n}";
+        let got = crate::test_util::code_lines(schema, &[("a-old.ts", old), ("b-current.ts", current), ("q.ts", q)], RULE);
+        assert_eq!(got, vec![("q.ts".to_string(), 3)]);
     }
 }

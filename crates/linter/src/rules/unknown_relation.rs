@@ -197,4 +197,28 @@ mod tests {
         let other = "import { Readable } from 'stream';\nexport const a = Buffer.from('abc');\nexport const b = Readable.from(['x']);\nexport const c = Array.from(items);";
         assert_eq!(code_lines(schema, &[("b.ts", other)], RULE), vec![]);
     }
+
+    /// Tables that exist though no migration creates them: migration tools' bookkeeping, tables
+    /// the code creates itself, tables of another database of the repository; and functions of
+    /// managed services.
+    #[test]
+    fn known_elsewhere() {
+        use crate::test_util::code_lines;
+        let schema = "CREATE TABLE accounts (id int PRIMARY KEY);";
+        let src = "export async function f(pool) {\n  await pool.query('SELECT max(version) FROM _prisma_migrations');\n  await pool.query('SELECT version FROM schema_migrations');\n  await pool.query('CREATE TEMP TABLE scratch (k text, v int)');\n  await pool.query('INSERT INTO scratch (k, v) VALUES ($1, $2)', ['a', 1]);\n  await pool.query('SELECT * FROM aurora_replica_status()');\n  await pool.query('SELECT id FROM acounts');\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 7)]);
+        assert_eq!(code_lines(schema, &[("a.ts", src)], "unknown-function"), vec![]);
+        // A table of a sibling database (a package that talks to two databases).
+        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true, host: None }];
+        let q = "export async function f(pool) {\n  await pool.query('SELECT id FROM \"RunConnection\"');\n}";
+        let settings = crate::Settings { sibling_tables: ["runconnection".to_string()].into_iter().collect(), ..Default::default() };
+        let a = crate::analysis::analyze_all(
+            files,
+            vec![],
+            vec![pgvet_syntax::SourceFile::new("q.ts", q)],
+            pgvet_catalog::Catalog::new(),
+            &settings,
+        );
+        assert!(a.diagnostics.iter().all(|d| d.rule != RULE), "{:#?}", a.diagnostics);
+    }
 }
