@@ -227,6 +227,7 @@ fn settings_of(project: &Project) -> Result<Settings, String> {
     }
     settings.include_tests = project.config.code.include_tests.unwrap_or(false);
     settings.sibling_tables = project.sibling_tables.iter().cloned().collect();
+    settings.multi_database_sources = project.multi_database_sources.clone();
     settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();
     Ok(settings)
 }

@@ -26,6 +26,8 @@ pub struct Settings {
     /// Tables that other databases of the repository create (lower-case, unqualified): code of a
     /// package that uses several databases may query them, so they are not "unknown" here.
     pub sibling_tables: std::collections::BTreeSet<String>,
+    /// The source files (paths as given) whose package uses those other databases too.
+    pub multi_database_sources: std::collections::BTreeSet<String>,
 }
 
 pub const DEFAULT_TENANT_COLUMNS: &[&str] =
@@ -42,6 +44,7 @@ impl Default for Settings {
             non_production: Default::default(),
             include_tests: false,
             sibling_tables: Default::default(),
+            multi_database_sources: Default::default(),
         }
     }
 }

@@ -93,6 +93,9 @@ pub struct Project {
     /// Tables the other databases of the workspace create (lower-case, unqualified): code that
     /// talks to several databases may name them.
     pub sibling_tables: Vec<String>,
+    /// The source files (paths as given) whose package also uses those other databases: only
+    /// there may a query name one of `sibling_tables`.
+    pub multi_database_sources: std::collections::BTreeSet<String>,
     /// The name `[[database]]` in pgvet.toml gives it.
     pub display_name: Option<String>,
 }
@@ -286,6 +289,7 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         supabase,
         gotrue,
         sibling_tables: Vec::new(),
+        multi_database_sources: Default::default(),
         display_name: None,
     })
 }

@@ -151,7 +151,12 @@ fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<V
             Some(i) => {
                 // The other databases this file's package also uses.
                 let deps = dependencies(&pkg);
-                also_uses[i].extend((0..owners.len()).filter(|&j| j != i && owners[j].1.as_ref().is_some_and(|n| deps.contains(n))));
+                let others: Vec<usize> =
+                    (0..owners.len()).filter(|&j| j != i && owners[j].1.as_ref().is_some_and(|n| deps.contains(n))).collect();
+                if !others.is_empty() {
+                    databases[i].multi_database_sources.insert(s.path.clone());
+                }
+                also_uses[i].extend(others);
                 databases[i].sources.push(s)
             }
             None => unassigned += 1,

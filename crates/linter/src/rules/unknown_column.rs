@@ -123,9 +123,11 @@ const BOOKKEEPING: &[&str] = &[
 /// Whether code or a query file may talk to this relation without a migration creating it: a
 /// migration tool's bookkeeping table, a table of another database of the repository, or a
 /// table the code creates itself.
-fn known_elsewhere(cx: &Context, name: &str) -> bool {
+fn known_elsewhere(cx: &Context, file: usize, name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
-    BOOKKEEPING.contains(&last.as_str()) || cx.settings.sibling_tables.contains(&last) || cx.code_tables.contains(&last)
+    let sibling = cx.settings.sibling_tables.contains(&last)
+        && cx.files.get(file).is_some_and(|f| cx.settings.multi_database_sources.contains(&f.path));
+    BOOKKEEPING.contains(&last.as_str()) || sibling || cx.code_tables.contains(&last)
 }
 
 /// Functions that managed PostgreSQL services add (Amazon Aurora and RDS): code that runs there
@@ -146,7 +148,7 @@ pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missin
         );
     for u in site.unresolved().iter().filter(|u| u.kind == kind) {
         if on_code_table
-            || in_code && u.kind == Missing::Relation && known_elsewhere(cx, &u.name)
+            || in_code && u.kind == Missing::Relation && known_elsewhere(cx, site.file, &u.name)
             || in_code && u.kind == Missing::Function && managed_platform_function(&u.name)
         {
             continue;

@@ -211,7 +211,11 @@ mod tests {
         // A table of a sibling database (a package that talks to two databases).
         let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true, host: None }];
         let q = "export async function f(pool) {\n  await pool.query('SELECT id FROM \"RunConnection\"');\n}";
-        let settings = crate::Settings { sibling_tables: ["runconnection".to_string()].into_iter().collect(), ..Default::default() };
+        let settings = crate::Settings {
+            sibling_tables: ["runconnection".to_string()].into_iter().collect(),
+            multi_database_sources: ["q.ts".to_string()].into_iter().collect(),
+            ..Default::default()
+        };
         let a = crate::analysis::analyze_all(
             files,
             vec![],
