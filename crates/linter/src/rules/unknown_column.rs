@@ -127,7 +127,16 @@ fn known_elsewhere(cx: &Context, file: usize, name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
     let sibling = cx.settings.sibling_tables.contains(&last)
         && cx.files.get(file).is_some_and(|f| cx.settings.multi_database_sources.contains(&f.path));
-    BOOKKEEPING.contains(&last.as_str()) || sibling || cx.code_tables.contains(&last)
+    BOOKKEEPING.contains(&last.as_str()) || sibling || cx.code_tables.contains(&last) || existence_checked(cx, file, &last)
+}
+
+/// Whether the file asks the catalog if the table exists (`table_name = 'x'` in
+/// information_schema, `to_regclass('x')`, `relname = 'x'`, `tablename = 'x'`): code that
+/// queries a table only when it is there (a legacy table, an optional feature).
+fn existence_checked(cx: &Context, file: usize, table: &str) -> bool {
+    let Some(f) = cx.files.get(file) else { return false };
+    let text = f.text.to_lowercase();
+    ["table_name = '", "to_regclass('", "relname = '", "tablename = '"].iter().any(|p| text.contains(&format!("{p}{table}'")))
 }
 
 /// Functions that managed PostgreSQL services add (Amazon Aurora and RDS): code that runs there

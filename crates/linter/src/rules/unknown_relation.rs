@@ -205,7 +205,7 @@ mod tests {
     fn known_elsewhere() {
         use crate::test_util::code_lines;
         let schema = "CREATE TABLE accounts (id int PRIMARY KEY);";
-        let src = "export async function f(pool) {\n  await pool.query('SELECT max(version) FROM _prisma_migrations');\n  await pool.query('SELECT version FROM schema_migrations');\n  await pool.query('CREATE TEMP TABLE scratch (k text, v int)');\n  await pool.query('INSERT INTO scratch (k, v) VALUES ($1, $2)', ['a', 1]);\n  await pool.query('SELECT * FROM aurora_replica_status()');\n  await pool.query('SELECT id FROM acounts');\n}";
+        let src = "export async function f(pool) {\n  await pool.query('SELECT max(version) FROM _prisma_migrations');\n  await pool.query('SELECT version FROM schema_migrations');\n  await pool.query('CREATE TEMP TABLE scratch (k text, v int)');\n  await pool.query('INSERT INTO scratch (k, v) VALUES ($1, $2)', ['a', 1]);\n  await pool.query('SELECT * FROM aurora_replica_status()');\n  await pool.query('SELECT id FROM acounts');\n  const { rows } = await pool.query(\"SELECT 1 FROM information_schema.tables WHERE table_name = 'legacy_versions'\");\n  if (rows.length) await pool.query('SELECT max(v) FROM legacy_versions');\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 7)]);
         assert_eq!(code_lines(schema, &[("a.ts", src)], "unknown-function"), vec![]);
         // A table of a sibling database (a package that talks to two databases).
