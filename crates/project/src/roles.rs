@@ -81,7 +81,7 @@ pub fn source_role(relative: &str) -> SourceRole {
     if in_dir(&["fixtures", "fixture", "__fixtures__", "mocks", "mock", "stubs"]) {
         return SourceRole::Fixture;
     }
-    if in_dir(&["seed", "seeds", "seeders", "seeding"]) || stem.starts_with("seed") {
+    if in_dir(&["seed", "seeds", "seeders", "seeding"]) || stem.starts_with("seed") || stem.starts_with("populate") {
         return SourceRole::Seed;
     }
     if in_dir(&["migrations", "migration", "data-migrations", "data_migrations", "backfills"]) {
@@ -111,6 +111,7 @@ mod tests {
             ("tests/test_api.py", Test),
             ("app/conftest.py", Test),
             ("prisma/seed.ts", Seed),
+            ("apps/webapp/prisma/populate.ts", Seed),
             ("packages/db/src/seed/documents.ts", Seed),
             ("scripts/backfill.ts", Script),
             ("src/fixtures/users.ts", Fixture),

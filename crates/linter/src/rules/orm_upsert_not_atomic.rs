@@ -8,7 +8,8 @@
 //! - the hand-written form: in one function, a select by a unique key followed by an insert of
 //!   that key into the same table, with no ON CONFLICT.
 //!
-//! Not reported: calls inside a `try` (or followed by `.catch(...)`) whose handler deals with the
+//! Not reported: upserts whose `create` sets no unique field (ids from defaults: the insert
+//! cannot collide); calls inside a `try` (or followed by `.catch(...)`) whose handler deals with the
 //! unique violation (`P2002`, `23505`), and Prisma upserts whose arguments pgvet cannot see in
 //! full (a variable or a spread instead of an object literal).
 //!
@@ -95,18 +96,23 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
             let Some(m) = model(&models, &p.model) else { continue };
             let Some(why) = not_native(m, &p.args, p.nested) else { continue };
-            let uniques: Vec<String> = p
-                .args
+            // The unique keys the insert writes: single unique fields and whole compound keys
+            // (`@@unique([a, b])`) that `create` sets. None: the insert cannot collide (ids come
+            // from defaults), so there is no race to lose.
+            let created: Vec<&str> = p.args.iter().filter(|(k, _)| k == "create").flat_map(|(_, v)| v).map(|v| v.column.as_str()).collect();
+            let mut uniques: Vec<String> = created
                 .iter()
-                .filter(|(k, _)| k == "create")
-                .flat_map(|(_, v)| v)
-                .filter_map(|v| m.field(&v.column).filter(|fd| fd.unique || fd.id).map(|fd| fd.column.clone()))
+                .filter_map(|c| m.field(c).filter(|fd| fd.unique || fd.id).map(|fd| fd.column.clone()))
                 .collect();
-            let consequence = if uniques.is_empty() {
-                "the second INSERT fails with P2002".to_string()
-            } else {
-                format!("the second INSERT fails with P2002 (\"Unique constraint failed on the fields: ({})\")", uniques.join(", "))
-            };
+            for key in &m.compound {
+                if key.iter().all(|f| created.contains(&f.as_str())) {
+                    uniques.push(key.iter().map(|f| m.field(f).map(|fd| fd.column.clone()).unwrap_or_else(|| f.clone())).collect::<Vec<_>>().join(", "));
+                }
+            }
+            if uniques.is_empty() {
+                continue;
+            }
+            let consequence = format!("the second INSERT fails with P2002 (\"Unique constraint failed on the fields: ({})\")", uniques.join(", "));
             out.push(
                 Diagnostic::new(
                     META.id,
@@ -182,10 +188,11 @@ mod tests {
     /// A handled P2002 / 23505, and arguments pgvet cannot see in full.
     #[test]
     fn handled_or_unknown_stays_silent() {
-        let src = "async function a(prisma, ws) {\n  try {\n    await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n  } catch (e) {\n    if (e.code === 'P2002') return;\n    throw e;\n  }\n}\nasync function b(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash }, update: {} }).catch((e) => { if (e.code !== 'P2002') throw e; });\n}\nasync function c(prisma, args) {\n  await prisma.workspace.upsert(args);\n  await prisma.workspace.upsert({ where: args.where, create: { ...args.create }, update: args.update });\n}\nasync function d(prisma, ws) {\n  try {\n    await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash }, update: {} });\n  } catch (e) {\n    console.error(e);\n  }\n}";
+        let src = "async function a(prisma, ws) {\n  try {\n    await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash, name: ws.name }, update: { name: ws.name } });\n  } catch (e) {\n    if (e.code === 'P2002') return;\n    throw e;\n  }\n}\nasync function b(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash }, update: {} }).catch((e) => { if (e.code !== 'P2002') throw e; });\n}\nasync function c(prisma, args) {\n  await prisma.workspace.upsert(args);\n  await prisma.workspace.upsert({ where: args.where, create: { ...args.create }, update: args.update });\n}\nasync function e(prisma, ws) {\n  await prisma.workspace.upsert({ where: { id: ws.id ?? -1 }, create: { name: ws.name }, update: {} });\n}\nasync function d(prisma, ws) {\n  try {\n    await prisma.workspace.upsert({ where: { id: ws.id }, create: { workspaceId: ws.hash }, update: {} });\n  } catch (e) {\n    console.error(e);\n  }\n}";
         let found = code_lines("", &[("schema.prisma", PRISMA), ("a.ts", src)], RULE);
-        // Only d: its catch does not deal with the unique violation.
-        assert_eq!(found, vec![("a.ts".to_string(), 18)]);
+        // Only d: its catch does not deal with the unique violation (e's insert sets no unique
+        // field: nothing to collide on).
+        assert_eq!(found, vec![("a.ts".to_string(), 21)]);
         let schema = "CREATE TABLE t (id bigserial PRIMARY KEY, slug text UNIQUE, name text);";
         let handled = "async function g(pool, slug) {\n  const { rows } = await pool.query('SELECT id FROM t WHERE slug = $1', [slug]);\n  if (!rows.length) {\n    try {\n      await pool.query('INSERT INTO t (slug, name) VALUES ($1, $2)', [slug, 'x']);\n    } catch (e) {\n      if (e.code !== '23505') throw e;\n    }\n  }\n}";
         assert_eq!(code_lines(schema, &[("a.ts", handled)], RULE), vec![]);
