@@ -173,6 +173,58 @@ pub fn prisma_models(code: &[CodeFile]) -> Vec<&PrismaModel> {
     code.iter().flat_map(|f| &f.extraction.prisma_models).collect()
 }
 
+/// The tables whose rows the project can hard-delete: tables that code deletes from (SQL `DELETE`,
+/// Prisma `delete`/`deleteMany`, Supabase and Drizzle `.delete()`), and, through `ON DELETE
+/// CASCADE`, the tables whose rows go with them.
+pub fn deleted_tables(cat: &Catalog, code: &[CodeFile]) -> std::collections::HashSet<QName> {
+    use pgvet_syntax::NodeEnum;
+    let drizzle = drizzle_tables(code);
+    let models = prisma_models(code);
+    let path = vec!["public".to_string()];
+    let mut out = std::collections::HashSet::new();
+    for f in code {
+        for (i, s) in f.extraction.sites.iter().enumerate() {
+            match &s.call {
+                pgvet_code::Call::Builder(b) if b.op == pgvet_code::Op::Delete => {
+                    out.insert(resolve(cat, &drizzle, b).name);
+                }
+                pgvet_code::Call::Prisma(p) if p.op.starts_with("delete") => {
+                    if let Some((q, _)) = prisma_model(&models, &p.model) {
+                        out.insert(q);
+                    }
+                }
+                pgvet_code::Call::Sql(_) => {
+                    for st in f.sql[i].iter().flat_map(|p| &p.statements) {
+                        if let NodeEnum::DeleteStmt(d) = &st.node {
+                            let rv = d.relation.clone().unwrap_or_default();
+                            if let Some(crate::sql::Relation::Table(t)) =
+                                crate::sql::resolve_relation(cat, &path, &rv.schemaname, &rv.relname)
+                            {
+                                out.insert(t.name.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Cascades: a child of a deleted table loses rows with it.
+    loop {
+        let before = out.len();
+        for t in cat.tables.values() {
+            let cascaded =
+                t.constraints.iter().filter_map(|c| c.foreign_key.as_ref()).any(|fk| fk.on_delete == 'c' && out.contains(&fk.table));
+            if cascaded {
+                out.insert(t.name.clone());
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
 /// A Prisma model accessor (`userUsage`) → its table and model.
 pub fn prisma_model<'m>(models: &[&'m PrismaModel], accessor: &str) -> Option<(QName, &'m PrismaModel)> {
     let m = models.iter().copied().find(|m| m.name.to_lowercase() == accessor.to_lowercase())?;

@@ -2,7 +2,7 @@
 // the insert (or be long gone), and the insert then violates app_users' foreign key.
 import { and, desc, eq } from 'drizzle-orm';
 import { db } from './db';
-import { appUsers, workspaceMembers } from './db/schema';
+import { appUsers, workspaceMembers, workspaces } from './db/schema';
 
 export async function ensureUserWorkspace(userId: string) {
   return db.transaction(async (tx) => {
@@ -25,4 +25,9 @@ export async function ensureUserWorkspace(userId: string) {
     }
     return null;
   });
+}
+
+// Workspaces are deleted when their owner closes them (members cascade with them).
+export async function deleteWorkspace(workspaceId: string) {
+  await db.delete(workspaces).where(eq(workspaces.id, workspaceId));
 }

@@ -5,6 +5,10 @@
 //! at a parent table, with no lock on the parent row (`FOR KEY SHARE` / `FOR SHARE` / `FOR
 //! UPDATE`), and no handling of the foreign-key violation (SQLSTATE 23503) in that function.
 //!
+//! Not reported: parents the project never deletes (no `DELETE`, Prisma `delete`/`deleteMany`,
+//! `.delete()` on the table in the code, nor a cascade from one): rows that are only soft-deleted
+//! or never removed cannot vanish between the read and the insert.
+//!
 //! ## Why it matters
 //! Between the read and the insert, the parent row can be deleted (or may never have existed:
 //! the read came from another table that merely mentions it). The insert then fails with
@@ -42,6 +46,8 @@ pub const META: RuleMeta = RuleMeta {
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let drizzle = drizzle_tables(cx.code);
     let models = crate::code::prisma_models(cx.code);
+    // Only parents whose rows the project can delete can vanish in between.
+    let deletable = crate::code::deleted_tables(cx.catalog, cx.code);
     // About production behaviour: tests, seeds and scripts are skipped (`[code] include-tests`).
     for f in cx.code.iter().filter(|f| cx.settings.is_production(&cx.files[f.file].path)) {
         let x = &f.extraction;
@@ -69,6 +75,9 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         continue;
                     };
                     let Some(parent) = fk.foreign_key.as_ref().map(|k| k.table.clone()) else { continue };
+                    if !deletable.contains(&parent) {
+                        continue;
+                    }
                     let Some((var, ri)) = x.source_of(derived, &w.expr) else { continue };
                     if x.sites[ri].span.start > x.sites[wi].span.start {
                         continue;
@@ -112,21 +121,36 @@ mod tests {
 
     const RULE: &str = "fk-read-then-insert-race";
     const SCHEMA: &str = "CREATE TABLE workspaces (id uuid PRIMARY KEY);\nCREATE TABLE members (workspace_id uuid NOT NULL, user_id text NOT NULL, PRIMARY KEY (workspace_id, user_id));\nCREATE TABLE app_users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), did text UNIQUE, primary_workspace_id uuid REFERENCES workspaces (id));\nCREATE INDEX ON app_users (primary_workspace_id);";
+    /// Workspaces are deleted somewhere in the project: a parent that can vanish.
+    const DELETES: &str = "export async function remove(pool, id) {\n  await pool.query('DELETE FROM workspaces WHERE id = $1', [id]);\n}";
     const DEFS: &str = "export const appUsers = pgTable('app_users', { did: text('did'), primaryWorkspaceId: uuid('primary_workspace_id') });\nexport const members = pgTable('members', { workspaceId: uuid('workspace_id'), userId: text('user_id') });\nexport const workspaces = pgTable('workspaces', { id: uuid('id') });";
 
     #[test]
     fn fires() {
         let src = "async function ensure(tx, userId) {\n  const [m] = await tx.select().from(members).where(eq(members.userId, userId)).limit(1);\n  await tx.insert(appUsers).values({ did: userId, primaryWorkspaceId: m.workspaceId });\n}";
-        assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
+        assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("d.ts", DELETES), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
+        // Never deleted (soft deletes only, or never removed): the parent cannot vanish.
+        assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("a.ts", src)], RULE), vec![]);
+        // Deleted through a cascade from a deleted grandparent.
+        let cascade = format!(
+            "CREATE TABLE orgs (id uuid PRIMARY KEY);\n{}",
+            SCHEMA.replace(
+                "CREATE TABLE workspaces (id uuid PRIMARY KEY);",
+                "CREATE TABLE workspaces (id uuid PRIMARY KEY, org_id uuid REFERENCES orgs ON DELETE CASCADE);"
+            )
+        );
+        let del_org = "export async function drop(pool, id) {\n  await pool.query('DELETE FROM orgs WHERE id = $1', [id]);\n}";
+        assert_eq!(code_lines(&cascade, &[("schema.ts", DEFS), ("d.ts", del_org), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
         // Supabase
         let src2 = "async function ensure(supabase, did) {\n  const { data: m } = await supabase.from('members').select('workspace_id').eq('user_id', did).single();\n  await supabase.from('app_users').insert({ did, primary_workspace_id: m.workspace_id });\n}";
-        assert_eq!(code_lines(SCHEMA, &[("b.ts", src2)], RULE), vec![("b.ts".to_string(), 3)]);
+        let del2 = "export async function remove(supabase, id) {\n  await supabase.from('workspaces').delete().eq('id', id);\n}";
+        assert_eq!(code_lines(SCHEMA, &[("d.ts", del2), ("b.ts", src2)], RULE), vec![("b.ts".to_string(), 3)]);
     }
 
     #[test]
     fn sql_strings() {
         let src = "async function ensure(pool, did) {\n  const { rows } = await pool.query('SELECT workspace_id FROM members WHERE user_id = $1 LIMIT 1', [did]);\n  await pool.query('INSERT INTO app_users (did, primary_workspace_id) VALUES ($1, $2)', [did, rows[0].workspace_id]);\n}\nasync function locked(pool, did, ws) {\n  const { rows } = await pool.query('SELECT workspace_id FROM members WHERE user_id = $1 LIMIT 1', [did]);\n  await pool.query('SELECT id FROM workspaces WHERE id = $1 FOR KEY SHARE', [rows[0].workspace_id]);\n  await pool.query('INSERT INTO app_users (did, primary_workspace_id) VALUES ($1, $2)', [did, rows[0].workspace_id]);\n}";
-        assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
+        assert_eq!(code_lines(SCHEMA, &[("d.ts", DELETES), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
     }
 
     #[test]
@@ -140,7 +164,7 @@ mod tests {
             "async function create(tx, userId, ws) { await tx.insert(appUsers).values({ did: userId, primaryWorkspaceId: ws }); }",
         ];
         for src in cases {
-            assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("a.ts", src)], RULE), vec![], "{src}");
+            assert_eq!(code_lines(SCHEMA, &[("schema.ts", DEFS), ("d.ts", DELETES), ("a.ts", src)], RULE), vec![], "{src}");
         }
     }
 }

@@ -100,19 +100,23 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             // (`@@unique([a, b])`) that `create` sets. None: the insert cannot collide (ids come
             // from defaults), so there is no race to lose.
             let created: Vec<&str> = p.args.iter().filter(|(k, _)| k == "create").flat_map(|(_, v)| v).map(|v| v.column.as_str()).collect();
-            let mut uniques: Vec<String> = created
-                .iter()
-                .filter_map(|c| m.field(c).filter(|fd| fd.unique || fd.id).map(|fd| fd.column.clone()))
-                .collect();
+            let mut uniques: Vec<String> =
+                created.iter().filter_map(|c| m.field(c).filter(|fd| fd.unique || fd.id).map(|fd| fd.column.clone())).collect();
             for key in &m.compound {
                 if key.iter().all(|f| created.contains(&f.as_str())) {
-                    uniques.push(key.iter().map(|f| m.field(f).map(|fd| fd.column.clone()).unwrap_or_else(|| f.clone())).collect::<Vec<_>>().join(", "));
+                    uniques.push(
+                        key.iter()
+                            .map(|f| m.field(f).map(|fd| fd.column.clone()).unwrap_or_else(|| f.clone()))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    );
                 }
             }
             if uniques.is_empty() {
                 continue;
             }
-            let consequence = format!("the second INSERT fails with P2002 (\"Unique constraint failed on the fields: ({})\")", uniques.join(", "));
+            let consequence =
+                format!("the second INSERT fails with P2002 (\"Unique constraint failed on the fields: ({})\")", uniques.join(", "));
             out.push(
                 Diagnostic::new(
                     META.id,

@@ -28,3 +28,8 @@ export async function ensureUserWorkspace(userId: string) {
     return inserted[0];
   });
 }
+
+// Workspaces are deleted when their owner closes them (members cascade with them).
+export async function deleteWorkspace(workspaceId: string) {
+  await db.delete(workspaces).where(eq(workspaces.id, workspaceId));
+}
