@@ -197,6 +197,9 @@ pub struct DrizzleTable {
     pub table: String,
     /// (object key, SQL column name).
     pub columns: Vec<(String, String)>,
+    /// SQL names of the columns Drizzle fills when an insert leaves them out (`$defaultFn`,
+    /// `$default`, `.default(...)`, `defaultRandom()`, `defaultNow()`).
+    pub orm_defaults: Vec<String>,
     pub span: Span,
 }
 

@@ -9,6 +9,8 @@ pub struct PrismaField {
     pub unique: bool,
     /// A relation field (its type is another model): not a column.
     pub relation: bool,
+    /// Filled by Prisma when a create leaves it out (`@default(...)`, `@updatedAt`).
+    pub default: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +94,7 @@ pub fn parse(text: &str) -> Vec<PrismaModel> {
                 id: attrs.contains("@id"),
                 unique: attrs.contains("@unique"),
                 relation: names.iter().any(|n| n == base) || ty.ends_with("[]") && names.iter().any(|n| n == base),
+                default: attrs.contains("@default(") || attrs.contains("@updatedAt"),
             });
         }
     }

@@ -568,16 +568,22 @@ impl<'t> Collector<'t> {
         }
         let Some((table, _)) = c.arguments.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
         let mut columns = Vec::new();
+        let mut orm_defaults = Vec::new();
         if let Some(Expression::ObjectExpression(o)) = c.arguments.get(1).and_then(|a| a.as_expression()).map(peel) {
             for (k, v, _) in object_props(o) {
-                columns.push((k.clone(), builder_column_name(v).unwrap_or_else(|| camel_to_snake_if_needed(&k))));
+                let column = builder_column_name(v).unwrap_or_else(|| camel_to_snake_if_needed(&k));
+                let chain = self.src(sp(v.span()));
+                if ["$defaultFn(", "$default(", ".default(", "defaultRandom(", "defaultNow("].iter().any(|d| chain.contains(d)) {
+                    orm_defaults.push(column.clone());
+                }
+                columns.push((k.clone(), column));
             }
         }
         let schema = match peel(&c.callee) {
             Expression::StaticMemberExpression(m) => Some(self.src(sp(m.object.span()))),
             _ => None,
         };
-        self.out.drizzle_tables.push(DrizzleTable { var: var.to_string(), schema, table, columns, span });
+        self.out.drizzle_tables.push(DrizzleTable { var: var.to_string(), schema, table, columns, orm_defaults, span });
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Resolved<'a> {
     pub keys: HashMap<String, String>,
     /// The table was named by a Drizzle object pgvet has no `pgTable` definition for.
     pub unknown_definition: bool,
+    /// SQL columns the ORM fills when an insert leaves them out.
+    pub orm_defaults: Vec<String>,
 }
 
 impl Resolved<'_> {
@@ -72,6 +74,11 @@ pub fn drizzle_tables(code: &[CodeFile]) -> HashMap<String, DrizzleTable> {
                                 known.columns.push(c.clone());
                             }
                         }
+                        for c in &t.orm_defaults {
+                            if !known.orm_defaults.contains(c) {
+                                known.orm_defaults.push(c.clone());
+                            }
+                        }
                     }
                 }
                 std::collections::hash_map::Entry::Vacant(e) => {
@@ -87,16 +94,16 @@ pub fn drizzle_tables(code: &[CodeFile]) -> HashMap<String, DrizzleTable> {
 }
 
 pub fn resolve<'a>(cat: &'a Catalog, drizzle: &HashMap<String, DrizzleTable>, b: &BuilderCall) -> Resolved<'a> {
-    let (schema, name, keys, unknown_definition) = match &b.table {
-        TableRef::Name { schema, name } => (schema.clone(), name.clone(), HashMap::new(), false),
+    let (schema, name, keys, unknown_definition, orm_defaults) = match &b.table {
+        TableRef::Name { schema, name } => (schema.clone(), name.clone(), HashMap::new(), false, Vec::new()),
         TableRef::Drizzle(var) => match drizzle.get(var) {
-            Some(d) => (d.schema.clone(), d.table.clone(), d.columns.iter().cloned().collect(), false),
-            None => (None, var.clone(), HashMap::new(), true),
+            Some(d) => (d.schema.clone(), d.table.clone(), d.columns.iter().cloned().collect(), false, d.orm_defaults.clone()),
+            None => (None, var.clone(), HashMap::new(), true, Vec::new()),
         },
     };
     let schema = schema.unwrap_or_else(|| "public".to_string());
     let q = QName::new(schema, name);
-    Resolved { table: cat.tables.get(&q), name: q, keys, unknown_definition }
+    Resolved { table: cat.tables.get(&q), name: q, keys, unknown_definition, orm_defaults }
 }
 
 /// Whether a Supabase call runs as an API role (so RLS applies): not a service-role client.

@@ -16,6 +16,14 @@ pub fn lines(sql: &str, rule: &str) -> Vec<usize> {
     findings(sql, rule).iter().map(|d| f.line_col(d.primary.span.start).line).collect()
 }
 
+/// `rule`'s findings for a Supabase project with these migrations and application source files.
+pub fn code_findings(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec<Diagnostic> {
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: false, host: None }];
+    let srcs = sources.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
+    let a = crate::analysis::analyze_all(files, vec![], srcs, pgvet_catalog::builtins::supabase(), &Settings::default());
+    a.diagnostics.into_iter().filter(|d| d.rule == rule).collect()
+}
+
 /// (file path, 1-based line) of `rule`'s findings for a Supabase project with these migrations
 /// and application source files.
 pub fn code_lines(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec<(String, usize)> {
