@@ -127,6 +127,13 @@ pub(crate) fn inserted_columns(ins: &InsertStmt, t: &Table) -> Option<Vec<(Strin
 
 fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     for (ins, table) in upserts(site) {
+        // A backfill (INSERT ... SELECT ... FROM) into a table created by this same migration:
+        // the table is empty, so its rows can only collide with each other, which the arbiter
+        // analysis does not speak about.
+        let copy = matches!(ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()), Some(N::SelectStmt(sel)) if sel.values_lists.is_empty() && !sel.from_clause.is_empty());
+        if matches!(site.kind, crate::sql::SiteKind::Migration) && copy && table.origin.step == site.file && !table.origin.is_builtin() {
+            continue;
+        }
         let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };
         let Verdict::Arbiters(arbiters) = arbiter::infer(site.catalog, table, oc) else { continue };
         if arbiters.is_empty() || arbiter::deferrable_arbiter(site.catalog, table, &arbiters).is_some() {
@@ -163,6 +170,11 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
             if needs.iter().any(|c| fresh.contains(c)) {
                 continue;
             }
+            // Rows that would collide there are deleted first, in this function or in a function
+            // of the same file that it calls (`delete ... WHERE publish_name = ANY($2)`).
+            if cleared_first(site, cx, table, &needs) {
+                continue;
+            }
             // An upsert on a natural key that also writes the row's primary key: that id is the
             // new row's own (made by the application for this row); the collision the writer
             // handles is the natural key's.
@@ -176,6 +188,50 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
             out.push(diagnostic(site, cx, table, &arb, &others, &cols));
         }
     }
+}
+
+/// Whether, before this upsert in application code, its function deletes rows of the table by the
+/// other key's columns, itself or through a function of the same file it calls.
+fn cleared_first(site: &Site, cx: &Context, table: &Table, needs: &BTreeSet<String>) -> bool {
+    use pgvet_syntax::NodeEnum;
+    if !matches!(site.kind, crate::sql::SiteKind::Code) {
+        return false;
+    }
+    let Some(cf) = cx.code.iter().find(|c| c.file == site.file) else { return false };
+    let x = &cf.extraction;
+    let text = &cx.files[site.file].text;
+    // Functions of the file whose SQL deletes from the table with a filter on all of `needs`.
+    let deleting: Vec<(usize, usize)> = x
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            cf.sql[*i].iter().flat_map(|p| &p.statements).any(|st| match &st.node {
+                NodeEnum::DeleteStmt(d) => {
+                    d.relation.as_ref().is_some_and(|r| r.relname == table.name.name)
+                        && d.where_clause.as_deref().is_some_and(|w| {
+                            let cols = pgvet_syntax::expr_columns(w);
+                            needs.iter().all(|n| cols.iter().any(|c| c == n))
+                        })
+                }
+                _ => false,
+            })
+        })
+        .filter_map(|(_, s)| s.function.map(|f| (f, s.span.start)))
+        .collect();
+    if deleting.is_empty() {
+        return false;
+    }
+    let Some(func) = x.functions.iter().position(|f| {
+        f.span.start <= site.span.start && site.span.end <= f.span.end && {
+            // the innermost enclosing function
+            !x.functions.iter().any(|g| g.span.start > f.span.start && g.span.start <= site.span.start && site.span.end <= g.span.end)
+        }
+    }) else {
+        return false;
+    };
+    let before = text.get(x.functions[func].span.start..site.span.start).unwrap_or("");
+    deleting.iter().any(|&(d, at)| if d == func { at < site.span.start } else { before.contains(&format!("{}(", x.functions[d].name)) })
 }
 
 /// Columns whose value in every row is made fresh by the statement itself: a call of a
@@ -296,6 +352,15 @@ mod tests {
         }
     }
 
+    /// Rows that would collide on the other key are deleted first (here through a helper).
+    #[test]
+    fn conflicts_cleared_first() {
+        use crate::test_util::code_lines;
+        let schema = "CREATE TABLE pubs (ws uuid, view uuid, name text, PRIMARY KEY (ws, view), UNIQUE (ws, name));";
+        let src = "async function clear(tx, ws, names) {\n  await tx.query('DELETE FROM pubs WHERE ws = $1 AND name = ANY($2)', [ws, names]);\n}\nexport async function publish(tx, ws, view, name) {\n  await clear(tx, ws, [name]);\n  await tx.query('INSERT INTO pubs (ws, view, name) VALUES ($1, $2, $3) ON CONFLICT (ws, view) DO UPDATE SET name = excluded.name', [ws, view, name]);\n}\nexport async function rename(tx, ws, view, name) {\n  await tx.query('INSERT INTO pubs (ws, view, name) VALUES ($1, $2, $3) ON CONFLICT (ws, view) DO UPDATE SET name = excluded.name', [ws, view, name]);\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 9)]);
+    }
+
     #[test]
     fn stays_silent() {
         let cases = [
@@ -316,6 +381,8 @@ mod tests {
             "CREATE TABLE t (id text PRIMARY KEY, slug text UNIQUE);\nINSERT INTO t (id, slug) SELECT md5(random()::text), 's' ON CONFLICT (slug) DO NOTHING;",
             // an upsert on a natural key that writes the new row's own id (hatchet, langfuse)
             "CREATE TABLE l (id uuid PRIMARY KEY, tenant_id uuid, resource text, UNIQUE (tenant_id, resource), UNIQUE (id));\nINSERT INTO l (id, tenant_id, resource) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, resource) DO NOTHING;",
+            // a backfill into a table created by the same migration (empty)
+            "CREATE TABLE models (id text PRIMARY KEY);\nCREATE TABLE tiers (id text PRIMARY KEY, model_id text, name text, UNIQUE (model_id, name));\nINSERT INTO tiers (id, model_id, name) SELECT id || '_default', id, 'Standard' FROM models ON CONFLICT (id) DO NOTHING;",
             // only one unique key
             "CREATE TABLE t (w int, n text, v int, PRIMARY KEY (w, n));\nINSERT INTO t VALUES (1, 'a', 1) ON CONFLICT (w, n) DO UPDATE SET v = excluded.v;",
         ];
