@@ -127,6 +127,10 @@ enum Command {
         /// functions included, as its superuser, so do not use it on changes you do not trust
         #[arg(long)]
         dev_db: bool,
+        /// In a repository with several databases, the one to print: its name or (part of) its
+        /// migrations path, as `pgvet check` lists them
+        #[arg(long)]
+        database: Option<String>,
     },
     /// List the rules
     Rules,
@@ -172,7 +176,9 @@ fn main() -> ExitCode {
             let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
             check(&paths, format, fail_level, color, quiet, show_info || fail_level == Some(Level::Info))
         }
-        Command::Schema { path, at, dev_db } => schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db),
+        Command::Schema { path, at, dev_db, database } => {
+            schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db, database.as_deref())
+        }
         Command::Rules => {
             let width = pgvet_linter::all_rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in pgvet_linter::all_rules() {
@@ -199,6 +205,27 @@ fn main() -> ExitCode {
 
 fn load(path: &Path) -> Result<(Project, Settings), String> {
     let project = pgvet_project::load(path).map_err(|e| e.to_string())?;
+    let settings = settings_of(&project)?;
+    Ok((project, settings))
+}
+
+/// One database of the repository at `path`: the only one, or the one `--database` names.
+fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settings), String> {
+    if path.is_file() {
+        return load(path);
+    }
+    let mut ws = pgvet_project::load_workspace(path).map_err(|e| e.to_string())?;
+    let names: Vec<String> = ws.databases.iter().map(|d| d.name()).collect();
+    let i = match (database, ws.databases.len()) {
+        (None, 1) => 0,
+        (None, n) => return Err(format!("{}: {n} databases ({}); choose one with --database", path.display(), names.join(", "))),
+        (Some(want), _) => names
+            .iter()
+            .position(|n| n == want)
+            .or_else(|| names.iter().position(|n| n.contains(want)))
+            .ok_or_else(|| format!("--database {want}: not one of {}", names.join(", ")))?,
+    };
+    let project = ws.databases.swap_remove(i);
     let settings = settings_of(&project)?;
     Ok((project, settings))
 }
@@ -410,8 +437,8 @@ fn plural_findings(e: usize, w: usize, i: usize) -> String {
     parts.join(", ")
 }
 
-fn schema(path: &Path, at: Option<&str>, dev_db: bool) -> Result<ExitCode, String> {
-    let (project, settings) = load(path)?;
+fn schema(path: &Path, at: Option<&str>, dev_db: bool, database: Option<&str>) -> Result<ExitCode, String> {
+    let (project, settings) = load_database(path, database)?;
     // The schema comes from the migrations alone.
     let analysis = analyze_project(files(&project), Vec::new(), base_catalog(&project), &settings);
     let step = match at {

@@ -415,6 +415,13 @@ fn every_database_of_a_monorepo_is_checked_with_its_own_code() {
     assert!(!found.iter().any(|(_, f)| f == "notes.ts"), "{found:?}");
     assert!(found.contains(&("fk-missing-index".to_string(), "migration.sql".to_string())), "{found:?}");
     assert_eq!(found.iter().filter(|(r, _)| r == "unknown-relation").count(), 1, "{found:?}");
+    // `pgvet schema` of a monorepo: one database, chosen by name.
+    let o = pgvet(&["schema", root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("3 databases") && stderr(&o).contains("--database"), "{}", stderr(&o));
+    let o = pgvet(&["schema", root.to_str().unwrap(), "--database", "ops-db"]);
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert!(s.to_string().contains("\"jobs\"") && !s.to_string().contains("\"orders\""), "{s:#}");
     // A package that uses both Prisma databases may query either one's tables.
     write("apps/worker/package.json", r#"{"name": "worker", "dependencies": {"@acme/main-db": "*", "@acme/ops-db": "*"}}"#);
     write(
