@@ -102,7 +102,12 @@ impl Catalog {
                     not_null: c.not_null,
                     // PostgreSQL stores a generation expression in pg_attrdef too.
                     has_default: c.default.is_some() || c.generated.is_some(),
-                    default: c.default.as_deref().or(c.generated.as_deref()).map(canonical),
+                    default: c
+                        .default
+                        .as_deref()
+                        .or(c.generated.as_deref())
+                        .map(canonical)
+                        .map(|d| canonical(&typed_literal(&c.type_name, d))),
                     identity: match c.identity.as_deref() {
                         Some("always") => "a".into(),
                         Some(_) => "d".into(),
@@ -171,6 +176,20 @@ impl Catalog {
 
 /// An expression as the comparison sees it: canonical, casts removed (the server prints the
 /// implicit ones it added).
+/// A string-literal default as PostgreSQL stores it for the column's type: a `bytea` column
+/// keeps `'abc'` as `'\x616263'` (hex output), `''` as `'\x'`.
+fn typed_literal(type_name: &str, d: String) -> String {
+    if type_name != "bytea" {
+        return d;
+    }
+    let Some(inner) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) else { return d };
+    if inner.starts_with("\\x") || inner.contains('\\') {
+        return d;
+    }
+    let raw = inner.replace("''", "'");
+    format!("'\\x{}'", raw.bytes().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 pub fn canonical(e: &str) -> String {
     let e = e.trim();
     pgvet_syntax::parse_expr(e)

@@ -15,7 +15,8 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         std::process::exit(130);
     });
     let pg = TempPostgres::start()?;
-    let supabase = project.supabase;
+    // GoTrue's `auth` schema is part of the Supabase prelude.
+    let supabase = project.supabase || project.gotrue;
     let last = step.unwrap_or(project.migrations.len().saturating_sub(1));
     // A migration in a host language cannot be replayed here either: pgvet's catalog marks what
     // it may change as uncertain, and those differences are set apart below.
