@@ -185,6 +185,9 @@ pub struct RpcCall {
     pub name: String,
     pub name_span: Span,
     pub args: Vec<Named>,
+    /// Whether `args` are all the arguments: no second argument, or an object literal without
+    /// spreads (`.rpc('f', params)` passes arguments pgvet cannot see).
+    pub args_known: bool,
     pub client: String,
 }
 
@@ -254,6 +257,13 @@ pub fn extract(path: &str, text: &str) -> Extraction {
         return Extraction { prisma_models: prisma::parse(text), ..Default::default() };
     }
     Extraction::default()
+}
+
+/// The base-table column a PostgREST filter names: `metadata->>plan` filters `metadata`; a
+/// dotted name (`roles.code`) filters an embedded resource, not this table (None).
+pub fn postgrest_column(filter: &str) -> Option<String> {
+    let c = filter.split("->").next().unwrap_or(filter).trim();
+    (!c.is_empty() && !c.contains('.') && !c.contains('(')).then(|| c.to_string())
 }
 
 /// Whether a string looks like a SQL statement pgvet should analyse.

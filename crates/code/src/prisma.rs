@@ -11,6 +11,8 @@ pub struct PrismaField {
     pub relation: bool,
     /// Filled by Prisma when a create leaves it out (`@default(...)`, `@updatedAt`).
     pub default: bool,
+    /// For a relation field, the scalar fields that hold the key (`@relation(fields: [teamId])`).
+    pub relation_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +97,7 @@ pub fn parse(text: &str) -> Vec<PrismaModel> {
                 unique: attrs.contains("@unique"),
                 relation: names.iter().any(|n| n == base) || ty.ends_with("[]") && names.iter().any(|n| n == base),
                 default: attrs.contains("@default(") || attrs.contains("@updatedAt"),
+                relation_fields: attrs.find("fields:").map(|i| list(&attrs[i..])).unwrap_or_default(),
             });
         }
     }

@@ -307,12 +307,19 @@ impl Walker<'_> {
             "rpc" => {
                 let Some((name, name_span)) = str_arg(self, *fargs, 0) else { return };
                 let args = self.dict_keys(*fargs, 1);
+                // A second argument that is not a dict literal: arguments pgvet cannot see.
+                let args_known = fargs.is_none_or(|a| {
+                    let mut c = a.walk();
+                    let second = a.named_children(&mut c).nth(1).map(|k| k.kind());
+                    second.is_none_or(|k| k == "dictionary")
+                });
                 self.push(
                     span(n),
                     Call::Rpc(RpcCall {
                         name,
                         name_span,
                         args: args.into_iter().map(|(k, s, _)| Named { name: k, span: s }).collect(),
+                        args_known,
                         client,
                     }),
                 );
@@ -351,7 +358,9 @@ impl Walker<'_> {
                                         v.map(|v| self.src(v).to_string())
                                     })
                                     .unwrap_or_default();
-                                b.filters.push(Value { column: c, span: sp, expr });
+                                if let Some(column) = crate::postgrest_column(&c) {
+                                    b.filters.push(Value { column, span: sp, expr });
+                                }
                             }
                         }
                         _ => {

@@ -237,11 +237,14 @@ impl<'t> Collector<'t> {
             "rpc" | "from" | "schema" if !self.supabase => {}
             "rpc" => {
                 let Some((name, name_span)) = first.args.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
-                let args = match first.args.get(1).and_then(|a| a.as_expression()).map(peel) {
-                    Some(Expression::ObjectExpression(o)) => object_keys(o),
-                    _ => vec![],
+                let (args, args_known) = match first.args.get(1).and_then(|a| a.as_expression()).map(peel) {
+                    Some(Expression::ObjectExpression(o)) => {
+                        (object_keys(o), o.properties.iter().all(|p| matches!(p, ObjectPropertyKind::ObjectProperty(_))))
+                    }
+                    None => (vec![], first.args.len() < 2),
+                    Some(_) => (vec![], false),
                 };
-                self.push_site(span, Call::Rpc(RpcCall { name, name_span, args, client }));
+                self.push_site(span, Call::Rpc(RpcCall { name, name_span, args, args_known, client }));
             }
             "from" | "schema" => self.supabase(span, &links, client),
             // `prisma.<model>.<op>({ ... })`: the receiver is a member access naming the model,
@@ -362,7 +365,9 @@ impl<'t> Collector<'t> {
                 | "not" => {
                     if let Some((c, span)) = arg(0).and_then(string_value) {
                         let expr = arg(1).map(|e| self.src(sp(e.span()))).unwrap_or_default();
-                        b.filters.push(Value { column: c, span, expr });
+                        if let Some(column) = crate::postgrest_column(&c) {
+                            b.filters.push(Value { column, span, expr });
+                        }
                     }
                 }
                 "match" => {
@@ -376,8 +381,44 @@ impl<'t> Collector<'t> {
                     // `or('a.eq.1,b.eq.2')`: columns before the first dot of each condition.
                     if let Some((s, span)) = arg(0).and_then(string_value) {
                         for part in s.split(',') {
-                            if let Some(c) = part.split('.').next() {
-                                b.filters.push(Value { column: c.trim().to_string(), span, expr: String::new() });
+                            // `and(a.eq.1`, `not.b.is.null`, `roles.code.eq.x` (embedded).
+                            let part = part.trim().trim_start_matches("and(").trim_start_matches("or(").trim_start_matches("not.");
+                            let mut it = part.splitn(3, '.');
+                            let (Some(c), Some(op)) = (it.next(), it.next()) else { continue };
+                            const OPS: &[&str] = &[
+                                "eq",
+                                "neq",
+                                "gt",
+                                "gte",
+                                "lt",
+                                "lte",
+                                "like",
+                                "ilike",
+                                "is",
+                                "in",
+                                "cs",
+                                "cd",
+                                "ov",
+                                "fts",
+                                "plfts",
+                                "phfts",
+                                "wfts",
+                                "match",
+                                "imatch",
+                                "not",
+                                "sl",
+                                "sr",
+                                "nxl",
+                                "nxr",
+                                "adj",
+                                "isdistinct",
+                                "like(any)",
+                            ];
+                            if !OPS.contains(&op) {
+                                continue; // an embedded resource's column, or a form pgvet does not read
+                            }
+                            if let Some(column) = crate::postgrest_column(c) {
+                                b.filters.push(Value { column, span, expr: String::new() });
                             }
                         }
                     }

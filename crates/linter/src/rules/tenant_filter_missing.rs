@@ -106,12 +106,21 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
                     let Some(t) = cx.catalog.tables.get(&q) else { continue };
                     let Some(tenant) = tenant_column(cx.settings, t) else { continue };
+                    // A relation filter (`where: { team: { id } }`) filters by the relation's key
+                    // fields (`teamId`).
                     let filtered: Vec<String> = p
                         .args
                         .iter()
                         .filter(|(k, _)| k == "where")
                         .flat_map(|(_, v)| v)
-                        .filter_map(|v| m.field(&v.column).map(|f| f.column.clone()))
+                        .filter_map(|v| m.field(&v.column))
+                        .flat_map(|f| {
+                            if f.relation {
+                                f.relation_fields.iter().filter_map(|r| m.field(r).map(|x| x.column.clone())).collect::<Vec<_>>()
+                            } else {
+                                vec![f.column.clone()]
+                            }
+                        })
                         .collect();
                     // A compound unique (`workspaceId_agentId: {...}`) names its fields in the key.
                     let compound = p
@@ -203,6 +212,16 @@ mod tests {
         for src in cases {
             assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![], "{src}");
         }
+    }
+
+    /// Prisma: a relation filter on the tenant's relation scopes the query; a `where` pgvet
+    /// cannot see in full is not judged.
+    #[test]
+    fn prisma_relation_filters() {
+        let prisma = "model Workspace {\n  id String @id\n  notes Note[]\n  @@map(\"workspaces\")\n}\nmodel Note {\n  id Int @id\n  workspaceId String @map(\"workspace_id\")\n  workspace Workspace @relation(fields: [workspaceId], references: [id])\n  body String\n  @@map(\"notes\")\n}\n";
+        let schema = "CREATE TABLE workspaces (id text PRIMARY KEY);\nCREATE TABLE notes (id int PRIMARY KEY, workspace_id text NOT NULL REFERENCES workspaces, body text);";
+        let src = "export async function f(prisma, ws, where) {\n  await prisma.note.findMany({ where: { workspace: { id: ws } } });\n  await prisma.note.findMany(where);\n  await prisma.note.findMany({ where: { body: 'x' } });\n}";
+        assert_eq!(code_lines(schema, &[("schema.prisma", prisma), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 4)]);
     }
 
     #[test]

@@ -290,6 +290,11 @@ mod tests {
         let schema = "CREATE TABLE t (id int PRIMARY KEY, name text, workspace_id int);";
         let src = "async function f(supabase) {\n  await supabase.from('t').select('id, nmae').eq('workspace_id', 1);\n  await supabase.from('t').update({ title: 'x' }).eq('id', 1).eq('workspace_id', 1);\n  await supabase.from('t').select('id, name, other_table(col)').eq('workspace_id', 1);\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 2), ("a.ts".to_string(), 3)]);
+        // PostgREST: filters on embedded resources (`roles.code`, `!inner`), `or()` groups, JSON
+        // paths on a column.
+        let schema = "CREATE TABLE roles (id int PRIMARY KEY, code text);\nCREATE TABLE members (id int PRIMARY KEY, role_id int REFERENCES roles, name text, meta jsonb);";
+        let src = "async function f(supabase) {\n  await supabase.from('members').select('*, roles!inner(code)').eq('roles.code', 'admin');\n  await supabase.from('members').select('id').or('and(name.eq.a,role_id.eq.1),roles.code.eq.x').eq('meta->>plan', 'pro');\n  await supabase.from('members').select('id').eq('nmae', 'x').eq('metadata->>plan', 'x');\n}";
+        assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 4), ("a.ts".to_string(), 4)]);
     }
 
     /// An old copy of a Drizzle schema left in the tree defines the same table variable: a key
