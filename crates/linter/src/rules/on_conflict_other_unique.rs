@@ -47,7 +47,7 @@ pub const META: RuleMeta = RuleMeta {
     id: "on-conflict-other-unique",
     summary: "an upsert whose row can still violate a unique index its ON CONFLICT does not cover",
     default_severity: Severity::Warning,
-    check: None,
+    check: Some(check_prisma),
     check_site: Some(check),
 };
 
@@ -186,6 +186,108 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         // One finding per statement, naming every other key.
         if !others.is_empty() {
             out.push(diagnostic(site, cx, table, &arb, &others, &cols));
+        }
+    }
+}
+
+/// Prisma upserts: `where` names one unique key; a `create` that also sets the columns of another
+/// unique index fails on it (P2002) whether Prisma sends INSERT ... ON CONFLICT or SELECT then
+/// INSERT. Skipped like the SQL form: the row's own id, keys the `where` covers, handled P2002.
+fn check_prisma(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let models = crate::code::prisma_models(cx.code);
+    for f in cx.code {
+        for s in &f.extraction.sites {
+            let pgvet_code::Call::Prisma(p) = &s.call else { continue };
+            if p.op != "upsert" || !p.complete || s.unique_handled {
+                continue;
+            }
+            let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
+            let Some(table) = cx.catalog.tables.get(&q) else { continue };
+            let get = |k: &str| p.args.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+            let [key] = get("where") else { continue };
+            // The where key's columns (`email`, or a compound `workspaceId_slug`).
+            let key_fields: Vec<&str> =
+                if m.field(&key.column).is_some() { vec![key.column.as_str()] } else { key.column.split('_').collect() };
+            let column = |fname: &str| m.field(fname).filter(|fd| !fd.relation).map(|fd| fd.column.clone());
+            let key_cols: BTreeSet<String> = key_fields.iter().filter_map(|k| column(k)).collect();
+            if key_cols.is_empty() {
+                continue;
+            }
+            // Values made fresh for this row (a generated id or token) collide with nothing: the
+            // expression itself, or the initialiser of the local it names, in this function.
+            let fresh = |expr: &str| {
+                // Follow `const { a } = b; const b = f()` up to a few steps.
+                let mut texts = vec![expr.trim().to_string()];
+                for _ in 0..3 {
+                    let last = texts.last().cloned().unwrap_or_default();
+                    let ident = last.split(['.', '[']).next().unwrap_or("").trim().to_string();
+                    let Some(init) = f
+                        .extraction
+                        .bindings
+                        .iter()
+                        .filter(|b| b.function == s.function && b.names.iter().any(|n| *n == ident))
+                        .map(|b| b.text.clone())
+                        .next_back()
+                    else {
+                        break;
+                    };
+                    texts.push(init);
+                }
+                texts.iter().any(|t| {
+                    let t = t.to_ascii_lowercase();
+                    ["id(", "generate", "random", "uuid", "nanoid", "cuid", "ulid", "token(", "crypto."].iter().any(|g| t.contains(g))
+                })
+            };
+            let created: Vec<(&pgvet_code::Value, String)> =
+                get("create").iter().filter(|v| !fresh(&v.expr)).filter_map(|v| column(&v.column).map(|c| (v, c))).collect();
+            let set: BTreeSet<&str> = created.iter().map(|(_, c)| c.as_str()).collect();
+            let pkey: Option<BTreeSet<String>> = cx.catalog.indexes_of(&table.name).find(|i| i.primary).and_then(plain_columns);
+            let key_is_pkey = pkey.as_ref().is_some_and(|pk| pk.is_subset(&key_cols));
+            let other = cx.catalog.indexes_of(&table.name).find(|i| {
+                let Some(cols) = plain_columns(i) else { return false };
+                i.unique
+                    && i.valid
+                    && i.predicate.is_none()
+                    && !cols.is_empty()
+                    && cols.iter().all(|c| set.contains(c.as_str()))
+                    && !key_cols.is_subset(&cols)
+                    && !cols.is_subset(&key_cols)
+                    && !(!key_is_pkey && pkey.as_ref().is_some_and(|pk| pk.is_subset(&cols)))
+            });
+            let Some(other) = other else { continue };
+            let cols = plain_columns(other).unwrap_or_default();
+            // The function looks the other key up first (`findUnique({ where: { email } })`):
+            // the case is handled; what is left is a race, orm-upsert-not-atomic's business.
+            let looked_up = f.extraction.sites.iter().any(|o| {
+                o.function == s.function
+                    && o.span.start < s.span.start
+                    && matches!(&o.call, pgvet_code::Call::Prisma(q) if q.op.starts_with("find")
+                        && q.model.eq_ignore_ascii_case(&p.model)
+                        && q.args.iter().filter(|(k, _)| k == "where").flat_map(|(_, v)| v).any(|v| column(&v.column).is_some_and(|c| cols.contains(&c))))
+            });
+            if looked_up {
+                continue;
+            }
+            let at = created.iter().find(|(_, c)| cols.contains(c)).map(|(v, _)| v.span).unwrap_or(p.op_span);
+            let other_cols = cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+            let key_text = key_cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+            let mut d = Diagnostic::new(
+                META.id,
+                META.default_severity,
+                format!(
+                    "prisma.{}.upsert looks the row up by ({key_text}) only; create also sets ({other_cols}), which {} keeps unique: when another row already has that value the upsert fails with P2002 (\"Unique constraint failed on the fields: ({other_cols})\") instead of updating",
+                    p.model,
+                    quote_ident(&other.name.name)
+                ),
+                Label::new(f.file, at).with_message(format!("also unique by {}", other.name.name)),
+            )
+            .with_help(format!(
+                "Upsert on the field the data is identified by, or leave ({other_cols}) out of create, or catch P2002. Field report 01's upsert failed this way: \"Unique constraint failed on the fields: (workspace_id)\"."
+            ));
+            if let Some(l) = definition(cx, &table.name, other) {
+                d = d.with_related(l);
+            }
+            out.push(d);
         }
     }
 }
@@ -350,6 +452,16 @@ mod tests {
         for (sql, want) in cases {
             assert_eq!(lines(sql, RULE), want, "{sql}");
         }
+    }
+
+    /// A Prisma upsert whose create sets another unique field (issue 10's `email` case).
+    #[test]
+    fn prisma_upserts() {
+        use crate::test_util::code_lines;
+        let prisma = "model User {\n  id String @id\n  authId String @unique @map(\"auth_id\")\n  email String @unique\n  name String\n  @@map(\"users\")\n}\n";
+        let schema = "CREATE TABLE users (id text PRIMARY KEY, auth_id text NOT NULL, email text NOT NULL, name text);\nCREATE UNIQUE INDEX users_auth_id_key ON users (auth_id);\nCREATE UNIQUE INDEX users_email_key ON users (email);";
+        let src = "export async function login(prisma, a) {\n  await prisma.user.upsert({ where: { authId: a.sub }, create: { id: a.id, authId: a.sub, email: a.email, name: a.name }, update: { name: a.name } });\n  await prisma.user.upsert({ where: { email: a.email }, create: { id: a.id, email: a.email, name: a.name }, update: { name: a.name } });\n  // a fresh value for the other key: the expression, or the local it names\n  await prisma.user.upsert({ where: { authId: a.sub }, create: { id: a.id, authId: a.sub, email: generateEmail(), name: a.name }, update: {} });\n  const { email } = Mailbox.generate();\n  await prisma.user.upsert({ where: { authId: a.sub }, create: { id: a.id, authId: a.sub, email, name: a.name }, update: {} });\n}\nexport async function checked(prisma, a) {\n  const taken = await prisma.user.findUnique({ where: { email: a.email } });\n  if (taken) throw new Error('taken');\n  await prisma.user.upsert({ where: { authId: a.sub }, create: { id: a.id, authId: a.sub, email: a.email, name: a.name }, update: {} });\n}";
+        assert_eq!(code_lines(schema, &[("schema.prisma", prisma), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 2)]);
     }
 
     /// Rows that would collide on the other key are deleted first (here through a helper).
