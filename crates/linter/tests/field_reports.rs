@@ -154,7 +154,7 @@ fn clean_multi_tenant_schema_has_no_findings() {
 }
 
 /// One fixture app per language / client library under `tests/fixtures/apps/<app>/{bug,fixed}`,
-/// over `apps/schema.sql`. Every line of a `bug` app marked `expect: <rule>` must get that
+/// over `apps/schema.sql`. Every line of a `bug` app marked `expect: <rule>[, <rule>]` must get that
 /// finding (and no other line any); every `fixed` twin must be silent.
 #[test]
 fn fixture_apps_per_language_and_library() {
@@ -176,8 +176,10 @@ fn fixture_apps_per_language_and_library() {
             let mut want: Vec<(String, String, usize)> = Vec::new();
             for s in &sources {
                 for (i, l) in s.text.lines().enumerate() {
-                    if let Some(rule) = l.split("expect: ").nth(1) {
-                        want.push((rule.trim().to_string(), s.path.clone(), i + 1));
+                    if let Some(rules) = l.split("expect: ").nth(1) {
+                        for rule in rules.split(", ") {
+                            want.push((rule.trim().to_string(), s.path.clone(), i + 1));
+                        }
                     }
                 }
             }

@@ -225,7 +225,7 @@ fn check_prisma(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .extraction
                         .bindings
                         .iter()
-                        .filter(|b| b.function == s.function && b.names.iter().any(|n| *n == ident))
+                        .filter(|b| b.function == s.function && b.names.contains(&ident))
                         .map(|b| b.text.clone())
                         .next_back()
                     else {
