@@ -252,7 +252,8 @@ fn check_prisma(cx: &Context, out: &mut Vec<Diagnostic>) {
                     && cols.iter().all(|c| set.contains(c.as_str()))
                     && !key_cols.is_subset(&cols)
                     && !cols.is_subset(&key_cols)
-                    && !(!key_is_pkey && pkey.as_ref().is_some_and(|pk| pk.is_subset(&cols)))
+                    // the new row's own id, when the lookup is by a natural key
+                    && (key_is_pkey || !pkey.as_ref().is_some_and(|pk| pk.is_subset(&cols)))
             });
             let Some(other) = other else { continue };
             let cols = plain_columns(other).unwrap_or_default();
