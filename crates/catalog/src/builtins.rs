@@ -141,3 +141,36 @@ fn supabase_with(schemas: &[&str]) -> Catalog {
     func(&mut c, "auth", "jwt", "jsonb");
     c
 }
+
+/// A schema declared rather than migrated (an ORM's models, for projects that `db push` instead
+/// of keeping migrations): the catalog this DDL builds, every object marked as declared (no
+/// migration line to report at), so schema rules leave it alone while code is checked against it.
+pub fn declared(ddl: &str) -> Catalog {
+    let mut r = crate::Replayer::new(Catalog::new());
+    for s in &pgvet_syntax::parse_sql(ddl).statements {
+        r.apply(0, s);
+    }
+    let mut c = r.catalog;
+    let tables: Vec<crate::Table> = c.tables.values().cloned().collect();
+    for mut t in tables {
+        t.origin = Origin::DECLARED;
+        for col in &mut t.columns {
+            col.origin = Origin::DECLARED;
+        }
+        for con in &mut t.constraints {
+            con.origin = Origin::DECLARED;
+        }
+        c.tables.insert(t.name.clone(), t);
+    }
+    let indexes: Vec<Index> = c.indexes.values().cloned().collect();
+    for mut i in indexes {
+        i.origin = Origin::DECLARED;
+        c.indexes.insert(i.name.clone(), i);
+    }
+    let enums: Vec<(QName, crate::EnumType)> = c.enums.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (k, mut e) in enums {
+        e.origin = Origin::DECLARED;
+        c.enums.insert(k, e);
+    }
+    c
+}

@@ -38,7 +38,7 @@ impl Serialize for Origin {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Origin", 3)?;
-        st.serialize_field("migration", &(!self.is_builtin()).then_some(self.step))?;
+        st.serialize_field("migration", &(!self.is_builtin() && !self.is_declared()).then_some(self.step))?;
         st.serialize_field("start", &self.at.unwrap_or(self.span.start))?;
         st.serialize_field("end", &self.span.end)?;
         st.end()
@@ -332,6 +332,13 @@ pub struct Domain {
 impl Origin {
     /// Objects that exist before the first migration (a platform's built-in schema).
     pub const BUILTIN: Origin = Origin { step: usize::MAX, span: Span { start: 0, end: 0 }, at: None };
+    /// Declared by the project's ORM models rather than created by a migration (`prisma db push`
+    /// projects): the project's own objects, with no migration line to point at.
+    pub const DECLARED: Origin = Origin { step: usize::MAX - 1, span: Span { start: 0, end: 0 }, at: None };
+
+    pub fn is_declared(&self) -> bool {
+        self.step == usize::MAX - 1
+    }
 
     pub fn is_builtin(&self) -> bool {
         self.step == usize::MAX

@@ -260,7 +260,9 @@ fn settings_of(project: &Project) -> Result<Settings, String> {
 }
 
 fn base_catalog(project: &Project) -> Catalog {
-    if project.supabase {
+    if let Some(prisma) = &project.declared {
+        pgvet_linter::declared_prisma_catalog(prisma)
+    } else if project.supabase {
         pgvet_catalog::builtins::supabase()
     } else if project.gotrue {
         pgvet_catalog::builtins::gotrue()

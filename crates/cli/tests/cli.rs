@@ -48,7 +48,10 @@ fn check_the_example_reports_field_report_04s_unindexed_foreign_keys() {
     }
     // A code frame with file:line:col.
     assert!(out.contains("--> examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql:11:3"), "{out}");
-    assert!(out.contains("pgvet: 2 errors, 16 warnings, 2 info in 5 migrations and 7 source files"), "{out}");
+    assert!(out.contains("pgvet: 2 errors, 17 warnings, 2 info in 5 migrations and 7 source files"), "{out}");
+    // Field report 01 in its Prisma form: the upsert looks up by id, its create sets the unique
+    // workspace_id ("Unique constraint failed on the fields: (workspace_id)").
+    assert!(out.contains("prisma.devlogWorkspace.upsert looks the row up by (id) only; create also sets (workspace_id)"), "{out}");
     // Info findings are counted, not listed, unless asked for: the metrics query without a
     // workspace filter, and the metrics insert that leaves the (nullable) workspace_id out.
     assert!(out.contains("info not listed (tenant-filter-missing 1, tenant-insert-missing 1): --show-info lists them"), "{out}");
@@ -134,14 +137,14 @@ fn json_and_sarif_formats() {
     let o = pgvet(&["check", "examples/workspace-app", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 20);
-    assert_eq!(v["summary"]["warnings"], 16);
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 21);
+    assert_eq!(v["summary"]["warnings"], 17);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
-    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 20);
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 21);
     let o = pgvet(&["check", "examples/workspace-app", "--format", "github"]);
-    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/")).count(), 16);
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("::warning file=examples/workspace-app/")).count(), 17);
 }
 
 #[test]
@@ -625,6 +628,35 @@ fn gotrue_in_compose_provides_auth_users() {
     let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
     assert_eq!(rules_and_file_names(&v), vec![], "{v:#}");
+}
+
+/// A Prisma project without migrations (`prisma db push`): the models are the schema, so its
+/// code is still checked, and no table is reported missing.
+#[test]
+fn prisma_schema_without_migrations_is_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), t).unwrap();
+    };
+    write("packages/db/package.json", r#"{"name": "@x/db"}"#);
+    write(
+        "packages/db/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\nmodel Note {\n  id Int @id @default(autoincrement())\n  body String\n  authorId String @map(\"author_id\")\n  @@map(\"notes\")\n}\n",
+    );
+    write(
+        "packages/db/src/notes.ts",
+        "export const a = (pool) => pool.query('SELECT body, author_id FROM notes WHERE id = $1', [1]);\nexport const b = (pool) => pool.query('SELECT titel FROM notes');\nexport const c = (prisma) => prisma.note.findMany({ where: { body: 'x' } });\n",
+    );
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert_eq!(v["summary"]["databases"][0]["layout"], "prisma-schema", "{v:#}");
+    assert_eq!(v["summary"]["databases"][0]["path"], "packages/db/prisma/schema.prisma");
+    assert_eq!(v["summary"]["databases"][0]["migrations"], 0);
+    assert_eq!(rules_and_file_names(&v), vec![("unknown-column".to_string(), "notes.ts".to_string())], "{v:#}");
+    let o = pgvet(&["check", root.to_str().unwrap()]);
+    assert!(stdout(&o).contains("prisma-schema layout at"), "{}", stdout(&o));
 }
 
 /// Files and directories inside a project (as pre-commit and editors pass them): the project and

@@ -16,5 +16,14 @@ pub use analysis::{add_notes, analyze, Analysis, MigrationFile, Report, Settings
 pub use diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
 pub use rules::{all_rules, rule_by_id, rule_docs, RuleMeta};
 
+/// The schema a Prisma project declares (its `.prisma` text), for projects without migrations
+/// (`prisma db push`): the DDL Prisma Migrate would write, replayed into a catalog whose objects
+/// count as built in (schema rules report at migration lines, and there are none).
+pub fn declared_prisma_catalog(prisma: &str) -> pgvet_catalog::Catalog {
+    let models = pgvet_code::prisma::parse(prisma);
+    let enums = pgvet_code::prisma::enums(prisma);
+    pgvet_catalog::builtins::declared(&pgvet_code::prisma::to_sql(&models, &enums))
+}
+
 #[cfg(test)]
 mod test_util;

@@ -24,11 +24,14 @@ pub enum Layout {
     Structure,
     /// Every `.sql` file of a directory, in name order.
     Plain,
+    /// No migrations: the schema Prisma's models declare (`prisma db push` projects). The
+    /// location is the schema file (or the folder of a multi-file schema).
+    PrismaSchema,
 }
 
 impl Layout {
     pub const NAMES: &'static [&'static str] =
-        &["supabase", "prisma", "drizzle", "sqlx", "golang-migrate", "goose", "flyway", "structure", "plain"];
+        &["supabase", "prisma", "drizzle", "sqlx", "golang-migrate", "goose", "flyway", "structure", "plain", "prisma-schema"];
 
     pub fn parse(s: &str) -> Option<Layout> {
         Some(match s {
@@ -41,6 +44,7 @@ impl Layout {
             "flyway" => Layout::Flyway,
             "structure" => Layout::Structure,
             "plain" => Layout::Plain,
+            "prisma-schema" => Layout::PrismaSchema,
             _ => return None,
         })
     }
@@ -90,6 +94,9 @@ pub struct Project {
     pub supabase: bool,
     /// Self-hosted Supabase Auth (GoTrue) runs before the migrations: `auth.users` exists.
     pub gotrue: bool,
+    /// For a `prisma-schema` project: the text of its `.prisma` files, the schema pgvet builds the
+    /// catalog from (there are no migrations to replay).
+    pub declared: Option<String>,
     /// Tables the other databases of the workspace create (lower-case, unqualified): code that
     /// talks to several databases may name them.
     pub sibling_tables: Vec<String>,
@@ -261,8 +268,9 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
     }
     let mut notes = Vec::new();
     let mut migrations = collect(layout, &location, &mut notes)?;
+    let declared = (layout == Layout::PrismaSchema).then(|| prisma_schema_text(&location)).transpose()?;
     // An empty migrations folder, or a configured layout that finds nothing, is not a clean run.
-    if migrations.is_empty() {
+    if migrations.is_empty() && layout != Layout::PrismaSchema {
         return Err(ProjectError::Empty { layout, location });
     }
     if let Some(t) = config.migrations.transactional {
@@ -288,6 +296,7 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         sources,
         supabase,
         gotrue,
+        declared,
         sibling_tables: Vec::new(),
         multi_database_sources: Default::default(),
         display_name: None,
@@ -451,6 +460,7 @@ fn default_location(root: &Path, l: Layout) -> Option<PathBuf> {
         }
         Layout::Structure => &["db/structure.sql", "structure.sql", "schema.sql", "db/schema.sql"],
         Layout::Flyway => &["src/main/resources/db/migration", "db/migration", "migrations"],
+        Layout::PrismaSchema => &["prisma/schema.prisma", "schema.prisma", "prisma/schema"],
         _ => &["migrations", "db/migrations", "sql/migrations"],
     };
     cands.iter().map(|c| root.join(c)).find(|p| p.exists())
@@ -482,6 +492,7 @@ fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
         "db/structure.sql".into(),
         "migrations/, db/migrations/, src/main/resources/db/migration/".into(),
         "*.sql in the directory itself".into(),
+        "a PostgreSQL prisma/schema.prisma (db push)".into(),
     ];
     for (dir, l) in [("supabase/migrations", Layout::Supabase), ("prisma/migrations", Layout::Prisma)] {
         let p = root.join(dir);
@@ -503,6 +514,10 @@ fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
         if p.is_dir() && !sql_files(&p)?.is_empty() {
             return Ok((classify_dir(&p)?, p));
         }
+    }
+    // No migrations at all: a Prisma schema that `prisma db push` applies.
+    if let Some(p) = find_prisma_schema(root) {
+        return Ok((Layout::PrismaSchema, p));
     }
     Err(ProjectError::NoMigrations { root: root.to_path_buf(), looked })
 }
@@ -532,9 +547,44 @@ fn migration(path: &Path, text: String, transactional: bool) -> Migration {
     Migration { path: display(path), text, transactional, host: None }
 }
 
+/// The text of a Prisma schema: one file, or every `.prisma` file of a multi-file schema folder.
+fn prisma_schema_text(loc: &Path) -> Result<String, ProjectError> {
+    if loc.is_file() {
+        return read(loc);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(loc)
+        .map_err(|error| ProjectError::Io { path: loc.to_path_buf(), error })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "prisma"))
+        .collect();
+    files.sort();
+    let mut text = String::new();
+    for f in files {
+        text.push_str(&read(&f)?);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// A Prisma schema for PostgreSQL without migrations, at the places Prisma looks by default.
+pub(crate) fn find_prisma_schema(root: &Path) -> Option<PathBuf> {
+    let postgres = |t: &str| t.contains("provider") && (t.contains("\"postgresql\"") || t.contains("\"postgres\""));
+    for c in ["prisma/schema.prisma", "schema.prisma"] {
+        let p = root.join(c);
+        if std::fs::read_to_string(&p).is_ok_and(|t| postgres(&t)) {
+            return Some(p);
+        }
+    }
+    let dir = root.join("prisma/schema");
+    let text = prisma_schema_text(&dir).ok()?;
+    postgres(&text).then_some(dir)
+}
+
 fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migration>, ProjectError> {
     let mut out = Vec::new();
     match layout {
+        Layout::PrismaSchema => {}
         Layout::Structure => {
             let f = if loc.is_file() {
                 loc.to_path_buf()

@@ -244,7 +244,13 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
     dirs.sort();
     let mut found: Vec<(Layout, PathBuf)> = Vec::new();
     let mut hosts = Vec::new();
+    let mut declared: Vec<PathBuf> = Vec::new();
     for d in &dirs {
+        if let Some(p) = crate::discover::find_prisma_schema(d) {
+            if !declared.contains(&p) {
+                declared.push(p);
+            }
+        }
         if let Some(h) = crate::markers::host_migrations(d) {
             hosts.push(h);
             continue;
@@ -289,6 +295,13 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
             continue;
         }
         out.push((l, p));
+    }
+    // A Prisma schema whose package keeps no migrations: its models are the schema (`db push`).
+    for p in declared {
+        let pkg = package_of(root, &p).0;
+        if !out.iter().any(|(_, q)| package_of(root, q).0 == pkg) {
+            out.push((Layout::PrismaSchema, p));
+        }
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
     (out, hosts)
