@@ -180,6 +180,13 @@ pub fn prisma_models(code: &[CodeFile]) -> Vec<&PrismaModel> {
     code.iter().flat_map(|f| &f.extraction.prisma_models).collect()
 }
 
+/// Whether an application expression makes a fresh value (a generated id or token, a random
+/// suffix): such a value collides with nothing and accumulates nothing.
+pub fn fresh_value(expr: &str) -> bool {
+    let t = expr.to_ascii_lowercase();
+    ["id(", "generate", "random", "uuid", "nanoid", "cuid", "ulid", "token(", "crypto."].iter().any(|g| t.contains(g))
+}
+
 /// The tables whose rows the project can hard-delete: tables that code deletes from (SQL `DELETE`,
 /// Prisma `delete`/`deleteMany`, Supabase and Drizzle `.delete()`), and, through `ON DELETE
 /// CASCADE`, the tables whose rows go with them.

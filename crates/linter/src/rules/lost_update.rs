@@ -63,8 +63,28 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             for &wi in sites {
-                for w in writes_of(cx.catalog, &drizzle, &models, f, wi) {
-                    if w.insert || w.in_sql || !computed(&w.expr) {
+                for mut w in writes_of(cx.catalog, &drizzle, &models, f, wi) {
+                    // A value computed into a local first (`const next = data.used + n;
+                    // update({ used: next })`): the local's initialiser, before the write.
+                    for _ in 0..3 {
+                        let ident = w.expr.trim();
+                        if ident.is_empty() || !ident.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+                            break;
+                        }
+                        let init = x
+                            .bindings
+                            .iter()
+                            .filter(|b| b.function == Some(fi) && b.names.len() == 1 && b.names[0] == ident && b.init.start < w.span.start)
+                            .map(|b| b.text.clone())
+                            .next_back();
+                        match init {
+                            Some(t) => w.expr = t,
+                            None => break,
+                        }
+                    }
+                    // A fresh value built from the old one (`${slug}-${nanoid(6)}`) replaces it; it
+                    // does not accumulate.
+                    if w.insert || w.in_sql || !computed(&w.expr) || crate::code::fresh_value(&w.expr) {
                         continue;
                     }
                     let Some((var, ri)) = x.source_of(derived, &w.expr) else { continue };
@@ -77,6 +97,11 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     // read returned only that column.
                     let from_col = w.expr.contains(&w.column) || w.expr.contains(&w.key) || r.columns == [w.column.clone()];
                     if r.table != w.table || !reads_col || !from_col || r.lock.is_some() {
+                        continue;
+                    }
+                    // A compare-and-swap: the write only applies while the column still holds what
+                    // was read (`where: { status: existing.status }`, `WHERE v = $old`).
+                    if guards_column(f, &models, wi, &w.column, &w.key) {
                         continue;
                     }
                     let (col, table) = (w.column.clone(), display_name(&w.table));
@@ -98,6 +123,27 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Whether the write's own filter names the column it writes.
+fn guards_column(f: &crate::code::CodeFile, models: &[&pgvet_code::prisma::PrismaModel], wi: usize, column: &str, key: &str) -> bool {
+    let site = &f.extraction.sites[wi];
+    match &site.call {
+        pgvet_code::Call::Builder(b) => b.filters.iter().any(|v| v.column == column || v.column == key),
+        pgvet_code::Call::Prisma(p) => {
+            let model = crate::code::prisma_model(models, &p.model).map(|(_, m)| m);
+            p.args.iter().filter(|(k, _)| k == "where").flat_map(|(_, v)| v).any(|v| {
+                v.column == key || v.column == column || model.and_then(|m| m.field(&v.column)).is_some_and(|fd| fd.column == column)
+            })
+        }
+        pgvet_code::Call::Sql(_) => f.sql[wi].iter().flat_map(|p| &p.statements).any(|st| match &st.node {
+            pgvet_syntax::NodeEnum::UpdateStmt(u) => {
+                u.where_clause.as_deref().is_some_and(|w| pgvet_syntax::expr_columns(w).iter().any(|c| c == column))
+            }
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::test_util::code_lines;
@@ -116,6 +162,15 @@ mod tests {
             0,
             "the value text must name the column; a renamed local is not guessed at"
         );
+        // a compare-and-swap on the value read is safe
+        let cas = "async function f(prisma, id, n) {\n  const row = await prisma.userSubscription.findFirst({ where: { userId: id } });\n  const next = row.usedTokens + n;\n  await prisma.userSubscription.updateMany({ where: { userId: id, usedTokens: row.usedTokens }, data: { usedTokens: next } });\n}";
+        let prisma = "model UserSubscription {\n  userId String @id @map(\"user_id\")\n  usedTokens Int @map(\"used_tokens\")\n  @@map(\"user_subscriptions\")\n}\n";
+        let unguarded = cas.replace("usedTokens: row.usedTokens }", "}");
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma), ("d.ts", &unguarded)], RULE), vec![("d.ts".to_string(), 4)]);
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma), ("d.ts", cas)], RULE), vec![]);
+        // a value computed into a local first (issue 10's missed `next`)
+        let src3 = "async function f(supabase, uid, n) {\n  const { data } = await supabase.from('user_subscriptions').select('used_tokens').eq('user_id', uid).single();\n  const next = data.used_tokens + n;\n  await supabase.from('user_subscriptions').update({ used_tokens: next }).eq('user_id', uid);\n}";
+        assert_eq!(code_lines(SCHEMA, &[("c.ts", src3)], RULE), vec![("c.ts".to_string(), 4)]);
     }
 
     #[test]

@@ -233,10 +233,7 @@ fn check_prisma(cx: &Context, out: &mut Vec<Diagnostic>) {
                     };
                     texts.push(init);
                 }
-                texts.iter().any(|t| {
-                    let t = t.to_ascii_lowercase();
-                    ["id(", "generate", "random", "uuid", "nanoid", "cuid", "ulid", "token(", "crypto."].iter().any(|g| t.contains(g))
-                })
+                texts.iter().any(|t| crate::code::fresh_value(t))
             };
             let created: Vec<(&pgvet_code::Value, String)> =
                 get("create").iter().filter(|v| !fresh(&v.expr)).filter_map(|v| column(&v.column).map(|c| (v, c))).collect();
