@@ -260,7 +260,13 @@ impl<'t> Collector<'t> {
             {
                 if let Expression::StaticMemberExpression(m) = receiver {
                     let model = m.property.name.to_string();
-                    self.prisma(span, first, model);
+                    // `db.query.<table>.findFirst/findMany({...})`: Drizzle's relational queries.
+                    let relational = matches!(&m.object, Expression::StaticMemberExpression(q) if q.property.name == "query");
+                    if relational && matches!(first.name.as_str(), "findFirst" | "findMany") {
+                        self.drizzle_relational(span, first, model, sp(m.property.span), client);
+                    } else {
+                        self.prisma(span, first, model);
+                    }
                 }
             }
             "select" | "insert" | "update" | "delete" => self.drizzle(span, &links, client),
@@ -508,6 +514,43 @@ impl<'t> Collector<'t> {
     }
 
     /// `eq(t.col, v)`, `and(...)`, `inArray(t.col, xs)`: the columns compared.
+    /// `db.query.users.findMany({ columns: { id: true }, where: eq(users.orgId, org) })`, or
+    /// `where: (users, { eq }) => eq(users.orgId, org)`: a select of the table's object.
+    fn drizzle_relational(&mut self, span: Span, link: &Link, table: String, table_span: Span, client: String) {
+        let mut b = BuilderCall::new(Library::Drizzle, TableRef::Drizzle(table), table_span, Op::Select, client);
+        let mut columns = Vec::new();
+        if let Some(Expression::ObjectExpression(o)) = link.args.first().and_then(|a| a.as_expression()).map(peel) {
+            for (k, v, _) in object_props(o) {
+                match k.as_str() {
+                    "where" => match peel(v) {
+                        Expression::ArrowFunctionExpression(f) => {
+                            if let Some(body) = f.get_expression() {
+                                self.drizzle_filters(body, &mut b.filters);
+                            } else {
+                                // A block body: the filter is not seen in full.
+                                b.filters.push(Value { column: "*".into(), span: sp(f.span), expr: String::new() });
+                            }
+                        }
+                        Expression::CallExpression(_) => self.drizzle_filters(v, &mut b.filters),
+                        other => b.filters.push(Value { column: "*".into(), span: sp(other.span()), expr: String::new() }),
+                    },
+                    "columns" => {
+                        if let Expression::ObjectExpression(c) = peel(v) {
+                            for (ck, cv, cspan) in object_props(c) {
+                                if matches!(peel(cv), Expression::BooleanLiteral(bl) if bl.value) {
+                                    columns.push(Named { name: ck, span: cspan });
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        b.columns = if columns.is_empty() { vec![Named { name: "*".into(), span: link.span }] } else { columns };
+        self.push_site(span, Call::Builder(b));
+    }
+
     fn drizzle_filters(&self, e: &Expression, out: &mut Vec<Value>) {
         let Expression::CallExpression(c) = peel(e) else { return };
         let Some(name) = callee_name(&c.callee) else { return };

@@ -91,6 +91,10 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if runs_as_api_role(b) && t.rls_enabled {
                         continue;
                     }
+                    // A filter pgvet cannot see in full (`where: buildWhere(...)`): not judged.
+                    if b.filters.iter().any(|v| v.column == "*") {
+                        continue;
+                    }
                     let filtered: Vec<String> = b.filters.iter().map(|v| r.column(&v.column)).collect();
                     if filtered.iter().any(|c| c == tenant) || principal_lookup(t, tenant, &filtered) {
                         continue;
@@ -212,6 +216,15 @@ mod tests {
         for src in cases {
             assert_eq!(code_lines(SCHEMA, &[("a.ts", src)], RULE), vec![], "{src}");
         }
+    }
+
+    /// Drizzle's relational queries (`db.query.t.findMany`): filters in `where`, as a call or an
+    /// arrow function; a `where` built elsewhere is not judged.
+    #[test]
+    fn drizzle_relational_queries() {
+        let defs = "export const metrics = pgTable('metrics', { id: bigserial('id'), workspaceId: uuid('workspace_id'), agentId: text('agent_id'), tokens: integer('tokens') });";
+        let src = "export async function f(db, ws, a, w) {\n  await db.query.metrics.findMany({ where: eq(metrics.workspaceId, ws) });\n  await db.query.metrics.findFirst({ where: (m, { eq }) => eq(m.workspaceId, ws), columns: { tokens: true } });\n  await db.query.metrics.findMany({ where: w });\n  await db.query.metrics.findFirst({ where: (m, { eq }) => eq(m.agentId, a) });\n}";
+        assert_eq!(code_lines(SCHEMA, &[("schema.ts", defs), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 5)]);
     }
 
     /// Prisma: a relation filter on the tenant's relation scopes the query; a `where` pgvet

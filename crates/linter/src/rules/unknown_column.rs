@@ -80,7 +80,7 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
         let mut named: Vec<(&str, pgvet_syntax::Span)> = Vec::new();
         named.extend(b.columns.iter().filter(|c| c.name != "*").map(|c| (c.name.as_str(), c.span)));
         named.extend(b.values.iter().map(|v| (v.column.as_str(), v.span)));
-        named.extend(b.filters.iter().map(|v| (v.column.as_str(), v.span)));
+        named.extend(b.filters.iter().filter(|v| v.column != "*").map(|v| (v.column.as_str(), v.span)));
         named.extend(b.on_conflict.iter().flatten().map(|c| (c.name.as_str(), c.span)));
         for (key, span) in named {
             let col = r.column(key);
