@@ -143,6 +143,11 @@ mod tests {
         assert_eq!(code_lines(&cascade, &[("schema.ts", DEFS), ("d.ts", del_org), ("a.ts", src)], RULE), vec![("a.ts".to_string(), 3)]);
         // Supabase
         let src2 = "async function ensure(supabase, did) {\n  const { data: m } = await supabase.from('members').select('workspace_id').eq('user_id', did).single();\n  await supabase.from('app_users').insert({ did, primary_workspace_id: m.workspace_id });\n}";
+        // A variable assigned in both branches of an `if` (issue 10's missed case): the branch
+        // that read it from another table is enough.
+        let branches = "async function ensure(supabase, did, create) {\n  let ws;\n  if (create) {\n    const { data: w } = await supabase.from('workspaces').insert({}).select('id').single();\n    ws = w.id;\n  } else {\n    const { data: m } = await supabase.from('members').select('workspace_id').eq('user_id', did).single();\n    ws = m.workspace_id;\n  }\n  await supabase.from('app_users').insert({ did, primary_workspace_id: ws });\n}";
+        let del_ws = "export async function remove(supabase, id) {\n  await supabase.from('workspaces').delete().eq('id', id);\n}";
+        assert_eq!(code_lines(SCHEMA, &[("d.ts", del_ws), ("c.ts", branches)], RULE), vec![("c.ts".to_string(), 10)]);
         let del2 = "export async function remove(supabase, id) {\n  await supabase.from('workspaces').delete().eq('id', id);\n}";
         assert_eq!(code_lines(SCHEMA, &[("d.ts", del2), ("b.ts", src2)], RULE), vec![("b.ts".to_string(), 3)]);
     }
