@@ -147,6 +147,8 @@ fn replay_migrations(
     let no_bodies = HashMap::new();
     let no_upserts = HashSet::new();
     let no_code_tables = HashSet::new();
+    let ddl_rules: Vec<rules::SiteCheck> =
+        rules::ddl_rules().iter().filter(|r| settings.severity(r.id, r.default_severity).is_some()).filter_map(|r| r.check_site).collect();
     let streamed = |step: usize| files[step].text.len() > pgvet_syntax::STREAMING_THRESHOLD;
     for (c, chunk) in files[..n].chunks(CHUNK).enumerate() {
         let parsed: Vec<ParsedSql> = chunk
@@ -171,6 +173,33 @@ fn replay_migrations(
                 replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &host_sql_strings(text));
             }
             let mut run = |s: &Statement, replayer: &mut Replayer| {
+                let ddl = sites::is_lock_relevant(&s.node);
+                if ddl && !ddl_rules.is_empty() {
+                    let cx = Context {
+                        catalog: &replayer.catalog,
+                        files,
+                        settings,
+                        versions: &versions,
+                        bodies: &no_bodies,
+                        code: &[],
+                        upserted: &no_upserts,
+                        code_tables: &no_code_tables,
+                    };
+                    let site = Site::new(
+                        step,
+                        text,
+                        Some(s.base),
+                        s.span,
+                        &s.node,
+                        &replayer.catalog,
+                        &replayer.search_path,
+                        SiteKind::Migration,
+                        &[],
+                    );
+                    for check in &ddl_rules {
+                        check(&site, &cx, diags);
+                    }
+                }
                 if !site_rules.is_empty() && sites::is_checked(&s.node) {
                     let cx = Context {
                         catalog: &replayer.catalog,

@@ -91,7 +91,34 @@ fn field_report_02_schema_migrated_but_code_not_yet_gives_42p10() {
 #[test]
 fn field_report_02_fixed_is_silent() {
     let a = run(&fixture("fr02/fixed"), Catalog::new(), &fr02_settings());
-    assert_eq!(rules(&a), Vec::<String>::new());
+    // No integrity finding; what its DDL does to the live tables is the migration-safety rules'
+    // (next test).
+    let safety: Vec<&str> = pgvet_linter::rules::ddl_rules().iter().map(|r| r.id).collect();
+    let integrity: Vec<String> = rules(&a).into_iter().filter(|r| !safety.iter().any(|s| r.starts_with(&format!("{s} ")))).collect();
+    assert_eq!(integrity, Vec::<String>::new());
+}
+
+/// Field report 02's forward DDL, as applied on live tables: each SET NOT NULL scans under ACCESS
+/// EXCLUSIVE, each ADD PRIMARY KEY builds its index under it, each with the lock-friendly form.
+#[test]
+fn field_report_02_forward_ddl_locks() {
+    let a = run(&fixture("fr02/fixed"), Catalog::new(), &fr02_settings());
+    assert_eq!(
+        rules(&a),
+        vec![
+            "set-not-null-scans 002_workspace_keys.sql:3",
+            "set-not-null-scans 002_workspace_keys.sql:9",
+            "unique-constraint-builds-index 002_workspace_keys.sql:12",
+            "set-not-null-scans 002_workspace_keys.sql:16",
+            "unique-constraint-builds-index 002_workspace_keys.sql:19",
+        ]
+    );
+    let d = a.diagnostics.iter().find(|d| d.rule == "set-not-null-scans").unwrap();
+    assert!(d.message.contains("ACCESS EXCLUSIVE on org_studio_agent_metrics") && d.message.contains("reads every row"), "{}", d.message);
+    let fix = d.fix.as_ref().and_then(|f| f.migration.as_deref()).unwrap();
+    assert!(fix.contains("CHECK (workspace_id IS NOT NULL) NOT VALID") && fix.contains("VALIDATE CONSTRAINT"), "{fix}");
+    let pk = a.diagnostics.iter().find(|d| d.rule == "unique-constraint-builds-index").unwrap();
+    assert!(pk.fix.as_ref().and_then(|f| f.migration.as_deref()).unwrap().contains("PRIMARY KEY USING INDEX"), "{:?}", pk.fix);
 }
 
 #[test]

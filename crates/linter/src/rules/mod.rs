@@ -8,8 +8,10 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::settings::Settings;
 use crate::sql::Site;
 
+pub mod constraint_missing_not_valid;
 pub mod fk_missing_index;
 pub mod fk_read_then_insert_race;
+pub mod index_build_blocks_writes;
 pub mod invalid_suppression;
 pub mod lost_update;
 pub mod migration_error;
@@ -19,12 +21,15 @@ pub mod orm_upsert_not_atomic;
 pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
+pub mod set_not_null_scans;
 pub mod skipped_file;
 pub mod syntax_error;
+pub mod table_rewrite;
 pub mod tenant_filter_missing;
 pub mod tenant_fk_cross;
 pub mod tenant_insert_missing;
 pub mod tenant_key_missing_tenant;
+pub mod unique_constraint_builds_index;
 pub mod unknown_column;
 pub mod unknown_function;
 pub mod unknown_relation;
@@ -102,6 +107,11 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &fk_read_then_insert_race::META,
         &orm_upsert_not_atomic::META,
         &unparsed_source::META,
+        &index_build_blocks_writes::META,
+        &constraint_missing_not_valid::META,
+        &set_not_null_scans::META,
+        &table_rewrite::META,
+        &unique_constraint_builds_index::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -109,6 +119,19 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &unused_suppression::META,
     ];
     ALL
+}
+
+/// The migration-safety rules: checked on DDL statements of migrations (the other site rules
+/// see queries only).
+pub fn ddl_rules() -> &'static [&'static RuleMeta] {
+    static DDL: &[&RuleMeta] = &[
+        &index_build_blocks_writes::META,
+        &constraint_missing_not_valid::META,
+        &set_not_null_scans::META,
+        &table_rewrite::META,
+        &unique_constraint_builds_index::META,
+    ];
+    DDL
 }
 
 pub fn rule_by_id(id: &str) -> Option<&'static RuleMeta> {

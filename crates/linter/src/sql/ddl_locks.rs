@@ -1,0 +1,305 @@
+//! What a migration's DDL does to a live table: each statement is classified into one of the
+//! lock oracle's forms (`crates/db/src/locks.rs`), and the facts come from the table the oracle
+//! recorded from a real PostgreSQL (`data/locks.tsv`): the lock modes taken, whether the table is
+//! rewritten, whether it is read in full, the error it raises on a table with rows. Nothing here
+//! states a lock the server was not seen to take.
+use std::sync::OnceLock;
+
+use pgvet_catalog::Table;
+use pgvet_syntax::protobuf::{node::Node as N, AlterTableType as AT, ConstrType};
+use pgvet_syntax::NodeEnum;
+
+use super::{resolve_relation, Relation, Site, SiteKind};
+
+/// The oracle's record of one form.
+#[derive(Debug)]
+pub struct Facts {
+    pub form: String,
+    /// (relation role in the oracle's schema: `t` the table, `p` a referenced table, ...; modes)
+    pub locks: Vec<(String, Vec<String>)>,
+    pub rewrite: bool,
+    pub scan: bool,
+    pub sqlstate: Option<String>,
+}
+
+impl Facts {
+    /// The strongest mode taken on the oracle's relation `rel` (`t`, `p`).
+    pub fn strongest(&self, rel: &str) -> Option<&str> {
+        const ORDER: &[&str] = &[
+            "AccessShareLock",
+            "RowShareLock",
+            "RowExclusiveLock",
+            "ShareUpdateExclusiveLock",
+            "ShareLock",
+            "ShareRowExclusiveLock",
+            "ExclusiveLock",
+            "AccessExclusiveLock",
+        ];
+        let modes = &self.locks.iter().find(|(r, _)| r == rel)?.1;
+        modes.iter().max_by_key(|m| ORDER.iter().position(|o| o == m)).map(String::as_str)
+    }
+}
+
+/// The mode as PostgreSQL's documentation names it (`SHARE ROW EXCLUSIVE`), and what it blocks.
+pub fn describe(mode: &str) -> (&'static str, &'static str) {
+    match mode {
+        "AccessExclusiveLock" => ("ACCESS EXCLUSIVE", "every read and write of the table"),
+        "ExclusiveLock" => ("EXCLUSIVE", "every write and most reads"),
+        "ShareRowExclusiveLock" => ("SHARE ROW EXCLUSIVE", "every INSERT, UPDATE and DELETE"),
+        "ShareLock" => ("SHARE", "every INSERT, UPDATE and DELETE"),
+        "ShareUpdateExclusiveLock" => ("SHARE UPDATE EXCLUSIVE", "other schema changes and VACUUM, not reads or writes"),
+        "RowExclusiveLock" => ("ROW EXCLUSIVE", "only locks that block writes"),
+        "RowShareLock" => ("ROW SHARE", "only EXCLUSIVE and ACCESS EXCLUSIVE locks"),
+        _ => ("ACCESS SHARE", "only ACCESS EXCLUSIVE locks"),
+    }
+}
+
+fn table() -> &'static [Facts] {
+    static T: OnceLock<Vec<Facts>> = OnceLock::new();
+    T.get_or_init(|| {
+        include_str!("../../data/locks.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                let [form, locks, rewrite, scan, state] = f.as_slice() else { return None };
+                let locks = if *locks == "-" {
+                    vec![]
+                } else {
+                    locks
+                        .split(';')
+                        .filter_map(|x| x.split_once(':'))
+                        .map(|(r, m)| (r.to_string(), m.split(',').map(String::from).collect()))
+                        .collect()
+                };
+                Some(Facts {
+                    form: form.to_string(),
+                    locks,
+                    rewrite: *rewrite == "true",
+                    scan: *scan == "true",
+                    sqlstate: (*state != "-").then(|| state.to_string()),
+                })
+            })
+            .collect()
+    })
+}
+
+/// The oracle's facts for a form.
+pub fn facts(form: &str) -> Option<&'static Facts> {
+    table().iter().find(|f| f.form == form)
+}
+
+/// One classified piece of a migration statement.
+pub struct Change<'a> {
+    pub form: &'static str,
+    /// The table it acts on, as it is before the statement.
+    pub table: &'a Table,
+    /// Parse-tree location of the clause (the subcommand, the index statement).
+    pub location: i32,
+    /// The column or constraint it is about, when there is one.
+    pub name: String,
+}
+
+/// Whether the table existed before this migration file: a table created earlier in the same
+/// file is empty (and usually not yet in use), so locks and rewrites on it cost nothing.
+pub fn existed_before(site: &Site, t: &Table) -> bool {
+    !t.origin.is_builtin() && t.origin.step < site.file
+}
+
+/// The lock-relevant changes of a migration statement, on tables that existed before the file.
+pub fn changes<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
+    if !matches!(site.kind, SiteKind::Migration) {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    let table_of = |rv: &Option<pgvet_syntax::protobuf::RangeVar>| -> Option<&'a Table> {
+        let rv = rv.as_ref()?;
+        match resolve_relation(site.catalog, site.search_path, &rv.schemaname, &rv.relname) {
+            Some(Relation::Table(t)) if existed_before(site, t) => Some(t),
+            _ => None,
+        }
+    };
+    match site.node {
+        NodeEnum::IndexStmt(i) => {
+            if let Some(t) = table_of(&i.relation) {
+                if !i.concurrent {
+                    let form = if i.unique { "create_unique_index" } else { "create_index" };
+                    out.push(Change {
+                        form,
+                        table: t,
+                        location: i.relation.as_ref().map(|r| r.location).unwrap_or(-1),
+                        name: i.idxname.clone(),
+                    });
+                }
+            }
+        }
+        NodeEnum::AlterTableStmt(a) => {
+            let Some(t) = table_of(&a.relation) else { return out };
+            for c in &a.cmds {
+                let Some(N::AlterTableCmd(cmd)) = c.node.as_ref() else { continue };
+                if let Some(ch) = classify_cmd(t, cmd) {
+                    out.push(ch);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A default expression the server evaluates once per row (volatile): the column is filled by a
+/// rewrite. `now()` / `CURRENT_TIMESTAMP` are stable and evaluated once.
+fn volatile(e: &pgvet_syntax::protobuf::Node) -> bool {
+    let text = pgvet_syntax::deparse_expr(e).unwrap_or_default().to_ascii_lowercase();
+    ["clock_timestamp(", "random(", "gen_random_uuid(", "uuid_generate_", "uuidv4(", "uuidv7(", "timeofday(", "nextval("]
+        .iter()
+        .any(|f| text.contains(f))
+}
+
+fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -> Option<Change<'a>> {
+    let subtype = AT::try_from(cmd.subtype).unwrap_or(AT::Undefined);
+    let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
+    let at = |name: &str, form: &'static str, location: i32| Some(Change { form, table: t, location, name: name.to_string() });
+    match subtype {
+        AT::AtAddColumn => {
+            let Some(N::ColumnDef(d)) = def else { return None };
+            let ty = d.type_name.as_ref().map(|tn| {
+                tn.names
+                    .iter()
+                    .filter_map(|n| match n.node.as_ref() {
+                        Some(N::String(s)) => Some(s.sval.to_ascii_lowercase()),
+                        _ => None,
+                    })
+                    .next_back()
+                    .unwrap_or_default()
+            });
+            let cons: Vec<&pgvet_syntax::protobuf::Constraint> = d
+                .constraints
+                .iter()
+                .filter_map(|c| match c.node.as_ref() {
+                    Some(N::Constraint(k)) => Some(&**k),
+                    _ => None,
+                })
+                .collect();
+            let has = |k: ConstrType| cons.iter().any(|c| c.contype == k as i32);
+            let default = cons.iter().find(|c| c.contype == ConstrType::ConstrDefault as i32).and_then(|c| c.raw_expr.as_deref());
+            let form = if matches!(ty.as_deref(), Some("serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2")) {
+                "add_column_serial"
+            } else if has(ConstrType::ConstrIdentity) {
+                "add_column_identity"
+            } else if has(ConstrType::ConstrGenerated) {
+                "add_column_generated_stored"
+            } else if default.is_some_and(volatile) {
+                "add_column_default_volatile"
+            } else if has(ConstrType::ConstrNotnull) && default.is_none() && !has(ConstrType::ConstrPrimary) {
+                "add_column_not_null"
+            } else {
+                return None;
+            };
+            at(&d.colname, form, d.location)
+        }
+        AT::AtAlterColumnType => {
+            let Some(N::ColumnDef(d)) = def else { return None };
+            let col = t.column(&cmd.name)?;
+            let tn = d.type_name.as_ref()?;
+            let name = tn
+                .names
+                .iter()
+                .filter_map(|n| match n.node.as_ref() {
+                    Some(N::String(s)) => Some(s.sval.to_ascii_lowercase()),
+                    _ => None,
+                })
+                .next_back()
+                .unwrap_or_default();
+            let length = tn.typmods.first().and_then(|m| match m.node.as_ref() {
+                Some(N::AConst(c)) => match &c.val {
+                    Some(pgvet_syntax::protobuf::a_const::Val::Ival(i)) => Some(i.ival),
+                    _ => None,
+                },
+                _ => None,
+            });
+            let current = col.type_name.as_str();
+            let current_len: Option<i32> = current.strip_prefix("character varying(").and_then(|r| r.trim_end_matches(')').parse().ok());
+            let textual = current == "text" || current.starts_with("character varying");
+            // Binary-coercible changes keep the data (the oracle saw no rewrite): to text or an
+            // unbounded varchar from varchar/text, or to a longer varchar.
+            let keeps = using_none(d)
+                && match (name.as_str(), length) {
+                    ("text", _) | ("varchar", None) => textual,
+                    ("varchar", Some(n)) => current_len.is_some_and(|c| n >= c),
+                    _ => false,
+                };
+            if keeps {
+                return None;
+            }
+            let form = "alter_type_rewrite";
+            at(&cmd.name, form, d.location.max(0))
+        }
+        AT::AtSetNotNull => {
+            // A validated CHECK (col IS NOT NULL) spares the scan (the oracle saw none).
+            let checked = t.constraints.iter().any(|c| {
+                c.kind == pgvet_catalog::ConstraintKind::Check
+                    && c.validated
+                    && c.expression.as_deref().is_some_and(|e| {
+                        let e = e.to_ascii_lowercase().replace(['(', ')', '"'], "");
+                        e.trim() == format!("{} is not null", cmd.name.to_ascii_lowercase())
+                    })
+            });
+            let already = t.column(&cmd.name).is_some_and(|c| c.not_null);
+            if checked || already {
+                return None;
+            }
+            at(&cmd.name, "set_not_null", -1)
+        }
+        AT::AtAddConstraint => {
+            let Some(N::Constraint(k)) = def else { return None };
+            let form = match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
+                ConstrType::ConstrCheck if !k.skip_validation => "add_check",
+                ConstrType::ConstrForeign if !k.skip_validation => "add_foreign_key",
+                ConstrType::ConstrUnique if k.indexname.is_empty() => "add_unique",
+                ConstrType::ConstrPrimary if k.indexname.is_empty() => "add_primary_key",
+                _ => return None,
+            };
+            at(&k.conname, form, k.location)
+        }
+        _ => None,
+    }
+}
+
+/// No `USING` expression on a type change.
+fn using_none(d: &pgvet_syntax::protobuf::ColumnDef) -> bool {
+    d.raw_default.is_none()
+}
+
+/// A finding for a change, its claim taken from the oracle: the lock, what it blocks, whether
+/// the table is rewritten or read in full, for how long (the statement, or the transaction the
+/// runner wraps the file in).
+pub fn diagnostic(meta: &crate::rules::RuleMeta, site: &Site, ch: &Change, what: &str, fix: &str) -> Option<crate::Diagnostic> {
+    let f = facts(ch.form)?;
+    let mode = f.strongest("t")?;
+    let (mode_name, blocks) = describe(mode);
+    let table = super::display_name(&ch.table.name);
+    let mut effects = Vec::new();
+    if f.rewrite {
+        effects.push("rewrites the table and every index".to_string());
+    } else if f.scan {
+        effects.push("reads every row".to_string());
+    }
+    if let Some((m, _)) = f.strongest("p").map(describe) {
+        effects.push(format!("takes {m} on the referenced table too"));
+    }
+    let effects = if effects.is_empty() { String::new() } else { format!("; it {}", effects.join(" and ")) };
+    let label = if ch.location >= 0 { site.label_word(ch.location) } else { site.label_at(-1) };
+    Some(
+        crate::Diagnostic::new(
+            meta.id,
+            meta.default_severity,
+            format!("{what}: PostgreSQL holds {mode_name} on {table}, blocking {blocks}, until the statement ends (the migration's transaction, where the runner uses one){effects}"),
+            label.with_message(format!("{mode_name} on {table}")),
+        )
+        .with_help(
+            "Measured by pgvet's lock oracle on PostgreSQL 15 with rows in the table. On a table that is large or busy this is an outage; on one created in the same migration it costs nothing (and is not reported).",
+        )
+        .with_fix(crate::Fix { description: "the lock-friendly form".into(), migration: Some(fix.to_string()), applicability: crate::Applicability::Unsafe }),
+    )
+}
