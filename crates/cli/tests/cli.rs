@@ -18,6 +18,12 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Writes `text` at `rel` below `root`, creating the folders.
+fn write_file(root: &Path, rel: &str, text: &str) {
+    std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+    std::fs::write(root.join(rel), text).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
@@ -381,10 +387,7 @@ fn tests_and_seeds_are_not_production_code() {
 fn every_database_of_a_monorepo_is_checked_with_its_own_code() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("packages/main-db/package.json", r#"{"name": "@acme/main-db"}"#);
     write(
         "packages/main-db/prisma/migrations/20240101_init/migration.sql",
@@ -492,10 +495,7 @@ fn nothing_to_replay_is_an_error() {
 fn nested_sqlc_queries_are_found() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("go.mod", "module example.com/app\n");
     write("cmd/migrate/migrations/001_init.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
     write(
@@ -517,10 +517,7 @@ fn nested_sqlc_queries_are_found() {
 fn prisma_migrations_are_found_anywhere() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("packages/db/package.json", r#"{"name": "@x/db"}"#);
     write("packages/db/schema.prisma", "datasource db {\n  provider = \"postgresql\"\n}\n");
     write("packages/db/migration/migration_lock.toml", "provider = \"postgresql\"\n");
@@ -575,10 +572,7 @@ fn prisma_migrations_named_by_config_files() {
 fn host_language_migrations_are_listed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("packages/api/package.json", r#"{"name": "api"}"#);
     for v in ["20240101000000_init", "20240201000000_more"] {
         write(&format!("packages/api/migrations/{v}.ts"), "import { Knex } from 'knex';\nexport async function up(knex: Knex) {}\n");
@@ -602,10 +596,7 @@ fn host_language_migrations_are_listed() {
     // Rails migrations beside db/structure.sql are covered by it: not listed.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("Gemfile", "source 'https://rubygems.org'\n");
     write("db/structure.sql", "CREATE TABLE a (id int PRIMARY KEY);\n");
     for v in ["20240101000000_init", "20240201000000_more"] {
@@ -643,10 +634,7 @@ fn gotrue_in_compose_provides_auth_users() {
 fn prisma_schema_without_migrations_is_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("packages/db/package.json", r#"{"name": "@x/db"}"#);
     write(
         "packages/db/prisma/schema.prisma",
@@ -735,10 +723,7 @@ fn schema_at_a_version() {
 fn databases_named_in_the_config() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("db/main/001.sql", "CREATE TABLE orders (id int PRIMARY KEY);\n");
     write("db/audit/001.sql", "CREATE TABLE events (id int PRIMARY KEY);\n");
     write("services/shop/q.ts", "export const q = (pool) => pool.query('SELECT id FROM events');\n");

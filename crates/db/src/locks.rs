@@ -168,7 +168,7 @@ fn relations(client: &mut impl postgres::GenericClient, schema: &str) -> Result<
     Ok((rows.iter().map(|r| r.get(0)).collect(), rows.iter().map(|r| r.get(1)).collect()))
 }
 
-fn relfilenodes(client: &mut postgres::Client, schema: &str) -> Result<Vec<(String, u32)>, String> {
+fn relfilenodes(client: &mut impl postgres::GenericClient, schema: &str) -> Result<Vec<(String, u32)>, String> {
     let rows = client
         .query(
             "SELECT relname::text, relfilenode FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind IN ('r', 'm') ORDER BY 1",
@@ -209,15 +209,7 @@ pub fn observe(pg: &TempPostgres, db: &str, form: &Form) -> Result<Observed, Str
         )
         .map_err(msg)?
         .get(0);
-    let before = {
-        let rows = tx
-            .query(
-                "SELECT relname::text, relfilenode FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind IN ('r', 'm') ORDER BY 1",
-                &[&schema],
-            )
-            .map_err(msg)?;
-        rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, postgres::types::Oid>(1))).collect::<Vec<_>>()
-    };
+    let before = relfilenodes(&mut tx, schema)?;
     tx.batch_execute("SAVEPOINT s").map_err(msg)?;
     if let Err(e) = tx.batch_execute(form.sql) {
         let code = e.code().map(|c| c.code().to_string()).unwrap_or_else(|| "?".into());
@@ -225,15 +217,7 @@ pub fn observe(pg: &TempPostgres, db: &str, form: &Form) -> Result<Observed, Str
     }
     let rows = tx.query(LOCKS, &[&pid, &schema, &oids, &names]).map_err(msg)?;
     let locks = group(rows.iter().map(|r| (r.get(0), r.get(1))).collect());
-    let after: Vec<(String, u32)> = tx
-        .query(
-            "SELECT relname::text, relfilenode FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind IN ('r', 'm') ORDER BY 1",
-            &[&schema],
-        )
-        .map_err(msg)?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let after = relfilenodes(&mut tx, schema)?;
     let rewrite = before.iter().any(|(n, node)| after.iter().any(|(m, node2)| n == m && node != node2));
     let scans_after: i64 = tx
         .query_one(

@@ -173,8 +173,15 @@ fn replay_migrations(
                 replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &host_sql_strings(text));
             }
             let mut run = |s: &Statement, replayer: &mut Replayer| {
-                let ddl = sites::is_lock_relevant(&s.node);
-                if ddl && !ddl_rules.is_empty() {
+                // Queries go to the site rules, DDL to the migration-safety rules.
+                let checks: &[rules::SiteCheck] = if sites::is_checked(&s.node) {
+                    site_rules
+                } else if sites::is_lock_relevant(&s.node) {
+                    &ddl_rules
+                } else {
+                    &[]
+                };
+                if !checks.is_empty() {
                     let cx = Context {
                         catalog: &replayer.catalog,
                         files,
@@ -196,33 +203,7 @@ fn replay_migrations(
                         SiteKind::Migration,
                         &[],
                     );
-                    for check in &ddl_rules {
-                        check(&site, &cx, diags);
-                    }
-                }
-                if !site_rules.is_empty() && sites::is_checked(&s.node) {
-                    let cx = Context {
-                        catalog: &replayer.catalog,
-                        files,
-                        settings,
-                        versions: &versions,
-                        bodies: &no_bodies,
-                        code: &[],
-                        upserted: &no_upserts,
-                        code_tables: &no_code_tables,
-                    };
-                    let site = Site::new(
-                        step,
-                        text,
-                        Some(s.base),
-                        s.span,
-                        &s.node,
-                        &replayer.catalog,
-                        &replayer.search_path,
-                        SiteKind::Migration,
-                        &[],
-                    );
-                    for check in site_rules {
+                    for check in checks {
                         check(&site, &cx, diags);
                     }
                 }

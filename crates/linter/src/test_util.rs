@@ -27,14 +27,12 @@ pub fn code_findings(migrations: &str, sources: &[(&str, &str)], rule: &str) -> 
 /// (file path, 1-based line) of `rule`'s findings for a Supabase project with these migrations
 /// and application source files.
 pub fn code_lines(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec<(String, usize)> {
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: false, host: None }];
-    let srcs = sources.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
-    let a = crate::analysis::analyze_all(files, vec![], srcs, pgvet_catalog::builtins::supabase(), &Settings::default());
-    a.diagnostics
+    let migration = SourceFile::new("m.sql", migrations);
+    let srcs: Vec<SourceFile> = sources.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
+    code_findings(migrations, sources, rule)
         .iter()
-        .filter(|d| d.rule == rule)
         .map(|d| {
-            let f = &a.files[d.primary.file];
+            let f = if d.primary.file == 0 { &migration } else { &srcs[d.primary.file - 1] };
             (f.path.clone(), f.line_col(d.primary.span.start).line)
         })
         .collect()
@@ -53,4 +51,14 @@ pub fn query_lines(migration: &str, queries: &str, rule: &str) -> Vec<(String, u
             (f.path.clone(), f.line_col(d.primary.span.start).line)
         })
         .collect()
+}
+
+/// `rule`'s findings for two migration files: a first that creates the tables (so they exist
+/// before the second), and the second.
+pub fn second_migration(first: &str, second: &str, rule: &str) -> Vec<Diagnostic> {
+    let files = vec![
+        MigrationFile { source: SourceFile::new("1.sql", first), transactional: true, host: None },
+        MigrationFile { source: SourceFile::new("2.sql", second), transactional: true, host: None },
+    ];
+    analyze(files, Catalog::new(), &Settings::default()).diagnostics.into_iter().filter(|d| d.rule == rule).collect()
 }

@@ -57,16 +57,7 @@ mod tests {
     const RULE: &str = "constraint-missing-not-valid";
 
     fn run(a: &str, b: &str) -> Vec<String> {
-        let files = vec![
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", a), transactional: true, host: None },
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", b), transactional: true, host: None },
-        ];
-        crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default())
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.rule == RULE)
-            .map(|d| d.message)
-            .collect()
+        crate::test_util::second_migration(a, b, RULE).into_iter().map(|d| d.message).collect()
     }
 
     #[test]

@@ -67,16 +67,7 @@ mod tests {
     #[test]
     fn fires_on_existing_tables_only() {
         let two = |a: &str, b: &str| {
-            let files = vec![
-                crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", a), transactional: true, host: None },
-                crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", b), transactional: true, host: None },
-            ];
-            crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default())
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.rule == RULE)
-                .map(|d| (d.primary.file, d.message))
-                .collect::<Vec<_>>()
+            crate::test_util::second_migration(a, b, RULE).into_iter().map(|d| (d.primary.file, d.message)).collect::<Vec<_>>()
         };
         let found =
             two("CREATE TABLE orders (id int PRIMARY KEY, customer_id int);", "CREATE INDEX orders_customer_idx ON orders (customer_id);");

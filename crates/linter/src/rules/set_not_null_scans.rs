@@ -58,15 +58,7 @@ mod tests {
     const RULE: &str = "set-not-null-scans";
 
     fn run(a: &str, b: &str) -> usize {
-        let files = vec![
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", a), transactional: true, host: None },
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", b), transactional: true, host: None },
-        ];
-        crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default())
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule == RULE)
-            .count()
+        crate::test_util::second_migration(a, b, RULE).len()
     }
 
     #[test]

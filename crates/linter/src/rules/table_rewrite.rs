@@ -59,19 +59,7 @@ mod tests {
     const RULE: &str = "table-rewrite";
 
     fn run(b: &str) -> usize {
-        let files = vec![
-            crate::MigrationFile {
-                source: pgvet_syntax::SourceFile::new("1.sql", "CREATE TABLE t (id int PRIMARY KEY, a int, v varchar(10), b text);"),
-                transactional: true,
-                host: None,
-            },
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", b), transactional: true, host: None },
-        ];
-        crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default())
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule == RULE)
-            .count()
+        crate::test_util::second_migration("CREATE TABLE t (id int PRIMARY KEY, a int, v varchar(10), b text);", b, RULE).len()
     }
 
     #[test]

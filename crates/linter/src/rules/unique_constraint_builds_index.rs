@@ -56,19 +56,7 @@ mod tests {
     const RULE: &str = "unique-constraint-builds-index";
 
     fn run(b: &str) -> usize {
-        let files = vec![
-            crate::MigrationFile {
-                source: pgvet_syntax::SourceFile::new("1.sql", "CREATE TABLE t (id int, w int, a text);"),
-                transactional: true,
-                host: None,
-            },
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", b), transactional: true, host: None },
-        ];
-        crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default())
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule == RULE)
-            .count()
+        crate::test_util::second_migration("CREATE TABLE t (id int, w int, a text);", b, RULE).len()
     }
 
     #[test]
