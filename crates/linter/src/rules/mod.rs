@@ -8,7 +8,10 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::settings::Settings;
 use crate::sql::Site;
 
+pub mod breaking_schema_change;
+pub mod concurrent_index_not_repeatable;
 pub mod constraint_missing_not_valid;
+pub mod drop_index_blocks_table;
 pub mod fk_missing_index;
 pub mod fk_read_then_insert_race;
 pub mod index_build_blocks_writes;
@@ -18,6 +21,7 @@ pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
 pub mod orm_upsert_not_atomic;
+pub mod required_column_without_default;
 pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
@@ -112,6 +116,10 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &set_not_null_scans::META,
         &table_rewrite::META,
         &unique_constraint_builds_index::META,
+        &drop_index_blocks_table::META,
+        &required_column_without_default::META,
+        &concurrent_index_not_repeatable::META,
+        &breaking_schema_change::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -130,6 +138,10 @@ pub fn ddl_rules() -> &'static [&'static RuleMeta] {
         &set_not_null_scans::META,
         &table_rewrite::META,
         &unique_constraint_builds_index::META,
+        &drop_index_blocks_table::META,
+        &required_column_without_default::META,
+        &concurrent_index_not_repeatable::META,
+        &breaking_schema_change::META,
     ];
     DDL
 }

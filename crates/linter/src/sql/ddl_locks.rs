@@ -5,7 +5,7 @@
 //! states a lock the server was not seen to take.
 use std::sync::OnceLock;
 
-use pgvet_catalog::Table;
+use pgvet_catalog::{QName, Table};
 use pgvet_syntax::protobuf::{node::Node as N, AlterTableType as AT, ConstrType};
 use pgvet_syntax::NodeEnum;
 
@@ -133,6 +133,60 @@ pub fn changes<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
                 }
             }
         }
+        NodeEnum::DropStmt(d) => {
+            let kind = pgvet_syntax::protobuf::ObjectType::try_from(d.remove_type).unwrap_or(pgvet_syntax::protobuf::ObjectType::Undefined);
+            for obj in &d.objects {
+                // `[schema, name]` as a list of strings.
+                let Some(N::List(l)) = obj.node.as_ref() else { continue };
+                let parts: Vec<&str> = l
+                    .items
+                    .iter()
+                    .filter_map(|i| match i.node.as_ref() {
+                        Some(N::String(s)) => Some(s.sval.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let (schema, name) = match parts.as_slice() {
+                    [n] => ("", *n),
+                    [s, n] => (*s, *n),
+                    _ => continue,
+                };
+                match kind {
+                    pgvet_syntax::protobuf::ObjectType::ObjectIndex if !d.concurrent => {
+                        let schemas: Vec<String> = if schema.is_empty() { site.search_path.to_vec() } else { vec![schema.to_string()] };
+                        let index = schemas.iter().find_map(|sc| site.catalog.indexes.get(&QName::new(sc.as_str(), name)));
+                        if let Some(t) = index.and_then(|i| site.catalog.tables.get(&i.table)).filter(|t| existed_before(site, t)) {
+                            if index.is_some_and(|i| i.constraint.is_none()) {
+                                out.push(Change { form: "drop_index", table: t, location: -1, name: name.to_string() });
+                            }
+                        }
+                    }
+                    pgvet_syntax::protobuf::ObjectType::ObjectTable => {
+                        if let Some(Relation::Table(t)) = resolve_relation(site.catalog, site.search_path, schema, name) {
+                            if existed_before(site, t) {
+                                out.push(Change { form: "drop_table", table: t, location: -1, name: name.to_string() });
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        NodeEnum::RenameStmt(r) => {
+            let kind = pgvet_syntax::protobuf::ObjectType::try_from(r.rename_type).unwrap_or(pgvet_syntax::protobuf::ObjectType::Undefined);
+            if let Some(t) = table_of(&r.relation) {
+                let loc = r.relation.as_ref().map(|x| x.location).unwrap_or(-1);
+                match kind {
+                    pgvet_syntax::protobuf::ObjectType::ObjectColumn => {
+                        out.push(Change { form: "rename_column", table: t, location: loc, name: r.subname.clone() })
+                    }
+                    pgvet_syntax::protobuf::ObjectType::ObjectTable => {
+                        out.push(Change { form: "rename_table", table: t, location: loc, name: t.name.name.clone() })
+                    }
+                    _ => {}
+                }
+            }
+        }
         NodeEnum::AlterTableStmt(a) => {
             let Some(t) = table_of(&a.relation) else { return out };
             for c in &a.cmds {
@@ -161,6 +215,7 @@ fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -
     let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
     let at = |name: &str, form: &'static str, location: i32| Some(Change { form, table: t, location, name: name.to_string() });
     match subtype {
+        AT::AtDropColumn => at(&cmd.name, "drop_column", -1),
         AT::AtAddColumn => {
             let Some(N::ColumnDef(d)) = def else { return None };
             let ty = d.type_name.as_ref().map(|tn| {
