@@ -16,6 +16,7 @@ pub mod fk_missing_index;
 pub mod fk_read_then_insert_race;
 pub mod index_build_blocks_writes;
 pub mod invalid_suppression;
+pub mod lock_timeout_missing;
 pub mod lost_update;
 pub mod migration_error;
 pub mod on_conflict_no_unique_index;
@@ -120,6 +121,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &required_column_without_default::META,
         &concurrent_index_not_repeatable::META,
         &breaking_schema_change::META,
+        &lock_timeout_missing::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -142,6 +144,7 @@ pub fn ddl_rules() -> &'static [&'static RuleMeta] {
         &required_column_without_default::META,
         &concurrent_index_not_repeatable::META,
         &breaking_schema_change::META,
+        &lock_timeout_missing::META,
     ];
     DDL
 }

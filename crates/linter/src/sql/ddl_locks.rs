@@ -216,6 +216,10 @@ fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -
     let at = |name: &str, form: &'static str, location: i32| Some(Change { form, table: t, location, name: name.to_string() });
     match subtype {
         AT::AtDropColumn => at(&cmd.name, "drop_column", -1),
+        AT::AtColumnDefault => at(&cmd.name, if def.is_some() { "set_default" } else { "drop_default" }, -1),
+        AT::AtDropNotNull => at(&cmd.name, "drop_not_null", -1),
+        AT::AtDropConstraint => at(&cmd.name, "drop_constraint", -1),
+        AT::AtValidateConstraint => at(&cmd.name, "validate_check", -1),
         AT::AtAddColumn => {
             let Some(N::ColumnDef(d)) = def else { return None };
             let ty = d.type_name.as_ref().map(|tn| {
@@ -248,8 +252,12 @@ fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -
                 "add_column_default_volatile"
             } else if has(ConstrType::ConstrNotnull) && default.is_none() && !has(ConstrType::ConstrPrimary) {
                 "add_column_not_null"
-            } else {
+            } else if has(ConstrType::ConstrPrimary) {
                 return None;
+            } else if default.is_some() {
+                "add_column_default_constant"
+            } else {
+                "add_column"
             };
             at(&d.colname, form, d.location)
         }
@@ -284,10 +292,11 @@ fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -
                     ("varchar", Some(n)) => current_len.is_some_and(|c| n >= c),
                     _ => false,
                 };
-            if keeps {
-                return None;
-            }
-            let form = "alter_type_rewrite";
+            let form = match (keeps, name.as_str()) {
+                (true, "varchar") if length.is_some() => "alter_type_varchar_longer",
+                (true, _) => "alter_type_varchar_to_text",
+                _ => "alter_type_rewrite",
+            };
             at(&cmd.name, form, d.location.max(0))
         }
         AT::AtSetNotNull => {
@@ -311,8 +320,12 @@ fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -
             let form = match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
                 ConstrType::ConstrCheck if !k.skip_validation => "add_check",
                 ConstrType::ConstrForeign if !k.skip_validation => "add_foreign_key",
+                ConstrType::ConstrCheck => "add_check_not_valid",
+                ConstrType::ConstrForeign => "add_foreign_key_not_valid",
                 ConstrType::ConstrUnique if k.indexname.is_empty() => "add_unique",
                 ConstrType::ConstrPrimary if k.indexname.is_empty() => "add_primary_key",
+                ConstrType::ConstrUnique => "add_unique_using_index",
+                ConstrType::ConstrPrimary => "add_primary_key_using_index",
                 _ => return None,
             };
             at(&k.conname, form, k.location)

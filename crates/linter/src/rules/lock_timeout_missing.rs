@@ -1,0 +1,94 @@
+//! # lock-timeout-missing
+//!
+//! ## What it finds
+//! A statement that takes SHARE or a stronger lock (one that stops reads or writes) on a table
+//! that existed before the migration (per pgvet's lock oracle), in a migration that has not set `lock_timeout` before it.
+//! (squawk: require-lock-timeout.)
+//!
+//! ## Why it matters
+//! A lock request waits behind every query already running on the table, and every query after it
+//! waits behind the request: one long transaction turns a millisecond `ALTER TABLE` into an outage.
+//! With `SET lock_timeout = '2s'` the migration gives up instead (retry it later).
+//!
+//! ## Why it is `info` by default
+//! Many teams set the timeout in the runner's connection settings, which pgvet cannot see.
+//!
+//! ## Example
+//! ```sql
+//! ALTER TABLE orders ADD COLUMN note text;
+//! ```
+//!
+//! ## Fix
+//! ```sql
+//! SET lock_timeout = '2s';
+//! ALTER TABLE orders ADD COLUMN note text;
+//! ```
+use super::{Context, RuleMeta};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::sql::ddl_locks::{changes, describe, facts};
+use crate::sql::Site;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "lock-timeout-missing",
+    summary: "a lock-taking statement on an existing table with no lock_timeout set before it",
+    default_severity: Severity::Info,
+    check: None,
+    check_site: Some(check),
+};
+
+fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
+    let before = site.file_text.get(..site.span.start).unwrap_or("").to_ascii_lowercase();
+    if before.contains("lock_timeout") {
+        return;
+    }
+    // One finding per migration: at its first such statement (this file's findings are the
+    // latest ones).
+    if out.iter().rev().take_while(|d| d.primary.file == site.file).any(|d| d.rule == META.id) {
+        return;
+    }
+    // One finding per statement: its strongest lock.
+    let strongest = changes(site)
+        .into_iter()
+        .filter_map(|c| facts(c.form).and_then(|f| f.strongest("t")).map(|m| (c, m)))
+        // Locks that stop reads or writes (SHARE and stronger).
+        .filter(|(_, m)| !matches!(*m, "AccessShareLock" | "RowShareLock" | "RowExclusiveLock" | "ShareUpdateExclusiveLock"))
+        .max_by_key(|(_, m)| matches!(*m, "AccessExclusiveLock"));
+    let Some((ch, mode)) = strongest else { return };
+    let (name, _) = describe(mode);
+    let table = crate::sql::display_name(&ch.table.name);
+    out.push(
+        Diagnostic::new(
+            META.id,
+            META.default_severity,
+            format!(
+                "this statement waits for {name} on {table} with no lock_timeout: while it waits, every query on {table} queues behind it"
+            ),
+            site.label_at(-1).with_message(format!("{name} on {table}")),
+        )
+        .with_fix(crate::Fix {
+            description: "give up instead of queueing".into(),
+            migration: Some("SET lock_timeout = '2s';  -- before the first statement that takes a lock".into()),
+            applicability: crate::Applicability::Unsafe,
+        }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    const RULE: &str = "lock-timeout-missing";
+
+    #[test]
+    fn fires_and_stays_silent() {
+        let run = |b: &str| crate::test_util::second_migration("CREATE TABLE t (id int, a int);", b, RULE).len();
+        assert_eq!(run("ALTER TABLE t ADD COLUMN c int;"), 1);
+        assert_eq!(
+            run("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;"),
+            1,
+            "VALIDATE's SHARE UPDATE EXCLUSIVE blocks no query"
+        );
+        assert_eq!(run("CREATE INDEX t_a ON t (a);"), 1);
+        assert_eq!(run("CREATE INDEX t_a ON t (a);\nALTER TABLE t ADD COLUMN c int;"), 1, "once per migration");
+        assert_eq!(run("SET lock_timeout = '2s';\nCREATE INDEX t_a ON t (a);"), 0);
+        assert_eq!(run("CREATE TABLE n (a int);\nCREATE INDEX n_a ON n (a);"), 0);
+    }
+}
