@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BASE = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int, b text, v varchar(10), p_id int);\nCREATE INDEX t_a_idx ON t (a);\n"
+BASE = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int, b text, v varchar(10), p_id int);\nCREATE INDEX t_a_idx ON t (a);\nCREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE parted_2023 PARTITION OF parted FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');\n"
 
 # (form of the lock oracle, statement)
 CASES = [
@@ -40,6 +40,11 @@ CASES = [
     ("rename_table", "ALTER TABLE t RENAME TO t2;"),
     ("drop_column", "ALTER TABLE t DROP COLUMN b;"),
     ("drop_table", "DROP TABLE t;"),
+    ("reindex_index", "REINDEX INDEX t_a_idx;"),
+    ("vacuum_full", "VACUUM FULL t;"),
+    ("detach_partition", "ALTER TABLE parted DETACH PARTITION parted_2023;"),
+    ("truncate", "TRUNCATE p CASCADE;"),
+    ("update_all_rows", "UPDATE t SET b = 'z';"),
 ]
 
 

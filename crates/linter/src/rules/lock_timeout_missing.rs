@@ -49,7 +49,7 @@ fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
     // One finding per statement: its strongest lock.
     let strongest = changes(site)
         .into_iter()
-        .filter_map(|c| facts(c.form).and_then(|f| f.strongest("t")).map(|m| (c, m)))
+        .filter_map(|c| facts(c.form).and_then(|f| f.strongest(c.role)).map(|m| (c, m)))
         // Locks that stop reads or writes (SHARE and stronger).
         .filter(|(_, m)| !matches!(*m, "AccessShareLock" | "RowShareLock" | "RowExclusiveLock" | "ShareUpdateExclusiveLock"))
         .max_by_key(|(_, m)| matches!(*m, "AccessExclusiveLock"));

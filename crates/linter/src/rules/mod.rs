@@ -11,9 +11,11 @@ use crate::sql::Site;
 pub mod breaking_schema_change;
 pub mod concurrent_index_not_repeatable;
 pub mod constraint_missing_not_valid;
+pub mod detach_partition_blocks_table;
 pub mod drop_index_blocks_table;
 pub mod fk_missing_index;
 pub mod fk_read_then_insert_race;
+pub mod full_table_write_in_migration;
 pub mod index_build_blocks_writes;
 pub mod invalid_suppression;
 pub mod lock_timeout_missing;
@@ -22,6 +24,7 @@ pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
 pub mod orm_upsert_not_atomic;
+pub mod reindex_blocks_writes;
 pub mod required_column_without_default;
 pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
@@ -34,6 +37,7 @@ pub mod tenant_filter_missing;
 pub mod tenant_fk_cross;
 pub mod tenant_insert_missing;
 pub mod tenant_key_missing_tenant;
+pub mod truncate_cascade;
 pub mod unique_constraint_builds_index;
 pub mod unknown_column;
 pub mod unknown_function;
@@ -41,6 +45,7 @@ pub mod unknown_relation;
 pub mod unmodelled_statement;
 pub mod unparsed_source;
 pub mod unused_suppression;
+pub mod vacuum_full_blocks_table;
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
 
@@ -122,6 +127,11 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &concurrent_index_not_repeatable::META,
         &breaking_schema_change::META,
         &lock_timeout_missing::META,
+        &reindex_blocks_writes::META,
+        &vacuum_full_blocks_table::META,
+        &detach_partition_blocks_table::META,
+        &truncate_cascade::META,
+        &full_table_write_in_migration::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -145,6 +155,11 @@ pub fn ddl_rules() -> &'static [&'static RuleMeta] {
         &concurrent_index_not_repeatable::META,
         &breaking_schema_change::META,
         &lock_timeout_missing::META,
+        &reindex_blocks_writes::META,
+        &vacuum_full_blocks_table::META,
+        &detach_partition_blocks_table::META,
+        &truncate_cascade::META,
+        &full_table_write_in_migration::META,
     ];
     DDL
 }

@@ -40,7 +40,11 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
-    for ch in changes(site).iter().filter(|c| facts(c.form).is_some_and(|f| f.rewrite)) {
+    // Schema changes that rewrite (VACUUM FULL and TRUNCATE have rules of their own).
+    for ch in changes(site)
+        .iter()
+        .filter(|c| (c.form.starts_with("alter_type") || c.form.starts_with("add_column")) && facts(c.form).is_some_and(|f| f.rewrite))
+    {
         let col = pgvet_syntax::quote_ident(&ch.name);
         let what = match ch.form {
             "alter_type_rewrite" => format!("changing the type of {col} rewrites the table"),

@@ -86,6 +86,8 @@ fn table() -> &'static [Facts] {
 
 /// The oracle's facts for a form.
 pub fn facts(form: &str) -> Option<&'static Facts> {
+    // CASCADE locks each table as TRUNCATE does.
+    let form = if form == "truncate_cascade" { "truncate" } else { form };
     table().iter().find(|f| f.form == form)
 }
 
@@ -98,6 +100,9 @@ pub struct Change<'a> {
     pub location: i32,
     /// The column or constraint it is about, when there is one.
     pub name: String,
+    /// The oracle's relation that stands for `table` in this form (`t`; `parted` for a
+    /// partitioned parent).
+    pub role: &'static str,
 }
 
 /// Whether the table existed before this migration file: a table created earlier in the same
@@ -125,10 +130,53 @@ pub fn changes<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
                 if !i.concurrent {
                     let form = if i.unique { "create_unique_index" } else { "create_index" };
                     out.push(Change {
+                        role: "t",
                         form,
                         table: t,
                         location: i.relation.as_ref().map(|r| r.location).unwrap_or(-1),
                         name: i.idxname.clone(),
+                    });
+                }
+            }
+        }
+        NodeEnum::ReindexStmt(r) if !has_option(&r.params, "concurrently") => {
+            use pgvet_syntax::protobuf::ReindexObjectType as K;
+            let rv = r.relation.clone().unwrap_or_default();
+            let table = match K::try_from(r.kind).unwrap_or(K::Undefined) {
+                K::ReindexObjectIndex => {
+                    let schemas: Vec<String> =
+                        if rv.schemaname.is_empty() { site.search_path.to_vec() } else { vec![rv.schemaname.clone()] };
+                    schemas
+                        .iter()
+                        .find_map(|sc| site.catalog.indexes.get(&QName::new(sc.as_str(), rv.relname.as_str())))
+                        .and_then(|i| site.catalog.tables.get(&i.table))
+                }
+                K::ReindexObjectTable => table_of(&r.relation),
+                _ => None,
+            };
+            if let Some(t) = table.filter(|t| existed_before(site, t)) {
+                out.push(Change { role: "t", form: "reindex_index", table: t, location: rv.location, name: rv.relname.clone() });
+            }
+        }
+        NodeEnum::VacuumStmt(v) if v.is_vacuumcmd && has_option(&v.options, "full") => {
+            for r in &v.rels {
+                let Some(N::VacuumRelation(vr)) = r.node.as_ref() else { continue };
+                if let Some(t) = table_of(&vr.relation) {
+                    out.push(Change { role: "t", form: "vacuum_full", table: t, location: -1, name: String::new() });
+                }
+            }
+        }
+        NodeEnum::TruncateStmt(tr) => {
+            for r in &tr.relations {
+                let Some(N::RangeVar(rv)) = r.node.as_ref() else { continue };
+                if let Some(t) = table_of(&Some(rv.clone())) {
+                    let cascade = tr.behavior == pgvet_syntax::protobuf::DropBehavior::DropCascade as i32;
+                    out.push(Change {
+                        role: "t",
+                        form: if cascade { "truncate_cascade" } else { "truncate" },
+                        table: t,
+                        location: rv.location,
+                        name: String::new(),
                     });
                 }
             }
@@ -157,14 +205,14 @@ pub fn changes<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
                         let index = schemas.iter().find_map(|sc| site.catalog.indexes.get(&QName::new(sc.as_str(), name)));
                         if let Some(t) = index.and_then(|i| site.catalog.tables.get(&i.table)).filter(|t| existed_before(site, t)) {
                             if index.is_some_and(|i| i.constraint.is_none()) {
-                                out.push(Change { form: "drop_index", table: t, location: -1, name: name.to_string() });
+                                out.push(Change { role: "t", form: "drop_index", table: t, location: -1, name: name.to_string() });
                             }
                         }
                     }
                     pgvet_syntax::protobuf::ObjectType::ObjectTable => {
                         if let Some(Relation::Table(t)) = resolve_relation(site.catalog, site.search_path, schema, name) {
                             if existed_before(site, t) {
-                                out.push(Change { form: "drop_table", table: t, location: -1, name: name.to_string() });
+                                out.push(Change { role: "t", form: "drop_table", table: t, location: -1, name: name.to_string() });
                             }
                         }
                     }
@@ -178,10 +226,10 @@ pub fn changes<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
                 let loc = r.relation.as_ref().map(|x| x.location).unwrap_or(-1);
                 match kind {
                     pgvet_syntax::protobuf::ObjectType::ObjectColumn => {
-                        out.push(Change { form: "rename_column", table: t, location: loc, name: r.subname.clone() })
+                        out.push(Change { role: "t", form: "rename_column", table: t, location: loc, name: r.subname.clone() })
                     }
                     pgvet_syntax::protobuf::ObjectType::ObjectTable => {
-                        out.push(Change { form: "rename_table", table: t, location: loc, name: t.name.name.clone() })
+                        out.push(Change { role: "t", form: "rename_table", table: t, location: loc, name: t.name.name.clone() })
                     }
                     _ => {}
                 }
@@ -213,9 +261,19 @@ fn volatile(e: &pgvet_syntax::protobuf::Node) -> bool {
 fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -> Option<Change<'a>> {
     let subtype = AT::try_from(cmd.subtype).unwrap_or(AT::Undefined);
     let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
-    let at = |name: &str, form: &'static str, location: i32| Some(Change { form, table: t, location, name: name.to_string() });
+    let at = |name: &str, form: &'static str, location: i32| Some(Change { role: "t", form, table: t, location, name: name.to_string() });
     match subtype {
         AT::AtDropColumn => at(&cmd.name, "drop_column", -1),
+        AT::AtDetachPartition => {
+            let Some(N::PartitionCmd(pc)) = def else { return None };
+            (!pc.concurrent).then(|| Change {
+                role: "parted",
+                form: "detach_partition",
+                table: t,
+                location: pc.name.as_ref().map(|n| n.location).unwrap_or(-1),
+                name: pc.name.as_ref().map(|n| n.relname.clone()).unwrap_or_default(),
+            })
+        }
         AT::AtColumnDefault => at(&cmd.name, if def.is_some() { "set_default" } else { "drop_default" }, -1),
         AT::AtDropNotNull => at(&cmd.name, "drop_not_null", -1),
         AT::AtDropConstraint => at(&cmd.name, "drop_constraint", -1),
@@ -334,6 +392,20 @@ fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -
     }
 }
 
+/// Whether a statement's options (`REINDEX (CONCURRENTLY)`, `VACUUM (FULL)`) hold `name` turned on.
+fn has_option(options: &[pgvet_syntax::protobuf::Node], name: &str) -> bool {
+    options.iter().any(|o| match o.node.as_ref() {
+        Some(N::DefElem(d)) => {
+            d.defname == name
+                && d.arg
+                    .as_deref()
+                    .and_then(|a| a.node.as_ref())
+                    .is_none_or(|a| !matches!(a, N::String(s) if s.sval == "false" || s.sval == "off"))
+        }
+        _ => false,
+    })
+}
+
 /// No `USING` expression on a type change.
 fn using_none(d: &pgvet_syntax::protobuf::ColumnDef) -> bool {
     d.raw_default.is_none()
@@ -344,7 +416,7 @@ fn using_none(d: &pgvet_syntax::protobuf::ColumnDef) -> bool {
 /// runner wraps the file in).
 pub fn diagnostic(meta: &crate::rules::RuleMeta, site: &Site, ch: &Change, what: &str, fix: &str) -> Option<crate::Diagnostic> {
     let f = facts(ch.form)?;
-    let mode = f.strongest("t")?;
+    let mode = f.strongest(ch.role)?;
     let (mode_name, blocks) = describe(mode);
     let table = super::display_name(&ch.table.name);
     let mut effects = Vec::new();

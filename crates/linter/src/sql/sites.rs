@@ -19,7 +19,16 @@ pub fn is_checked(node: &NodeEnum) -> bool {
 
 /// DDL whose locks the migration-safety rules judge (`CREATE INDEX`, `ALTER TABLE`).
 pub fn is_lock_relevant(node: &NodeEnum) -> bool {
-    matches!(node, NodeEnum::IndexStmt(_) | NodeEnum::AlterTableStmt(_) | NodeEnum::DropStmt(_) | NodeEnum::RenameStmt(_))
+    matches!(
+        node,
+        NodeEnum::IndexStmt(_)
+            | NodeEnum::AlterTableStmt(_)
+            | NodeEnum::DropStmt(_)
+            | NodeEnum::RenameStmt(_)
+            | NodeEnum::ReindexStmt(_)
+            | NodeEnum::VacuumStmt(_)
+            | NodeEnum::TruncateStmt(_)
+    )
 }
 
 /// The search path a function body runs with when it does not pin one: the server default
