@@ -136,10 +136,10 @@ fn the_fixed_example_is_silent() {
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     // No integrity finding; the fix migrations' DDL on live tables gets the lock hints (info).
-    assert!(stdout(&o).contains("pgvet: 15 info in 9 migrations and 7 source files"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("pgvet: 17 info in 9 migrations and 7 source files"), "{}", stdout(&o));
     assert!(
         stdout(&o).contains(
-            "info not listed (drop-index-blocks-table 1, index-build-blocks-writes 7, lock-timeout-missing 2, set-not-null-scans 3, unique-constraint-builds-index 2)"
+            "info not listed (breaking-schema-change 2, drop-index-blocks-table 1, index-build-blocks-writes 7, lock-timeout-missing 2, set-not-null-scans 3, unique-constraint-builds-index 2)"
         ),
         "{}",
         stdout(&o)

@@ -100,7 +100,8 @@ fn field_report_02_fixed_is_silent() {
 
 /// Field report 02's forward DDL, as applied on live tables: each SET NOT NULL scans under ACCESS
 /// EXCLUSIVE, each ADD PRIMARY KEY builds its index under it, the concurrent build cannot be rerun
-/// after a failure, the old index is dropped under ACCESS EXCLUSIVE; each with its rewrite.
+/// after a failure, the old index is dropped under ACCESS EXCLUSIVE, and dropping the old primary
+/// keys breaks the running code's ON CONFLICT targets (42P10); each with its rewrite.
 #[test]
 fn field_report_02_forward_ddl_locks() {
     let a = run(&fixture("fr02/fixed"), Catalog::new(), &fr02_settings());
@@ -112,8 +113,10 @@ fn field_report_02_forward_ddl_locks() {
             "concurrent-index-not-repeatable 002_workspace_keys.sql:5",
             "drop-index-blocks-table 002_workspace_keys.sql:6",
             "set-not-null-scans 002_workspace_keys.sql:9",
+            "breaking-schema-change 002_workspace_keys.sql:11",
             "unique-constraint-builds-index 002_workspace_keys.sql:12",
             "set-not-null-scans 002_workspace_keys.sql:16",
+            "breaking-schema-change 002_workspace_keys.sql:18",
             "unique-constraint-builds-index 002_workspace_keys.sql:19",
         ]
     );

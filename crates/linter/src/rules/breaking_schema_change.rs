@@ -1,8 +1,9 @@
 //! # breaking-schema-change
 //!
 //! ## What it finds
-//! A rename or drop of a table or column that existed before the migration. (squawk:
-//! renaming-column, renaming-table, ban-drop-column, ban-drop-table.)
+//! A rename or drop of a table or column that existed before the migration, and a dropped primary
+//! key or unique constraint. (squawk: renaming-column, renaming-table, ban-drop-column,
+//! ban-drop-table, ban-drop-constraint.)
 //!
 //! ## Why it matters
 //! Migrations run before (or while) the new application version rolls out: the version still
@@ -36,9 +37,26 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
-    for ch in changes(site).iter().filter(|c| matches!(c.form, "rename_column" | "rename_table" | "drop_column" | "drop_table")) {
+    for ch in changes(site)
+        .iter()
+        .filter(|c| matches!(c.form, "rename_column" | "rename_table" | "drop_column" | "drop_table" | "drop_constraint"))
+    {
         let table = crate::sql::display_name(&ch.table.name);
+        // A dropped primary key or unique constraint: ON CONFLICT targets on it stop matching.
+        let key = ch
+            .table
+            .constraints
+            .iter()
+            .find(|c| c.name == ch.name)
+            .filter(|c| matches!(c.kind, pgvet_catalog::ConstraintKind::PrimaryKey | pgvet_catalog::ConstraintKind::Unique));
+        if ch.form == "drop_constraint" && key.is_none() {
+            continue;
+        }
         let (what, state) = match ch.form {
+            "drop_constraint" => (
+                format!("dropping key {} of {table} (ON CONFLICT targets on it stop matching)", pgvet_syntax::quote_ident(&ch.name)),
+                "42P10",
+            ),
             "rename_column" => (format!("renaming column {} of {table}", pgvet_syntax::quote_ident(&ch.name)), "42703"),
             "drop_column" => (format!("dropping column {} of {table}", pgvet_syntax::quote_ident(&ch.name)), "42703"),
             "rename_table" => (format!("renaming table {table}"), "42P01"),
@@ -69,6 +87,10 @@ mod tests {
         assert_eq!(run("ALTER TABLE t DROP COLUMN a;"), 1);
         assert_eq!(run("DROP TABLE t;"), 1);
         assert_eq!(run("ALTER TABLE t ADD COLUMN b int;"), 0);
+        let keyed =
+            |b: &str| crate::test_util::second_migration("CREATE TABLE t (id int PRIMARY KEY, a int CHECK (a > 0));", b, RULE).len();
+        assert_eq!(keyed("ALTER TABLE t DROP CONSTRAINT t_pkey;"), 1);
+        assert_eq!(keyed("ALTER TABLE t DROP CONSTRAINT t_a_check;"), 0);
         assert_eq!(run("CREATE TABLE n (a int);\nALTER TABLE n RENAME COLUMN a TO b;\nDROP TABLE n;"), 0);
     }
 }
