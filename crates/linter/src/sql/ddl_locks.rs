@@ -111,8 +111,13 @@ pub fn existed_before(site: &Site, t: &Table) -> bool {
     !t.origin.is_builtin() && t.origin.step < site.file
 }
 
-/// The lock-relevant changes of a migration statement, on tables that existed before the file.
-pub fn changes<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
+/// The lock-relevant changes of a migration statement, on tables that existed before the file
+/// (classified once per statement).
+pub fn changes<'s, 'a>(site: &'s Site<'a>) -> &'s [Change<'a>] {
+    site.ddl_changes()
+}
+
+pub(crate) fn classify<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
     if !matches!(site.kind, SiteKind::Migration) {
         return vec![];
     }

@@ -48,6 +48,7 @@ pub struct Site<'a> {
     /// start of each literal piece (then `offset` is unused).
     pub pieces: &'a [(usize, usize)],
     unresolved: std::cell::OnceCell<Vec<resolve::Unresolved>>,
+    ddl: std::cell::OnceCell<Vec<ddl_locks::Change<'a>>>,
 }
 
 impl<'a> Site<'a> {
@@ -63,7 +64,20 @@ impl<'a> Site<'a> {
         kind: SiteKind<'a>,
         variables: &'a [String],
     ) -> Self {
-        Site { file, file_text, offset, span, node, catalog, search_path, kind, variables, pieces: &[], unresolved: Default::default() }
+        Site {
+            file,
+            file_text,
+            offset,
+            span,
+            node,
+            catalog,
+            search_path,
+            kind,
+            variables,
+            pieces: &[],
+            unresolved: Default::default(),
+            ddl: Default::default(),
+        }
     }
 
     /// The same site, with SQL-to-file offsets given piece by piece.
@@ -73,6 +87,11 @@ impl<'a> Site<'a> {
     }
 
     /// Names in the statement the server would reject (computed once, shared by the rules).
+    /// The statement's lock-relevant changes (classified once for all migration-safety rules).
+    pub fn ddl_changes(&self) -> &[ddl_locks::Change<'a>] {
+        self.ddl.get_or_init(|| ddl_locks::classify(self))
+    }
+
     pub fn unresolved(&self) -> &[resolve::Unresolved] {
         self.unresolved.get_or_init(|| {
             let fname = match self.kind {
