@@ -48,7 +48,7 @@ fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     // One finding per statement: its strongest lock.
     let strongest = changes(site)
-        .into_iter()
+        .iter()
         .filter_map(|c| facts(c.form).and_then(|f| f.strongest(c.role)).map(|m| (c, m)))
         // Locks that stop reads or writes (SHARE and stronger).
         .filter(|(_, m)| !matches!(*m, "AccessShareLock" | "RowShareLock" | "RowExclusiveLock" | "ShareUpdateExclusiveLock"))
