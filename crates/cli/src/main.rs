@@ -187,7 +187,8 @@ fn main() -> ExitCode {
         Command::Rules => {
             let width = pgvet_linter::all_rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in pgvet_linter::all_rules() {
-                emit(&format!("{:<width$} {:<8} {}", r.id, r.default_severity.as_str(), r.summary));
+                let default = if pgvet_linter::settings::OFF_BY_DEFAULT.contains(&r.id) { "off" } else { r.default_severity.as_str() };
+                emit(&format!("{:<width$} {:<8} {}", r.id, default, r.summary));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -603,13 +603,9 @@ fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], upserted: &m
 fn apply_settings(diags: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic> {
     diags
         .into_iter()
-        .filter_map(|mut d| match settings.severities.get(d.rule) {
-            Some(None) => None,
-            Some(Some(s)) => {
-                d.severity = *s;
-                Some(d)
-            }
-            None => Some(d),
+        .filter_map(|mut d| {
+            d.severity = settings.severity(d.rule, d.severity)?;
+            Some(d)
         })
         .collect()
 }

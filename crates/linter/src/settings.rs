@@ -30,6 +30,10 @@ pub struct Settings {
     pub multi_database_sources: std::collections::BTreeSet<String>,
 }
 
+/// Rules that report only when `[rules]` turns them on (style preferences).
+pub const OFF_BY_DEFAULT: &[&str] =
+    &["prefer-bigint-over-int", "prefer-bigint-over-smallint", "prefer-identity", "prefer-text-field", "prefer-timestamptz"];
+
 pub const DEFAULT_TENANT_COLUMNS: &[&str] =
     &["tenant_id", "workspace_id", "org_id", "organization_id", "account_id", "team_id", "project_id"];
 
@@ -65,6 +69,7 @@ impl Settings {
     pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
         match self.severities.get(rule) {
             Some(s) => *s,
+            None if OFF_BY_DEFAULT.contains(&rule) => None,
             None => Some(default),
         }
     }

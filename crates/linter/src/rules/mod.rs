@@ -24,6 +24,11 @@ pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
 pub mod orm_upsert_not_atomic;
+pub mod prefer_bigint_over_int;
+pub mod prefer_bigint_over_smallint;
+pub mod prefer_identity;
+pub mod prefer_text_field;
+pub mod prefer_timestamptz;
 pub mod reindex_blocks_writes;
 pub mod required_column_without_default;
 pub mod rls_disabled_exposed;
@@ -132,6 +137,11 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &detach_partition_blocks_table::META,
         &truncate_cascade::META,
         &full_table_write_in_migration::META,
+        &prefer_bigint_over_int::META,
+        &prefer_bigint_over_smallint::META,
+        &prefer_identity::META,
+        &prefer_text_field::META,
+        &prefer_timestamptz::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -160,6 +170,11 @@ pub fn ddl_rules() -> &'static [&'static RuleMeta] {
         &detach_partition_blocks_table::META,
         &truncate_cascade::META,
         &full_table_write_in_migration::META,
+        &prefer_bigint_over_int::META,
+        &prefer_bigint_over_smallint::META,
+        &prefer_identity::META,
+        &prefer_text_field::META,
+        &prefer_timestamptz::META,
     ];
     DDL
 }

@@ -2,6 +2,7 @@
 //! way the server does it, ON CONFLICT arbiter inference and predicate implication.
 pub mod arbiter;
 pub mod builtin_functions;
+pub mod column_types;
 pub mod ddl_locks;
 pub mod implies;
 pub mod plpgsql;

@@ -17,11 +17,13 @@ pub fn is_checked(node: &NodeEnum) -> bool {
     )
 }
 
-/// DDL whose locks the migration-safety rules judge (`CREATE INDEX`, `ALTER TABLE`).
+/// DDL the migration-safety rules judge (locks of `CREATE INDEX`, `ALTER TABLE`, ...; column types
+/// of `CREATE TABLE`).
 pub fn is_lock_relevant(node: &NodeEnum) -> bool {
     matches!(
         node,
         NodeEnum::IndexStmt(_)
+            | NodeEnum::CreateStmt(_)
             | NodeEnum::AlterTableStmt(_)
             | NodeEnum::DropStmt(_)
             | NodeEnum::RenameStmt(_)
