@@ -110,6 +110,7 @@ fn field_report_02_forward_ddl_locks() {
         vec![
             "lock-timeout-missing 002_workspace_keys.sql:3",
             "set-not-null-scans 002_workspace_keys.sql:3",
+            "statement-timeout-missing 002_workspace_keys.sql:3",
             "concurrent-index-not-repeatable 002_workspace_keys.sql:5",
             "drop-index-blocks-table 002_workspace_keys.sql:6",
             "set-not-null-scans 002_workspace_keys.sql:9",

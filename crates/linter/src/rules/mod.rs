@@ -36,6 +36,7 @@ pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
 pub mod set_not_null_scans;
 pub mod skipped_file;
+pub mod statement_timeout_missing;
 pub mod syntax_error;
 pub mod table_rewrite;
 pub mod tenant_filter_missing;
@@ -142,6 +143,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &prefer_identity::META,
         &prefer_text_field::META,
         &prefer_timestamptz::META,
+        &statement_timeout_missing::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -175,6 +177,7 @@ pub fn ddl_rules() -> &'static [&'static RuleMeta] {
         &prefer_identity::META,
         &prefer_text_field::META,
         &prefer_timestamptz::META,
+        &statement_timeout_missing::META,
     ];
     DDL
 }

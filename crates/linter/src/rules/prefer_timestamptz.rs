@@ -21,7 +21,7 @@ use crate::sql::Site;
 
 pub const META: RuleMeta = RuleMeta {
     id: "prefer-timestamptz",
-    summary: "style: a timestamp",
+    summary: "style: a timestamp without time zone column",
     default_severity: Severity::Warning,
     check: None,
     check_site: Some(check),
