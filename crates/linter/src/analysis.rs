@@ -92,6 +92,7 @@ pub fn analyze_all(
         code: &code,
         upserted: &none,
         code_tables: &code_tables,
+        runner_transaction: false,
     };
     // 3. Statements against the final schema: function bodies, query files, SQL in code. What
     //    they upsert on is noted for the project-wide rules.
@@ -191,6 +192,7 @@ fn replay_migrations(
                         code: &[],
                         upserted: &no_upserts,
                         code_tables: &no_code_tables,
+                        runner_transaction: *transactional,
                     };
                     let site = Site::new(
                         step,

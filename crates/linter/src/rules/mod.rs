@@ -43,6 +43,7 @@ pub mod tenant_filter_missing;
 pub mod tenant_fk_cross;
 pub mod tenant_insert_missing;
 pub mod tenant_key_missing_tenant;
+pub mod transaction_nesting;
 pub mod truncate_cascade;
 pub mod unique_constraint_builds_index;
 pub mod unknown_column;
@@ -74,6 +75,8 @@ pub struct Context<'a> {
     /// Tables that SQL in the application code creates itself (test fixtures, caches; lower-case,
     /// unqualified): their shape is the code's business, not the migrations'.
     pub code_tables: &'a std::collections::HashSet<String>,
+    /// While migrations replay: whether the runner wraps the current file in a transaction.
+    pub runner_transaction: bool,
 }
 
 impl Context<'_> {
@@ -144,6 +147,7 @@ pub fn all_rules() -> &'static [&'static RuleMeta] {
         &prefer_text_field::META,
         &prefer_timestamptz::META,
         &statement_timeout_missing::META,
+        &transaction_nesting::META,
         &syntax_error::META,
         &unmodelled_statement::META,
         &skipped_file::META,
@@ -178,6 +182,7 @@ pub fn ddl_rules() -> &'static [&'static RuleMeta] {
         &prefer_text_field::META,
         &prefer_timestamptz::META,
         &statement_timeout_missing::META,
+        &transaction_nesting::META,
     ];
     DDL
 }

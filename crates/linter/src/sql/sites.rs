@@ -30,6 +30,7 @@ pub fn is_lock_relevant(node: &NodeEnum) -> bool {
             | NodeEnum::ReindexStmt(_)
             | NodeEnum::VacuumStmt(_)
             | NodeEnum::TruncateStmt(_)
+            | NodeEnum::TransactionStmt(_)
     )
 }
 
