@@ -106,84 +106,67 @@ pub struct RuleMeta {
     pub check_site: Option<SiteCheck>,
 }
 
+/// The migration-safety rules: checked on DDL statements of migrations (the other site rules
+/// see queries only).
+static DDL: &[&RuleMeta] = &[
+    &index_build_blocks_writes::META,
+    &constraint_missing_not_valid::META,
+    &set_not_null_scans::META,
+    &table_rewrite::META,
+    &unique_constraint_builds_index::META,
+    &drop_index_blocks_table::META,
+    &required_column_without_default::META,
+    &concurrent_index_not_repeatable::META,
+    &breaking_schema_change::META,
+    &lock_timeout_missing::META,
+    &reindex_blocks_writes::META,
+    &vacuum_full_blocks_table::META,
+    &detach_partition_blocks_table::META,
+    &truncate_cascade::META,
+    &full_table_write_in_migration::META,
+    &prefer_bigint_over_int::META,
+    &prefer_bigint_over_smallint::META,
+    &prefer_identity::META,
+    &prefer_text_field::META,
+    &prefer_timestamptz::META,
+    &statement_timeout_missing::META,
+    &transaction_nesting::META,
+];
+
+/// The schema, query and code rules.
+static INTEGRITY: &[&RuleMeta] = &[
+    &fk_missing_index::META,
+    &migration_error::META,
+    &on_conflict_no_unique_index::META,
+    &on_conflict_other_unique::META,
+    &tenant_key_missing_tenant::META,
+    &tenant_fk_cross::META,
+    &security_definer_search_path::META,
+    &rpc_trusts_caller_id::META,
+    &rls_disabled_exposed::META,
+    &unknown_relation::META,
+    &unknown_column::META,
+    &unknown_function::META,
+    &tenant_filter_missing::META,
+    &tenant_insert_missing::META,
+    &lost_update::META,
+    &fk_read_then_insert_race::META,
+    &orm_upsert_not_atomic::META,
+    &unparsed_source::META,
+];
+
+/// What the driver itself reports.
+static DRIVER: &[&RuleMeta] =
+    &[&syntax_error::META, &unmodelled_statement::META, &skipped_file::META, &invalid_suppression::META, &unused_suppression::META];
+
 pub fn all_rules() -> &'static [&'static RuleMeta] {
-    static ALL: &[&RuleMeta] = &[
-        &fk_missing_index::META,
-        &migration_error::META,
-        &on_conflict_no_unique_index::META,
-        &on_conflict_other_unique::META,
-        &tenant_key_missing_tenant::META,
-        &tenant_fk_cross::META,
-        &security_definer_search_path::META,
-        &rpc_trusts_caller_id::META,
-        &rls_disabled_exposed::META,
-        &unknown_relation::META,
-        &unknown_column::META,
-        &unknown_function::META,
-        &tenant_filter_missing::META,
-        &tenant_insert_missing::META,
-        &lost_update::META,
-        &fk_read_then_insert_race::META,
-        &orm_upsert_not_atomic::META,
-        &unparsed_source::META,
-        &index_build_blocks_writes::META,
-        &constraint_missing_not_valid::META,
-        &set_not_null_scans::META,
-        &table_rewrite::META,
-        &unique_constraint_builds_index::META,
-        &drop_index_blocks_table::META,
-        &required_column_without_default::META,
-        &concurrent_index_not_repeatable::META,
-        &breaking_schema_change::META,
-        &lock_timeout_missing::META,
-        &reindex_blocks_writes::META,
-        &vacuum_full_blocks_table::META,
-        &detach_partition_blocks_table::META,
-        &truncate_cascade::META,
-        &full_table_write_in_migration::META,
-        &prefer_bigint_over_int::META,
-        &prefer_bigint_over_smallint::META,
-        &prefer_identity::META,
-        &prefer_text_field::META,
-        &prefer_timestamptz::META,
-        &statement_timeout_missing::META,
-        &transaction_nesting::META,
-        &syntax_error::META,
-        &unmodelled_statement::META,
-        &skipped_file::META,
-        &invalid_suppression::META,
-        &unused_suppression::META,
-    ];
-    ALL
+    static ALL: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| INTEGRITY.iter().chain(DDL).chain(DRIVER).copied().collect())
 }
 
 /// The migration-safety rules: checked on DDL statements of migrations (the other site rules
 /// see queries only).
 pub fn ddl_rules() -> &'static [&'static RuleMeta] {
-    static DDL: &[&RuleMeta] = &[
-        &index_build_blocks_writes::META,
-        &constraint_missing_not_valid::META,
-        &set_not_null_scans::META,
-        &table_rewrite::META,
-        &unique_constraint_builds_index::META,
-        &drop_index_blocks_table::META,
-        &required_column_without_default::META,
-        &concurrent_index_not_repeatable::META,
-        &breaking_schema_change::META,
-        &lock_timeout_missing::META,
-        &reindex_blocks_writes::META,
-        &vacuum_full_blocks_table::META,
-        &detach_partition_blocks_table::META,
-        &truncate_cascade::META,
-        &full_table_write_in_migration::META,
-        &prefer_bigint_over_int::META,
-        &prefer_bigint_over_smallint::META,
-        &prefer_identity::META,
-        &prefer_text_field::META,
-        &prefer_timestamptz::META,
-        &statement_timeout_missing::META,
-        &transaction_nesting::META,
-    ];
     DDL
 }
 

@@ -58,7 +58,21 @@ pub fn columns(site: &Site) -> Vec<Declared> {
     out
 }
 
-/// The shared shape of a type-preference finding.
-pub fn finding(meta: &crate::rules::RuleMeta, site: &Site, c: &Declared, message: String, instead: &str) -> crate::Diagnostic {
-    crate::Diagnostic::new(meta.id, meta.default_severity, message, site.label_word(c.location).with_message(format!("prefer {instead}")))
+/// A type-preference rule's findings: one per declared column `matches` accepts.
+pub fn style_findings(
+    site: &Site,
+    meta: &crate::rules::RuleMeta,
+    matches: impl Fn(&Declared) -> bool,
+    message: impl Fn(&Declared) -> String,
+    instead: &str,
+    out: &mut Vec<crate::Diagnostic>,
+) {
+    for c in columns(site).iter().filter(|c| matches(c)) {
+        out.push(crate::Diagnostic::new(
+            meta.id,
+            meta.default_severity,
+            message(c),
+            site.label_word(c.location).with_message(format!("prefer {instead}")),
+        ));
+    }
 }
