@@ -653,6 +653,27 @@ fn prisma_schema_without_migrations_is_the_schema() {
     assert!(stdout(&o).contains("prisma-schema layout at"), "{}", stdout(&o));
 }
 
+/// Migrations of other database engines are not PostgreSQL's: a ClickHouse folder (umami), a
+/// Prisma lock for MySQL, a Drizzle journal for SQLite.
+#[test]
+fn other_engines_are_not_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| write_file(root, p, t);
+    write("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    write("prisma/migrations/20240101000000_init/migration.sql", "CREATE TABLE a (id int PRIMARY KEY);\n");
+    write("db/clickhouse/migrations/01_init.sql", "CREATE TABLE events (id UUID) ENGINE = MergeTree ORDER BY id;\n");
+    write("legacy/prisma/migrations/migration_lock.toml", "provider = \"mysql\"\n");
+    write("legacy/prisma/migrations/20240101000000_init/migration.sql", "CREATE TABLE `b` (`id` INT NOT NULL);\n");
+    write("apps/local/drizzle/meta/_journal.json", r#"{"dialect": "sqlite", "entries":[{"idx":0,"tag":"0000_x"}]}"#);
+    write("apps/local/drizzle/0000_x.sql", "CREATE TABLE `c` (`id` integer PRIMARY KEY AUTOINCREMENT);\n");
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let paths: Vec<&str> = v["summary"]["databases"].as_array().unwrap().iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, vec!["prisma/migrations"], "{v:#}");
+    assert!(v["diagnostics"].as_array().unwrap().iter().all(|d| d["severity"] == "info"), "{v:#}");
+}
+
 /// Files and directories inside a project (as pre-commit and editors pass them): the project and
 /// its pgvet.toml are found upward, all of it is analysed, and findings are reported for what
 /// was named.

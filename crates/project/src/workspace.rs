@@ -245,7 +245,7 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
     let mut found: Vec<(Layout, PathBuf)> = Vec::new();
     let mut hosts = Vec::new();
     let mut declared: Vec<PathBuf> = Vec::new();
-    for d in &dirs {
+    for d in dirs.iter().filter(|d| !other_engine(root, d)) {
         if let Some(p) = crate::discover::find_prisma_schema(d) {
             if !declared.contains(&p) {
                 declared.push(p);
@@ -305,6 +305,42 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
     (out, hosts)
+}
+
+/// A folder of another database engine's migrations (`db/clickhouse/migrations`, a Prisma lock
+/// for MySQL, a Drizzle journal for SQLite): not PostgreSQL, not pgvet's.
+fn other_engine(root: &Path, d: &Path) -> bool {
+    const ENGINES: &[&str] = &[
+        "clickhouse",
+        "mysql",
+        "mariadb",
+        "sqlite",
+        "mssql",
+        "sqlserver",
+        "oracle",
+        "duckdb",
+        "snowflake",
+        "bigquery",
+        "cassandra",
+        "mongo",
+        "mongodb",
+    ];
+    let rel = d.strip_prefix(root).unwrap_or(d);
+    let named = rel.components().any(|c| ENGINES.contains(&c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str()));
+    let provider = |f: &Path, key: &str| {
+        std::fs::read_to_string(f).ok().is_some_and(|t| {
+            t.lines().any(|l| {
+                let l = l.trim();
+                (l.starts_with(key) || l.starts_with(&format!("\"{key}\""))) && !l.contains("postgres") && !l.contains("pg")
+            })
+        })
+    };
+    let dialect = std::fs::read_to_string(d.join("meta/_journal.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["dialect"].as_str().map(str::to_ascii_lowercase))
+        .is_some_and(|x| !x.contains("postgres") && x != "pg");
+    named || provider(&d.join("migration_lock.toml"), "provider") || dialect
 }
 
 fn has_prisma_migrations(d: &Path) -> bool {

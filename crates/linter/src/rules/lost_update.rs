@@ -104,6 +104,11 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     if guards_column(f, &models, wi, &w.column, &w.key) {
                         continue;
                     }
+                    // Another row: the read looked up a sibling (`where: { parentID }`, the last
+                    // one by order) or another id, and the write targets this one.
+                    if other_row(cx, &r, &filter_columns(f, &models, wi)) {
+                        continue;
+                    }
                     let (col, table) = (w.column.clone(), display_name(&w.table));
                     out.push(
                         Diagnostic::new(
@@ -120,6 +125,56 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+/// Whether the write's filter targets another row than the read: the same key column with
+/// another value (`where: { id: next }` read, `where: { id: this }` written), or no column in
+/// common with a read that was not by a unique key (a sibling found by its parent).
+fn other_row(cx: &Context, r: &crate::code::Read, write: &[(String, String)]) -> bool {
+    if r.filters.is_empty() || write.is_empty() {
+        return false;
+    }
+    let same_col_other_value = write.iter().any(|(wc, we)| {
+        r.filters.iter().any(|(rc, re)| rc == wc && !re.trim().is_empty() && !we.trim().is_empty() && re.trim() != we.trim())
+    });
+    let disjoint = !write.iter().any(|(wc, _)| r.filters.iter().any(|(rc, _)| rc == wc));
+    let read_unique = cx.catalog.tables.get(&r.table).is_some_and(|t| {
+        cx.catalog.indexes_of(&t.name).any(|i| {
+            i.unique
+                && !i.keys.is_empty()
+                && i.keys.iter().all(|k| matches!(k, pgvet_catalog::IndexKey::Column(c) if r.filters.iter().any(|(rc, _)| rc == c)))
+        })
+    });
+    same_col_other_value || disjoint && !read_unique
+}
+
+/// The columns (SQL names where pgvet can tell) and value texts of the write's filter.
+fn filter_columns(f: &crate::code::CodeFile, models: &[&pgvet_code::prisma::PrismaModel], wi: usize) -> Vec<(String, String)> {
+    match &f.extraction.sites[wi].call {
+        pgvet_code::Call::Builder(b) => b.filters.iter().map(|v| (v.column.clone(), v.expr.clone())).collect(),
+        pgvet_code::Call::Prisma(p) => {
+            let model = crate::code::prisma_model(models, &p.model).map(|(_, m)| m);
+            p.args
+                .iter()
+                .filter(|(k, _)| k == "where")
+                .flat_map(|(_, v)| v)
+                .map(|v| {
+                    let col = model.and_then(|m| m.field(&v.column)).map(|fd| fd.column.clone()).unwrap_or_else(|| v.column.clone());
+                    (col, v.expr.clone())
+                })
+                .collect()
+        }
+        pgvet_code::Call::Sql(_) => f.sql[wi]
+            .iter()
+            .flat_map(|p| &p.statements)
+            .flat_map(|st| match &st.node {
+                pgvet_syntax::NodeEnum::UpdateStmt(u) => u.where_clause.as_deref().map(pgvet_syntax::expr_columns).unwrap_or_default(),
+                _ => vec![],
+            })
+            .map(|c| (c, String::new()))
+            .collect(),
+        _ => vec![],
     }
 }
 
@@ -162,6 +217,16 @@ mod tests {
             0,
             "the value text must name the column; a renamed local is not guessed at"
         );
+        // the value of another row (the last sibling) written to this one: not this row's update
+        let sibling = "async function f(prisma, c, parent) {\n  const last = await prisma.userSubscription.findFirst({ where: { plan: parent } });\n  await prisma.userSubscription.update({ where: { userId: c }, data: { usedTokens: last.usedTokens + 1 } });\n}";
+        let prisma0 = "model UserSubscription {\n  userId String @id @map(\"user_id\")\n  usedTokens Int @map(\"used_tokens\")\n  plan String\n  @@map(\"user_subscriptions\")\n}\n";
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma0), ("e.ts", sibling)], RULE), vec![]);
+        // another row by the same key (the next one in a list)
+        let next = "async function f(prisma, c, nextId) {\n  const n = await prisma.userSubscription.findFirst({ where: { userId: nextId } });\n  await prisma.userSubscription.update({ where: { userId: c }, data: { usedTokens: n.usedTokens - 1 } });\n}";
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma0), ("g.ts", next)], RULE), vec![]);
+        // the same row by another unique key still counts
+        let same = next.replace("where: { userId: c }", "where: { userId: nextId }");
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma0), ("g.ts", &same)], RULE), vec![("g.ts".to_string(), 3)]);
         // a compare-and-swap on the value read is safe
         let cas = "async function f(prisma, id, n) {\n  const row = await prisma.userSubscription.findFirst({ where: { userId: id } });\n  const next = row.usedTokens + n;\n  await prisma.userSubscription.updateMany({ where: { userId: id, usedTokens: row.usedTokens }, data: { usedTokens: next } });\n}";
         let prisma = "model UserSubscription {\n  userId String @id @map(\"user_id\")\n  usedTokens Int @map(\"used_tokens\")\n  @@map(\"user_subscriptions\")\n}\n";
