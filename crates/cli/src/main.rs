@@ -317,7 +317,14 @@ fn check(
     let mut config = None;
     for project in &workspace.databases {
         let settings = settings_of(project)?;
-        let sources = project.sources.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect();
+        // Data migrations (code beside the migrations) ran once, against the schema of their
+        // time: checking them against today's schema would blame them for later renames.
+        let sources = project
+            .sources
+            .iter()
+            .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
+            .map(|q| SourceFile::new(q.path.clone(), q.text.clone()))
+            .collect();
         let mut analysis = analyze_all(files(project), queries(project), sources, base_catalog(project), &settings);
         let notes: Vec<(String, String, String)> =
             project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();

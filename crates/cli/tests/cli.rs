@@ -674,6 +674,28 @@ fn other_engines_are_not_databases() {
     assert!(v["diagnostics"].as_array().unwrap().iter().all(|d| d["severity"] == "info"), "{v:#}");
 }
 
+/// Data migrations written in code beside the migrations (formbricks' `migration/<ts>/migration.ts`)
+/// ran once, against the schema of their time: they are not checked against today's schema.
+#[test]
+fn data_migrations_are_not_checked_against_todays_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| write_file(root, p, t);
+    write("packages/db/package.json", r#"{"name": "@x/db"}"#);
+    write("packages/db/migration/migration_lock.toml", "provider = \"postgresql\"\n");
+    write("packages/db/migration/20240101000000_init/migration.sql", "CREATE TABLE \"Project\" (id text PRIMARY KEY);\n");
+    write("packages/db/migration/20240201000000_rename/migration.sql", "ALTER TABLE \"Project\" RENAME TO \"Workspace\";\n");
+    write(
+        "packages/db/migration/20240115000000_backfill/migration.ts",
+        "export const run = (tx) => tx.$queryRaw`SELECT id FROM \"Project\"`;\n",
+    );
+    write("packages/db/src/q.ts", "export const q = (tx) => tx.$queryRaw`SELECT id FROM \"Project\"`;\n");
+    let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let unknown: Vec<(String, String)> = rules_and_file_names(&v).into_iter().filter(|(r, _)| r == "unknown-relation").collect();
+    assert_eq!(unknown, vec![("unknown-relation".to_string(), "q.ts".to_string())], "{v:#}");
+}
+
 /// Files and directories inside a project (as pre-commit and editors pass them): the project and
 /// its pgvet.toml are found upward, all of it is analysed, and findings are reported for what
 /// was named.
