@@ -95,7 +95,23 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     let reads_col = r.columns.iter().any(|c| c == "*" || *c == w.column);
                     // The value must be derived from the column read (its name appears), or the
                     // read returned only that column.
-                    let from_col = w.expr.contains(&w.column) || w.expr.contains(&w.key) || r.columns == [w.column.clone()];
+                    let mut from_col = w.expr.contains(&w.column) || w.expr.contains(&w.key) || r.columns == [w.column.clone()];
+                    // A local named like the column (`documentTree`) is the column's old value only
+                    // when it was taken from the row (`= row.documentTree`, `{ documentTree } =
+                    // row`), not computed by other means in some branch.
+                    if var == w.key || var == w.column {
+                        let bindings: Vec<&str> =
+                            x.bindings.iter().filter(|b| b.function == Some(fi) && b.names.contains(&var)).map(|b| b.text.trim()).collect();
+                        // `row.col`, `parse(row.col)`, `{ col } = row`
+                        let member = |t: &str, name: &str| {
+                            let pat = format!(".{name}");
+                            t.match_indices(&pat).any(|(i, _)| {
+                                !t[i + pat.len()..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                            })
+                        };
+                        let taken = |t: &str| member(t, &w.key) || member(t, &w.column) || derived.contains_key(t);
+                        from_col &= !bindings.is_empty() && bindings.iter().all(|t| taken(t));
+                    }
                     if r.table != w.table || !reads_col || !from_col || r.lock.is_some() {
                         continue;
                     }
@@ -227,6 +243,12 @@ mod tests {
         // the same row by another unique key still counts
         let same = next.replace("where: { userId: c }", "where: { userId: nextId }");
         assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma0), ("g.ts", &same)], RULE), vec![("g.ts".to_string(), 3)]);
+        // a local named like the column, parsed from the row's column: still the old value
+        let parsed = "async function f(prisma, c, p) {\n  const row = await prisma.userSubscription.findUnique({ where: { userId: c } });\n  const usedTokens = Number(row.usedTokens);\n  await prisma.userSubscription.update({ where: { userId: c }, data: { usedTokens: usedTokens + p } });\n}";
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma0), ("i.ts", parsed)], RULE), vec![("i.ts".to_string(), 4)]);
+        // a local named like the column but computed otherwise in a branch
+        let branch = "async function f(prisma, c, args) {\n  const row = await prisma.userSubscription.findUnique({ where: { userId: c } });\n  let usedTokens = undefined;\n  if (args.reset) {\n    usedTokens = compute(row.plan);\n  }\n  await prisma.userSubscription.update({ where: { userId: c }, data: { usedTokens: usedTokens ?? 0 } });\n}";
+        assert_eq!(code_lines(SCHEMA, &[("schema.prisma", prisma0), ("h.ts", branch)], RULE), vec![]);
         // a compare-and-swap on the value read is safe
         let cas = "async function f(prisma, id, n) {\n  const row = await prisma.userSubscription.findFirst({ where: { userId: id } });\n  const next = row.usedTokens + n;\n  await prisma.userSubscription.updateMany({ where: { userId: id, usedTokens: row.usedTokens }, data: { usedTokens: next } });\n}";
         let prisma = "model UserSubscription {\n  userId String @id @map(\"user_id\")\n  usedTokens Int @map(\"used_tokens\")\n  @@map(\"user_subscriptions\")\n}\n";
