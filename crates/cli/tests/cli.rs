@@ -487,6 +487,16 @@ fn nothing_to_replay_is_an_error() {
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("no goose migrations there"), "{}", stderr(&o));
+    // A MySQL project (dub): said as such, not "no migrations found".
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "apps/web/prisma/schema/schema.prisma",
+        "datasource db {\n  provider = \"mysql\"\n  url = env(\"DATABASE_URL\")\n}\n",
+    );
+    let o = pgvet(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("apps/web/prisma/schema/schema.prisma is a Prisma schema for mysql"), "{}", stderr(&o));
 }
 
 /// sqlc's config below the root (same Go module as the migrations): its query files are checked.

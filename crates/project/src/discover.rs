@@ -133,6 +133,12 @@ pub enum ProjectError {
         path: PathBuf,
         message: String,
     },
+    /// The only database found is another engine's (a Prisma schema for MySQL, a ClickHouse
+    /// folder): pgvet checks PostgreSQL.
+    OtherEngine {
+        root: PathBuf,
+        what: String,
+    },
     /// The only migrations found are written in a host language.
     NotReplayable {
         root: PathBuf,
@@ -156,6 +162,11 @@ impl std::fmt::Display for ProjectError {
                 "{}: no migrations found (looked for {}). Point pgvet at the migrations directory, or set `[migrations] layout` and `path` in pgvet.toml",
                 root.display(),
                 looked.join(", ")
+            ),
+            ProjectError::OtherEngine { root, what } => write!(
+                f,
+                "{}: no PostgreSQL migrations found; {what}. pgvet checks PostgreSQL databases; if one lives elsewhere, point pgvet at it or set `[migrations] layout` and `path` in pgvet.toml",
+                root.display()
             ),
             ProjectError::NotReplayable { root, sets } => {
                 let listed: Vec<String> = sets
@@ -520,6 +531,28 @@ fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
         return Ok((Layout::PrismaSchema, p));
     }
     Err(ProjectError::NoMigrations { root: root.to_path_buf(), looked })
+}
+
+/// A Prisma schema of another provider below `root` (`provider = "mysql"`), as
+/// `(path relative to root, provider)`.
+pub(crate) fn other_prisma_provider(root: &Path) -> Option<(String, String)> {
+    for e in walk(root, Some(6)).filter(|e| e.file_type().is_some_and(|t| t.is_file())) {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "prisma") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(p) else { continue };
+        let provider = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("provider") && l.contains('='))
+            .filter_map(|l| l.split('"').nth(1))
+            .find(|v| !v.starts_with("prisma-client") && !v.contains("js") && *v != "prisma-kysely");
+        if let Some(v) = provider.filter(|v| !v.contains("postgres")) {
+            return Some((display(p.strip_prefix(root).unwrap_or(p)), v.to_string()));
+        }
+    }
+    None
 }
 
 /// Tells a directory of SQL files' runner apart by what the files look like.

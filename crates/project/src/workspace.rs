@@ -98,6 +98,12 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
             Err(ProjectError::NoMigrations { root, .. }) if !not_replayed.is_empty() => {
                 Err(ProjectError::NotReplayable { root, sets: not_replayed.clone() })
             }
+            Err(ProjectError::NoMigrations { root, looked }) => match crate::discover::other_prisma_provider(path) {
+                Some((file, provider)) => {
+                    Err(ProjectError::OtherEngine { root, what: format!("{file} is a Prisma schema for {provider}") })
+                }
+                None => Err(ProjectError::NoMigrations { root, looked }),
+            },
             Err(e) => Err(e),
         };
         return loaded.map(|p| Workspace { not_replayed, ..single(p) });
