@@ -84,7 +84,6 @@ def main():
                 sq = squawk(args.squawk, m / "0002_change.sql")
                 if context == "new":
                     # squawk's findings on the base part are not about this statement
-                    base_only = set(squawk(args.squawk, m / "0001_base.sql"))
                     base_file = Path(d) / "b.sql"
                     base_file.write_text(BASE)
                     base_only = set(squawk(args.squawk, base_file))

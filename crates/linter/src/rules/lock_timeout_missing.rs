@@ -25,7 +25,7 @@
 //! ```
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::sql::ddl_locks::{changes, describe, facts};
+use crate::sql::ddl_locks::{changes, describe, facts, setting_unset_and_unreported};
 use crate::sql::Site;
 
 pub const META: RuleMeta = RuleMeta {
@@ -37,13 +37,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
-    let before = site.file_text.get(..site.span.start).unwrap_or("").to_ascii_lowercase();
-    if before.contains("lock_timeout") {
-        return;
-    }
-    // One finding per migration: at its first such statement (this file's findings are the
-    // latest ones).
-    if out.iter().rev().take_while(|d| d.primary.file == site.file).any(|d| d.rule == META.id) {
+    if !setting_unset_and_unreported(site, "lock_timeout", META.id, out) {
         return;
     }
     // One finding per statement: its strongest lock.

@@ -41,7 +41,7 @@ use pgvet_syntax::quote_ident;
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::sql::arbiter::{self, Verdict};
-use crate::sql::{display_name, upserts, Site};
+use crate::sql::{display_name, index_columns, upserts, Site};
 
 pub const META: RuleMeta = RuleMeta {
     id: "on-conflict-other-unique",
@@ -50,22 +50,6 @@ pub const META: RuleMeta = RuleMeta {
     check: Some(check_prisma),
     check_site: Some(check),
 };
-
-/// Columns an index key reads.
-fn index_columns(i: &Index) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for k in &i.keys {
-        match k {
-            IndexKey::Column(c) => {
-                out.insert(c.clone());
-            }
-            IndexKey::Expression(x) => {
-                out.extend(crate::sql::expression_columns(x).iter().cloned());
-            }
-        }
-    }
-    out
-}
 
 fn plain_columns(i: &Index) -> Option<BTreeSet<String>> {
     i.keys
@@ -130,8 +114,11 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         // A backfill (INSERT ... SELECT ... FROM) into a table created by this same migration:
         // the table is empty, so its rows can only collide with each other, which the arbiter
         // analysis does not speak about.
-        let copy = matches!(ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()), Some(N::SelectStmt(sel)) if sel.values_lists.is_empty() && !sel.from_clause.is_empty());
-        if matches!(site.kind, crate::sql::SiteKind::Migration) && copy && table.origin.step == site.file && !table.origin.is_builtin() {
+        if matches!(site.kind, crate::sql::SiteKind::Migration)
+            && crate::sql::is_copy(ins)
+            && table.origin.step == site.file
+            && !table.origin.is_builtin()
+        {
             continue;
         }
         let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };

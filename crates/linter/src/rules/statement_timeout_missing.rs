@@ -23,7 +23,7 @@
 //! ```
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::sql::ddl_locks::{changes, facts};
+use crate::sql::ddl_locks::{changes, facts, setting_unset_and_unreported};
 use crate::sql::Site;
 
 pub const META: RuleMeta = RuleMeta {
@@ -35,11 +35,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
-    let before = site.file_text.get(..site.span.start).unwrap_or("").to_ascii_lowercase();
-    if before.contains("statement_timeout") {
-        return;
-    }
-    if out.iter().rev().take_while(|d| d.primary.file == site.file).any(|d| d.rule == META.id) {
+    if !setting_unset_and_unreported(site, "statement_timeout", META.id, out) {
         return;
     }
     let Some(ch) = changes(site).iter().find(|c| facts(c.form).is_some_and(|f| f.scan || f.rewrite)) else { return };

@@ -67,10 +67,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 fn key_has(i: &Index, col: &str) -> bool {
-    i.keys.iter().any(|k| match k {
-        IndexKey::Column(c) => c == col,
-        IndexKey::Expression(x) => crate::sql::expression_columns(x).iter().any(|c| c == col),
-    })
+    crate::sql::index_columns(i).contains(col)
 }
 
 /// Names tenants type: a key made only of these collides between tenants.
@@ -84,18 +81,6 @@ fn chosen_name(t: &Table, col: &str) -> bool {
         c.default.is_none() && (ty == "text" || ty.starts_with("character varying") || ty == "citext" || ty.starts_with("character("))
     });
     text && CHOSEN.contains(&snake.trim_start_matches('_'))
-}
-
-/// The plain columns a key reads (expression keys: the columns of the expressions).
-fn key_columns(i: &Index) -> Vec<String> {
-    let mut out = Vec::new();
-    for k in &i.keys {
-        match k {
-            IndexKey::Column(c) => out.push(c.clone()),
-            IndexKey::Expression(x) => out.extend(crate::sql::expression_columns(x).iter().cloned()),
-        }
-    }
-    out
 }
 
 /// A key column filled by a generator: identity, a sequence or a random-uuid default.
@@ -121,7 +106,7 @@ fn scoped_by_parent(cx_settings: &crate::Settings, catalog: &pgvet_catalog::Cata
 /// Whether the key's values can be chosen by tenants at all: no generated column, no column
 /// scoped by a tenant-owned parent.
 fn tenant_chosen(cx_settings: &crate::Settings, catalog: &pgvet_catalog::Catalog, t: &Table, i: &Index) -> bool {
-    let cols = key_columns(i);
+    let cols = crate::sql::index_columns(i);
     !is_surrogate(t, i) && !cols.iter().any(|c| generated(t, c) || scoped_by_parent(cx_settings, catalog, t, c))
 }
 
@@ -215,7 +200,7 @@ fn check_site(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         }
         // A migration copying rows (INSERT ... SELECT): the keys come from rows already in the
         // database, not from a tenant.
-        if matches!(site.kind, crate::sql::SiteKind::Migration) && is_copy(ins) {
+        if matches!(site.kind, crate::sql::SiteKind::Migration) && crate::sql::is_copy(ins) {
             continue;
         }
         // A target that matches no key is on-conflict-no-unique-index's finding.
@@ -269,11 +254,6 @@ fn check_site(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
             )),
         );
     }
-}
-
-/// `INSERT ... SELECT ... FROM`: rows copied from tables, not values given by a caller.
-fn is_copy(ins: &pgvet_syntax::protobuf::InsertStmt) -> bool {
-    matches!(ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()), Some(N::SelectStmt(sel)) if sel.values_lists.is_empty() && !sel.from_clause.is_empty())
 }
 
 #[cfg(test)]

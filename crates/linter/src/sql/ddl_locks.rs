@@ -448,3 +448,12 @@ pub fn diagnostic(meta: &crate::rules::RuleMeta, site: &Site, ch: &Change, what:
         .with_fix(crate::Fix { description: "the lock-friendly form".into(), migration: Some(fix.to_string()), applicability: crate::Applicability::Unsafe }),
     )
 }
+
+/// Whether a migration-safety rule about a missing `setting` (`lock_timeout`, `statement_timeout`)
+/// still speaks at this statement: the file has not set it before, and `rule` has not reported
+/// this migration yet (one finding per migration, at its first such statement; this file's
+/// findings are the latest ones in `out`).
+pub fn setting_unset_and_unreported(site: &Site, setting: &str, rule: &str, out: &[crate::Diagnostic]) -> bool {
+    let before = site.file_text.get(..site.span.start).unwrap_or("").to_ascii_lowercase();
+    !before.contains(setting) && !out.iter().rev().take_while(|d| d.primary.file == site.file).any(|d| d.rule == rule)
+}

@@ -229,6 +229,26 @@ pub fn upsert_arbiters(site: &Site) -> Vec<pgvet_catalog::QName> {
     out
 }
 
+/// `INSERT ... SELECT ... FROM`: rows copied from tables, not values given by a caller.
+pub fn is_copy(ins: &pgvet_syntax::protobuf::InsertStmt) -> bool {
+    use pgvet_syntax::protobuf::node::Node as N;
+    matches!(ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()), Some(N::SelectStmt(sel)) if sel.values_lists.is_empty() && !sel.from_clause.is_empty())
+}
+
+/// The columns an index key reads (expression keys: the columns of the expressions).
+pub fn index_columns(i: &pgvet_catalog::Index) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for k in &i.keys {
+        match k {
+            pgvet_catalog::IndexKey::Column(c) => {
+                out.insert(c.clone());
+            }
+            pgvet_catalog::IndexKey::Expression(x) => out.extend(expression_columns(x).iter().cloned()),
+        }
+    }
+    out
+}
+
 /// The INSERT statements of a statement: itself, and those in its WITH clauses.
 pub fn inserts(node: &NodeEnum) -> Vec<&pgvet_syntax::protobuf::InsertStmt> {
     use pgvet_syntax::protobuf::node::Node as N;
