@@ -332,7 +332,10 @@ fn check(
         parts.push(analysis);
         config.get_or_insert(&project.config);
     }
-    let mut report = pgvet_linter::Report::merge(parts);
+    let mut report = pgvet_linter::Report::merge(&mut parts);
+    // The catalogs (one per migration) are not needed any more: the process's exit frees them
+    // faster than dropping them one by one (a tenth of a long history's run).
+    std::mem::forget(parts);
     if let Some(keep) = &filter {
         let named: Vec<bool> =
             report.files.iter().map(|f| Path::new(&f.path).canonicalize().is_ok_and(|c| keep.iter().any(|k| c.starts_with(k)))).collect();

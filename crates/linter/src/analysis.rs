@@ -36,6 +36,8 @@ pub struct Analysis {
 /// How many files are parsed (in parallel) before their trees are replayed and dropped: parse
 /// trees are large, and holding every statement's tree at once makes a long history slow.
 const CHUNK: usize = 32;
+/// How many parsed chunks may wait for the replay.
+const AHEAD: usize = 2;
 
 /// What is kept of a file's parse after replay: its errors and suppression comments.
 struct FileParse {
@@ -151,88 +153,100 @@ fn replay_migrations(
     let ddl_rules: Vec<rules::SiteCheck> =
         rules::ddl_rules().iter().filter(|r| settings.severity(r.id, r.default_severity).is_some()).filter_map(|r| r.check_site).collect();
     let streamed = |step: usize| files[step].text.len() > pgvet_syntax::STREAMING_THRESHOLD;
-    for (c, chunk) in files[..n].chunks(CHUNK).enumerate() {
-        let parsed: Vec<ParsedSql> = chunk
-            .par_iter()
-            .enumerate()
-            .map(|(j, f)| {
-                let step = c * CHUNK + j;
-                if runner[step].1.is_some() || streamed(step) {
-                    ParsedSql::default()
-                } else {
-                    parse_migration(&f.text)
+    // Chunks are parsed on the thread pool while the previous ones are replayed: at most
+    // `AHEAD` parsed chunks wait, so memory stays bounded.
+    let (sender, parsed_chunks) = std::sync::mpsc::sync_channel::<Vec<ParsedSql>>(AHEAD);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (c, chunk) in files[..n].chunks(CHUNK).enumerate() {
+                let parsed: Vec<ParsedSql> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .map(|(j, f)| {
+                        let step = c * CHUNK + j;
+                        if runner[step].1.is_some() || streamed(step) {
+                            ParsedSql::default()
+                        } else {
+                            parse_migration(&f.text)
+                        }
+                    })
+                    .collect();
+                if sender.send(parsed).is_err() {
+                    return;
                 }
-            })
-            .collect();
-        for (j, p) in parsed.into_iter().enumerate() {
-            let step = c * CHUNK + j;
-            let (transactional, host) = &runner[step];
-            replayer.runner_transaction = *transactional;
-            let text = &files[step].text;
-            if let Some(lang) = host {
-                let span = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
-                replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &host_sql_strings(text));
             }
-            let mut run = |s: &Statement, replayer: &mut Replayer| {
-                // Queries go to the site rules, DDL to the migration-safety rules.
-                let checks: &[rules::SiteCheck] = if sites::is_checked(&s.node) {
-                    site_rules
-                } else if sites::is_lock_relevant(&s.node) {
-                    &ddl_rules
-                } else {
-                    &[]
-                };
-                if !checks.is_empty() {
-                    let cx = Context {
-                        catalog: &replayer.catalog,
-                        files,
-                        settings,
-                        versions: &versions,
-                        bodies: &no_bodies,
-                        code: &[],
-                        upserted: &no_upserts,
-                        code_tables: &no_code_tables,
-                        runner_transaction: *transactional,
+        });
+        for (c, parsed) in parsed_chunks.into_iter().enumerate() {
+            for (j, p) in parsed.into_iter().enumerate() {
+                let step = c * CHUNK + j;
+                let (transactional, host) = &runner[step];
+                replayer.runner_transaction = *transactional;
+                let text = &files[step].text;
+                if let Some(lang) = host {
+                    let span = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
+                    replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &host_sql_strings(text));
+                }
+                let mut run = |s: &Statement, replayer: &mut Replayer| {
+                    // Queries go to the site rules, DDL to the migration-safety rules.
+                    let checks: &[rules::SiteCheck] = if sites::is_checked(&s.node) {
+                        site_rules
+                    } else if sites::is_lock_relevant(&s.node) {
+                        &ddl_rules
+                    } else {
+                        &[]
                     };
-                    let site = Site::new(
-                        step,
-                        text,
-                        Some(s.base),
-                        s.span,
-                        &s.node,
-                        &replayer.catalog,
-                        &replayer.search_path,
-                        SiteKind::Migration,
-                        &[],
-                    );
-                    for check in checks {
-                        check(&site, &cx, diags);
+                    if !checks.is_empty() {
+                        let cx = Context {
+                            catalog: &replayer.catalog,
+                            files,
+                            settings,
+                            versions: &versions,
+                            bodies: &no_bodies,
+                            code: &[],
+                            upserted: &no_upserts,
+                            code_tables: &no_code_tables,
+                            runner_transaction: *transactional,
+                        };
+                        let site = Site::new(
+                            step,
+                            text,
+                            Some(s.base),
+                            s.span,
+                            &s.node,
+                            &replayer.catalog,
+                            &replayer.search_path,
+                            SiteKind::Migration,
+                            &[],
+                        );
+                        for check in checks {
+                            check(&site, &cx, diags);
+                        }
                     }
-                }
-                replayer.apply(step, s);
-                statements += 1;
-            };
-            let p = if host.is_none() && streamed(step) {
-                let mut bodies = FunctionBodyCheck::default();
-                let mut p = pgvet_syntax::parse_sql_streaming(text, |s| {
-                    if bodies.accepts(text, s) {
-                        run(s, &mut replayer)
+                    replayer.apply(step, s);
+                    statements += 1;
+                };
+                let p = if host.is_none() && streamed(step) {
+                    let mut bodies = FunctionBodyCheck::default();
+                    let mut p = pgvet_syntax::parse_sql_streaming(text, |s| {
+                        if bodies.accepts(text, s) {
+                            run(s, &mut replayer)
+                        }
+                    });
+                    p.errors.extend(bodies.errors);
+                    p.errors.sort_by_key(|e| e.at.start);
+                    p
+                } else {
+                    for s in &p.statements {
+                        run(s, &mut replayer);
                     }
-                });
-                p.errors.extend(bodies.errors);
-                p.errors.sort_by_key(|e| e.at.start);
-                p
-            } else {
-                for s in &p.statements {
-                    run(s, &mut replayer);
-                }
-                p
-            };
-            replayer.finish_file();
-            versions.push(replayer.catalog.clone());
-            parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
+                    p
+                };
+                replayer.finish_file();
+                versions.push(replayer.catalog.clone());
+                parses.push(FileParse { errors: p.errors, suppressions: p.suppressions });
+            }
         }
-    }
+    });
     Replay { replayer, versions, parses, statements }
 }
 
@@ -547,14 +561,16 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn merge(parts: Vec<Analysis>) -> Report {
+    /// Takes the files and findings out of `parts`; what is left (catalogs, events) the caller
+    /// frees, or leaves to the process's exit.
+    pub fn merge(parts: &mut [Analysis]) -> Report {
         let mut r = Report { files: Vec::new(), diagnostics: Vec::new(), statements: 0, unmodelled: 0 };
         for a in parts {
             let offset = r.files.len();
             r.statements += a.statements;
             r.unmodelled += a.events.iter().filter(|e| matches!(e.kind, EventKind::Opaque | EventKind::Unmodelled)).count();
-            r.files.extend(a.files);
-            for mut d in a.diagnostics {
+            r.files.append(&mut a.files);
+            for mut d in std::mem::take(&mut a.diagnostics) {
                 d.primary.file += offset;
                 for l in &mut d.related {
                     l.file += offset;

@@ -33,6 +33,19 @@ fn template() -> &'static protobuf::ParseResult {
     T.get_or_init(|| pg_query::parse("SELECT 1", 0).expect("SELECT 1 parses").protobuf)
 }
 
+/// Whether an expression calls a function whose unqualified, lower-case name satisfies `named`
+/// (anywhere in it: arguments, casts, CASE arms). A walk of the tree, without printing it.
+pub fn calls_function(node: &Node, named: impl Fn(&str) -> bool) -> bool {
+    let Some(node) = node.node.as_ref() else { return false };
+    node.nodes().into_iter().any(|(n, _, _, _)| match n {
+        pg_query::NodeRef::FuncCall(f) => f.funcname.last().and_then(|n| n.node.as_ref()).is_some_and(|n| match n {
+            N::String(s) => named(&s.sval.to_ascii_lowercase()),
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
 /// Prints an expression node as SQL.
 pub fn deparse_expr(node: &Node) -> Option<String> {
     let mut tree = template().clone();

@@ -12,7 +12,8 @@ pub mod split;
 mod suppress;
 
 pub use canon::{
-    canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts, unqualify_columns,
+    calls_function, canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts,
+    unqualify_columns,
 };
 pub use pg_query;
 pub use pg_query::protobuf;

@@ -324,14 +324,9 @@ fn cleared_first(site: &Site, cx: &Context, table: &Table, needs: &BTreeSet<Stri
 /// Columns whose value in every row is made fresh by the statement itself: a call of a
 /// generator (`gen_random_uuid()`, `uuid_generate_v4()`, `nextval(...)`, `random()`, ...).
 pub(crate) fn fresh_columns(ins: &InsertStmt, cols: &[(String, i32)]) -> BTreeSet<String> {
-    const GENERATORS: &[&str] =
-        &["gen_random_uuid(", "uuid_generate_v", "uuidv4(", "uuidv7(", "nextval(", "random(", "gen_random_bytes(", "clock_timestamp("];
-    let fresh = |n: &pgvet_syntax::protobuf::Node| {
-        pgvet_syntax::deparse_expr(n).is_some_and(|t| {
-            let t = t.to_ascii_lowercase();
-            GENERATORS.iter().any(|g| t.contains(g))
-        })
-    };
+    const GENERATORS: &[&str] = &["gen_random_uuid", "uuidv4", "uuidv7", "nextval", "random", "gen_random_bytes", "clock_timestamp"];
+    let fresh =
+        |n: &pgvet_syntax::protobuf::Node| pgvet_syntax::calls_function(n, |f| f.starts_with("uuid_generate_v") || GENERATORS.contains(&f));
     let mut out = BTreeSet::new();
     let Some(N::SelectStmt(sel)) = ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()) else { return out };
     let rows: Vec<Vec<&pgvet_syntax::protobuf::Node>> = if !sel.values_lists.is_empty() {

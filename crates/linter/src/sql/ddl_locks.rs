@@ -257,10 +257,8 @@ pub(crate) fn classify<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
 /// A default expression the server evaluates once per row (volatile): the column is filled by a
 /// rewrite. `now()` / `CURRENT_TIMESTAMP` are stable and evaluated once.
 fn volatile(e: &pgvet_syntax::protobuf::Node) -> bool {
-    let text = pgvet_syntax::deparse_expr(e).unwrap_or_default().to_ascii_lowercase();
-    ["clock_timestamp(", "random(", "gen_random_uuid(", "uuid_generate_", "uuidv4(", "uuidv7(", "timeofday(", "nextval("]
-        .iter()
-        .any(|f| text.contains(f))
+    const VOLATILE: &[&str] = &["clock_timestamp", "random", "gen_random_uuid", "uuidv4", "uuidv7", "timeofday", "nextval"];
+    pgvet_syntax::calls_function(e, |f| f.starts_with("uuid_generate_") || VOLATILE.contains(&f))
 }
 
 fn classify_cmd<'a>(t: &'a Table, cmd: &pgvet_syntax::protobuf::AlterTableCmd) -> Option<Change<'a>> {
