@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Migration safety beside squawk (issue 12): one generated migration per lock-relevant form,
 on a table created by an earlier migration (existing) and on a table created in the same
-migration (new), for a transactional runner (sqlx). For each statement: which squawk rules flag it,
+migration (new), for a transactional runner (sqlx; squawk with --assume-in-transaction), and for
+the forms where it matters also in a migration run outside a transaction (sqlx
+`-- no-transaction`; squawk without the flag). For each statement: which squawk rules flag it,
 which pgvet rules flag it, and what the lock oracle (crates/linter/data/locks.tsv) says.
 
     python3 ecosystem/squawk_compare.py --squawk PATH [--pgvet target/release/pgvet]
@@ -15,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BASE = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int, b text, v varchar(10), p_id int);\nCREATE INDEX t_a_idx ON t (a);\nCREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE parted_2023 PARTITION OF parted FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');\n"
+BASE = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE DOMAIN posint AS int;\nCREATE TYPE mood AS ENUM ('a', 'b');\nCREATE TABLE t (id int PRIMARY KEY, a int, b text, v varchar(10), p_id int, n int NOT NULL, d posint);\nCREATE INDEX t_a_idx ON t (a);\nCREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE parted_2023 PARTITION OF parted FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');\n"
 
 # (form of the lock oracle, statement)
 CASES = [
@@ -45,11 +47,30 @@ CASES = [
     ("detach_partition", "ALTER TABLE parted DETACH PARTITION parted_2023;"),
     ("truncate", "TRUNCATE p CASCADE;"),
     ("update_all_rows", "UPDATE t SET b = 'z';"),
+    ("drop_not_null", "ALTER TABLE t ALTER COLUMN n DROP NOT NULL;"),
+    ("-", "DROP DATABASE analytics;"),
+    ("create_domain_with_constraint", "CREATE DOMAIN posint2 AS int CHECK (VALUE > 0);"),
+    ("alter_domain_add_constraint", "ALTER DOMAIN posint ADD CONSTRAINT posint_pos CHECK (VALUE > 0);"),
+    ("alter_domain_add_constraint_not_valid", "ALTER DOMAIN posint ADD CONSTRAINT posint_pos CHECK (VALUE > 0) NOT VALID;"),
+    ("alter_enum_add_value", "ALTER TYPE mood ADD VALUE 'c';"),
+    ("create_index", "ALTER TABLE t ADD COLUMN c int;\nCREATE INDEX t_b_idx ON t (b);"),
+    ("-", "BEGIN;\nALTER TABLE t ADD COLUMN c int;"),
+    ("create_table", "CREATE TABLE n (id int);\nALTER TABLE t ADD COLUMN IF NOT EXISTS c int;"),
 ]
 
+# Forms also compared in a migration run outside a transaction (the statement is the last line).
+NO_TRANSACTION = {
+    "CREATE INDEX CONCURRENTLY t_b_idx ON t (b);",
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_b_idx ON t (b);",
+    "VACUUM FULL t;",
+    "BEGIN;\nALTER TABLE t ADD COLUMN c int;",
+    "CREATE TABLE n (id int);\nALTER TABLE t ADD COLUMN IF NOT EXISTS c int;",
+}
 
-def squawk(path, sql_file):
-    p = subprocess.run([path, "--reporter", "json", str(sql_file)], capture_output=True, text=True)
+
+def squawk(path, sql_file, transaction=True):
+    flag = ["--assume-in-transaction"] if transaction else []
+    p = subprocess.run([path, "--reporter", "json", *flag, str(sql_file)], capture_output=True, text=True)
     try:
         return sorted({d["rule_name"] for d in json.loads(p.stdout or "[]")})
     except json.JSONDecodeError:
@@ -71,17 +92,20 @@ def main():
     print("| statement | table | squawk | pgvet | oracle (t: locks, rewrite, scan) |")
     print("|---|---|---|---|---|")
     for form, sql in CASES:
-        for context in ("existing", "new"):
+        contexts = ["existing", "new"] + (["existing, no transaction"] if sql in NO_TRANSACTION else [])
+        for context in contexts:
+            tx = "no transaction" not in context
+            head = "" if tx else "-- no-transaction\n"
             with tempfile.TemporaryDirectory() as d:
                 m = Path(d) / "migrations"
                 m.mkdir()
-                if context == "existing":
+                if context.startswith("existing"):
                     (m / "0001_base.sql").write_text(BASE)
-                    (m / "0002_change.sql").write_text(sql + "\n")
+                    (m / "0002_change.sql").write_text(head + sql + "\n")
                 else:
                     (m / "0001_base.sql").write_text("CREATE TABLE unrelated (id int);\n")
                     (m / "0002_change.sql").write_text(BASE + sql + "\n")
-                sq = squawk(args.squawk, m / "0002_change.sql")
+                sq = squawk(args.squawk, m / "0002_change.sql", tx)
                 if context == "new":
                     # squawk's findings on the base part are not about this statement
                     base_file = Path(d) / "b.sql"
@@ -91,7 +115,7 @@ def main():
                 pv = pgvet(args.pgvet, d, "0002_change.sql")
             o = oracle.get(form, ["", "?", "?", "?", "?"])
             locks = next((x for x in o[1].split(";") if x.startswith("t:")), o[1])
-            print(f"| `{sql.splitlines()[-1]}` | {context} | {', '.join(sq) or '-'} | {', '.join(pv) or '-'} | {locks}, {o[2]}, {o[3]} |")
+            print(f"| `{' '.join(sql.splitlines())}` | {context} | {', '.join(sq) or '-'} | {', '.join(pv) or '-'} | {locks}, {o[2]}, {o[3]} |")
 
 
 def squawk_only(path, d, sql):

@@ -188,7 +188,8 @@ fn main() -> ExitCode {
             let width = pgvet_linter::all_rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in pgvet_linter::all_rules() {
                 let default = if pgvet_linter::settings::OFF_BY_DEFAULT.contains(&r.id) { "off" } else { r.default_severity.as_str() };
-                emit(&format!("{:<width$} {:<8} {}", r.id, default, r.summary));
+                let group = pgvet_linter::settings::group_of(r.id).unwrap_or("");
+                emit(&format!("{:<width$} {:<8} {:<13} {}", r.id, default, group, r.summary));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -240,9 +241,12 @@ fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settin
 fn settings_of(project: &Project) -> Result<Settings, String> {
     let mut settings = Settings::default();
     for k in project.config.rule_keys(&project.config_text) {
-        if pgvet_linter::rule_by_id(k.value).is_none() {
+        if pgvet_linter::rule_by_id(k.value).is_none() && !pgvet_linter::settings::GROUPS.iter().any(|(g, _)| *g == k.value) {
             let cfg = project.config_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
-            return Err(format!("{cfg}:{}:{}: unknown rule `{}` in [rules]; `pgvet rules` lists them", k.line, k.column, k.value));
+            return Err(format!(
+                "{cfg}:{}:{}: unknown rule or group `{}` in [rules]; `pgvet rules` lists them (groups: locks, rewrites, breaking, repeatability, style)",
+                k.line, k.column, k.value
+            ));
         }
     }
     for (k, v) in &project.config.rules {
@@ -289,6 +293,7 @@ fn files(project: &Project) -> Vec<MigrationFile> {
             source: SourceFile::new(m.path.clone(), m.text.clone()),
             transactional: m.transactional,
             host: m.host.map(String::from),
+            reruns: !matches!(project.layout, pgvet_project::Layout::Plain | pgvet_project::Layout::Structure),
         })
         .collect()
 }

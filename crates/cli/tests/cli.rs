@@ -194,7 +194,7 @@ fn bad_input_gets_a_clear_error_and_exit_2() {
     std::fs::write(dir.path().join("pgvet.toml"), "[rules]\nfk-missing-idx = \"off\"\n").unwrap();
     let o = pgvet(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("pgvet.toml:2:1: unknown rule `fk-missing-idx`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pgvet.toml:2:1: unknown rule or group `fk-missing-idx`"), "{}", stderr(&o));
 
     let empty = tempfile::tempdir().unwrap();
     let o = pgvet(&["check", empty.path().to_str().unwrap()]);
@@ -802,4 +802,31 @@ fn databases_named_in_the_config() {
     let o = pgvet(&["check", root.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("pgvet.toml:2:10: unknown layout `prismo`"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_rule_group_is_set_in_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir(&m).unwrap();
+    std::fs::write(m.join("0001_a.sql"), "CREATE TABLE a (id int PRIMARY KEY, b int);\n").unwrap();
+    std::fs::write(m.join("0002_b.sql"), "CREATE INDEX a_b ON a (b);\n").unwrap();
+    let run = |config: &str| {
+        std::fs::write(dir.path().join("pgvet.toml"), config).unwrap();
+        let o = pgvet(&["check", dir.path().to_str().unwrap(), "--format", "json", "-q"]);
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        let levels: Vec<String> = doc["diagnostics"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|d| d["rule"] == "index-build-blocks-writes")
+                    .map(|d| d["severity"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (o.status.code(), levels)
+    };
+    assert_eq!(run("[rules]\nlocks = \"warning\"\n"), (Some(1), vec!["warning".to_string()]));
+    assert_eq!(run("[rules]\nlocks = \"warning\"\nindex-build-blocks-writes = \"off\"\n").1, Vec::<String>::new());
+    assert_eq!(run("[rules]\nrewrites = \"warning\"\n"), (Some(0), vec!["info".to_string()]));
 }

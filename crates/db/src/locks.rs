@@ -102,6 +102,17 @@ pub const FORMS: &[Form] = &[
     f("update_all_rows", "", "UPDATE t SET b = 'z'"),
     f("delete_all_rows", "", "DELETE FROM t"),
     f("alter_enum_add_value", "", "ALTER TYPE mood ADD VALUE 'c'"),
+    f("create_domain_with_constraint", "", "CREATE DOMAIN posint AS int CHECK (VALUE > 0)"),
+    f(
+        "alter_domain_add_constraint",
+        "CREATE DOMAIN posint AS int; ALTER TABLE t ADD COLUMN d posint DEFAULT 1",
+        "ALTER DOMAIN posint ADD CONSTRAINT posint_pos CHECK (VALUE > 0)",
+    ),
+    f(
+        "alter_domain_add_constraint_not_valid",
+        "CREATE DOMAIN posint AS int; ALTER TABLE t ADD COLUMN d posint DEFAULT 1",
+        "ALTER DOMAIN posint ADD CONSTRAINT posint_pos CHECK (VALUE > 0) NOT VALID",
+    ),
     f("create_table", "", "CREATE TABLE n (id int PRIMARY KEY, p_id int REFERENCES p (id))"),
     f("refresh_materialized_view", "CREATE MATERIALIZED VIEW mv AS SELECT id FROM t", "REFRESH MATERIALIZED VIEW mv"),
     f(

@@ -193,7 +193,7 @@ fn name_resolution_matches_the_server() {
         server.push(v);
     }
     let queries: String = stmts.iter().map(|s| format!("{s};\n")).collect();
-    let files = vec![MigrationFile { source: SourceFile::new("schema.sql", SCHEMA), transactional: true, host: None }];
+    let files = vec![MigrationFile { source: SourceFile::new("schema.sql", SCHEMA), transactional: true, host: None, reruns: true }];
     let a = analyze_project(files, vec![SourceFile::new("queries.sql", queries)], Catalog::new(), &Settings::default());
     assert!(a.diagnostics.iter().all(|d| d.primary.file == 1 || !d.rule.starts_with("unknown-")), "the schema itself is clean");
     let mut ours: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();

@@ -245,7 +245,12 @@ fn arbiter_inference_matches_the_planner() {
     // The rule reports exactly the rejected statements (checked as a query file).
     let queries = stmts.iter().map(|s| format!("{s};\n")).collect::<String>();
     let settings = pgvet_linter::Settings::default();
-    let files = vec![pgvet_linter::MigrationFile { source: SourceFile::new("schema.sql", migration), transactional: true, host: None }];
+    let files = vec![pgvet_linter::MigrationFile {
+        source: SourceFile::new("schema.sql", migration),
+        transactional: true,
+        host: None,
+        reruns: true,
+    }];
     let analysis = pgvet_linter::analysis::analyze_project(files, vec![SourceFile::new("queries.sql", queries)], cat_base(), &settings);
     let qf = &analysis.files[1];
     let flagged: BTreeSet<usize> = analysis

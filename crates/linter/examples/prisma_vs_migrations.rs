@@ -35,6 +35,7 @@ fn main() {
             source: pgvet_syntax::SourceFile::new(d.display().to_string(), std::fs::read_to_string(d.join("migration.sql")).unwrap()),
             transactional: true,
             host: None,
+            reruns: true,
         })
         .collect();
     let an = pgvet_linter::analyze(files, pgvet_catalog::Catalog::new(), &pgvet_linter::Settings::default());

@@ -20,6 +20,9 @@ pub struct MigrationFile {
     /// For a migration written in a host language (a goose `.go` migration): the language. pgvet
     /// does not run it; what its SQL strings may change becomes uncertain.
     pub host: Option<String>,
+    /// Whether a file that failed part way is run again as a whole: migration tools record only
+    /// files that succeeded; a dump or a directory applied with psql is not rerun.
+    pub reruns: bool,
 }
 
 pub struct Analysis {
@@ -38,6 +41,21 @@ pub struct Analysis {
 const CHUNK: usize = 32;
 /// How many parsed chunks may wait for the replay.
 const AHEAD: usize = 2;
+
+/// How the runner applies one migration file.
+struct Runner {
+    transactional: bool,
+    host: Option<String>,
+    reruns: bool,
+}
+
+/// The ACCESS EXCLUSIVE locks on existing tables that a migration's open transaction holds, as
+/// its statements run (the runner's transaction, or an explicit BEGIN ... COMMIT).
+struct HeldLocks {
+    runner_transaction: bool,
+    in_transaction: bool,
+    held: Vec<crate::sql::ddl_locks::HeldLock>,
+}
 
 /// What is kept of a file's parse after replay: its errors and suppression comments.
 struct FileParse {
@@ -66,7 +84,8 @@ pub fn analyze_all(
     base: Catalog,
     settings: &Settings,
 ) -> Analysis {
-    let runner: Vec<(bool, Option<String>)> = migrations.iter().map(|m| (m.transactional, m.host.clone())).collect();
+    let runner: Vec<Runner> =
+        migrations.iter().map(|m| Runner { transactional: m.transactional, host: m.host.clone(), reruns: m.reruns }).collect();
     let n_migrations = migrations.len();
     let mut files: Vec<SourceFile> = migrations.into_iter().map(|f| f.source).collect();
     files.extend(queries);
@@ -95,6 +114,9 @@ pub fn analyze_all(
         upserted: &none,
         code_tables: &code_tables,
         runner_transaction: false,
+        runner_reruns: false,
+        held_locks: &[],
+        in_transaction: false,
     };
     // 3. Statements against the final schema: function bodies, query files, SQL in code. What
     //    they upsert on is noted for the project-wide rules.
@@ -136,7 +158,7 @@ struct Replay {
 /// checked against the catalog just before it runs.
 fn replay_migrations(
     files: &[SourceFile],
-    runner: &[(bool, Option<String>)],
+    runner: &[Runner],
     base: Catalog,
     settings: &Settings,
     site_rules: &[rules::SiteCheck],
@@ -164,7 +186,7 @@ fn replay_migrations(
                     .enumerate()
                     .map(|(j, f)| {
                         let step = c * CHUNK + j;
-                        if runner[step].1.is_some() || streamed(step) {
+                        if runner[step].host.is_some() || streamed(step) {
                             ParsedSql::default()
                         } else {
                             parse_migration(&f.text)
@@ -179,8 +201,9 @@ fn replay_migrations(
         for (c, parsed) in parsed_chunks.into_iter().enumerate() {
             for (j, p) in parsed.into_iter().enumerate() {
                 let step = c * CHUNK + j;
-                let (transactional, host) = &runner[step];
+                let Runner { transactional, host, reruns } = &runner[step];
                 replayer.runner_transaction = *transactional;
+                let mut held = HeldLocks::new(*transactional);
                 let text = &files[step].text;
                 if let Some(lang) = host {
                     let span = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
@@ -206,6 +229,9 @@ fn replay_migrations(
                             upserted: &no_upserts,
                             code_tables: &no_code_tables,
                             runner_transaction: *transactional,
+                            runner_reruns: *reruns,
+                            held_locks: held.locks(),
+                            in_transaction: held.in_transaction,
                         };
                         let site = Site::new(
                             step,
@@ -221,6 +247,7 @@ fn replay_migrations(
                         for check in checks {
                             check(&site, &cx, diags);
                         }
+                        held.after(&site);
                     }
                     replayer.apply(step, s);
                     statements += 1;
@@ -675,4 +702,36 @@ fn apply_suppressions(diags: Vec<Diagnostic>, parsed: &[&[pgvet_syntax::Suppress
         }
     }
     apply_settings(out, settings)
+}
+
+impl HeldLocks {
+    fn new(runner_transaction: bool) -> Self {
+        HeldLocks { runner_transaction, in_transaction: runner_transaction, held: Vec::new() }
+    }
+
+    fn locks(&self) -> &[crate::sql::ddl_locks::HeldLock] {
+        &self.held
+    }
+
+    /// Notes what a statement took (or released, for COMMIT / ROLLBACK).
+    fn after(&mut self, site: &Site) {
+        use pgvet_syntax::protobuf::TransactionStmtKind as K;
+        if let pgvet_syntax::NodeEnum::TransactionStmt(t) = site.node {
+            match K::try_from(t.kind).unwrap_or(K::Undefined) {
+                K::TransStmtBegin | K::TransStmtStart => self.in_transaction = true,
+                K::TransStmtCommit | K::TransStmtRollback => {
+                    // Locks are released. What follows a COMMIT in a file the runner wraps runs
+                    // in a new transaction (Prisma's query string) or in none (transaction-nesting
+                    // reports it); it is not taken to run outside one.
+                    self.in_transaction = self.runner_transaction;
+                    self.held.clear();
+                }
+                _ => {}
+            }
+            return;
+        }
+        if self.in_transaction {
+            self.held.extend(crate::sql::ddl_locks::access_exclusive(site));
+        }
+    }
 }

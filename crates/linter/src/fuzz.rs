@@ -20,6 +20,7 @@ pub fn analyze_bytes(data: &[u8]) -> usize {
             source: SourceFile::new(format!("{i}.sql"), String::from_utf8_lossy(part).into_owned()),
             transactional: true,
             host: None,
+            reruns: true,
         })
         .collect();
     let queries: Vec<SourceFile> =
@@ -51,6 +52,7 @@ pub fn analyze_source(name: &str, migration: &[u8], source: &[u8]) -> usize {
         source: SourceFile::new("m.sql", String::from_utf8_lossy(migration).into_owned()),
         transactional: true,
         host: None,
+        reruns: true,
     }];
     let src = vec![SourceFile::new(name, String::from_utf8_lossy(source).into_owned())];
     let a = crate::analysis::analyze_all(files, vec![], src, pgvet_catalog::builtins::supabase(), &Settings::default());

@@ -6,7 +6,7 @@ use crate::diagnostic::Severity;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Per-rule severity override; `None` turns the rule off.
+    /// Per-rule (or per-group) severity override; `None` turns the rule off.
     pub severities: BTreeMap<String, Option<Severity>>,
     /// Column names that identify the tenant, in order of preference (matched in snake or camel
     /// case).
@@ -31,8 +31,54 @@ pub struct Settings {
 }
 
 /// Rules that report only when `[rules]` turns them on (style preferences).
-pub const OFF_BY_DEFAULT: &[&str] =
-    &["prefer-bigint-over-int", "prefer-bigint-over-smallint", "prefer-identity", "prefer-text-field", "prefer-timestamptz"];
+pub const OFF_BY_DEFAULT: &[&str] = &[
+    "prefer-bigint-over-int",
+    "prefer-bigint-over-smallint",
+    "prefer-identity",
+    "prefer-text-field",
+    "prefer-timestamptz",
+    "enum-value-ordering",
+];
+
+/// The migration-safety rules by group, so a team can set a whole group in `[rules]`
+/// (`locks = "warning"`); a rule named on its own wins over its group.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    (
+        "locks",
+        &[
+            "index-build-blocks-writes",
+            "constraint-missing-not-valid",
+            "set-not-null-scans",
+            "unique-constraint-builds-index",
+            "drop-index-blocks-table",
+            "reindex-blocks-writes",
+            "detach-partition-blocks-table",
+            "domain-constraint-scans",
+            "lock-held-during-slow-statement",
+            "lock-timeout-missing",
+            "statement-timeout-missing",
+        ],
+    ),
+    ("rewrites", &["table-rewrite", "vacuum-full-blocks-table", "full-table-write-in-migration"]),
+    ("breaking", &["breaking-schema-change", "drop-not-null", "drop-database", "required-column-without-default", "truncate-cascade"]),
+    ("repeatability", &["concurrent-index-not-repeatable", "statement-not-repeatable", "transaction-nesting", "uncommitted-transaction"]),
+    (
+        "style",
+        &[
+            "prefer-bigint-over-int",
+            "prefer-bigint-over-smallint",
+            "prefer-identity",
+            "prefer-text-field",
+            "prefer-timestamptz",
+            "enum-value-ordering",
+        ],
+    ),
+];
+
+/// The group a rule belongs to, if any.
+pub fn group_of(rule: &str) -> Option<&'static str> {
+    GROUPS.iter().find(|(_, rules)| rules.contains(&rule)).map(|(g, _)| *g)
+}
 
 pub const DEFAULT_TENANT_COLUMNS: &[&str] =
     &["tenant_id", "workspace_id", "org_id", "organization_id", "account_id", "team_id", "project_id"];
@@ -65,9 +111,10 @@ impl Settings {
         self.include_tests || !self.non_production.contains(path)
     }
 
-    /// The severity a rule reports at, or None when it is off.
+    /// The severity a rule reports at, or None when it is off: the rule's own setting, else its
+    /// group's (`[rules] locks = "warning"`), else its default.
     pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
-        match self.severities.get(rule) {
+        match self.severities.get(rule).or_else(|| group_of(rule).and_then(|g| self.severities.get(g))) {
             Some(s) => *s,
             None if OFF_BY_DEFAULT.contains(&rule) => None,
             None => Some(default),

@@ -12,6 +12,7 @@ pub fn project(migrations: usize) -> Vec<MigrationFile> {
             source: SourceFile::new(format!("migrations/{i:05}_step.sql"), migration(i)),
             transactional: true,
             host: None,
+            reruns: true,
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use crate::{analyze, Diagnostic, MigrationFile, Settings};
 
 /// Diagnostics of `rule` for a one-file project.
 pub fn findings(sql: &str, rule: &str) -> Vec<Diagnostic> {
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", sql), transactional: false, host: None }];
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", sql), transactional: false, host: None, reruns: true }];
     analyze(files, Catalog::new(), &Settings::default()).diagnostics.into_iter().filter(|d| d.rule == rule).collect()
 }
 
@@ -18,7 +18,7 @@ pub fn lines(sql: &str, rule: &str) -> Vec<usize> {
 
 /// `rule`'s findings for a Supabase project with these migrations and application source files.
 pub fn code_findings(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec<Diagnostic> {
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: false, host: None }];
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migrations), transactional: false, host: None, reruns: true }];
     let srcs = sources.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
     let a = crate::analysis::analyze_all(files, vec![], srcs, pgvet_catalog::builtins::supabase(), &Settings::default());
     a.diagnostics.into_iter().filter(|d| d.rule == rule).collect()
@@ -41,7 +41,7 @@ pub fn code_lines(migrations: &str, sources: &[(&str, &str)], rule: &str) -> Vec
 /// (file, 1-based line) of `rule`'s findings for one migration (`m.sql`) and one query file
 /// (`q.sql`).
 pub fn query_lines(migration: &str, queries: &str, rule: &str) -> Vec<(String, usize)> {
-    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migration), transactional: false, host: None }];
+    let files = vec![MigrationFile { source: SourceFile::new("m.sql", migration), transactional: false, host: None, reruns: true }];
     let a = crate::analysis::analyze_project(files, vec![SourceFile::new("q.sql", queries)], Catalog::new(), &Settings::default());
     a.diagnostics
         .iter()
@@ -57,8 +57,8 @@ pub fn query_lines(migration: &str, queries: &str, rule: &str) -> Vec<(String, u
 /// before the second), and the second.
 pub fn second_migration(first: &str, second: &str, rule: &str) -> Vec<Diagnostic> {
     let files = vec![
-        MigrationFile { source: SourceFile::new("1.sql", first), transactional: true, host: None },
-        MigrationFile { source: SourceFile::new("2.sql", second), transactional: true, host: None },
+        MigrationFile { source: SourceFile::new("1.sql", first), transactional: true, host: None, reruns: true },
+        MigrationFile { source: SourceFile::new("2.sql", second), transactional: true, host: None, reruns: true },
     ];
     analyze(files, Catalog::new(), &Settings::default()).diagnostics.into_iter().filter(|d| d.rule == rule).collect()
 }
@@ -70,7 +70,7 @@ pub fn assert_style_rule(rule: &str, sql: &str) {
     let mut settings = Settings::default();
     settings.severities.insert(rule.to_string(), Some(crate::Severity::Warning));
     let count = |text: &str| {
-        let files = vec![MigrationFile { source: SourceFile::new("m.sql", text), transactional: true, host: None }];
+        let files = vec![MigrationFile { source: SourceFile::new("m.sql", text), transactional: true, host: None, reruns: true }];
         analyze(files, Catalog::new(), &settings).diagnostics.iter().filter(|d| d.rule == rule).count()
     };
     assert_eq!(count(sql), 1, "{rule}: {sql}");

@@ -23,7 +23,8 @@ fn sql_files(dir: &Path) -> Vec<PathBuf> {
 pub fn run(dir: &Path, base: Catalog, settings: &Settings) -> Analysis {
     let load = |p: &PathBuf| SourceFile::new(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read_to_string(p).unwrap());
     // The field reports ran their migrations with psql, statement by statement.
-    let migrations = sql_files(dir).iter().map(|p| MigrationFile { source: load(p), transactional: false, host: None }).collect();
+    let migrations =
+        sql_files(dir).iter().map(|p| MigrationFile { source: load(p), transactional: false, host: None, reruns: false }).collect();
     let queries = sql_files(&dir.join("queries")).iter().map(load).collect();
     analyze_project(migrations, queries, base, settings)
 }
@@ -175,7 +176,7 @@ fn clean_multi_tenant_schema_has_no_findings() {
     let dir = root.join("supabase/migrations");
     let load = |p: &PathBuf| SourceFile::new(p.display().to_string(), std::fs::read_to_string(p).unwrap());
     let migrations: Vec<MigrationFile> =
-        sql_files(&dir).iter().map(|p| MigrationFile { source: load(p), transactional: true, host: None }).collect();
+        sql_files(&dir).iter().map(|p| MigrationFile { source: load(p), transactional: true, host: None, reruns: true }).collect();
     let queries: Vec<SourceFile> = sql_files(&root.join("queries")).iter().map(load).collect();
     let settings = Settings { global_tables: vec!["feature_flags".into()], ..Default::default() };
     let started = std::time::Instant::now();
@@ -218,8 +219,12 @@ fn fixture_apps_per_language_and_library() {
                     }
                 }
             }
-            let migrations =
-                vec![MigrationFile { source: SourceFile::new("schema.sql", schema.as_str()), transactional: true, host: None }];
+            let migrations = vec![MigrationFile {
+                source: SourceFile::new("schema.sql", schema.as_str()),
+                transactional: true,
+                host: None,
+                reruns: true,
+            }];
             let run = || {
                 pgvet_linter::analysis::analyze_all(
                     migrations.clone(),

@@ -6,8 +6,8 @@ use pgvet_syntax::SourceFile;
 
 fn sample() -> pgvet_linter::Analysis {
     let files = vec![
-        MigrationFile { source: SourceFile::new("db/migrations/001 init.sql", "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (\n  id int PRIMARY KEY,\n  p_id int REFERENCES p\n);\n"), transactional: true, host: None },
-        MigrationFile { source: SourceFile::new("db/migrations/002.sql", "CREATE TABEL oops (id int);\nALTER TABLE missing ADD COLUMN x int;\n-- pgvet-ignore nonexistent-rule: because\nSELECT 1;\n"), transactional: true, host: None },
+        MigrationFile { source: SourceFile::new("db/migrations/001 init.sql", "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (\n  id int PRIMARY KEY,\n  p_id int REFERENCES p\n);\n"), transactional: true, host: None, reruns: true },
+        MigrationFile { source: SourceFile::new("db/migrations/002.sql", "CREATE TABEL oops (id int);\nALTER TABLE missing ADD COLUMN x int;\n-- pgvet-ignore nonexistent-rule: because\nSELECT 1;\n"), transactional: true, host: None, reruns: true },
     ];
     analyze(files, Catalog::new(), &Settings::default())
 }

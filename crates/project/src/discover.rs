@@ -646,8 +646,10 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 let f = d.join("migration.sql");
                 if f.is_file() {
                     let text = read(&f)?;
-                    // Prisma runs a migration containing CREATE INDEX CONCURRENTLY outside a transaction.
-                    let tx = !text.to_ascii_uppercase().contains("CONCURRENTLY");
+                    // Prisma sends the whole file as one query string: several statements run as
+                    // one (implicit) transaction, where CONCURRENTLY fails with 25001; a file
+                    // of a single statement runs on its own (how CONCURRENTLY works in Prisma).
+                    let tx = !(text.to_ascii_uppercase().contains("CONCURRENTLY") && pgvet_syntax::parse_sql(&text).statements.len() == 1);
                     out.push(migration(&f, text, tx));
                 }
             }

@@ -12,12 +12,17 @@ pub mod breaking_schema_change;
 pub mod concurrent_index_not_repeatable;
 pub mod constraint_missing_not_valid;
 pub mod detach_partition_blocks_table;
+pub mod domain_constraint_scans;
+pub mod drop_database;
 pub mod drop_index_blocks_table;
+pub mod drop_not_null;
+pub mod enum_value_ordering;
 pub mod fk_missing_index;
 pub mod fk_read_then_insert_race;
 pub mod full_table_write_in_migration;
 pub mod index_build_blocks_writes;
 pub mod invalid_suppression;
+pub mod lock_held_during_slow_statement;
 pub mod lock_timeout_missing;
 pub mod lost_update;
 pub mod migration_error;
@@ -36,6 +41,7 @@ pub mod rpc_trusts_caller_id;
 pub mod security_definer_search_path;
 pub mod set_not_null_scans;
 pub mod skipped_file;
+pub mod statement_not_repeatable;
 pub mod statement_timeout_missing;
 pub mod syntax_error;
 pub mod table_rewrite;
@@ -45,6 +51,7 @@ pub mod tenant_insert_missing;
 pub mod tenant_key_missing_tenant;
 pub mod transaction_nesting;
 pub mod truncate_cascade;
+pub mod uncommitted_transaction;
 pub mod unique_constraint_builds_index;
 pub mod unknown_column;
 pub mod unknown_function;
@@ -77,6 +84,14 @@ pub struct Context<'a> {
     pub code_tables: &'a std::collections::HashSet<String>,
     /// While migrations replay: whether the runner wraps the current file in a transaction.
     pub runner_transaction: bool,
+    /// While migrations replay: whether a file that failed part way is run again as a whole.
+    pub runner_reruns: bool,
+    /// While migrations replay: the ACCESS EXCLUSIVE locks on existing tables that earlier
+    /// statements of the current transaction took and still hold.
+    pub held_locks: &'a [crate::sql::ddl_locks::HeldLock],
+    /// While migrations replay: whether the current statement runs inside a transaction (the
+    /// runner's, or one the file opened with BEGIN).
+    pub in_transaction: bool,
 }
 
 impl Context<'_> {
@@ -131,6 +146,13 @@ static DDL: &[&RuleMeta] = &[
     &prefer_timestamptz::META,
     &statement_timeout_missing::META,
     &transaction_nesting::META,
+    &domain_constraint_scans::META,
+    &drop_not_null::META,
+    &drop_database::META,
+    &enum_value_ordering::META,
+    &lock_held_during_slow_statement::META,
+    &statement_not_repeatable::META,
+    &uncommitted_transaction::META,
 ];
 
 /// The schema, query and code rules.
@@ -227,5 +249,38 @@ mod tests {
             }
         }
         assert_eq!(RULE_DOCS.len(), all_rules().len(), "a rule file is not registered in all_rules()");
+    }
+
+    use crate::settings::{group_of, Settings, GROUPS, OFF_BY_DEFAULT};
+    use crate::Severity;
+
+    #[test]
+    fn every_migration_safety_rule_is_in_one_group() {
+        for (g, ids) in GROUPS {
+            assert!(rule_by_id(g).is_none(), "group {g} shadows a rule id");
+            for id in *ids {
+                assert!(rule_by_id(id).is_some(), "group {g} lists unknown rule {id}");
+                assert_eq!(GROUPS.iter().filter(|(_, r)| r.contains(id)).count(), 1, "{id} is in several groups");
+            }
+        }
+        for r in ddl_rules() {
+            assert!(group_of(r.id).is_some(), "{} has no group", r.id);
+        }
+        for id in OFF_BY_DEFAULT {
+            assert_eq!(group_of(id), Some("style"), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_group_sets_its_rules_and_a_rule_wins_over_its_group() {
+        let mut s = Settings::default();
+        s.severities.insert("locks".into(), Some(Severity::Warning));
+        s.severities.insert("lock-timeout-missing".into(), None);
+        assert_eq!(s.severity("set-not-null-scans", Severity::Info), Some(Severity::Warning));
+        assert_eq!(s.severity("lock-timeout-missing", Severity::Info), None);
+        assert_eq!(s.severity("table-rewrite", Severity::Info), Some(Severity::Info));
+        assert_eq!(s.severity("prefer-identity", Severity::Info), None);
+        s.severities.insert("style".into(), Some(Severity::Info));
+        assert_eq!(s.severity("prefer-identity", Severity::Info), Some(Severity::Info));
     }
 }

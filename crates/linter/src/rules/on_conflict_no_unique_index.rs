@@ -274,11 +274,12 @@ mod tests {
     fn function_finding_points_at_the_breaking_migration() {
         let sql = "CREATE TABLE t (a int, b int, UNIQUE (a));\nCREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  INSERT INTO t VALUES (1, 2) ON CONFLICT (a) DO NOTHING;\nEND $$;";
         let files = vec![
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", sql), transactional: true, host: None },
+            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", sql), transactional: true, host: None, reruns: true },
             crate::MigrationFile {
                 source: pgvet_syntax::SourceFile::new("2.sql", "ALTER TABLE t DROP CONSTRAINT t_a_key;"),
                 transactional: true,
                 host: None,
+                reruns: true,
             },
         ];
         let a = crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default());

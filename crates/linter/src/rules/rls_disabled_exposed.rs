@@ -76,7 +76,7 @@ mod tests {
     const RULE: &str = "rls-disabled-exposed";
 
     fn supabase(sql: &str) -> Vec<usize> {
-        let files = vec![crate::MigrationFile { source: SourceFile::new("m.sql", sql), transactional: true, host: None }];
+        let files = vec![crate::MigrationFile { source: SourceFile::new("m.sql", sql), transactional: true, host: None, reruns: true }];
         let a = crate::analyze(files, pgvet_catalog::builtins::supabase(), &crate::Settings::default());
         a.diagnostics.iter().filter(|d| d.rule == RULE).map(|d| a.files[0].line_col(d.primary.span.start).line).collect()
     }

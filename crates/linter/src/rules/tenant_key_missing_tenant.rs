@@ -323,7 +323,12 @@ mod tests {
     #[test]
     fn global_tables_are_exempt() {
         let sql = "CREATE TABLE feature_flags (key text PRIMARY KEY, workspace_id uuid);";
-        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional: true, host: None }];
+        let files = vec![crate::MigrationFile {
+            source: pgvet_syntax::SourceFile::new("m.sql", sql),
+            transactional: true,
+            host: None,
+            reruns: true,
+        }];
         let settings = crate::Settings { global_tables: vec!["feature_flags".into()], ..Default::default() };
         let a = crate::analyze(files, pgvet_catalog::Catalog::new(), &settings);
         assert!(a.diagnostics.iter().all(|d| d.rule != RULE), "{:#?}", a.diagnostics);

@@ -72,7 +72,8 @@ mod tests {
     fn transactional_runners_only() {
         let run = |transactional: bool| {
             let sql = "CREATE TABLE t (id int);\nBEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;\nBEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;\n-- done\n";
-            let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional, host: None }];
+            let files =
+                vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional, host: None, reruns: true }];
             crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default())
                 .diagnostics
                 .iter()

@@ -272,6 +272,7 @@ mod tests {
                 source: pgvet_syntax::SourceFile::new(format!("{i}.sql"), *t),
                 transactional: true,
                 host: None,
+                reruns: true,
             })
             .collect();
         let a = crate::analyze(files, pgvet_catalog::Catalog::new(), &crate::Settings::default());

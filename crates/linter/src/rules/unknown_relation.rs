@@ -158,7 +158,12 @@ mod tests {
     #[test]
     fn platform_schemas_are_known_only_in_part() {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM auth.identities $$;\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM public.nope $$;";
-        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("m.sql", sql), transactional: true, host: None }];
+        let files = vec![crate::MigrationFile {
+            source: pgvet_syntax::SourceFile::new("m.sql", sql),
+            transactional: true,
+            host: None,
+            reruns: true,
+        }];
         let a = crate::analyze(files, pgvet_catalog::builtins::supabase(), &crate::Settings::default());
         let found: Vec<&str> = a.diagnostics.iter().filter(|d| d.rule == RULE).map(|d| d.message.as_str()).collect();
         assert_eq!(found, vec!["relation \"public.nope\" does not exist (in function g)"]);
@@ -170,8 +175,13 @@ mod tests {
         let schema = "CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABLE gone (id int);\n";
         let src = "async function f(supabase) {\n  await supabase.from('t').select('id');\n  await supabase.from('workforce_executions').insert({ id: 1 });\n  await supabase.storage.from('avatars').list();\n  await supabase.from('gone').select('*');\n}";
         let files = vec![
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true, host: None },
-            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("2.sql", "DROP TABLE gone;"), transactional: true, host: None },
+            crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true, host: None, reruns: true },
+            crate::MigrationFile {
+                source: pgvet_syntax::SourceFile::new("2.sql", "DROP TABLE gone;"),
+                transactional: true,
+                host: None,
+                reruns: true,
+            },
         ];
         let a = crate::analysis::analyze_all(
             files,
@@ -209,7 +219,12 @@ mod tests {
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 7)]);
         assert_eq!(code_lines(schema, &[("a.ts", src)], "unknown-function"), vec![]);
         // A table of a sibling database (a package that talks to two databases).
-        let files = vec![crate::MigrationFile { source: pgvet_syntax::SourceFile::new("1.sql", schema), transactional: true, host: None }];
+        let files = vec![crate::MigrationFile {
+            source: pgvet_syntax::SourceFile::new("1.sql", schema),
+            transactional: true,
+            host: None,
+            reruns: true,
+        }];
         let q = "export async function f(pool) {\n  await pool.query('SELECT id FROM \"RunConnection\"');\n}";
         let settings = crate::Settings {
             sibling_tables: ["runconnection".to_string()].into_iter().collect(),

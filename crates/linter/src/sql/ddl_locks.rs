@@ -105,6 +105,25 @@ pub struct Change<'a> {
     pub role: &'static str,
 }
 
+/// An ACCESS EXCLUSIVE lock a migration statement took on a table that existed before the file.
+#[derive(Debug, Clone)]
+pub struct HeldLock {
+    pub table: pgvet_catalog::QName,
+    /// Where the statement that took it starts (a byte offset in the file).
+    pub at: usize,
+    /// The form that took it (a key of the lock oracle).
+    pub form: &'static str,
+}
+
+/// The ACCESS EXCLUSIVE locks (per the oracle) a statement takes on existing tables.
+pub fn access_exclusive(site: &Site) -> Vec<HeldLock> {
+    changes(site)
+        .iter()
+        .filter(|c| facts(c.form).and_then(|f| f.strongest(c.role)) == Some("AccessExclusiveLock"))
+        .map(|c| HeldLock { table: c.table.name.clone(), at: site.span.start, form: c.form })
+        .collect()
+}
+
 /// Whether the table existed before this migration file: a table created earlier in the same
 /// file is empty (and usually not yet in use), so locks and rewrites on it cost nothing.
 pub fn existed_before(site: &Site, t: &Table) -> bool {
@@ -237,6 +256,24 @@ pub(crate) fn classify<'a>(site: &Site<'a>) -> Vec<Change<'a>> {
                         out.push(Change { role: "t", form: "rename_table", table: t, location: loc, name: t.name.name.clone() })
                     }
                     _ => {}
+                }
+            }
+        }
+        NodeEnum::AlterDomainStmt(a) if a.subtype == "C" => {
+            let not_valid = matches!(a.def.as_deref().and_then(|d| d.node.as_ref()), Some(N::Constraint(c)) if c.skip_validation);
+            let domain = a.type_name.last().and_then(|n| match n.node.as_ref() {
+                Some(N::String(s)) => Some(s.sval.as_str()),
+                _ => None,
+            });
+            let (Some(domain), false) = (domain, not_valid) else { return out };
+            // Every column of that type in a table that already existed is checked.
+            for t in site.catalog.tables.values().filter(|t| existed_before(site, t)) {
+                let typed = |c: &&pgvet_catalog::Column| {
+                    let ty = c.type_name.trim_end_matches("[]");
+                    ty == domain || ty.rsplit_once('.').is_some_and(|(_, n)| n == domain)
+                };
+                if let Some(col) = t.columns.iter().find(typed) {
+                    out.push(Change { role: "t", form: "alter_domain_add_constraint", table: t, location: -1, name: col.name.clone() });
                 }
             }
         }

@@ -31,6 +31,16 @@ pub fn is_lock_relevant(node: &NodeEnum) -> bool {
             | NodeEnum::VacuumStmt(_)
             | NodeEnum::TruncateStmt(_)
             | NodeEnum::TransactionStmt(_)
+            | NodeEnum::DropdbStmt(_)
+            | NodeEnum::AlterDomainStmt(_)
+            | NodeEnum::AlterEnumStmt(_)
+            | NodeEnum::CreateSeqStmt(_)
+            | NodeEnum::CreateSchemaStmt(_)
+            | NodeEnum::CreateExtensionStmt(_)
+            | NodeEnum::CreateFunctionStmt(_)
+            | NodeEnum::ViewStmt(_)
+            | NodeEnum::CreateEnumStmt(_)
+            | NodeEnum::CreateDomainStmt(_)
     )
 }
 

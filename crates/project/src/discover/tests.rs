@@ -35,16 +35,27 @@ fn prisma_with_spaces_and_concurrently() {
         d.path(),
         &[
             ("prisma/migrations/20240101000000_init/migration.sql", "CREATE TABLE a (id int);"),
-            ("prisma/migrations/20240102000000_add index please/migration.sql", "CREATE INDEX CONCURRENTLY a_id ON a (id);"),
+            (
+                "prisma/migrations/20240102000000_add index please/migration.sql",
+                "-- CreateIndex\nCREATE INDEX CONCURRENTLY a_id ON a (id);",
+            ),
+            ("prisma/migrations/20240103000000_two/migration.sql", "CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY b_id ON b (id);"),
+            (
+                "prisma/migrations/20240104000000_comment/migration.sql",
+                "-- no CONCURRENTLY here: a default partition forbids it\nCREATE TABLE c (id int);\nCREATE TABLE d (id int);",
+            ),
             ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\""),
         ],
     );
     let p = load(d.path()).unwrap();
     assert_eq!(p.layout, Layout::Prisma);
-    assert_eq!(p.migrations.len(), 2);
+    assert_eq!(p.migrations.len(), 4);
     assert!(p.migrations[1].path.contains("add index please"));
     assert!(p.migrations[0].transactional);
-    assert!(!p.migrations[1].transactional, "Prisma runs CONCURRENTLY files outside a transaction");
+    assert!(!p.migrations[1].transactional, "a file of one CONCURRENTLY statement runs on its own");
+    // Several statements are one query string: an implicit transaction (CONCURRENTLY fails in it).
+    assert!(p.migrations[2].transactional);
+    assert!(p.migrations[3].transactional, "a comment does not make a file non-transactional");
 }
 
 #[test]
