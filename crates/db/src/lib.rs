@@ -3,6 +3,7 @@
 
 pub mod builtins;
 mod introspect;
+pub mod live;
 pub mod locks;
 pub mod replay;
 mod server;

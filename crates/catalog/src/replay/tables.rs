@@ -626,13 +626,23 @@ impl Replayer {
             }),
             origin: self.origin_at(loc),
         };
-        let partitioned = self.catalog.tables.get(table).is_some_and(|t| t.kind == TableKind::Partitioned);
         self.add_constraint_raw(table, con.clone());
-        if partitioned {
-            for child in self.partitions_of(table) {
-                self.add_constraint_raw(&child, con.clone());
-            }
+        // Every partition, at every level, gets the foreign key.
+        for child in self.descendants(table) {
+            self.add_constraint_raw(&child, con.clone());
         }
+    }
+
+    /// The partitions of a partitioned table, and theirs, at every level.
+    fn descendants(&self, table: &QName) -> Vec<QName> {
+        let mut out = self.partitions_of(table);
+        let mut i = 0;
+        while i < out.len() {
+            let more = self.partitions_of(&out[i]);
+            out.extend(more);
+            i += 1;
+        }
+        out
     }
 
     /// `transformFkeyCheckAttrs`: the first (oldest) valid, non-partial, immediate unique index

@@ -1,0 +1,377 @@
+//! Live mode: a read-only session on the user's database, and its schema read back as SQL that
+//! pgvet replays like a `structure.sql` dump. Nothing here writes: every session starts with
+//! `default_transaction_read_only`, a `statement_timeout`, a `lock_timeout` and an
+//! `application_name`, set as startup options so that they hold from the first statement.
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::time::Duration;
+
+use pgvet_syntax::quote_ident;
+use postgres::{Client, Config, NoTls};
+
+/// A read-only connection to a live database.
+pub struct Live {
+    pub client: Client,
+    /// `user@host:port/dbname`, without the password: what pgvet prints.
+    pub display: String,
+}
+
+/// The limits every live session runs with.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { statement_timeout: Duration::from_secs(10), lock_timeout: Duration::from_millis(500) }
+    }
+}
+
+/// `user@host:port/dbname` of a connection string, never its password.
+pub fn display(config: &Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(h) => h.clone(),
+            #[cfg(unix)]
+            postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{}@{host}:{port}/{}", config.get_user().unwrap_or("?"), config.get_dbname().unwrap_or("?"))
+}
+
+/// Connects read-only. Errors name the database without its password and say what to check.
+pub fn connect(url: &str, limits: Limits) -> Result<Live, String> {
+    let mut config = Config::from_str(url).map_err(|e| {
+        format!("--database-url is not a connection string pgvet can read ({e}); expected postgres://user:password@host:5432/dbname")
+    })?;
+    let display = display(&config);
+    if matches!(config.get_ssl_mode(), postgres::config::SslMode::Require) {
+        return Err(format!(
+            "{display}: sslmode=require is not supported yet (pgvet connects without TLS); connect through a local tunnel or proxy"
+        ));
+    }
+    let options = format!(
+        "-c default_transaction_read_only=on -c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout=60000",
+        limits.statement_timeout.as_millis(),
+        limits.lock_timeout.as_millis()
+    );
+    config.options(&options).application_name("pgvet (read-only)").connect_timeout(Duration::from_secs(10));
+    let mut client = config.connect(NoTls).map_err(|e| format!("{display}: cannot connect: {e}"))?;
+    // Belt and braces: a pooler may drop startup options.
+    client
+        .batch_execute(&format!(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET statement_timeout = {}; SET lock_timeout = {}",
+            limits.statement_timeout.as_millis(),
+            limits.lock_timeout.as_millis()
+        ))
+        .map_err(|e| format!("{display}: cannot make the session read-only: {e}"))?;
+    Ok(Live { client, display })
+}
+
+const USER_SCHEMA: &str =
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+
+/// Objects an extension owns are created by `CREATE EXTENSION`, not listed one by one.
+fn not_extension(classid: &str, oid: &str) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{classid}'::regclass AND d.objid = {oid} AND d.deptype = 'e')")
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The database's schema as SQL, in an order that replays: schemas, extensions, types,
+/// sequences, tables (partitions after their parents), constraints (foreign keys last), indexes,
+/// functions, views, triggers, row-level security and policies, table grants. Only valid indexes:
+/// an INVALID one (a failed concurrent build) enforces nothing and is no ON CONFLICT arbiter.
+pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
+    let mut out = String::from("-- read from a live database by pgvet (read-only)\nSET check_function_bodies = false;\n");
+    for r in client.query(
+        &format!(
+            "SELECT n.nspname::text FROM pg_namespace n WHERE {USER_SCHEMA} AND n.nspname <> 'public' AND {} ORDER BY 1",
+            not_extension("pg_namespace", "n.oid")
+        ),
+        &[],
+    )? {
+        let _ = writeln!(out, "CREATE SCHEMA IF NOT EXISTS {};", quote_ident(r.get(0)));
+    }
+    for r in client.query("SELECT e.extname::text, n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid", &[])? {
+        let _ = writeln!(out, "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {};", quote_ident(r.get(0)), quote_ident(r.get(1)));
+    }
+    let enums = format!(
+        "SELECT n.nspname::text, t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid \
+         WHERE {USER_SCHEMA} AND {} GROUP BY 1, 2, t.oid ORDER BY t.oid",
+        not_extension("pg_type", "t.oid")
+    );
+    for r in client.query(&enums, &[])? {
+        let labels: Vec<String> = r.get(2);
+        let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
+        let _ = writeln!(out, "CREATE TYPE {} AS ENUM ({});", qualified(r.get(0), r.get(1)), labels.join(", "));
+    }
+    let domains = format!(
+        "SELECT n.nspname::text, t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
+           ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.oid) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {USER_SCHEMA} AND {} ORDER BY t.oid",
+        not_extension("pg_type", "t.oid")
+    );
+    for r in client.query(&domains, &[])? {
+        let mut d = format!("CREATE DOMAIN {} AS {}", qualified(r.get(0), r.get(1)), r.get::<_, String>(2));
+        if let Some(default) = r.get::<_, Option<String>>(4) {
+            let _ = write!(d, " DEFAULT {default}");
+        }
+        if r.get::<_, bool>(3) {
+            d.push_str(" NOT NULL");
+        }
+        for c in r.get::<_, Vec<String>>(5) {
+            let _ = write!(d, " {c}");
+        }
+        let _ = writeln!(out, "{d};");
+    }
+    let composites = format!(
+        "SELECT n.nspname::text, t.typname::text, \
+           ARRAY(SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                 WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid \
+         WHERE t.typtype = 'c' AND c.relkind = 'c' AND {USER_SCHEMA} AND {} ORDER BY t.oid",
+        not_extension("pg_type", "t.oid")
+    );
+    let ranges = format!(
+        "SELECT n.nspname::text, t.typname::text, format_type(r.rngsubtype, NULL) \
+         FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE {USER_SCHEMA} AND {} ORDER BY t.oid",
+        not_extension("pg_type", "t.oid")
+    );
+    for r in client.query(&ranges, &[])? {
+        let _ = writeln!(out, "CREATE TYPE {} AS RANGE (subtype = {});", qualified(r.get(0), r.get(1)), r.get::<_, String>(2));
+    }
+    for r in client.query(&composites, &[])? {
+        let _ = writeln!(out, "CREATE TYPE {} AS ({});", qualified(r.get(0), r.get(1)), r.get::<_, Vec<String>>(2).join(", "));
+    }
+    // Sequences, except those an identity column owns (the column creates them).
+    let seqs = format!(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = 'S' AND {USER_SCHEMA} AND {} \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i') ORDER BY c.oid",
+        not_extension("pg_class", "c.oid")
+    );
+    for r in client.query(&seqs, &[])? {
+        let _ = writeln!(out, "CREATE SEQUENCE IF NOT EXISTS {};", qualified(r.get(0), r.get(1)));
+    }
+    tables(client, &mut out)?;
+    let constraints = format!(
+        "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid), c.relkind = 'p' \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE con.contype IN ('p', 'u', 'x', 'c', 'f') AND con.conparentid = 0 AND con.coninhcount = 0 AND {USER_SCHEMA} AND {} \
+         ORDER BY con.contype = 'f', con.oid",
+        not_extension("pg_class", "c.oid")
+    );
+    for r in client.query(&constraints, &[])? {
+        // On a partitioned table the constraint reaches its partitions (ONLY is refused).
+        let only = if r.get::<_, bool>(4) { "" } else { "ONLY " };
+        let _ = writeln!(
+            out,
+            "ALTER TABLE {only}{} ADD CONSTRAINT {} {};",
+            qualified(r.get(0), r.get(1)),
+            quote_ident(r.get(2)),
+            r.get::<_, String>(3)
+        );
+    }
+    let functions = format!(
+        "SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {} ORDER BY p.oid",
+        not_extension("pg_proc", "p.oid")
+    );
+    for r in client.query(&functions, &[])? {
+        let _ = writeln!(out, "{};", r.get::<_, String>(0).trim_end());
+    }
+    let views = format!(
+        "SELECT n.nspname::text, c.relname::text, c.relkind::text, pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMA} AND {} ORDER BY c.oid",
+        not_extension("pg_class", "c.oid")
+    );
+    for r in client.query(&views, &[])? {
+        let def = r.get::<_, String>(3);
+        let def = def.trim().trim_end_matches(';');
+        let name = qualified(r.get(0), r.get(1));
+        if r.get::<_, String>(2) == "m" {
+            let _ = writeln!(out, "CREATE MATERIALIZED VIEW {name} AS {def} WITH NO DATA;");
+        } else {
+            let _ = writeln!(out, "CREATE VIEW {name} AS {def};");
+        }
+    }
+    let indexes = format!(
+        "SELECT pg_get_indexdef(i.indexrelid), \
+           (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent \
+              JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE h.inhrelid = i.indexrelid), \
+           quote_ident(n.nspname) || '.' || quote_ident((SELECT relname FROM pg_class WHERE oid = i.indexrelid)) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE i.indisvalid AND {USER_SCHEMA} AND {} \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) \
+           ORDER BY i.indexrelid",
+        not_extension("pg_class", "c.oid")
+    );
+    // A partitioned table's index is created ON ONLY it, each partition's on its own, then
+    // attached (as pg_dump does), so that every index keeps its name.
+    let mut attach = Vec::new();
+    for r in client.query(&indexes, &[])? {
+        let _ = writeln!(out, "{};", r.get::<_, String>(0));
+        if let Some(parent) = r.get::<_, Option<String>>(1) {
+            attach.push(format!("ALTER INDEX {parent} ATTACH PARTITION {};", r.get::<_, String>(2)));
+        }
+    }
+    for a in attach {
+        let _ = writeln!(out, "{a}");
+    }
+    let triggers = format!(
+        "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_SCHEMA} ORDER BY t.oid"
+    );
+    for r in client.query(&triggers, &[])? {
+        let _ = writeln!(out, "{};", r.get::<_, String>(0));
+    }
+    let rls = format!(
+        "SELECT n.nspname::text, c.relname::text, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relrowsecurity AND {USER_SCHEMA} ORDER BY c.oid"
+    );
+    for r in client.query(&rls, &[])? {
+        let name = qualified(r.get(0), r.get(1));
+        let _ = writeln!(out, "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;");
+        if r.get::<_, bool>(2) {
+            let _ = writeln!(out, "ALTER TABLE {name} FORCE ROW LEVEL SECURITY;");
+        }
+    }
+    let policies = format!(
+        "SELECT n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, p.polcmd::text, \
+           ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r), \
+           pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid) \
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_SCHEMA} ORDER BY p.oid"
+    );
+    for r in client.query(&policies, &[])? {
+        let cmd = match r.get::<_, String>(4).as_str() {
+            "r" => "SELECT",
+            "a" => "INSERT",
+            "w" => "UPDATE",
+            "d" => "DELETE",
+            _ => "ALL",
+        };
+        let mut p = format!(
+            "CREATE POLICY {} ON {} AS {} FOR {cmd} TO {}",
+            quote_ident(r.get(2)),
+            qualified(r.get(0), r.get(1)),
+            if r.get::<_, bool>(3) { "PERMISSIVE" } else { "RESTRICTIVE" },
+            r.get::<_, Vec<String>>(5).join(", ")
+        );
+        if let Some(q) = r.get::<_, Option<String>>(6) {
+            let _ = write!(p, " USING ({q})");
+        }
+        if let Some(c) = r.get::<_, Option<String>>(7) {
+            let _ = write!(p, " WITH CHECK ({c})");
+        }
+        let _ = writeln!(out, "{p};");
+    }
+    let grants = format!(
+        "SELECT n.nspname::text, c.relname::text, quote_ident(pg_get_userbyid(a.grantee)), a.privilege_type \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.grantee <> c.relowner AND a.grantee <> 0 AND {USER_SCHEMA} ORDER BY c.oid, 3, 4"
+    );
+    for r in client.query(&grants, &[])? {
+        let _ = writeln!(out, "GRANT {} ON {} TO {};", r.get::<_, String>(3), qualified(r.get(0), r.get(1)), r.get::<_, String>(2));
+    }
+    Ok(out)
+}
+
+/// `CREATE TABLE` for every table, parents before their partitions.
+fn tables(client: &mut Client, out: &mut String) -> Result<(), postgres::Error> {
+    let q = format!(
+        "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.relpersistence::text, \
+           CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+           (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent \
+              JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition), \
+           CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
+           (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent \
+              JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMA} AND {} ORDER BY c.oid",
+        not_extension("pg_class", "c.oid")
+    );
+    let rows = client.query(&q, &[])?;
+    let cols = client.query(
+        "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity::text, a.attgenerated::text, \
+           (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum), a.attislocal \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
+        &[],
+    )?;
+    let mut by_table: std::collections::HashMap<u32, Vec<String>> = std::collections::HashMap::new();
+    let mut defaults: std::collections::HashMap<u32, Vec<(String, String)>> = std::collections::HashMap::new();
+    for r in &cols {
+        if let (Some(d), "") = (r.get::<_, Option<String>>(6), r.get::<_, String>(5).as_str()) {
+            defaults.entry(r.get(0)).or_default().push((quote_ident(r.get(1)), d));
+        }
+        let mut c = format!("{} {}", quote_ident(r.get(1)), r.get::<_, String>(2));
+        match (r.get::<_, String>(4).as_str(), r.get::<_, String>(5).as_str(), r.get::<_, Option<String>>(6)) {
+            ("a", _, _) => c.push_str(" GENERATED ALWAYS AS IDENTITY"),
+            ("d", _, _) => c.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+            (_, "s", Some(e)) => {
+                let _ = write!(c, " GENERATED ALWAYS AS ({e}) STORED");
+            }
+            (_, _, Some(d)) => {
+                let _ = write!(c, " DEFAULT {d}");
+            }
+            _ => {}
+        }
+        if r.get::<_, bool>(3) {
+            c.push_str(" NOT NULL");
+        }
+        by_table.entry(r.get(0)).or_default().push(c);
+    }
+    // Parents first: a partition waits until its parent is written.
+    let mut written: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut pending: Vec<&postgres::Row> = rows.iter().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|r| {
+            let parent: Option<String> = r.get(6);
+            if parent.as_ref().is_some_and(|p| !written.contains(p)) {
+                return true;
+            }
+            let oid: u32 = r.get(0);
+            let (schema, name): (&str, &str) = (r.get(1), r.get(2));
+            let unlogged = if r.get::<_, String>(4) == "u" { "UNLOGGED " } else { "" };
+            let _ = match (r.get::<_, Option<String>>(8), r.get::<_, Option<String>>(7)) {
+                (Some(parent), Some(bound)) => writeln!(out, "CREATE TABLE {} PARTITION OF {parent} {bound}", qualified(schema, name)),
+                _ => writeln!(
+                    out,
+                    "CREATE {unlogged}TABLE {} (\n  {}\n)",
+                    qualified(schema, name),
+                    by_table.get(&oid).map(|c| c.join(",\n  ")).unwrap_or_default()
+                ),
+            };
+            if let Some(key) = r.get::<_, Option<String>>(5) {
+                let _ = writeln!(out, "PARTITION BY {key}");
+            }
+            out.push_str(";\n");
+            // A partition's own defaults (it starts with its parent's).
+            if r.get::<_, Option<String>>(8).is_some() {
+                for (col, default) in defaults.get(&oid).into_iter().flatten() {
+                    let _ = writeln!(out, "ALTER TABLE ONLY {} ALTER COLUMN {col} SET DEFAULT {default};", qualified(schema, name));
+                }
+            }
+            written.insert(format!("{schema}.{name}"));
+            false
+        });
+        if pending.len() == before {
+            break;
+        }
+    }
+    Ok(())
+}
