@@ -19,6 +19,7 @@ use pgvet_project::Project;
 use pgvet_syntax::SourceFile;
 
 mod devdb;
+mod live;
 
 const ABOUT: &str = "Finds PostgreSQL data-integrity bugs in a project's migrations before they reach production.";
 
@@ -117,6 +118,12 @@ enum Command {
         /// in the summary; JSON and SARIF always hold them)
         #[arg(long)]
         show_info: bool,
+        /// Live mode: check the code against this database's schema (read-only session, with
+        /// statement and lock timeouts), compare the migrations with it (schema-drift), and look
+        /// at what only the data can answer (invalid-index, orphan-rows, table sizes on
+        /// fk-missing-index). Also PGVET_DATABASE_URL. The password is never printed.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// Print the schema pgvet rebuilt from the migrations, as JSON (see docs/schema-json.md)
     Schema {
@@ -175,11 +182,12 @@ fn main() -> ExitCode {
         color: ColorChoice::Auto,
         quiet: false,
         show_info: false,
+        database_url: None,
     });
     let result = match command {
-        Command::Check { path, format, fail_level, color, quiet, show_info } => {
+        Command::Check { path, format, fail_level, color, quiet, show_info, database_url } => {
             let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
-            check(&paths, format, fail_level, color, quiet, show_info || fail_level == Some(Level::Info))
+            check(&paths, format, fail_level, color, quiet, show_info || fail_level == Some(Level::Info), live::url(database_url))
         }
         Command::Schema { path, at, dev_db, database } => {
             schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db, database.as_deref())
@@ -305,6 +313,7 @@ fn check(
     color: ColorChoice,
     quiet: bool,
     show_info: bool,
+    database_url: Option<String>,
 ) -> Result<ExitCode, String> {
     let started = Instant::now();
     for p in paths {
@@ -316,7 +325,27 @@ fn check(
     // Findings are reported for what was named when that is not the whole project.
     let filter: Option<Vec<PathBuf>> =
         (paths.len() > 1 || root != paths[0]).then(|| paths.iter().filter_map(|p| p.canonicalize().ok()).collect());
-    let workspace = pgvet_project::load_workspace(&root).map_err(|e| e.to_string())?;
+    let workspace = match pgvet_project::load_workspace(&root) {
+        Ok(w) => w,
+        // Live mode needs no migrations: the schema comes from the database.
+        Err(pgvet_project::ProjectError::NoMigrations { .. }) if database_url.is_some() => pgvet_project::Workspace {
+            root: root.clone(),
+            databases: vec![pgvet_project::load_code_only(&root).map_err(|e| e.to_string())?],
+            unassigned_sources: 0,
+            not_replayed: Vec::new(),
+        },
+        Err(e) => return Err(e.to_string()),
+    };
+    if database_url.is_some() && workspace.databases.len() > 1 {
+        let names: Vec<String> = workspace.databases.iter().map(|d| d.name()).collect();
+        return Err(format!(
+            "{}: {} databases ({}); live mode checks one database: run it on the package that uses this database",
+            root.display(),
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    let mut live_name = None;
     // Each database on its own, with the code that uses it.
     let mut parts = Vec::new();
     let mut config = None;
@@ -330,7 +359,14 @@ fn check(
             .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
             .map(|q| SourceFile::new(q.path.clone(), q.text.clone()))
             .collect();
-        let mut analysis = analyze_all(files(project), queries(project), sources, base_catalog(project), &settings);
+        let mut analysis = match &database_url {
+            Some(url) => {
+                let (a, who) = live::analyse(project, url, &settings, sources)?;
+                live_name = Some(who);
+                a
+            }
+            None => analyze_all(files(project), queries(project), sources, base_catalog(project), &settings),
+        };
         let notes: Vec<(String, String, String)> =
             project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
         pgvet_linter::add_notes(&mut analysis, &notes, &settings);
@@ -417,6 +453,14 @@ fn check(
             format!("{nm} migration{}{extra} ({st}{} layout at {})", if nm == 1 { "" } else { "s" }, p.layout.name(), p.location.display())
         };
         let mut line = match workspace.databases.as_slice() {
+            [one] if live_name.is_some() => format!(
+                "pgvet: {findings} in the live schema of {} ({} statements) and {} source files{} in {:.2?}",
+                live_name.as_deref().unwrap_or(""),
+                report.statements,
+                one.sources.len(),
+                if one.migrations.is_empty() { String::new() } else { format!(", compared with {} migrations", one.migrations.len()) },
+                started.elapsed()
+            ),
             [one] => format!("pgvet: {findings} in {} in {:.2?}", describe(one, Some(report.statements)), started.elapsed()),
             many => format!(
                 "pgvet: {findings} in {} databases: {} ({} statements) in {:.2?}",

@@ -76,6 +76,20 @@ pub fn connect(url: &str, limits: Limits) -> Result<Live, String> {
 const USER_SCHEMA: &str =
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
+/// The condition on `n.nspname` for the schemas read: the user's, except `skip` (a platform's
+/// own schemas, which pgvet already knows).
+fn user_schemas(skip: &[&str]) -> String {
+    let mut c = USER_SCHEMA.to_string();
+    for s in skip {
+        if let Some(prefix) = s.strip_suffix('*') {
+            let _ = write!(c, " AND n.nspname NOT LIKE {}", literal(&format!("{prefix}%")));
+        } else {
+            let _ = write!(c, " AND n.nspname <> {}", literal(s));
+        }
+    }
+    c
+}
+
 /// Objects an extension owns are created by `CREATE EXTENSION`, not listed one by one.
 fn not_extension(classid: &str, oid: &str) -> String {
     format!("NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{classid}'::regclass AND d.objid = {oid} AND d.deptype = 'e')")
@@ -89,15 +103,17 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The database's schema as SQL, in an order that replays: schemas, extensions, types,
+/// The database's schema as SQL (schemas in `skip_schemas` left out; `name*` for a prefix), in
+/// an order that replays: schemas, extensions, types,
 /// sequences, tables (partitions after their parents), constraints (foreign keys last), indexes,
 /// functions, views, triggers, row-level security and policies, table grants. Only valid indexes:
 /// an INVALID one (a failed concurrent build) enforces nothing and is no ON CONFLICT arbiter.
-pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
+pub fn schema_sql(client: &mut Client, skip_schemas: &[&str]) -> Result<String, postgres::Error> {
+    let us = user_schemas(skip_schemas);
     let mut out = String::from("-- read from a live database by pgvet (read-only)\nSET check_function_bodies = false;\n");
     for r in client.query(
         &format!(
-            "SELECT n.nspname::text FROM pg_namespace n WHERE {USER_SCHEMA} AND n.nspname <> 'public' AND {} ORDER BY 1",
+            "SELECT n.nspname::text FROM pg_namespace n WHERE {us} AND n.nspname <> 'public' AND {} ORDER BY 1",
             not_extension("pg_namespace", "n.oid")
         ),
         &[],
@@ -110,7 +126,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     let enums = format!(
         "SELECT n.nspname::text, t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid \
-         WHERE {USER_SCHEMA} AND {} GROUP BY 1, 2, t.oid ORDER BY t.oid",
+         WHERE {us} AND {} GROUP BY 1, 2, t.oid ORDER BY t.oid",
         not_extension("pg_type", "t.oid")
     );
     for r in client.query(&enums, &[])? {
@@ -121,7 +137,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     let domains = format!(
         "SELECT n.nspname::text, t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
            ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.oid) \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {USER_SCHEMA} AND {} ORDER BY t.oid",
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {us} AND {} ORDER BY t.oid",
         not_extension("pg_type", "t.oid")
     );
     for r in client.query(&domains, &[])? {
@@ -142,13 +158,13 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
            ARRAY(SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
                  WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid \
-         WHERE t.typtype = 'c' AND c.relkind = 'c' AND {USER_SCHEMA} AND {} ORDER BY t.oid",
+         WHERE t.typtype = 'c' AND c.relkind = 'c' AND {us} AND {} ORDER BY t.oid",
         not_extension("pg_type", "t.oid")
     );
     let ranges = format!(
         "SELECT n.nspname::text, t.typname::text, format_type(r.rngsubtype, NULL) \
          FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE {USER_SCHEMA} AND {} ORDER BY t.oid",
+         WHERE {us} AND {} ORDER BY t.oid",
         not_extension("pg_type", "t.oid")
     );
     for r in client.query(&ranges, &[])? {
@@ -160,18 +176,18 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     // Sequences, except those an identity column owns (the column creates them).
     let seqs = format!(
         "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind = 'S' AND {USER_SCHEMA} AND {} \
+         WHERE c.relkind = 'S' AND {us} AND {} \
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i') ORDER BY c.oid",
         not_extension("pg_class", "c.oid")
     );
     for r in client.query(&seqs, &[])? {
         let _ = writeln!(out, "CREATE SEQUENCE IF NOT EXISTS {};", qualified(r.get(0), r.get(1)));
     }
-    tables(client, &mut out)?;
+    tables(client, &mut out, &us)?;
     let constraints = format!(
         "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid), c.relkind = 'p' \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE con.contype IN ('p', 'u', 'x', 'c', 'f') AND con.conparentid = 0 AND con.coninhcount = 0 AND {USER_SCHEMA} AND {} \
+         WHERE con.contype IN ('p', 'u', 'x', 'c', 'f') AND con.conparentid = 0 AND con.coninhcount = 0 AND {us} AND {} \
          ORDER BY con.contype = 'f', con.oid",
         not_extension("pg_class", "c.oid")
     );
@@ -188,7 +204,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     }
     let functions = format!(
         "SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {} ORDER BY p.oid",
+         WHERE p.prokind IN ('f', 'p') AND {us} AND {} ORDER BY p.oid",
         not_extension("pg_proc", "p.oid")
     );
     for r in client.query(&functions, &[])? {
@@ -196,7 +212,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     }
     let views = format!(
         "SELECT n.nspname::text, c.relname::text, c.relkind::text, pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMA} AND {} ORDER BY c.oid",
+         WHERE c.relkind IN ('v', 'm') AND {us} AND {} ORDER BY c.oid",
         not_extension("pg_class", "c.oid")
     );
     for r in client.query(&views, &[])? {
@@ -215,7 +231,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
               JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE h.inhrelid = i.indexrelid), \
            quote_ident(n.nspname) || '.' || quote_ident((SELECT relname FROM pg_class WHERE oid = i.indexrelid)) \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE i.indisvalid AND {USER_SCHEMA} AND {} \
+         WHERE i.indisvalid AND {us} AND {} \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) \
            ORDER BY i.indexrelid",
         not_extension("pg_class", "c.oid")
@@ -234,14 +250,14 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     }
     let triggers = format!(
         "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_SCHEMA} ORDER BY t.oid"
+         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {us} ORDER BY t.oid"
     );
     for r in client.query(&triggers, &[])? {
         let _ = writeln!(out, "{};", r.get::<_, String>(0));
     }
     let rls = format!(
         "SELECT n.nspname::text, c.relname::text, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relrowsecurity AND {USER_SCHEMA} ORDER BY c.oid"
+         WHERE c.relrowsecurity AND {us} ORDER BY c.oid"
     );
     for r in client.query(&rls, &[])? {
         let name = qualified(r.get(0), r.get(1));
@@ -254,7 +270,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
         "SELECT n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, p.polcmd::text, \
            ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r), \
            pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid) \
-         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_SCHEMA} ORDER BY p.oid"
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {us} ORDER BY p.oid"
     );
     for r in client.query(&policies, &[])? {
         let cmd = match r.get::<_, String>(4).as_str() {
@@ -282,7 +298,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
     let grants = format!(
         "SELECT n.nspname::text, c.relname::text, quote_ident(pg_get_userbyid(a.grantee)), a.privilege_type \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a \
-         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.grantee <> c.relowner AND a.grantee <> 0 AND {USER_SCHEMA} ORDER BY c.oid, 3, 4"
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.grantee <> c.relowner AND a.grantee <> 0 AND {us} ORDER BY c.oid, 3, 4"
     );
     for r in client.query(&grants, &[])? {
         let _ = writeln!(out, "GRANT {} ON {} TO {};", r.get::<_, String>(3), qualified(r.get(0), r.get(1)), r.get::<_, String>(2));
@@ -291,7 +307,7 @@ pub fn schema_sql(client: &mut Client) -> Result<String, postgres::Error> {
 }
 
 /// `CREATE TABLE` for every table, parents before their partitions.
-fn tables(client: &mut Client, out: &mut String) -> Result<(), postgres::Error> {
+fn tables(client: &mut Client, out: &mut String, us: &str) -> Result<(), postgres::Error> {
     let q = format!(
         "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.relpersistence::text, \
            CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
@@ -301,7 +317,7 @@ fn tables(client: &mut Client, out: &mut String) -> Result<(), postgres::Error> 
            (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent \
               JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMA} AND {} ORDER BY c.oid",
+         WHERE c.relkind IN ('r', 'p') AND {us} AND {} ORDER BY c.oid",
         not_extension("pg_class", "c.oid")
     );
     let rows = client.query(&q, &[])?;
@@ -374,4 +390,111 @@ fn tables(client: &mut Client, out: &mut String) -> Result<(), postgres::Error> 
         }
     }
     Ok(())
+}
+
+/// An index a failed `CREATE INDEX CONCURRENTLY` left INVALID.
+#[derive(Debug, Clone)]
+pub struct InvalidIndex {
+    /// `schema.table`, `schema.index`
+    pub table: String,
+    pub index: String,
+    pub unique: bool,
+    pub definition: String,
+}
+
+pub fn invalid_indexes(client: &mut Client) -> Result<Vec<InvalidIndex>, postgres::Error> {
+    let q = format!(
+        "SELECT n.nspname || '.' || c.relname, n.nspname || '.' || ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid AND c.relkind = 'r' AND {USER_SCHEMA} ORDER BY 1, 2"
+    );
+    Ok(client
+        .query(&q, &[])?
+        .iter()
+        .map(|r| InvalidIndex { table: r.get(0), index: r.get(1), unique: r.get(2), definition: r.get(3) })
+        .collect())
+}
+
+/// The rows of a table that a NOT VALID foreign key does not hold for.
+#[derive(Debug, Clone)]
+pub struct Orphans {
+    /// `schema.table`
+    pub table: String,
+    pub constraint: String,
+    /// `schema.table` it references
+    pub references: String,
+    pub columns: Vec<String>,
+    /// How many rows reference no parent (None when the count did not finish: `error` says why).
+    pub count: Option<i64>,
+    /// A few of the orphan keys, as the server prints them.
+    pub examples: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// For every NOT VALID foreign key: the rows whose key (all columns set, as MATCH SIMPLE checks)
+/// has no parent row. Each count runs under the session's statement_timeout.
+pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::Error> {
+    let q = format!(
+        "SELECT n.nspname::text, c.relname::text, con.conname::text, pn.nspname::text, p.relname::text, \
+           ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o), \
+           ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+         WHERE con.contype = 'f' AND NOT con.convalidated AND {USER_SCHEMA} ORDER BY 1, 2, 3"
+    );
+    let fks = client.query(&q, &[])?;
+    let mut out = Vec::new();
+    for r in fks {
+        let (schema, table, name, pschema, parent): (String, String, String, String, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+        let cols: Vec<String> = r.get(5);
+        let pcols: Vec<String> = r.get(6);
+        let set = cols.iter().map(|c| format!("c.{} IS NOT NULL", quote_ident(c))).collect::<Vec<_>>().join(" AND ");
+        let join =
+            cols.iter().zip(&pcols).map(|(c, p)| format!("p.{} = c.{}", quote_ident(p), quote_ident(c))).collect::<Vec<_>>().join(" AND ");
+        let key = format!("ROW({})::text", cols.iter().map(|c| format!("c.{}", quote_ident(c))).collect::<Vec<_>>().join(", "));
+        let sql = format!(
+            "SELECT count(*), (array_agg({key}))[1:3] FROM {} c WHERE {set} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {join})",
+            qualified(&schema, &table),
+            qualified(&pschema, &parent)
+        );
+        let (count, examples, error) = match client.query_one(&sql, &[]) {
+            Ok(row) => (Some(row.get::<_, i64>(0)), row.get::<_, Option<Vec<String>>>(1).unwrap_or_default(), None),
+            Err(e) => (None, Vec::new(), Some(crate::replay::db_message(&e))),
+        };
+        out.push(Orphans {
+            table: format!("{schema}.{table}"),
+            constraint: name,
+            references: format!("{pschema}.{parent}"),
+            columns: cols,
+            count,
+            examples,
+            error,
+        });
+    }
+    Ok(out)
+}
+
+/// A table's size and how often it was read in full, from the server's statistics.
+#[derive(Debug, Clone)]
+pub struct TableStats {
+    /// `schema.table`
+    pub table: String,
+    /// The planner's row estimate (`reltuples`; -1 before the first ANALYZE).
+    pub rows: f64,
+    pub seq_scans: i64,
+    pub bytes: i64,
+}
+
+pub fn table_stats(client: &mut Client) -> Result<Vec<TableStats>, postgres::Error> {
+    let q = format!(
+        "SELECT n.nspname || '.' || c.relname, c.reltuples::float8, COALESCE(s.seq_scan, 0), pg_total_relation_size(c.oid) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMA}"
+    );
+    Ok(client
+        .query(&q, &[])?
+        .iter()
+        .map(|r| TableStats { table: r.get(0), rows: r.get(1), seq_scans: r.get(2), bytes: r.get(3) })
+        .collect())
 }

@@ -38,7 +38,7 @@ fn the_schema_read_back_replays_to_the_servers_catalog() {
             }
         }
         let mut live = connect(&url(&pg, &db), Limits::default()).unwrap();
-        let sql = schema_sql(&mut live.client).unwrap();
+        let sql = schema_sql(&mut live.client, &[]).unwrap();
         let parsed = pgvet_syntax::parse_sql(&sql);
         assert!(parsed.errors.is_empty(), "{name}: the schema read back does not parse: {:?}\n{sql}", parsed.errors);
         let mut replayer = Replayer::new(Catalog::new());

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod code;
 pub mod diagnostic;
 pub mod fuzz;
+pub mod live;
 pub mod render;
 pub mod rules;
 pub mod settings;

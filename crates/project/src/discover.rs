@@ -314,6 +314,38 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
     })
 }
 
+/// A project without migrations, for checking its code against a live database's schema
+/// (`pgvet check --database-url`): its config, query files and application sources.
+pub fn load_code_only(root: &Path) -> Result<Project, ProjectError> {
+    let config_path = root.join("pgvet.toml");
+    let (config, config_text, config_path) = if config_path.is_file() {
+        let text = read(&config_path)?;
+        (Config::parse(&display(&config_path), &text).map_err(ProjectError::Config)?, text, Some(config_path))
+    } else {
+        (Config::default(), String::new(), None)
+    };
+    let mut notes = Vec::new();
+    let queries = find_queries(root, &config, root, &mut notes)?;
+    Ok(Project {
+        root: root.to_path_buf(),
+        layout: Layout::Structure,
+        location: root.to_path_buf(),
+        migrations: Vec::new(),
+        notes,
+        config,
+        config_text,
+        config_path,
+        queries,
+        sources: find_sources(root),
+        supabase: false,
+        gotrue: false,
+        declared: None,
+        sibling_tables: Vec::new(),
+        multi_database_sources: Default::default(),
+        display_name: None,
+    })
+}
+
 impl Project {
     /// The tables this database's migrations create (`CREATE TABLE [IF NOT EXISTS] [schema.]name`,
     /// lower-case, unqualified): a quick scan of the text, for telling databases apart.

@@ -21,6 +21,7 @@ pub mod fk_missing_index;
 pub mod fk_read_then_insert_race;
 pub mod full_table_write_in_migration;
 pub mod index_build_blocks_writes;
+pub mod invalid_index;
 pub mod invalid_suppression;
 pub mod lock_held_during_slow_statement;
 pub mod lock_timeout_missing;
@@ -29,6 +30,7 @@ pub mod migration_error;
 pub mod on_conflict_no_unique_index;
 pub mod on_conflict_other_unique;
 pub mod orm_upsert_not_atomic;
+pub mod orphan_rows;
 pub mod prefer_bigint_over_int;
 pub mod prefer_bigint_over_smallint;
 pub mod prefer_identity;
@@ -38,6 +40,7 @@ pub mod reindex_blocks_writes;
 pub mod required_column_without_default;
 pub mod rls_disabled_exposed;
 pub mod rpc_trusts_caller_id;
+pub mod schema_drift;
 pub mod security_definer_search_path;
 pub mod set_not_null_scans;
 pub mod skipped_file;
@@ -178,8 +181,16 @@ static INTEGRITY: &[&RuleMeta] = &[
 ];
 
 /// What the driver itself reports.
-static DRIVER: &[&RuleMeta] =
-    &[&syntax_error::META, &unmodelled_statement::META, &skipped_file::META, &invalid_suppression::META, &unused_suppression::META];
+static DRIVER: &[&RuleMeta] = &[
+    &syntax_error::META,
+    &unmodelled_statement::META,
+    &skipped_file::META,
+    &invalid_suppression::META,
+    &unused_suppression::META,
+    &schema_drift::META,
+    &invalid_index::META,
+    &orphan_rows::META,
+];
 
 pub fn all_rules() -> &'static [&'static RuleMeta] {
     static ALL: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();

@@ -1,0 +1,152 @@
+//! Live mode's findings: what the db crate read from a live database (differences from the
+//! migrations, INVALID indexes, orphan rows, table sizes), turned into findings on the analysis
+//! of the live schema. No I/O here.
+use pgvet_catalog::{Catalog, QName};
+
+use crate::analysis::Analysis;
+use crate::diagnostic::{Diagnostic, Label};
+use crate::rules::{fk_missing_index, invalid_index, orphan_rows, schema_drift};
+use crate::settings::Settings;
+
+/// What live mode read from the database, besides its schema.
+#[derive(Debug, Default)]
+pub struct LiveFacts {
+    /// `(relation, message)` for each difference between the migrations and the live database.
+    pub drift: Vec<(String, String)>,
+    /// `(table, index, unique, definition)`
+    pub invalid_indexes: Vec<(String, String, bool, String)>,
+    /// `(table, constraint, references, count or None, examples, error)`
+    pub orphans: Vec<(String, String, String, Option<i64>, Vec<String>, Option<String>)>,
+    /// `(table, estimated rows, sequential scans, bytes)`
+    pub tables: Vec<(String, f64, i64, i64)>,
+}
+
+fn qname(relation: &str) -> QName {
+    let (s, n) = relation.split_once('.').unwrap_or(("public", relation));
+    QName::new(s, n)
+}
+
+/// The statement that created `relation` in `catalog`, as a label (file `offset + step`).
+fn origin_label(catalog: &Catalog, relation: &str, offset: usize) -> Option<Label> {
+    let q = qname(relation);
+    let origin = catalog
+        .tables
+        .get(&q)
+        .map(|t| t.origin.clone())
+        .or_else(|| catalog.indexes.get(&q).map(|i| i.origin.clone()))
+        .filter(|o| !o.is_builtin())?;
+    Some(Label::new(offset + origin.step, origin.span))
+}
+
+/// Adds live mode's findings to `live` (the analysis of the live schema, its first file). The
+/// migrations' analysis (same code, same settings), when the project has migrations, lends its
+/// files for labels: they are appended to `live.files`.
+pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, facts: &LiveFacts, settings: &Settings) {
+    let sev = |m: &crate::RuleMeta| settings.severity(m.id, m.default_severity);
+    let offset = live.files.len();
+    if let Some(m) = migrations {
+        live.files.extend(m.files.iter().cloned());
+    }
+    let whole_file = |live: &Analysis| Label::new(0, pgvet_syntax::Span::new(0, live.files[0].text.find('\n').unwrap_or(0)));
+    // Findings on the live schema itself (its first file): where the migrations say the same,
+    // theirs is reported (it points at the migration, and honours its pgvet-ignore comments);
+    // one the migrations do not have is kept only when its object drifted.
+    if let Some(m) = migrations {
+        let drifted: Vec<String> = facts.drift.iter().map(|(r, _)| r.rsplit('.').next().unwrap_or(r).replace('"', "")).collect();
+        let theirs: std::collections::HashMap<(&str, &str), &Diagnostic> =
+            m.diagnostics.iter().map(|d| ((d.rule, d.message.as_str()), d)).collect();
+        let mut kept = Vec::new();
+        for d in std::mem::take(&mut live.diagnostics) {
+            if d.primary.file != 0 {
+                kept.push(d);
+            } else if let Some(t) = theirs.get(&(d.rule, d.message.as_str())) {
+                let mut t = (*t).clone();
+                t.primary.file += offset;
+                for l in &mut t.related {
+                    l.file += offset;
+                }
+                kept.push(t);
+            } else if drifted.iter().any(|r| d.message.replace('"', "").split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == r))
+            {
+                kept.push(d);
+            }
+        }
+        live.diagnostics = kept;
+    }
+    if let Some(severity) = sev(&schema_drift::META) {
+        for (relation, message) in &facts.drift {
+            let label = migrations
+                .and_then(|m| origin_label(&m.catalog, relation, offset))
+                .or_else(|| origin_label(&live.catalog, relation, 0))
+                .unwrap_or_else(|| whole_file(live));
+            live.diagnostics.push(
+                Diagnostic::new(
+                    schema_drift::META.id,
+                    severity,
+                    format!("{message} (pgvet: the migrations; the server: the live database)"),
+                    label,
+                )
+                .with_help("Write the migration that makes the history match the live database, or apply the one it is missing."),
+            );
+        }
+    }
+    if let Some(severity) = sev(&invalid_index::META) {
+        for (table, index, unique, definition) in &facts.invalid_indexes {
+            let what = if *unique { "enforces no uniqueness and is no ON CONFLICT arbiter (42P10)" } else { "is used by no query" };
+            let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
+            live.diagnostics.push(
+                Diagnostic::new(
+                    invalid_index::META.id,
+                    severity,
+                    format!("index {index} on {table} is INVALID (a failed concurrent build): it {what}, yet every write updates it"),
+                    label,
+                )
+                .with_help(format!("Fix what made the build fail, then: DROP INDEX CONCURRENTLY IF EXISTS {index}; {definition}")),
+            );
+        }
+    }
+    if let Some(severity) = sev(&orphan_rows::META) {
+        for (table, constraint, references, count, examples, error) in &facts.orphans {
+            let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
+            let message = match (count, error) {
+                (Some(0), _) => continue,
+                (Some(n), _) => format!(
+                    "{n} row(s) of {table} reference no row of {references} under the NOT VALID foreign key {constraint} (e.g. {}): VALIDATE CONSTRAINT will fail with 23503",
+                    examples.join(", ")
+                ),
+                (None, e) => format!("the orphan rows of {table} under the NOT VALID foreign key {constraint} were not counted: {}", e.as_deref().unwrap_or("no answer")),
+            };
+            live.diagnostics.push(
+                Diagnostic::new(orphan_rows::META.id, severity, message, label)
+                    .with_help(format!("Delete or repair the orphan rows, then ALTER TABLE {table} VALIDATE CONSTRAINT {constraint};")),
+            );
+        }
+    }
+    // Unindexed foreign keys: the live table's size and sequential scans, largest first.
+    // Keyed as the finding prints the table: `schema.name`, or `name` in public (quotes dropped).
+    let mut stats: std::collections::HashMap<String, (f64, i64, i64)> = std::collections::HashMap::new();
+    for (t, r, s, b) in &facts.tables {
+        stats.insert(t.clone(), (*r, *s, *b));
+        if let Some(n) = t.strip_prefix("public.") {
+            stats.insert(n.to_string(), (*r, *s, *b));
+        }
+    }
+    let mut ranked: Vec<(f64, Diagnostic)> = Vec::new();
+    live.diagnostics.retain(|d| {
+        if d.rule != fk_missing_index::META.id {
+            return true;
+        }
+        // "foreign key NAME on TABLE (cols) has no index"
+        let table = d.message.split(" on ").nth(1).and_then(|rest| rest.split(" (").next()).map(|t| t.replace('"', ""));
+        let table = table.and_then(|t| stats.get(&t).map(|v| (t.clone(), *v)));
+        let mut d = d.clone();
+        let rows = table.map(|(_, (r, s, b))| {
+            d.message.push_str(&format!(" (live: ~{} rows, {} sequential scans, {} MB)", r.max(0.0) as i64, s, b / 1_048_576));
+            r
+        });
+        ranked.push((rows.unwrap_or(-1.0), d));
+        false
+    });
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    live.diagnostics.extend(ranked.into_iter().map(|(_, d)| d));
+}
