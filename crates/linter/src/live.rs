@@ -15,10 +15,23 @@ pub struct LiveFacts {
     pub drift: Vec<(String, String)>,
     /// `(table, index, unique, definition)`
     pub invalid_indexes: Vec<(String, String, bool, String)>,
-    /// `(table, constraint, references, count or None, examples, error)`
-    pub orphans: Vec<(String, String, String, Option<i64>, Vec<String>, Option<String>)>,
+    pub orphans: Vec<Orphans>,
     /// `(table, estimated rows, sequential scans, bytes)`
     pub tables: Vec<(String, f64, i64, i64)>,
+}
+
+/// The rows a NOT VALID foreign key does not hold for.
+#[derive(Debug, Default)]
+pub struct Orphans {
+    /// `schema.table`
+    pub table: String,
+    pub constraint: String,
+    /// `schema.table` it references
+    pub references: String,
+    /// None when the count did not finish (`error` says why).
+    pub count: Option<i64>,
+    pub examples: Vec<String>,
+    pub error: Option<String>,
 }
 
 fn qname(relation: &str) -> QName {
@@ -29,12 +42,8 @@ fn qname(relation: &str) -> QName {
 /// The statement that created `relation` in `catalog`, as a label (file `offset + step`).
 fn origin_label(catalog: &Catalog, relation: &str, offset: usize) -> Option<Label> {
     let q = qname(relation);
-    let origin = catalog
-        .tables
-        .get(&q)
-        .map(|t| t.origin.clone())
-        .or_else(|| catalog.indexes.get(&q).map(|i| i.origin.clone()))
-        .filter(|o| !o.is_builtin())?;
+    let origin =
+        catalog.tables.get(&q).map(|t| t.origin).or_else(|| catalog.indexes.get(&q).map(|i| i.origin)).filter(|o| !o.is_builtin())?;
     Some(Label::new(offset + origin.step, origin.span))
 }
 
@@ -106,7 +115,7 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
         }
     }
     if let Some(severity) = sev(&orphan_rows::META) {
-        for (table, constraint, references, count, examples, error) in &facts.orphans {
+        for Orphans { table, constraint, references, count, examples, error } in &facts.orphans {
             let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
             let message = match (count, error) {
                 (Some(0), _) => continue,
