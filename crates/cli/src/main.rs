@@ -20,6 +20,7 @@ use pgvet_syntax::SourceFile;
 
 mod devdb;
 mod live;
+mod plan;
 
 const ABOUT: &str = "Finds PostgreSQL data-integrity bugs in a project's migrations before they reach production.";
 
@@ -40,6 +41,9 @@ Examples:
   pgvet check --format sarif > pgvet.sarif
   pgvet schema --at 3                  the schema after the third migration, as JSON
   pgvet schema --dev-db                compare pgvet's schema with a real throwaway PostgreSQL
+  pgvet check --database-url URL       live mode: the code against a live database (read-only)
+  pgvet plan key t --columns ws,id --out plan/   a safe key change (expand/contract, rollback)
+  pgvet preflight plan/ --database-url URL       the plan's read-only pre-flight checks
   pgvet rules                          list the rules
   pgvet rule fk-missing-index          what a rule finds, why it matters, how to fix it
 
@@ -88,6 +92,47 @@ enum Level {
     Info,
     Warning,
     Error,
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// A new primary key for TABLE: `pgvet plan key org_studio_heartbeats --columns workspace_id,agent_id --backfill "'default'" --out plan/`
+    Key {
+        /// The table (`schema.table`; `public` when unqualified)
+        table: String,
+        #[command(flatten)]
+        args: PlanArgs,
+    },
+    /// A new unique key in place of a unique index or constraint (expressions allowed):
+    /// `--columns "workspace_id, agent_id, date, COALESCE(section_id, '')"`
+    Unique {
+        /// The unique index or constraint it replaces
+        name: String,
+        #[command(flatten)]
+        args: PlanArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct PlanArgs {
+    /// The new key, in order: columns, or expressions for a unique key
+    #[arg(long)]
+    columns: String,
+    /// SQL expression for new key columns that are NULL today (e.g. "'default-workspace'")
+    #[arg(long)]
+    backfill: Option<String>,
+    /// Where to write the plan's files (created)
+    #[arg(long)]
+    out: PathBuf,
+    /// The project (default: the current directory)
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// In a repository with several databases, the one to plan for
+    #[arg(long)]
+    database: Option<String>,
+    /// Plan from this live database's schema instead of the migrations' (read-only; also PGVET_DATABASE_URL)
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -144,6 +189,18 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Plan a safe key change (expand/contract): forward and rollback migrations, the code sites
+    /// to change, and which code version works on which schema phase
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Run a plan's pre-flight checks on a live database, read-only (exit 1 when something blocks)
+    Preflight {
+        /// The plan's directory (or its 00_preflight.sql)
+        dir: PathBuf,
+        /// The database (also PGVET_DATABASE_URL); the password is never printed
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// List the rules
     Rules,
     /// Show a rule's documentation
@@ -155,7 +212,7 @@ enum Command {
 
 /// `pgvet PATH [options]` is `pgvet check PATH [options]`: `check` is the default command.
 fn with_default_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const COMMANDS: &[&str] = &["check", "schema", "rules", "rule", "help"];
+    const COMMANDS: &[&str] = &["check", "schema", "plan", "preflight", "rules", "rule", "help"];
     let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     match first {
         Some(a) if !a.starts_with('-') && !COMMANDS.contains(&a.as_str()) => {
@@ -192,6 +249,17 @@ fn main() -> ExitCode {
         Command::Schema { path, at, dev_db, database } => {
             schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db, database.as_deref())
         }
+        Command::Plan(p) => {
+            let (primary, name, a) = match p {
+                PlanCommand::Key { table, args } => (true, table, args),
+                PlanCommand::Unique { name, args } => (false, name, args),
+            };
+            plan::plan(primary, &name, &a.columns, a.backfill, &a.out, &a.path, a.database.as_deref(), live::url(a.database_url))
+        }
+        Command::Preflight { dir, database_url } => match live::url(database_url) {
+            Some(url) => plan::preflight(&dir, &url),
+            None => Err("pgvet preflight needs the database: --database-url URL (or PGVET_DATABASE_URL)".into()),
+        },
         Command::Rules => {
             let width = pgvet_linter::all_rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in pgvet_linter::all_rules() {

@@ -61,6 +61,11 @@ fn plain_columns(i: &Index) -> Option<BTreeSet<String>> {
         .collect()
 }
 
+/// An index's key elements, columns and expressions alike (expressions in canonical text).
+fn key_elements(i: &Index) -> BTreeSet<&IndexKey> {
+    i.keys.iter().collect()
+}
+
 /// A single-column key filled by a generator: its values do not come from the application.
 pub fn is_surrogate(t: &Table, i: &Index) -> bool {
     let [IndexKey::Column(c)] = i.keys.as_slice() else { return false };
@@ -148,7 +153,10 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             // A collision on a superset of an arbiter's columns is a collision on the arbiter.
-            let covered = plain_columns(other).is_some_and(|oc| arb.iter().any(|a| plain_columns(a).is_some_and(|ac| ac.is_subset(&oc))));
+            // Expression keys too: (ws, agent, COALESCE(s, '')) collides only where (agent,
+            // COALESCE(s, '')) does, when the arbiter is not partial.
+            let covered = plain_columns(other).is_some_and(|oc| arb.iter().any(|a| plain_columns(a).is_some_and(|ac| ac.is_subset(&oc))))
+                || arb.iter().any(|a| a.predicate.is_none() && key_elements(a).is_subset(&key_elements(other)));
             if covered {
                 continue;
             }
@@ -432,6 +440,21 @@ mod tests {
         for (sql, want) in cases {
             assert_eq!(lines(sql, RULE), want, "{sql}");
         }
+    }
+
+    /// An index whose key holds all of the arbiter's elements, expressions included, collides
+    /// only where the arbiter does (the expanded phase of a key change); not when the arbiter is
+    /// partial.
+    #[test]
+    fn superset_keys_with_expressions_are_covered() {
+        let t = "CREATE TABLE m (id int PRIMARY KEY, ws text, a text NOT NULL, s text);\nCREATE UNIQUE INDEX old_k ON m (a, COALESCE(s, ''));\nCREATE UNIQUE INDEX new_k ON m (ws, a, COALESCE(s, ''));\n";
+        assert!(lines(
+            &format!("{t}INSERT INTO m (id, ws, a, s) VALUES (1, 'w', 'a', NULL) ON CONFLICT (a, COALESCE(s, '')) DO NOTHING;"),
+            RULE
+        )
+        .is_empty());
+        let partial = "CREATE TABLE m (id int PRIMARY KEY, ws text, a text NOT NULL, s text);\nCREATE UNIQUE INDEX old_k ON m (a, COALESCE(s, '')) WHERE ws IS NOT NULL;\nCREATE UNIQUE INDEX new_k ON m (ws, a, COALESCE(s, ''));\n";
+        assert_eq!(lines(&format!("{partial}INSERT INTO m (id, ws, a, s) VALUES (1, 'w', 'a', NULL) ON CONFLICT (a, COALESCE(s, '')) WHERE ws IS NOT NULL DO NOTHING;"), RULE), vec![4]);
     }
 
     /// A Prisma upsert whose create sets another unique field (issue 10's `email` case).
