@@ -57,30 +57,24 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
         live.files.extend(m.files.iter().cloned());
     }
     let whole_file = |live: &Analysis| Label::new(0, pgvet_syntax::Span::new(0, live.files[0].text.find('\n').unwrap_or(0)));
-    // Findings on the live schema itself (its first file): where the migrations say the same,
-    // theirs is reported (it points at the migration, and honours its pgvet-ignore comments);
-    // one the migrations do not have is kept only when its object drifted.
+    // With migrations: their own findings (schema rules, migration safety, suppressions) stand,
+    // at the migration; a finding on the live schema itself (its first file) is kept only when
+    // its object drifted (the migrations cannot have it); the code's findings are the live ones.
     if let Some(m) = migrations {
         let drifted: Vec<String> = facts.drift.iter().map(|(r, _)| r.rsplit('.').next().unwrap_or(r).replace('"', "")).collect();
-        let theirs: std::collections::HashMap<(&str, &str), &Diagnostic> =
-            m.diagnostics.iter().map(|d| ((d.rule, d.message.as_str()), d)).collect();
-        let mut kept = Vec::new();
-        for d in std::mem::take(&mut live.diagnostics) {
-            if d.primary.file != 0 {
-                kept.push(d);
-            } else if let Some(t) = theirs.get(&(d.rule, d.message.as_str())) {
-                let mut t = (*t).clone();
-                t.primary.file += offset;
-                for l in &mut t.related {
-                    l.file += offset;
-                }
-                kept.push(t);
-            } else if drifted.iter().any(|r| d.message.replace('"', "").split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == r))
-            {
-                kept.push(d);
+        let names_drifted = |d: &Diagnostic| {
+            d.message.replace('"', "").split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| drifted.iter().any(|r| r == w))
+        };
+        live.diagnostics.retain(|d| d.primary.file != 0 || names_drifted(d));
+        let n_migrations = m.versions.len();
+        for d in m.diagnostics.iter().filter(|d| d.primary.file < n_migrations) {
+            let mut d = d.clone();
+            d.primary.file += offset;
+            for l in &mut d.related {
+                l.file += offset;
             }
+            live.diagnostics.push(d);
         }
-        live.diagnostics = kept;
     }
     if let Some(severity) = sev(&schema_drift::META) {
         for (relation, message) in &facts.drift {
