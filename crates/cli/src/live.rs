@@ -66,7 +66,17 @@ pub fn analyse(project: &Project, url: &str, settings: &Settings, sources: Vec<S
             count: o.count,
             examples: o.examples,
             error: o.error,
+            inferred_column: None,
         })
+        .chain(live::inferred_orphans(&mut db.client).map_err(err)?.into_iter().map(|o| pgvet_linter::live::Orphans {
+            table: o.table,
+            constraint: o.constraint,
+            references: o.references,
+            count: o.count,
+            examples: o.examples,
+            error: o.error,
+            inferred_column: o.columns.into_iter().next(),
+        }))
         .collect();
     facts.tables = live::table_stats(&mut db.client).map_err(err)?.into_iter().map(|t| (t.table, t.rows, t.seq_scans, t.bytes)).collect();
     pgvet_linter::live::add_live_findings(&mut analysis, migrated.as_ref(), &facts, settings);

@@ -498,3 +498,53 @@ pub fn table_stats(client: &mut Client) -> Result<Vec<TableStats>, postgres::Err
         .map(|r| TableStats { table: r.get(0), rows: r.get(1), seq_scans: r.get(2), bytes: r.get(3) })
         .collect())
 }
+
+/// For every `<name>_id` column without a foreign key whose name points at exactly one table
+/// (`<name>`, `<name>s`, `<name>es`, `<nam>ies`) with a single-column primary key `id` of the same
+/// type: the rows whose value has no row there. Each count runs under the statement_timeout.
+pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::Error> {
+    let q = format!(
+        "WITH cols AS (
+           SELECT n.nspname::text AS schema, c.relname::text AS tbl, a.attname::text AS col, a.atttypid, c.oid AS relid, a.attnum,
+                  left(a.attname, length(a.attname) - 3) AS stem
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND a.attname LIKE '%\\_id' AND length(a.attname) > 3
+             AND NOT c.relispartition AND {USER_SCHEMA}
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f' AND a.attnum = ANY (f.conkey))
+         ), parents AS (
+           SELECT cols.*, p.relname::text AS parent
+           FROM cols JOIN pg_class p ON p.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = cols.schema) AND p.relkind IN ('r', 'p')
+             AND p.relname IN (stem, stem || 's', stem || 'es', left(stem, length(stem) - 1) || 'ies') AND p.oid <> cols.relid
+           JOIN pg_constraint pk ON pk.conrelid = p.oid AND pk.contype = 'p' AND array_length(pk.conkey, 1) = 1
+           JOIN pg_attribute pa ON pa.attrelid = p.oid AND pa.attnum = pk.conkey[1] AND pa.attname = 'id' AND pa.atttypid = cols.atttypid
+         )
+         SELECT schema, tbl, col, parent FROM parents p1
+         WHERE (SELECT count(*) FROM parents p2 WHERE p2.relid = p1.relid AND p2.attnum = p1.attnum) = 1
+         ORDER BY 1, 2, 3"
+    );
+    let rows = client.query(&q, &[])?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (schema, table, col, parent): (String, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        let c = quote_ident(&col);
+        let sql = format!(
+            "SELECT count(*), (array_agg(c.{c}::text))[1:3] FROM {} c WHERE c.{c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p WHERE p.id = c.{c})",
+            qualified(&schema, &table),
+            qualified(&schema, &parent)
+        );
+        let (count, examples, error) = match client.query_one(&sql, &[]) {
+            Ok(row) => (Some(row.get::<_, i64>(0)), row.get::<_, Option<Vec<String>>>(1).unwrap_or_default(), None),
+            Err(e) => (None, Vec::new(), Some(crate::replay::db_message(&e))),
+        };
+        out.push(Orphans {
+            table: format!("{schema}.{table}"),
+            constraint: String::new(),
+            references: format!("{schema}.{parent}"),
+            columns: vec![col],
+            count,
+            examples,
+            error,
+        });
+    }
+    Ok(out)
+}

@@ -32,6 +32,9 @@ pub struct Orphans {
     pub count: Option<i64>,
     pub examples: Vec<String>,
     pub error: Option<String>,
+    /// No foreign key: the column's name (`customer_id`) points at the table (`customers`), so
+    /// the finding is `info` (the reference is inferred).
+    pub inferred_column: Option<String>,
 }
 
 fn qname(relation: &str) -> QName {
@@ -109,8 +112,29 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
         }
     }
     if let Some(severity) = sev(&orphan_rows::META) {
-        for Orphans { table, constraint, references, count, examples, error } in &facts.orphans {
+        for Orphans { table, constraint, references, count, examples, error, inferred_column } in &facts.orphans {
             let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
+            if let Some(col) = inferred_column {
+                let (Some(n), None) = (count, error) else { continue };
+                if *n == 0 {
+                    continue;
+                }
+                live.diagnostics.push(
+                    Diagnostic::new(
+                        orphan_rows::META.id,
+                        crate::Severity::Info,
+                        format!(
+                            "{n} row(s) of {table} have a {col} that matches no {references}.id (e.g. {}); {col} has no foreign key (pgvet infers the reference from the name)",
+                            examples.join(", ")
+                        ),
+                        label,
+                    )
+                    .with_help(format!(
+                        "If {col} references {references}: repair or delete those rows, then add the foreign key NOT VALID and VALIDATE it."
+                    )),
+                );
+                continue;
+            }
             let message = match (count, error) {
                 (Some(0), _) => continue,
                 (Some(n), _) => format!(

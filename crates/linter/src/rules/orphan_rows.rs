@@ -3,7 +3,9 @@
 //! ## What it finds
 //! In live mode: rows whose foreign key has no parent row, for every foreign key added `NOT
 //! VALID` that was never validated. pgvet counts them (read-only, under a statement timeout) and
-//! shows a few of the keys.
+//! shows a few of the keys. Also, as `info`, for a `<name>_id` column with no foreign key whose
+//! name points at exactly one table (`customer_id` → `customers`, with a primary key `id` of the
+//! same type): the reference is inferred, so the finding is a hint.
 //!
 //! ## Why it matters
 //! `NOT VALID` checks new and updated rows only; the rows that were there before are trusted. If
