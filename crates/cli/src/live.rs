@@ -54,8 +54,29 @@ pub fn analyse(project: &Project, url: &str, settings: &Settings, sources: Vec<S
         }
         facts.drift = ours.differences(&server).into_iter().map(|d| (d.relation.clone(), d.to_string())).collect();
     }
-    facts.invalid_indexes =
-        live::invalid_indexes(&mut db.client).map_err(err)?.into_iter().map(|i| (i.table, i.index, i.unique, i.definition)).collect();
+    facts.invalid_indexes = live::invalid_indexes(&mut db.client)
+        .map_err(err)?
+        .into_iter()
+        .map(|i| pgvet_linter::live::InvalidIndex {
+            table: i.table,
+            index: i.index,
+            unique: i.unique,
+            definition: i.definition,
+            duplicate_groups: i.duplicate_groups,
+            duplicate_examples: i.duplicate_examples,
+        })
+        .collect();
+    facts.check_violations = live::not_valid_check_violations(&mut db.client)
+        .map_err(err)?
+        .into_iter()
+        .map(|c| pgvet_linter::live::CheckViolations {
+            table: c.table,
+            constraint: c.constraint,
+            expression: c.expression,
+            count: c.count,
+            error: c.error,
+        })
+        .collect();
     facts.orphans = live::not_valid_fk_orphans(&mut db.client)
         .map_err(err)?
         .into_iter()

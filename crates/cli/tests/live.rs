@@ -66,6 +66,8 @@ fn live_mode_on_the_example_app() {
              CREATE TABLE public.notes (id int PRIMARY KEY, workspace_id uuid, k int);
              INSERT INTO public.notes VALUES (1, gen_random_uuid(), 1), (2, NULL, 1), (3, gen_random_uuid(), 1);
              ALTER TABLE public.notes ADD CONSTRAINT notes_workspace_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces (id) NOT VALID;
+             INSERT INTO public.notes VALUES (4, NULL, NULL);
+             ALTER TABLE public.notes ADD CONSTRAINT notes_k_not_null CHECK (k IS NOT NULL) NOT VALID;
              CREATE TABLE public.tags (id int PRIMARY KEY, note_id int);
              INSERT INTO public.tags VALUES (1, 1), (2, 77), (3, NULL);",
         )
@@ -87,6 +89,12 @@ fn live_mode_on_the_example_app() {
     assert_eq!(orphans.len(), 2, "{orphans:#?}");
     let invalid = rules("invalid-index");
     assert!(invalid.len() == 1 && invalid[0].contains("notes_k_key") && invalid[0].contains("enforces no uniqueness"), "{invalid:#?}");
+    assert!(invalid[0].contains("1 group(s) of rows share its key (e.g. (1))"), "{invalid:#?}");
+    let checks = rules("check-violations");
+    assert!(
+        checks.len() == 1 && checks[0].starts_with("1 row(s) of public.notes break the NOT VALID check notes_k_not_null"),
+        "{checks:#?}"
+    );
     // Read-only: nothing changed.
     let after: i64 = admin.query_one("SELECT count(*) FROM public.notes", &[]).unwrap().get(0);
     assert_eq!(before, after);

@@ -400,19 +400,49 @@ pub struct InvalidIndex {
     pub index: String,
     pub unique: bool,
     pub definition: String,
+    /// For a unique one: the groups of rows that share its key (what made the build fail), and a
+    /// few of the keys; None when the count did not finish.
+    pub duplicate_groups: Option<i64>,
+    pub duplicate_examples: Vec<String>,
 }
 
 pub fn invalid_indexes(client: &mut Client) -> Result<Vec<InvalidIndex>, postgres::Error> {
     let q = format!(
-        "SELECT n.nspname || '.' || c.relname, n.nspname || '.' || ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid) \
+        "SELECT n.nspname || '.' || c.relname, n.nspname || '.' || ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid), \
+           quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+           ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k), \
+           pg_get_expr(i.indpred, i.indrelid), i.indnullsnotdistinct \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE NOT i.indisvalid AND c.relkind = 'r' AND {USER_SCHEMA} ORDER BY 1, 2"
     );
-    Ok(client
-        .query(&q, &[])?
-        .iter()
-        .map(|r| InvalidIndex { table: r.get(0), index: r.get(1), unique: r.get(2), definition: r.get(3) })
-        .collect())
+    let mut out = Vec::new();
+    for r in client.query(&q, &[])? {
+        let unique: bool = r.get(2);
+        let keys: Vec<String> = r.get(5);
+        let (mut duplicate_groups, mut duplicate_examples) = (None, Vec::new());
+        if unique && !keys.is_empty() {
+            // Rows whose keys are all set (NULLs are distinct unless NULLS NOT DISTINCT).
+            let keys_sql: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+            let mut conds: Vec<String> =
+                if r.get::<_, bool>(7) { Vec::new() } else { keys_sql.iter().map(|k| format!("{k} IS NOT NULL")).collect() };
+            if let Some(p) = r.get::<_, Option<String>>(6) {
+                conds.push(format!("({p})"));
+            }
+            let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+            let sql = format!(
+                "SELECT count(*), (array_agg(k))[1:3] FROM (SELECT ROW({})::text AS k FROM {} {filter} GROUP BY {} HAVING count(*) > 1) d",
+                keys_sql.join(", "),
+                r.get::<_, String>(4),
+                keys_sql.join(", ")
+            );
+            if let Ok(row) = client.query_one(&sql, &[]) {
+                duplicate_groups = Some(row.get::<_, i64>(0));
+                duplicate_examples = row.get::<_, Option<Vec<String>>>(1).unwrap_or_default();
+            }
+        }
+        out.push(InvalidIndex { table: r.get(0), index: r.get(1), unique, definition: r.get(3), duplicate_groups, duplicate_examples });
+    }
+    Ok(out)
 }
 
 /// The rows of a table that a NOT VALID foreign key does not hold for.
@@ -545,6 +575,37 @@ pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::E
             examples,
             error,
         });
+    }
+    Ok(out)
+}
+
+/// The rows a NOT VALID CHECK constraint does not hold for (the lock-friendly `CHECK (c IS NOT
+/// NULL) NOT VALID` before SET NOT NULL included): what VALIDATE would fail on.
+#[derive(Debug, Clone)]
+pub struct CheckViolations {
+    pub table: String,
+    pub constraint: String,
+    pub expression: String,
+    pub count: Option<i64>,
+    pub error: Option<String>,
+}
+
+pub fn not_valid_check_violations(client: &mut Client) -> Result<Vec<CheckViolations>, postgres::Error> {
+    let q = format!(
+        "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_expr(con.conbin, con.conrelid) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE con.contype = 'c' AND NOT con.convalidated AND {USER_SCHEMA} ORDER BY 1, 2, 3"
+    );
+    let mut out = Vec::new();
+    for r in client.query(&q, &[])? {
+        let (schema, table, name, expr): (String, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        // A CHECK passes when its expression is true or NULL.
+        let sql = format!("SELECT count(*) FROM {} WHERE NOT ({expr})", qualified(&schema, &table));
+        let (count, error) = match client.query_one(&sql, &[]) {
+            Ok(row) => (Some(row.get::<_, i64>(0)), None),
+            Err(e) => (None, Some(crate::replay::db_message(&e))),
+        };
+        out.push(CheckViolations { table: format!("{schema}.{table}"), constraint: name, expression: expr, count, error });
     }
     Ok(out)
 }

@@ -5,7 +5,7 @@ use pgvet_catalog::{Catalog, QName};
 
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Label};
-use crate::rules::{fk_missing_index, invalid_index, orphan_rows, schema_drift};
+use crate::rules::{check_violations, fk_missing_index, invalid_index, orphan_rows, schema_drift};
 use crate::settings::Settings;
 
 /// What live mode read from the database, besides its schema.
@@ -13,11 +13,33 @@ use crate::settings::Settings;
 pub struct LiveFacts {
     /// `(relation, message)` for each difference between the migrations and the live database.
     pub drift: Vec<(String, String)>,
-    /// `(table, index, unique, definition)`
-    pub invalid_indexes: Vec<(String, String, bool, String)>,
+    pub invalid_indexes: Vec<InvalidIndex>,
+    /// `(table, constraint, expression, violating rows or None, error)`
+    pub check_violations: Vec<CheckViolations>,
     pub orphans: Vec<Orphans>,
     /// `(table, estimated rows, sequential scans, bytes)`
     pub tables: Vec<(String, f64, i64, i64)>,
+}
+
+/// An INVALID index, and for a unique one the duplicates that made its build fail.
+#[derive(Debug, Default)]
+pub struct InvalidIndex {
+    pub table: String,
+    pub index: String,
+    pub unique: bool,
+    pub definition: String,
+    pub duplicate_groups: Option<i64>,
+    pub duplicate_examples: Vec<String>,
+}
+
+/// The rows a NOT VALID CHECK does not hold for.
+#[derive(Debug, Default)]
+pub struct CheckViolations {
+    pub table: String,
+    pub constraint: String,
+    pub expression: String,
+    pub count: Option<i64>,
+    pub error: Option<String>,
 }
 
 /// The rows a NOT VALID foreign key does not hold for.
@@ -97,8 +119,18 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
         }
     }
     if let Some(severity) = sev(&invalid_index::META) {
-        for (table, index, unique, definition) in &facts.invalid_indexes {
-            let what = if *unique { "enforces no uniqueness and is no ON CONFLICT arbiter (42P10)" } else { "is used by no query" };
+        for InvalidIndex { table, index, unique, definition, duplicate_groups, duplicate_examples } in &facts.invalid_indexes {
+            let mut what = if *unique {
+                "enforces no uniqueness and is no ON CONFLICT arbiter (42P10)".to_string()
+            } else {
+                "is used by no query".to_string()
+            };
+            if let Some(n @ 1..) = duplicate_groups {
+                what.push_str(&format!(
+                    "; {n} group(s) of rows share its key (e.g. {}): a rebuild fails with 23505 until they are merged",
+                    duplicate_examples.join(", ")
+                ));
+            }
             let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
             live.diagnostics.push(
                 Diagnostic::new(
@@ -146,6 +178,20 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
             live.diagnostics.push(
                 Diagnostic::new(orphan_rows::META.id, severity, message, label)
                     .with_help(format!("Delete or repair the orphan rows, then ALTER TABLE {table} VALIDATE CONSTRAINT {constraint};")),
+            );
+        }
+    }
+    if let Some(severity) = sev(&check_violations::META) {
+        for CheckViolations { table, constraint, expression, count, error } in &facts.check_violations {
+            let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
+            let message = match (count, error) {
+                (Some(0), _) => continue,
+                (Some(n), _) => format!("{n} row(s) of {table} break the NOT VALID check {constraint} ({expression}): VALIDATE CONSTRAINT (or the SET NOT NULL it prepares) will fail"),
+                (None, e) => format!("the rows of {table} that break the NOT VALID check {constraint} were not counted: {}", e.as_deref().unwrap_or("no answer")),
+            };
+            live.diagnostics.push(
+                Diagnostic::new(check_violations::META.id, severity, message, label)
+                    .with_help(format!("Repair those rows (a backfill), then ALTER TABLE {table} VALIDATE CONSTRAINT {constraint};")),
             );
         }
     }

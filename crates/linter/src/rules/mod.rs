@@ -9,6 +9,7 @@ use crate::settings::Settings;
 use crate::sql::Site;
 
 pub mod breaking_schema_change;
+pub mod check_violations;
 pub mod concurrent_index_not_repeatable;
 pub mod constraint_missing_not_valid;
 pub mod detach_partition_blocks_table;
@@ -190,6 +191,7 @@ static DRIVER: &[&RuleMeta] = &[
     &schema_drift::META,
     &invalid_index::META,
     &orphan_rows::META,
+    &check_violations::META,
 ];
 
 pub fn all_rules() -> &'static [&'static RuleMeta] {
