@@ -129,6 +129,27 @@ fn field_report_02_key_change_end_to_end() {
         assert!(t.contains("code after its change        42P10"), "{t}");
         plans.push(dir);
     }
+    // Planned from the live database's schema: the same files.
+    let live_plan = out.path().join("live");
+    let o = pgvet(&[
+        "plan",
+        "key",
+        "org_studio_heartbeats",
+        "--columns",
+        "workspace_id,agent_id",
+        "--backfill",
+        "'default-workspace'",
+        "--out",
+        live_plan.to_str().unwrap(),
+        fx.to_str().unwrap(),
+        "--database-url",
+        &url(&pg, "fr02"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in files(&plans[0]).into_iter().chain(files(&plans[0].join("rollback"))) {
+        let rel = f.strip_prefix(&plans[0]).unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), std::fs::read_to_string(live_plan.join(rel)).unwrap(), "{}", rel.display());
+    }
     // Backfill by hand (as the report did), then the pre-flight is clean.
     db.batch_execute("UPDATE org_studio_heartbeats SET workspace_id = 'default-workspace' WHERE workspace_id IS NULL").unwrap();
     let o = pgvet(&["preflight", bare.to_str().unwrap(), "--database-url", &url(&pg, "fr02")]);
@@ -192,53 +213,73 @@ fn the_compatibility_matrix_agrees_with_the_server() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the key-change test needs a real PostgreSQL: {e}"));
     let out = tempfile::tempdir().unwrap();
     let fx = fixture();
-    // The statements each code version sends for heartbeats; a row of another tenant with the same agent.
-    let old =
-        "INSERT INTO org_studio_heartbeats (agent_id, workspace_id, seen_at) VALUES ('a1', 'w9', now()) ON CONFLICT (agent_id) DO NOTHING";
-    let new = "INSERT INTO org_studio_heartbeats (agent_id, workspace_id, seen_at) VALUES ('a1', 'w9', now()) ON CONFLICT (workspace_id, agent_id) DO NOTHING";
-    let dir = out.path().join("p");
-    let o = pgvet(&[
-        "plan",
-        "key",
-        "org_studio_heartbeats",
-        "--columns",
-        "workspace_id,agent_id",
-        "--backfill",
-        "'default-workspace'",
-        "--out",
-        dir.to_str().unwrap(),
-        fx.to_str().unwrap(),
-    ]);
-    let t = text(&o);
-    // Predicted: rows "code before" / "code after", columns before / expanded / contracted.
-    let predicted: Vec<Vec<String>> = ["code before its change", "code after its change"]
-        .iter()
-        .map(|row| t.lines().find(|l| l.trim_start().starts_with(row)).unwrap().split_whitespace().skip(4).map(String::from).collect())
-        .collect();
-    // Observed: each phase on a fresh database, each statement in its own transaction.
-    let phases: [&[&str]; 3] = [
-        &[],
-        &["01_backup.sql", "02_backfill.sql", "03_not_null.sql", "04_expand.sql"],
-        &["01_backup.sql", "02_backfill.sql", "03_not_null.sql", "04_expand.sql", "05_contract.sql"],
+    // For each change: the statement each code version sends, for a row of another tenant with
+    // the same old key as an existing row.
+    let statements: [[&str; 2]; 3] = [
+        [
+            "INSERT INTO org_studio_heartbeats (agent_id, workspace_id, seen_at) VALUES ('a1', 'w9', now()) ON CONFLICT (agent_id) DO NOTHING",
+            "INSERT INTO org_studio_heartbeats (agent_id, workspace_id, seen_at) VALUES ('a1', 'w9', now()) ON CONFLICT (workspace_id, agent_id) DO NOTHING",
+        ],
+        [
+            "INSERT INTO org_studio_settings (id, workspace_id, value) VALUES ('s1', 'w9', '{}') ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO org_studio_settings (id, workspace_id, value) VALUES ('s1', 'w9', '{}') ON CONFLICT (workspace_id, id) DO NOTHING",
+        ],
+        [
+            "INSERT INTO org_studio_agent_metrics (workspace_id, agent_id, date, section_id, tokens) VALUES ('w9', 'a1', '2026-01-01', NULL, 1) ON CONFLICT (agent_id, date, COALESCE(section_id, '')) DO NOTHING",
+            "INSERT INTO org_studio_agent_metrics (workspace_id, agent_id, date, section_id, tokens) VALUES ('w9', 'a1', '2026-01-01', NULL, 1) ON CONFLICT (workspace_id, agent_id, date, COALESCE(section_id, '')) DO NOTHING",
+        ],
     ];
-    for (j, files) in phases.iter().enumerate() {
-        let mut db = fresh(&pg, &format!("m{j}"));
-        for f in *files {
-            apply(&mut db, &dir.join(f)).unwrap();
-        }
-        for (i, stmt) in [old, new].iter().enumerate() {
-            let observed = match db.batch_execute(&format!("BEGIN; {stmt}; ROLLBACK;")) {
-                Ok(()) => "ok".to_string(),
-                Err(e) => {
-                    let _ = db.batch_execute("ROLLBACK");
-                    e.code().map(|c| c.code().to_string()).unwrap_or_default()
-                }
-            };
-            assert_eq!(
-                predicted[i][j], observed,
-                "code {i}, phase {j}: pgvet predicted {}, the server said {observed}\n{t}",
-                predicted[i][j]
-            );
+    let mut cells = 0;
+    for (c, (kind, target, cols)) in CHANGES.iter().enumerate() {
+        let dir = out.path().join(format!("p{c}"));
+        let o = pgvet(&[
+            "plan",
+            kind,
+            target,
+            "--columns",
+            cols,
+            "--backfill",
+            "'default-workspace'",
+            "--out",
+            dir.to_str().unwrap(),
+            fx.to_str().unwrap(),
+        ]);
+        let t = text(&o);
+        assert!(o.status.success(), "{t}");
+        // Predicted: rows "code before" / "code after", columns before / expanded / contracted.
+        let predicted: Vec<Vec<String>> = ["code before its change", "code after its change"]
+            .iter()
+            .map(|row| t.lines().find(|l| l.trim_start().starts_with(row)).unwrap().split_whitespace().skip(4).map(String::from).collect())
+            .collect();
+        // Observed: each phase on a fresh database (the forward files up to it), each statement
+        // in a transaction rolled back.
+        let forward: Vec<PathBuf> = files(&dir).into_iter().filter(|f| !f.ends_with("00_preflight.sql")).collect();
+        let upto = |last: &str| -> Vec<PathBuf> {
+            let n = forward.iter().position(|f| f.ends_with(last)).unwrap();
+            forward[..=n].to_vec()
+        };
+        let phases = [Vec::new(), upto("04_expand.sql"), upto("05_contract.sql")];
+        for (j, files) in phases.iter().enumerate() {
+            let mut db = fresh(&pg, &format!("m{c}_{j}"));
+            for f in files {
+                apply(&mut db, f).unwrap();
+            }
+            for (i, stmt) in statements[c].iter().enumerate() {
+                let observed = match db.batch_execute(&format!("BEGIN; {stmt}; ROLLBACK;")) {
+                    Ok(()) => "ok".to_string(),
+                    Err(e) => {
+                        let _ = db.batch_execute("ROLLBACK");
+                        e.code().map(|c| c.code().to_string()).unwrap_or_default()
+                    }
+                };
+                assert_eq!(
+                    predicted[i][j], observed,
+                    "{target}: code {i}, phase {j}: pgvet predicted {}, the server said {observed}\n{t}",
+                    predicted[i][j]
+                );
+                cells += 1;
+            }
         }
     }
+    assert_eq!(cells, 18);
 }
