@@ -109,6 +109,7 @@ fn code_sites(project: &pgvet_project::Project, settings: &pgvet_linter::Setting
         .filter(|k| !was.contains(k))
         .collect();
     out.extend(prisma_key_lines(&project.root, &plan.table.name));
+    out.extend(pgvet_plan::prisma_where_sites(&sources, plan).into_iter().map(|(p, l)| format!("{p}:{l}")));
     out.sort();
     out.dedup();
     out

@@ -493,3 +493,88 @@ pub fn plan(cat: &Catalog, req: &Request) -> Result<Plan, String> {
         rollback,
     })
 }
+
+/// The Prisma calls that look a row of the planned table up by its old key (`where: { agentId }`,
+/// or the compound `where: { a_b: ... }`) in an upsert, findUnique, update or delete: Prisma
+/// rejects that `where` once the old key is gone from the schema. `(path, line)`, in order.
+pub fn prisma_where_sites(sources: &[pgvet_syntax::SourceFile], plan: &Plan) -> Vec<(String, usize)> {
+    use pgvet_linter::code::{prisma_model, prisma_models, CodeFile};
+    let code: Vec<CodeFile> = sources.iter().enumerate().map(|(i, f)| CodeFile::new(i, pgvet_code::extract(&f.path, &f.text))).collect();
+    let models = prisma_models(&code);
+    let Some(model) = models.iter().find(|m| m.table == plan.table.name) else { return Vec::new() };
+    let field_of = |col: &String| model.fields.iter().find(|f| &f.column == col).map(|f| f.name.clone());
+    let Some(fields) = plan.old_target.iter().map(field_of).collect::<Option<Vec<String>>>() else { return Vec::new() };
+    let key = fields.join("_");
+    let mut out = Vec::new();
+    for cf in &code {
+        for site in &cf.extraction.sites {
+            let pgvet_code::Call::Prisma(p) = &site.call else { continue };
+            if !matches!(p.op.as_str(), "upsert" | "findUnique" | "findUniqueOrThrow" | "update" | "delete") {
+                continue;
+            }
+            if prisma_model(&models, &p.model).is_none_or(|(t, _)| t.name != plan.table.name) {
+                continue;
+            }
+            if p.args.iter().any(|(k, values)| k == "where" && values.iter().any(|v| v.column == key)) {
+                let f = &sources[cf.file];
+                out.push((f.path.clone(), f.line_col(p.op_span.start).line));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pgvet_syntax::SourceFile;
+
+    fn catalog(sql: &str) -> Catalog {
+        let f = pgvet_linter::MigrationFile { source: SourceFile::new("m.sql", sql), transactional: true, host: None, reruns: true };
+        pgvet_linter::analyze(vec![f], Catalog::new(), &pgvet_linter::Settings::default()).catalog
+    }
+
+    const HB: &str = "CREATE TABLE org_studio_heartbeats (agent_id text PRIMARY KEY, workspace_id text, seen_at timestamptz);";
+
+    fn key(table: &str, cols: &str) -> Request {
+        Request { target: Target::PrimaryKey(table.into()), columns: split_columns(cols), backfill: Some("'w'".into()) }
+    }
+
+    #[test]
+    fn a_primary_key_plan_has_every_step_and_its_rollback() {
+        let p = plan(&catalog(HB), &key("org_studio_heartbeats", "workspace_id, agent_id")).unwrap();
+        let names: Vec<&str> = p.forward.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["00_preflight.sql", "01_backup.sql", "02_backfill.sql", "03_not_null.sql", "04_expand.sql", "05_contract.sql"]);
+        let rb: Vec<&str> = p.rollback.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(rb, ["01_restore_old_key.sql", "02_swap_back.sql", "03_drop_not_null.sql", "04_undo_backfill.sql"]);
+        assert_eq!(p.new_name, "org_studio_heartbeats_workspace_id_agent_id_pkey");
+        assert!(p.forward.iter().all(|f| f.name == "00_preflight.sql" || f.sql.contains("lock_timeout")));
+        assert!(
+            p.forward[4].no_transaction
+                && p.forward[4].sql.contains("CONCURRENTLY IF NOT EXISTS")
+                && p.forward[4].sql.contains("NOT i.indisvalid")
+        );
+        assert!(p.forward[5].sql.contains("PRIMARY KEY USING INDEX"));
+        assert_eq!(split_columns("a, COALESCE(b, ','), c"), ["a", "COALESCE(b, ',')", "c"]);
+    }
+
+    #[test]
+    fn what_it_refuses() {
+        let cat = catalog(&format!("{HB}\nCREATE TABLE pings (id int PRIMARY KEY, agent_id text REFERENCES org_studio_heartbeats);"));
+        let e = plan(&cat, &key("org_studio_heartbeats", "workspace_id,agent_id")).unwrap_err();
+        assert!(e.contains("foreign keys reference the primary key") && e.contains("pings"), "{e}");
+        assert!(plan(&cat, &key("org_studio_heartbeats", "tenant,agent_id")).unwrap_err().contains("has no column tenant"));
+        assert!(plan(&cat, &key("nope", "a")).unwrap_err().contains("does not exist"));
+        let u = Request { target: Target::Unique("nope_key".into()), columns: vec!["a".into()], backfill: None };
+        assert!(plan(&cat, &u).unwrap_err().contains("is not a unique index"));
+    }
+
+    #[test]
+    fn prisma_lookups_by_the_old_key() {
+        let p = plan(&catalog(HB), &key("org_studio_heartbeats", "workspace_id,agent_id")).unwrap();
+        let prisma = "model Heartbeat {\n  agentId String @id @map(\"agent_id\")\n  workspaceId String? @map(\"workspace_id\")\n  seenAt DateTime? @map(\"seen_at\")\n  @@map(\"org_studio_heartbeats\")\n}\n";
+        let ts = "export async function beat(prisma, a, w) {\n  await prisma.heartbeat.upsert({ where: { agentId: a }, create: { agentId: a, workspaceId: w }, update: {} });\n  await prisma.heartbeat.findMany({ where: { agentId: a } });\n}\n";
+        let sources = [SourceFile::new("schema.prisma", prisma), SourceFile::new("beat.ts", ts)];
+        assert_eq!(prisma_where_sites(&sources, &p), vec![("beat.ts".to_string(), 2)]);
+    }
+}
