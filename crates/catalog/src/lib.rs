@@ -3,6 +3,7 @@
 //! Pure: no I/O. The project crate reads files; the db crate reads live servers.
 
 pub mod builtins;
+pub mod facts;
 pub mod maps;
 pub mod model;
 pub mod names;

@@ -54,52 +54,11 @@ pub fn analyse(project: &Project, url: &str, settings: &Settings, sources: Vec<S
         }
         facts.drift = ours.differences(&server).into_iter().map(|d| (d.relation.clone(), d.to_string())).collect();
     }
-    facts.invalid_indexes = live::invalid_indexes(&mut db.client)
-        .map_err(err)?
-        .into_iter()
-        .map(|i| pgvet_linter::live::InvalidIndex {
-            table: i.table,
-            index: i.index,
-            unique: i.unique,
-            definition: i.definition,
-            duplicate_groups: i.duplicate_groups,
-            duplicate_examples: i.duplicate_examples,
-        })
-        .collect();
-    facts.check_violations = live::not_valid_check_violations(&mut db.client)
-        .map_err(err)?
-        .into_iter()
-        .map(|c| pgvet_linter::live::CheckViolations {
-            table: c.table,
-            constraint: c.constraint,
-            expression: c.expression,
-            count: c.count,
-            error: c.error,
-        })
-        .collect();
-    facts.orphans = live::not_valid_fk_orphans(&mut db.client)
-        .map_err(err)?
-        .into_iter()
-        .map(|o| pgvet_linter::live::Orphans {
-            table: o.table,
-            constraint: o.constraint,
-            references: o.references,
-            count: o.count,
-            examples: o.examples,
-            error: o.error,
-            inferred_column: None,
-        })
-        .chain(live::inferred_orphans(&mut db.client).map_err(err)?.into_iter().map(|o| pgvet_linter::live::Orphans {
-            table: o.table,
-            constraint: o.constraint,
-            references: o.references,
-            count: o.count,
-            examples: o.examples,
-            error: o.error,
-            inferred_column: o.columns.into_iter().next(),
-        }))
-        .collect();
-    facts.tables = live::table_stats(&mut db.client).map_err(err)?.into_iter().map(|t| (t.table, t.rows, t.seq_scans, t.bytes)).collect();
+    facts.invalid_indexes = live::invalid_indexes(&mut db.client).map_err(err)?;
+    facts.check_violations = live::not_valid_check_violations(&mut db.client).map_err(err)?;
+    facts.orphans = live::not_valid_fk_orphans(&mut db.client).map_err(err)?;
+    facts.orphans.extend(live::inferred_orphans(&mut db.client).map_err(err)?);
+    facts.tables = live::table_stats(&mut db.client).map_err(err)?;
     pgvet_linter::live::add_live_findings(&mut analysis, migrated.as_ref(), &facts, settings);
     Ok((analysis, who))
 }

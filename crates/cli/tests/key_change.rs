@@ -73,6 +73,26 @@ fn url(pg: &TempPostgres, db: &str) -> String {
     format!("host={} port=5432 user=postgres dbname={db}", pg.root().join("sock").display())
 }
 
+/// `pgvet plan` for change `c` of [`CHANGES`] with the backfill, into `dir`; its output.
+fn plan_change(c: usize, dir: &Path) -> String {
+    let (kind, target, cols) = CHANGES[c];
+    let o = pgvet(&[
+        "plan",
+        kind,
+        target,
+        "--columns",
+        cols,
+        "--backfill",
+        "'default-workspace'",
+        "--out",
+        dir.to_str().unwrap(),
+        fixture().to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    t
+}
+
 /// (kind, target, flags): the three key changes of the report.
 const CHANGES: &[(&str, &str, &str)] = &[
     ("key", "org_studio_heartbeats", "workspace_id,agent_id"),
@@ -108,22 +128,9 @@ fn field_report_02_key_change_end_to_end() {
 
     // The three plans, with the backfill; each names the code site that must change.
     let mut plans = Vec::new();
-    for (i, (kind, target, cols)) in CHANGES.iter().enumerate() {
+    for (i, (_, target, _)) in CHANGES.iter().enumerate() {
         let dir = out.path().join(format!("plan{i}"));
-        let o = pgvet(&[
-            "plan",
-            kind,
-            target,
-            "--columns",
-            cols,
-            "--backfill",
-            "'default-workspace'",
-            "--out",
-            dir.to_str().unwrap(),
-            fx.to_str().unwrap(),
-        ]);
-        let t = text(&o);
-        assert!(o.status.success(), "{t}");
+        let t = plan_change(i, &dir);
         assert!(t.contains("queries/store.sql:"), "the ON CONFLICT site of {target}: {t}");
         assert!(t.contains("code before its change       ok         ok         42P10"), "{t}");
         assert!(t.contains("code after its change        42P10"), "{t}");
@@ -212,7 +219,6 @@ fn field_report_02_key_change_end_to_end() {
 fn the_compatibility_matrix_agrees_with_the_server() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the key-change test needs a real PostgreSQL: {e}"));
     let out = tempfile::tempdir().unwrap();
-    let fx = fixture();
     // For each change: the statement each code version sends, for a row of another tenant with
     // the same old key as an existing row.
     let statements: [[&str; 2]; 3] = [
@@ -230,22 +236,9 @@ fn the_compatibility_matrix_agrees_with_the_server() {
         ],
     ];
     let mut cells = 0;
-    for (c, (kind, target, cols)) in CHANGES.iter().enumerate() {
+    for (c, (_, target, _)) in CHANGES.iter().enumerate() {
         let dir = out.path().join(format!("p{c}"));
-        let o = pgvet(&[
-            "plan",
-            kind,
-            target,
-            "--columns",
-            cols,
-            "--backfill",
-            "'default-workspace'",
-            "--out",
-            dir.to_str().unwrap(),
-            fx.to_str().unwrap(),
-        ]);
-        let t = text(&o);
-        assert!(o.status.success(), "{t}");
+        let t = plan_change(c, &dir);
         // Predicted: rows "code before" / "code after", columns before / expanded / contracted.
         let predicted: Vec<Vec<String>> = ["code before its change", "code after its change"]
             .iter()

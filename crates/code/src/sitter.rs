@@ -166,7 +166,7 @@ impl Walker<'_> {
                         // query!("...", a, b): the arguments after the string.
                         let inner = tt.map(|t| self.src(t)).unwrap_or("");
                         if let Some(q) = inner.rfind('"') {
-                            sql.params = split_top(inner[q + 1..].trim_end_matches(')'));
+                            sql.params = pgvet_syntax::split_top_level(inner[q + 1..].trim_end_matches(')'));
                         }
                         self.push(span(n), Call::Sql(sql));
                     }
@@ -186,7 +186,9 @@ impl Walker<'_> {
                         // tokio-postgres: `&[&a, &b]`.
                         if let [one] = params.as_slice() {
                             if one.trim_start_matches('&').starts_with('[') {
-                                params = split_top(one.trim_start_matches('&').trim_start_matches('[').trim_end_matches(']'));
+                                params = pgvet_syntax::split_top_level(
+                                    one.trim_start_matches('&').trim_start_matches('[').trim_end_matches(']'),
+                                );
                             }
                         }
                         // sqlx: `.bind(a).bind(b)` after the call.
@@ -261,7 +263,7 @@ impl Walker<'_> {
                 let rest = self.args_after_string(args);
                 sql.params = match rest.first() {
                     Some(t) if rest.len() == 1 && (t.starts_with('(') || t.starts_with('[')) => {
-                        split_top(t.trim_start_matches(['(', '[']).trim_end_matches([')', ']']))
+                        pgvet_syntax::split_top_level(t.trim_start_matches(['(', '[']).trim_end_matches([')', ']']))
                     }
                     _ => rest,
                 };
@@ -403,32 +405,6 @@ impl Walker<'_> {
             })
             .collect()
     }
-}
-
-/// Splits `a, f(b, c), d` at top-level commas.
-fn split_top(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut cur = String::new();
-    for ch in s.chars() {
-        match ch {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                if !cur.trim().is_empty() {
-                    out.push(cur.trim().to_string());
-                }
-                cur.clear();
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(ch);
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
 }
 
 /// psycopg's `%s` / `%(name)s` placeholders as `$n`, keeping byte positions (`%%` is a `%`).

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use pgvet_catalog::facts::{CheckViolations, InvalidIndex, Orphans, TableStats};
 use pgvet_syntax::quote_ident;
 use postgres::{Client, Config, NoTls};
 
@@ -392,20 +393,7 @@ fn tables(client: &mut Client, out: &mut String, us: &str) -> Result<(), postgre
     Ok(())
 }
 
-/// An index a failed `CREATE INDEX CONCURRENTLY` left INVALID.
-#[derive(Debug, Clone)]
-pub struct InvalidIndex {
-    /// `schema.table`, `schema.index`
-    pub table: String,
-    pub index: String,
-    pub unique: bool,
-    pub definition: String,
-    /// For a unique one: the groups of rows that share its key (what made the build fail), and a
-    /// few of the keys; None when the count did not finish.
-    pub duplicate_groups: Option<i64>,
-    pub duplicate_examples: Vec<String>,
-}
-
+/// The INVALID indexes (failed concurrent builds), and for a unique one the duplicates behind it.
 pub fn invalid_indexes(client: &mut Client) -> Result<Vec<InvalidIndex>, postgres::Error> {
     let q = format!(
         "SELECT n.nspname || '.' || c.relname, n.nspname || '.' || ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid), \
@@ -445,22 +433,6 @@ pub fn invalid_indexes(client: &mut Client) -> Result<Vec<InvalidIndex>, postgre
     Ok(out)
 }
 
-/// The rows of a table that a NOT VALID foreign key does not hold for.
-#[derive(Debug, Clone)]
-pub struct Orphans {
-    /// `schema.table`
-    pub table: String,
-    pub constraint: String,
-    /// `schema.table` it references
-    pub references: String,
-    pub columns: Vec<String>,
-    /// How many rows reference no parent (None when the count did not finish: `error` says why).
-    pub count: Option<i64>,
-    /// A few of the orphan keys, as the server prints them.
-    pub examples: Vec<String>,
-    pub error: Option<String>,
-}
-
 /// For every NOT VALID foreign key: the rows whose key (all columns set, as MATCH SIMPLE checks)
 /// has no parent row. Each count runs under the session's statement_timeout.
 pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::Error> {
@@ -497,6 +469,7 @@ pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgre
             constraint: name,
             references: format!("{pschema}.{parent}"),
             columns: cols,
+            inferred: false,
             count,
             examples,
             error,
@@ -505,17 +478,7 @@ pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgre
     Ok(out)
 }
 
-/// A table's size and how often it was read in full, from the server's statistics.
-#[derive(Debug, Clone)]
-pub struct TableStats {
-    /// `schema.table`
-    pub table: String,
-    /// The planner's row estimate (`reltuples`; -1 before the first ANALYZE).
-    pub rows: f64,
-    pub seq_scans: i64,
-    pub bytes: i64,
-}
-
+/// Every table's size and sequential scans.
 pub fn table_stats(client: &mut Client) -> Result<Vec<TableStats>, postgres::Error> {
     let q = format!(
         "SELECT n.nspname || '.' || c.relname, c.reltuples::float8, COALESCE(s.seq_scan, 0), pg_total_relation_size(c.oid) \
@@ -571,6 +534,7 @@ pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::E
             constraint: String::new(),
             references: format!("{schema}.{parent}"),
             columns: vec![col],
+            inferred: true,
             count,
             examples,
             error,
@@ -579,17 +543,8 @@ pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::E
     Ok(out)
 }
 
-/// The rows a NOT VALID CHECK constraint does not hold for (the lock-friendly `CHECK (c IS NOT
-/// NULL) NOT VALID` before SET NOT NULL included): what VALIDATE would fail on.
-#[derive(Debug, Clone)]
-pub struct CheckViolations {
-    pub table: String,
-    pub constraint: String,
-    pub expression: String,
-    pub count: Option<i64>,
-    pub error: Option<String>,
-}
-
+/// The rows each NOT VALID CHECK constraint does not hold for (the lock-friendly `CHECK (c IS
+/// NOT NULL) NOT VALID` before SET NOT NULL included): what VALIDATE would fail on.
 pub fn not_valid_check_violations(client: &mut Client) -> Result<Vec<CheckViolations>, postgres::Error> {
     let q = format!(
         "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_expr(con.conbin, con.conrelid) \

@@ -8,56 +8,7 @@ use crate::diagnostic::{Diagnostic, Label};
 use crate::rules::{check_violations, fk_missing_index, invalid_index, orphan_rows, schema_drift};
 use crate::settings::Settings;
 
-/// What live mode read from the database, besides its schema.
-#[derive(Debug, Default)]
-pub struct LiveFacts {
-    /// `(relation, message)` for each difference between the migrations and the live database.
-    pub drift: Vec<(String, String)>,
-    pub invalid_indexes: Vec<InvalidIndex>,
-    /// `(table, constraint, expression, violating rows or None, error)`
-    pub check_violations: Vec<CheckViolations>,
-    pub orphans: Vec<Orphans>,
-    /// `(table, estimated rows, sequential scans, bytes)`
-    pub tables: Vec<(String, f64, i64, i64)>,
-}
-
-/// An INVALID index, and for a unique one the duplicates that made its build fail.
-#[derive(Debug, Default)]
-pub struct InvalidIndex {
-    pub table: String,
-    pub index: String,
-    pub unique: bool,
-    pub definition: String,
-    pub duplicate_groups: Option<i64>,
-    pub duplicate_examples: Vec<String>,
-}
-
-/// The rows a NOT VALID CHECK does not hold for.
-#[derive(Debug, Default)]
-pub struct CheckViolations {
-    pub table: String,
-    pub constraint: String,
-    pub expression: String,
-    pub count: Option<i64>,
-    pub error: Option<String>,
-}
-
-/// The rows a NOT VALID foreign key does not hold for.
-#[derive(Debug, Default)]
-pub struct Orphans {
-    /// `schema.table`
-    pub table: String,
-    pub constraint: String,
-    /// `schema.table` it references
-    pub references: String,
-    /// None when the count did not finish (`error` says why).
-    pub count: Option<i64>,
-    pub examples: Vec<String>,
-    pub error: Option<String>,
-    /// No foreign key: the column's name (`customer_id`) points at the table (`customers`), so
-    /// the finding is `info` (the reference is inferred).
-    pub inferred_column: Option<String>,
-}
+pub use pgvet_catalog::facts::{CheckViolations, InvalidIndex, LiveFacts, Orphans, TableStats};
 
 fn qname(relation: &str) -> QName {
     let (s, n) = relation.split_once('.').unwrap_or(("public", relation));
@@ -144,9 +95,10 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
         }
     }
     if let Some(severity) = sev(&orphan_rows::META) {
-        for Orphans { table, constraint, references, count, examples, error, inferred_column } in &facts.orphans {
+        for Orphans { table, constraint, references, columns, inferred, count, examples, error } in &facts.orphans {
             let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
-            if let Some(col) = inferred_column {
+            if *inferred {
+                let col = columns.join(", ");
                 let (Some(n), None) = (count, error) else { continue };
                 if *n == 0 {
                     continue;
@@ -198,10 +150,10 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
     // Unindexed foreign keys: the live table's size and sequential scans, largest first.
     // Keyed as the finding prints the table: `schema.name`, or `name` in public (quotes dropped).
     let mut stats: std::collections::HashMap<String, (f64, i64, i64)> = std::collections::HashMap::new();
-    for (t, r, s, b) in &facts.tables {
-        stats.insert(t.clone(), (*r, *s, *b));
-        if let Some(n) = t.strip_prefix("public.") {
-            stats.insert(n.to_string(), (*r, *s, *b));
+    for TableStats { table, rows, seq_scans, bytes } in &facts.tables {
+        stats.insert(table.clone(), (*rows, *seq_scans, *bytes));
+        if let Some(n) = table.strip_prefix("public.") {
+            stats.insert(n.to_string(), (*rows, *seq_scans, *bytes));
         }
     }
     let mut ranked: Vec<(f64, Diagnostic)> = Vec::new();

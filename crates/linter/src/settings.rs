@@ -30,8 +30,10 @@ pub struct Settings {
     pub multi_database_sources: std::collections::BTreeSet<String>,
 }
 
-/// Rules that report only when `[rules]` turns them on (style preferences).
-pub const OFF_BY_DEFAULT: &[&str] = &[
+/// Rules that report only when `[rules]` turns them on: the style preferences.
+pub const OFF_BY_DEFAULT: &[&str] = STYLE;
+
+const STYLE: &[&str] = &[
     "prefer-bigint-over-int",
     "prefer-bigint-over-smallint",
     "prefer-identity",
@@ -62,17 +64,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     ("rewrites", &["table-rewrite", "vacuum-full-blocks-table", "full-table-write-in-migration"]),
     ("breaking", &["breaking-schema-change", "drop-not-null", "drop-database", "required-column-without-default", "truncate-cascade"]),
     ("repeatability", &["concurrent-index-not-repeatable", "statement-not-repeatable", "transaction-nesting", "uncommitted-transaction"]),
-    (
-        "style",
-        &[
-            "prefer-bigint-over-int",
-            "prefer-bigint-over-smallint",
-            "prefer-identity",
-            "prefer-text-field",
-            "prefer-timestamptz",
-            "enum-value-ordering",
-        ],
-    ),
+    ("style", STYLE),
 ];
 
 /// The group a rule belongs to, if any.

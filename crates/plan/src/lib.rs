@@ -96,25 +96,7 @@ fn element(e: &str) -> String {
 
 /// Splits `a, b, COALESCE(c, '')` at top-level commas.
 pub fn split_columns(s: &str) -> Vec<String> {
-    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, false);
-    for ch in s.chars() {
-        match ch {
-            '\'' => quote = !quote,
-            '(' if !quote => depth += 1,
-            ')' if !quote => depth -= 1,
-            ',' if !quote && depth == 0 => {
-                out.push(cur.trim().to_string());
-                cur.clear();
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(ch);
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
+    pgvet_syntax::split_top_level(s)
 }
 
 fn find_table<'a>(cat: &'a Catalog, name: &str) -> Result<&'a Table, String> {
@@ -169,6 +151,20 @@ fn drop_invalid(schema: &str, name: &str) -> String {
         literal(schema),
         literal(name),
         literal(&format!("DROP INDEX {}.{}", quote_ident(schema), quote_ident(name)))
+    )
+}
+
+/// One transaction that drops primary key `drop` (if it is there) and, when the table has none,
+/// adds `add` on the valid unique index `index`: a moment's ACCESS EXCLUSIVE, no scan; a rerun
+/// does nothing.
+fn swap_primary_key(table_sql: &str, drop: &str, add: &str, index: &str) -> String {
+    let treg = literal(table_sql);
+    format!(
+        "DO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {treg}::regclass AND conname = {}) THEN\n    ALTER TABLE {table_sql} DROP CONSTRAINT {};\n  END IF;\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {treg}::regclass AND contype = 'p') THEN\n    ALTER TABLE {table_sql} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {};\n  END IF;\nEND $$;\n",
+        literal(drop),
+        quote_ident(drop),
+        quote_ident(add),
+        quote_ident(index)
     )
 }
 
@@ -394,11 +390,8 @@ pub fn plan(cat: &Catalog, req: &Request) -> Result<Plan, String> {
     let contract = if primary {
         let old = old_constraint.clone().unwrap_or_default();
         format!(
-            "{LOCK}\n-- Run once every code site uses the new key (see the compatibility matrix). The primary key is swapped in one transaction, a moment's ACCESS EXCLUSIVE and no scan: the index is built and valid.\nDO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {treg}::regclass AND conname = {}) THEN\n    ALTER TABLE {table_sql} DROP CONSTRAINT {};\n  END IF;\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {treg}::regclass AND contype = 'p') THEN\n    ALTER TABLE {table_sql} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {};\n  END IF;\nEND $$;\n",
-            literal(&old),
-            quote_ident(&old),
-            quote_ident(&new_name),
-            quote_ident(&new_name)
+            "{LOCK}\n-- Run once every code site uses the new key (see the compatibility matrix). The primary key is swapped in one transaction, a moment's ACCESS EXCLUSIVE and no scan: the index is built and valid.\n{}",
+            swap_primary_key(&table_sql, &old, &new_name, &new_name)
         )
     } else if let Some(c) = &old_constraint {
         format!(
@@ -434,11 +427,8 @@ pub fn plan(cat: &Catalog, req: &Request) -> Result<Plan, String> {
     let swap_back = if primary {
         let old = old_constraint.clone().unwrap_or_default();
         format!(
-            "{LOCK}\n-- Back to the old primary key (one transaction, no scan), then the new key's index goes.\nDO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {treg}::regclass AND conname = {}) THEN\n    ALTER TABLE {table_sql} DROP CONSTRAINT {};\n  END IF;\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {treg}::regclass AND contype = 'p') THEN\n    ALTER TABLE {table_sql} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {};\n  END IF;\nEND $$;\nDROP INDEX IF EXISTS {}.{};\n",
-            literal(&new_name),
-            quote_ident(&new_name),
-            quote_ident(&old),
-            quote_ident(&old_idx_name),
+            "{LOCK}\n-- Back to the old primary key (one transaction, no scan), then the new key's index goes.\n{}DROP INDEX IF EXISTS {}.{};\n",
+            swap_primary_key(&table_sql, &new_name, &old, &old_idx_name),
             quote_ident(&schema),
             quote_ident(&new_name)
         )

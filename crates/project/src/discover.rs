@@ -253,13 +253,7 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         return Err(ProjectError::NotFound(path.to_path_buf()));
     }
     let root = if path.is_file() { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.to_path_buf() };
-    let config_path = root.join("pgvet.toml");
-    let (config, config_text, config_path) = if config_path.is_file() {
-        let text = read(&config_path)?;
-        (Config::parse(&display(&config_path), &text).map_err(ProjectError::Config)?, text, Some(config_path))
-    } else {
-        (Config::default(), String::new(), None)
-    };
+    let (config, config_text, config_path) = root_config(&root)?;
     let layout_cfg = config.migrations.layout.as_ref().and_then(|l| Layout::parse(l.get_ref()));
     let path_cfg = config.migrations.path.as_ref().map(|p| root.join(p.get_ref()));
     let (layout, location) = if let Some(f) = forced {
@@ -314,16 +308,20 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
     })
 }
 
+/// The root's pgvet.toml (parsed, its text, its path), or the defaults.
+fn root_config(root: &Path) -> Result<(Config, String, Option<PathBuf>), ProjectError> {
+    let config_path = root.join("pgvet.toml");
+    if !config_path.is_file() {
+        return Ok((Config::default(), String::new(), None));
+    }
+    let text = read(&config_path)?;
+    Ok((Config::parse(&display(&config_path), &text).map_err(ProjectError::Config)?, text, Some(config_path)))
+}
+
 /// A project without migrations, for checking its code against a live database's schema
 /// (`pgvet check --database-url`): its config, query files and application sources.
 pub fn load_code_only(root: &Path) -> Result<Project, ProjectError> {
-    let config_path = root.join("pgvet.toml");
-    let (config, config_text, config_path) = if config_path.is_file() {
-        let text = read(&config_path)?;
-        (Config::parse(&display(&config_path), &text).map_err(ProjectError::Config)?, text, Some(config_path))
-    } else {
-        (Config::default(), String::new(), None)
-    };
+    let (config, config_text, config_path) = root_config(root)?;
     let mut notes = Vec::new();
     let queries = find_queries(root, &config, root, &mut notes)?;
     Ok(Project {

@@ -21,6 +21,35 @@ pub use pg_query::NodeEnum;
 pub use source::{LineCol, SourceFile, Span};
 pub use suppress::{comment_suppressions, Suppression};
 
+/// Splits `a, f(b, c), 'x,y', d` at its top-level commas: not inside brackets (`()`, `[]`, `{}`)
+/// or quotes (`'...'`, `"..."`). Items are trimmed; empty ones are dropped.
+pub fn split_top_level(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None::<char>);
+    let mut push = |cur: &mut String| {
+        if !cur.trim().is_empty() {
+            out.push(cur.trim().to_string());
+        }
+        cur.clear();
+    };
+    for ch in s.chars() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(ch),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                push(&mut cur);
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    push(&mut cur);
+    out
+}
+
 /// The tables a text creates (`CREATE [TEMP|UNLOGGED] TABLE [IF NOT EXISTS] [schema.]name`, any
 /// case), lower-case and unqualified: a linear scan, for telling where a table comes from (another
 /// database's migrations, SQL in application code) without parsing.
@@ -426,4 +455,13 @@ fn locate_plpgsql_error(stmt: &str, body_start: usize, body_len: usize, message:
     };
     let col = col.unwrap_or_else(|| line.len() - line.trim_start().len());
     Some(body_start + line_start + col)
+}
+
+#[cfg(test)]
+mod split_tests {
+    #[test]
+    fn split_top_level() {
+        assert_eq!(super::split_top_level("a, f(b, c), 'x,y', \"q,r\", [1, 2], d,"), ["a", "f(b, c)", "'x,y'", "\"q,r\"", "[1, 2]", "d"]);
+        assert!(super::split_top_level(" , ").is_empty());
+    }
 }
