@@ -149,3 +149,55 @@ fn live_mode_on_every_fixture_app() {
     assert!(compared >= 14, "{compared}");
     assert!(pgvet_db::introspect(&mut admin).unwrap().diff(&before).is_empty(), "live mode changed the database");
 }
+
+/// Migration safety with the live table's size: a migration the live database does not have yet
+/// that builds an index on a table of over a million rows is a warning; the same kind of statement in
+/// an applied migration keeps its info severity, with the size in the message.
+#[test]
+fn a_pending_migration_on_a_large_table_is_a_warning() {
+    let pg = TempPostgres::start().unwrap_or_else(|e| panic!("live mode is tested on a real PostgreSQL: {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    let applied = [
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text, at timestamptz);\nCREATE TABLE small (id int PRIMARY KEY, kind text);",
+        "CREATE INDEX small_kind ON small (kind);",
+    ];
+    let pending = "CREATE INDEX events_kind ON events (kind);";
+    for (i, sql) in applied.iter().chain([&pending]).enumerate() {
+        std::fs::write(m.join(format!("{:04}_m.sql", i + 1)), sql).unwrap();
+    }
+    let mut db = pg.fresh_database("big").unwrap();
+    for sql in applied {
+        db.batch_execute(sql).unwrap();
+    }
+    db.batch_execute("INSERT INTO events SELECT g, 'k' || (g % 10), now() FROM generate_series(1, 1200000) g; ANALYZE events;").unwrap();
+    let url = format!("host={} port=5432 user=postgres dbname=big", pg.root().join("sock").display());
+    let o = Command::new(env!("CARGO_BIN_EXE_pgvet"))
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json", "-q", "--database-url", &url])
+        .env_remove("PGVET_DATABASE_URL")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let builds: Vec<(String, String, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "index-build-blocks-writes")
+        .map(|d| {
+            (
+                d["location"]["file"].as_str().unwrap().to_string(),
+                d["severity"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let on = |f: &str| builds.iter().find(|(file, _, _)| file.ends_with(f)).unwrap_or_else(|| panic!("{f}: {builds:#?}"));
+    let (_, sev, msg) = on("0003_m.sql");
+    assert_eq!(sev, "warning", "{msg}");
+    assert!(msg.contains("(live: ~") && msg.contains("does not have this migration yet"), "{msg}");
+    let (_, sev, msg) = on("0002_m.sql");
+    assert_eq!(sev, "info", "{msg}");
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -174,4 +174,25 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
     });
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     live.diagnostics.extend(ranked.into_iter().map(|(_, d)| d));
+    // Migration safety with the live table's size. A migration the live database has not had
+    // yet (its table drifted) and that locks or rewrites a large table is an outage in waiting:
+    // it becomes a warning. Migrations already applied are history and keep their severity.
+    // The migration files that created an object the live database does not match.
+    let pending: std::collections::HashSet<usize> = migrations
+        .map(|m| facts.drift.iter().filter_map(|(r, _)| origin_label(&m.catalog, r, offset)).map(|l| l.file).collect())
+        .unwrap_or_default();
+    for d in live.diagnostics.iter_mut().filter(|d| matches!(crate::settings::group_of(d.rule), Some("locks" | "rewrites"))) {
+        let words: Vec<String> =
+            d.message.replace('"', "").split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map(String::from).collect();
+        let Some((rows, _, bytes)) = words.iter().find_map(|w| stats.get(w).copied()) else { continue };
+        d.message.push_str(&format!(" (live: ~{} rows, {} MB)", rows.max(0.0) as i64, bytes / 1_048_576));
+        if pending.contains(&d.primary.file) && (rows >= LARGE_ROWS || bytes >= LARGE_BYTES) && d.severity < crate::Severity::Warning {
+            d.severity = crate::Severity::Warning;
+            d.message.push_str(": a large table, and the live database does not have this migration yet");
+        }
+    }
 }
+
+/// A table this large makes a lock or a rewrite an outage (rows, bytes).
+const LARGE_ROWS: f64 = 1_000_000.0;
+const LARGE_BYTES: i64 = 1 << 30;
