@@ -19,6 +19,9 @@ use pgvet_project::Project;
 use pgvet_syntax::SourceFile;
 
 mod devdb;
+
+/// `0.1.0 (commit 1a2b3c4d5e)`
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PGVET_COMMIT"), ")");
 mod live;
 mod plan;
 
@@ -62,7 +65,7 @@ Configuration: pgvet.toml in the project root (see the README):
 Exit status: 0 no findings at or above the fail level, 1 findings, 2 usage, I/O or config error.";
 
 #[derive(Parser)]
-#[command(name = "pgvet", version, about = ABOUT, long_about = LONG_ABOUT)]
+#[command(name = "pgvet", version = VERSION, about = ABOUT, long_about = LONG_ABOUT)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -72,6 +75,8 @@ struct Cli {
 enum Format {
     /// rustc-style messages with code frames
     Text,
+    /// one line per finding: `path:line:col: severity[rule-id] message`
+    Concise,
     /// one JSON document (see docs/output.md)
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
@@ -169,6 +174,12 @@ enum Command {
         /// fk-missing-index). Also PGVET_DATABASE_URL. The password is never printed.
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+        /// Print the number of findings per rule instead of the findings
+        #[arg(long)]
+        statistics: bool,
+        /// Report every finding, also those recorded in .pgvet-baseline.json
+        #[arg(long)]
+        no_baseline: bool,
     },
     /// Print the schema pgvet rebuilt from the migrations, as JSON (see docs/schema-json.md)
     Schema {
@@ -188,6 +199,12 @@ enum Command {
         /// migrations path, as `pgvet check` lists them
         #[arg(long)]
         database: Option<String>,
+    },
+    /// Record today's findings in .pgvet-baseline.json at the project root: `pgvet check` then
+    /// reports (and fails on) new findings only, and says which entries no longer match
+    Baseline {
+        /// The project (default: the current directory)
+        path: Vec<PathBuf>,
     },
     /// Plan a safe key change (expand/contract): forward and rollback migrations, the code sites
     /// to change, and which code version works on which schema phase
@@ -212,7 +229,7 @@ enum Command {
 
 /// `pgvet PATH [options]` is `pgvet check PATH [options]`: `check` is the default command.
 fn with_default_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const COMMANDS: &[&str] = &["check", "schema", "plan", "preflight", "rules", "rule", "help"];
+    const COMMANDS: &[&str] = &["check", "baseline", "schema", "plan", "preflight", "lsp", "init", "rules", "rule", "help"];
     let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     match first {
         Some(a) if !a.starts_with('-') && !COMMANDS.contains(&a.as_str()) => {
@@ -240,11 +257,33 @@ fn main() -> ExitCode {
         quiet: false,
         show_info: false,
         database_url: None,
+        statistics: false,
+        no_baseline: false,
     });
     let result = match command {
-        Command::Check { path, format, fail_level, color, quiet, show_info, database_url } => {
+        Command::Check { path, format, fail_level, color, quiet, show_info, database_url, statistics, no_baseline } => {
             let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
-            check(&paths, format, fail_level, color, quiet, show_info || fail_level == Some(Level::Info), live::url(database_url))
+            let show_info = show_info || fail_level == Some(Level::Info);
+            let database_url = live::url(database_url);
+            check(
+                &paths,
+                CheckOptions { format, fail_level, color, quiet, show_info, statistics, no_baseline, database_url, baseline_mode: false },
+            )
+        }
+        Command::Baseline { path } => {
+            let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
+            let opts = CheckOptions {
+                format: Format::Text,
+                fail_level: None,
+                color: ColorChoice::Never,
+                quiet: true,
+                show_info: true,
+                statistics: false,
+                no_baseline: true,
+                database_url: None,
+                baseline_mode: true,
+            };
+            check(&paths, opts)
         }
         Command::Schema { path, at, dev_db, database } => {
             schema(&path.unwrap_or_else(|| PathBuf::from(".")), at.as_deref(), dev_db, database.as_deref())
@@ -374,15 +413,49 @@ fn files(project: &Project) -> Vec<MigrationFile> {
         .collect()
 }
 
-fn check(
-    paths: &[PathBuf],
+/// How `pgvet check` runs and reports.
+struct CheckOptions {
     format: Format,
     fail_level: Option<Level>,
     color: ColorChoice,
     quiet: bool,
     show_info: bool,
+    statistics: bool,
+    no_baseline: bool,
     database_url: Option<String>,
-) -> Result<ExitCode, String> {
+    /// `pgvet baseline`: record the findings instead of reporting them.
+    baseline_mode: bool,
+}
+
+/// The baseline file, at the project root.
+const BASELINE: &str = ".pgvet-baseline.json";
+
+/// Colour for text output: `--color`, else CLICOLOR_FORCE (non-zero: on), NO_COLOR (off), and
+/// whether stdout is a terminal.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if std::env::var("CLICOLOR_FORCE").is_ok_and(|v| !v.is_empty() && v != "0") {
+                true
+            } else if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else {
+                std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// `path` relative to the project root when it lies below it (SARIF's `%SRCROOT%`), else as is.
+fn root_relative(path: &str, root: &Path) -> String {
+    let (Ok(p), Ok(r)) = (Path::new(path).canonicalize(), root.canonicalize()) else { return path.to_string() };
+    p.strip_prefix(&r).map(|rel| rel.to_string_lossy().replace('\\', "/")).unwrap_or_else(|_| path.to_string())
+}
+
+fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
+    let CheckOptions { format, fail_level, color, quiet, show_info, statistics, no_baseline, database_url, baseline_mode } = opts;
     let started = Instant::now();
     for p in paths {
         if !p.exists() {
@@ -450,6 +523,44 @@ fn check(
             report.files.iter().map(|f| Path::new(&f.path).canonicalize().is_ok_and(|c| keep.iter().any(|k| c.starts_with(k)))).collect();
         report.diagnostics.retain(|d| named[d.primary.file]);
     }
+    // The baseline: findings recorded by `pgvet baseline` are not reported.
+    let baseline_path = workspace.root.join(BASELINE);
+    let mut baseline_note = None;
+    if baseline_path.is_file() && !no_baseline && !baseline_mode {
+        let text = std::fs::read_to_string(&baseline_path).map_err(|e| format!("{}: {e}", baseline_path.display()))?;
+        let b: pgvet_linter::baseline::Baseline = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a pgvet baseline ({e}); recreate it with `pgvet baseline`", baseline_path.display()))?;
+        let paths: Vec<String> = report.files.iter().map(|f| root_relative(&f.path, &workspace.root)).collect();
+        let applied = pgvet_linter::baseline::apply(&b, &report.files, &paths, std::mem::take(&mut report.diagnostics));
+        report.diagnostics = applied.kept;
+        baseline_note = Some((applied.baselined, applied.stale));
+    }
+    if baseline_mode {
+        let paths: Vec<String> = report.files.iter().map(|f| root_relative(&f.path, &workspace.root)).collect();
+        let b = pgvet_linter::baseline::record(&report.files, &paths, &report.diagnostics);
+        let json = serde_json::to_string_pretty(&b).expect("serialisable") + "\n";
+        std::fs::write(&baseline_path, json).map_err(|e| format!("{}: {e}", baseline_path.display()))?;
+        emit(&format!(
+            "pgvet: recorded {} finding(s) in {}; `pgvet check` now reports only new ones (commit the file)",
+            b.findings.len(),
+            baseline_path.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let (Some((n, stale)), false) = (&baseline_note, quiet) {
+        let mut line = format!("pgvet: {n} finding(s) in the baseline ({BASELINE}) not reported");
+        if !stale.is_empty() {
+            line.push_str(&format!(
+                "; {} baseline entr{} no longer match (fixed): run `pgvet baseline` to drop them",
+                stale.len(),
+                if stale.len() == 1 { "y" } else { "ies" }
+            ));
+            for e in stale.iter().take(5) {
+                line.push_str(&format!("\n  {} [{}] {}", e.path, e.rule, e.message));
+            }
+        }
+        eprintln!("{line}");
+    }
     let databases: Vec<serde_json::Value> = workspace
         .databases
         .iter()
@@ -483,25 +594,31 @@ fn check(
         report.diagnostics.iter().filter(|d| d.severity != Severity::Info).cloned().collect()
     };
     let out = match format {
-        Format::Text => {
-            let color = match color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            };
-            render::text(&report.files, &shown, color)
-        }
+        _ if statistics => render::statistics(&report.diagnostics),
+        Format::Text => render::text(&report.files, &shown, use_color(color)),
+        Format::Concise => render::concise(&report.files, &report.diagnostics),
         Format::Json => {
             render::json_with_databases(&report.files, &report.diagnostics, report.statements, Some(serde_json::Value::Array(databases)))
                 + "\n"
         }
-        Format::Sarif => render::sarif(&report.files, &report.diagnostics) + "\n",
+        Format::Sarif => {
+            // URIs relative to the project root, whatever PATH and the working directory are.
+            let files: Vec<SourceFile> =
+                report.files.iter().map(|f| SourceFile::new(root_relative(&f.path, &workspace.root), f.text.clone())).collect();
+            render::sarif(&files, &report.diagnostics) + "\n"
+        }
         Format::Github => render::github(&report.files, &shown),
     };
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
+    if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()) {
+        // A reader that closed the pipe (`| head`) wanted no more; anything else is an error.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("pgvet: cannot write the output: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
     let count = |s| report.diagnostics.iter().filter(|d| d.severity == s).count();
-    if !quiet && matches!(format, Format::Text) {
+    if !quiet && !statistics && matches!(format, Format::Text) {
         let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
         let findings = if e + w + i == 0 { "no findings".to_string() } else { plural_findings(e, w, i) };
         // "N migrations and M query files and K source files (L layout at PATH)" per database.

@@ -3,6 +3,7 @@
 //! reading files and talking to servers happens elsewhere.
 
 pub mod analysis;
+pub mod baseline;
 pub mod code;
 pub mod diagnostic;
 pub mod fuzz;

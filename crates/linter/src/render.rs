@@ -76,6 +76,7 @@ fn out_of_indentation(f: &SourceFile, span: Span) -> Span {
 pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
+    let mut helped: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
     for d in diags {
         if d.primary.file >= files.len() {
             continue;
@@ -104,8 +105,13 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
             .collect();
         let fix_text = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| format!("suggested migration: {m}")));
         let mut msg = level(d.severity).title(&d.message).id(d.rule).snippets(snippets);
-        if let Some(h) = &d.help {
-            msg = msg.footer(Level::Help.title(h));
+        // The same help once per run: later findings point back to it.
+        let repeated = d.help.as_ref().map(|h| !helped.insert((d.rule, h.as_str())));
+        let again = format!("as above; `pgvet rule {}` explains it", d.rule);
+        match (&d.help, repeated) {
+            (Some(_), Some(true)) => msg = msg.footer(Level::Help.title(&again)),
+            (Some(h), _) => msg = msg.footer(Level::Help.title(h)),
+            _ => {}
         }
         if let Some(f) = &fix_text {
             msg = msg.footer(Level::Note.title(f));
@@ -118,6 +124,34 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
             Err(_) => out.push_str(&plain(files, d)),
         }
         out.push_str("\n\n");
+    }
+    out
+}
+
+/// One line per finding: `path:line:col: severity[rule-id] message`.
+pub fn concise(files: &[SourceFile], diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let Some(f) = files.get(d.primary.file) else { continue };
+        let lc = f.line_col(d.primary.span.start);
+        out.push_str(&format!("{}:{}:{}: {}[{}] {}\n", f.path, lc.line, lc.column, d.severity.as_str(), d.rule, d.message));
+    }
+    out
+}
+
+/// The number of findings per rule, most first: `count  rule-id  severity  summary`.
+pub fn statistics(diags: &[Diagnostic]) -> String {
+    let mut counts: std::collections::BTreeMap<(&str, Severity), usize> = std::collections::BTreeMap::new();
+    for d in diags {
+        *counts.entry((d.rule, d.severity)).or_default() += 1;
+    }
+    let mut rows: Vec<((&str, Severity), usize)> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let width = rows.iter().map(|((r, _), _)| r.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for ((rule, sev), n) in rows {
+        let summary = crate::rule_by_id(rule).map(|r| r.summary).unwrap_or("");
+        out.push_str(&format!("{n:>5}  {rule:<width$}  {:<7}  {summary}\n", sev.as_str()));
     }
     out
 }
@@ -214,8 +248,32 @@ fn physical(files: &[SourceFile], l: &Label) -> Value {
     json!({ "artifactLocation": { "uri": uri(&src.path), "uriBaseId": "%SRCROOT%" }, "region": region(src, l.span) })
 }
 
+/// A relative URI: `/`-separated, every byte outside RFC 3986's unreserved set and `/`
+/// percent-encoded (spaces, `%`, `#`, `?`, non-ASCII).
 fn uri(path: &str) -> String {
-    path.trim_start_matches("./").replace('\\', "/").replace(' ', "%20")
+    let p = path.trim_start_matches("./").replace('\\', "/");
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// GitHub's `security-severity` (0-10) and tags for the rules about security.
+fn security(rule: &str) -> Option<(&'static str, Vec<&'static str>)> {
+    Some(match rule {
+        "rpc-trusts-caller-id" => ("8.1", vec!["security", "external/cwe/cwe-639"]),
+        "rls-disabled-exposed" => ("8.6", vec!["security", "external/cwe/cwe-284"]),
+        "security-definer-search-path" => ("7.2", vec!["security", "external/cwe/cwe-427"]),
+        "tenant-filter-missing" | "tenant-insert-missing" | "tenant-key-missing-tenant" | "tenant-fk-cross" => {
+            ("6.5", vec!["security", "multi-tenancy", "external/cwe/cwe-639"])
+        }
+        _ => return None,
+    })
 }
 
 /// FNV-1a: a stable fingerprint so code-scanning tools can track a finding across runs.
@@ -236,14 +294,20 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
         .iter()
         .map(|r| {
             let docs = rule_docs(r.id).unwrap_or("");
-            json!({
+            let mut rule = json!({
                 "id": r.id,
                 "name": r.id.split('-').map(|w| { let mut c = w.chars(); c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default() }).collect::<String>(),
                 "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": r.summary },
                 "help": { "text": docs, "markdown": docs },
                 "defaultConfiguration": { "level": sarif_level(r.default_severity) },
-            })
+            });
+            if let Some((score, tags)) = security(r.id) {
+                rule["properties"] = json!({ "security-severity": score, "tags": tags });
+            } else {
+                rule["properties"] = json!({ "tags": ["correctness", "postgresql"] });
+            }
+            rule
         })
         .collect();
     let index = |id: &str| all_rules().iter().position(|r| r.id == id).unwrap_or(0);
@@ -263,7 +327,7 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
                 .filter(|(_, l)| l.file < files.len())
                 .map(|(i, l)| json!({ "id": i + 1, "physicalLocation": physical(files, l), "message": { "text": l.message.clone().unwrap_or_default() } }))
                 .collect();
-            json!({
+            let mut result = json!({
                 "ruleId": d.rule,
                 "ruleIndex": index(d.rule),
                 "level": sarif_level(d.severity),
@@ -271,7 +335,18 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
                 "locations": [ { "physicalLocation": physical(files, &d.primary) } ],
                 "relatedLocations": related,
                 "partialFingerprints": { "pgvet/v1": fingerprint(&[d.rule, &files[d.primary.file].path, &d.message]) },
-            })
+            });
+            // A suggested migration is a new file: SARIF's fix adds it as an artifact change.
+            if let Some(m) = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| (f, m))) {
+                result["fixes"] = json!([{
+                    "description": { "text": m.0.description },
+                    "artifactChanges": [{
+                        "artifactLocation": { "uri": format!("pgvet-fix-{}.sql", d.rule), "uriBaseId": "%SRCROOT%" },
+                        "replacements": [{ "deletedRegion": { "startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1 }, "insertedContent": { "text": format!("{}\n", m.1) } }],
+                    }],
+                }]);
+            }
+            result
         })
         .collect();
     serde_json::to_string_pretty(&json!({
@@ -280,7 +355,7 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
         "runs": [ {
             "tool": { "driver": { "name": "pgvet", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The directory pgvet was run from." } } },
+            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The project root (the directory of pgvet.toml, or the repository)." } } },
             "results": results,
         } ]
     }))
