@@ -19,11 +19,13 @@ use pgvet_project::Project;
 use pgvet_syntax::SourceFile;
 
 mod devdb;
+mod init;
 
 /// `0.1.0 (commit 1a2b3c4d5e)`
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PGVET_COMMIT"), ")");
 mod live;
 mod plan;
+mod progress;
 
 const ABOUT: &str = "Finds PostgreSQL data-integrity bugs in a project's migrations before they reach production.";
 
@@ -200,6 +202,15 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Write a commented pgvet.toml at the project root from what discovery finds
+    Init {
+        /// The project (default: the current directory)
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Overwrite an existing pgvet.toml
+        #[arg(long)]
+        force: bool,
+    },
     /// Record today's findings in .pgvet-baseline.json at the project root: `pgvet check` then
     /// reports (and fails on) new findings only, and says which entries no longer match
     Baseline {
@@ -270,6 +281,7 @@ fn main() -> ExitCode {
                 CheckOptions { format, fail_level, color, quiet, show_info, statistics, no_baseline, database_url, baseline_mode: false },
             )
         }
+        Command::Init { path, force } => init::init(&path, force),
         Command::Baseline { path } => {
             let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
             let opts = CheckOptions {
@@ -487,6 +499,8 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         ));
     }
     let mut live_name = None;
+    let files_total: usize = workspace.databases.iter().map(|d| d.migrations.len() + d.queries.len() + d.sources.len()).sum();
+    let spinner = progress::Progress::start(format!("pgvet: checking {files_total} files in {}", workspace.root.display()));
     // Each database on its own, with the code that uses it.
     let mut parts = Vec::new();
     let mut config = None;
@@ -514,6 +528,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         parts.push(analysis);
         config.get_or_insert(&project.config);
     }
+    drop(spinner);
     let mut report = pgvet_linter::Report::merge(&mut parts);
     // The catalogs (one per migration) are not needed any more: the process's exit frees them
     // faster than dropping them one by one (a tenth of a long history's run).

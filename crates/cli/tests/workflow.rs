@@ -143,3 +143,60 @@ fn the_baseline_adopts_a_project_and_reports_only_new_findings() {
     let o = pgvet_in(dir.path(), &["check", a, "--no-baseline", "--format", "concise"], &[]);
     assert_eq!(o.status.code(), Some(1), "--no-baseline reports everything");
 }
+
+#[test]
+fn init_writes_a_config_that_changes_nothing_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    copy_dir(&repo().join("examples/workspace-app"), &app);
+    let a = app.to_str().unwrap();
+    let before = out(&pgvet_in(dir.path(), &["check", a, "--format", "concise"], &[]));
+    let o = pgvet_in(dir.path(), &["init", a], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let toml = std::fs::read_to_string(app.join("pgvet.toml")).unwrap();
+    assert!(
+        toml.contains("layout = \"supabase\"")
+            && toml.contains("path = \"supabase/migrations\"")
+            && toml.contains("columns = [\"workspace_id\"]"),
+        "{toml}"
+    );
+    assert_eq!(
+        out(&pgvet_in(dir.path(), &["check", a, "--format", "concise"], &[])),
+        before,
+        "the written config must describe what discovery found"
+    );
+    let o = pgvet_in(dir.path(), &["init", a], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not overwrite"));
+}
+
+/// The pre-commit hook's entry, with the file list pre-commit passes, and the GitHub Action's
+/// commands, run as written.
+#[test]
+fn the_pre_commit_hook_and_the_action_run_as_written() {
+    let r = repo();
+    let hooks = std::fs::read_to_string(r.join(".pre-commit-hooks.yaml")).unwrap();
+    let entry = hooks.lines().find_map(|l| l.trim().strip_prefix("entry: ")).unwrap();
+    let mut args: Vec<&str> = entry.split_whitespace().skip(1).collect();
+    assert_eq!(entry.split_whitespace().next(), Some("pgvet"));
+    let files = [
+        "examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql",
+        "examples/workspace-app/src/store-provider.ts",
+    ];
+    args.extend(files);
+    let o = pgvet_in(&r, &args, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = out(&o);
+    assert!(
+        !lines.is_empty() && lines.lines().all(|l| files.iter().any(|f| l.starts_with(f))),
+        "findings in the files passed only:\n{lines}"
+    );
+    let action = std::fs::read_to_string(r.join("action.yml")).unwrap();
+    for format in ["sarif", "github"] {
+        assert!(action.contains(&format!("--format {format}")), "{format}");
+        let o = pgvet_in(&r, &["check", "examples/workspace-app", "--format", format], &[]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(!o.stdout.is_empty());
+    }
+    assert!(action.contains("cargo install --locked --path \"${{ github.action_path }}/crates/cli\""));
+}
