@@ -202,6 +202,8 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Run the language server on stdin/stdout (editors start it: see the README)
+    Lsp,
     /// Write a commented pgvet.toml at the project root from what discovery finds
     Init {
         /// The project (default: the current directory)
@@ -282,6 +284,7 @@ fn main() -> ExitCode {
             )
         }
         Command::Init { path, force } => init::init(&path, force),
+        Command::Lsp => pgvet_lsp::run_stdio().map(|_| ExitCode::SUCCESS),
         Command::Baseline { path } => {
             let paths = if path.is_empty() { vec![PathBuf::from(".")] } else { path };
             let opts = CheckOptions {
@@ -344,6 +347,22 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
 }
 
 /// One database of the repository at `path`: the only one, or the one `--database` names.
+fn settings_of(project: &Project) -> Result<Settings, String> {
+    pgvet_linter::project::settings(project)
+}
+
+fn base_catalog(project: &Project) -> Catalog {
+    pgvet_linter::project::base_catalog(project)
+}
+
+fn queries(project: &Project) -> Vec<SourceFile> {
+    pgvet_linter::project::queries(project)
+}
+
+fn files(project: &Project) -> Vec<MigrationFile> {
+    pgvet_linter::project::migrations(project)
+}
+
 fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settings), String> {
     if path.is_file() {
         return load(path);
@@ -362,67 +381,6 @@ fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settin
     let project = ws.databases.swap_remove(i);
     let settings = settings_of(&project)?;
     Ok((project, settings))
-}
-
-/// The rule settings of a project's pgvet.toml (an unknown rule is an error at its line).
-fn settings_of(project: &Project) -> Result<Settings, String> {
-    let mut settings = Settings::default();
-    for k in project.config.rule_keys(&project.config_text) {
-        if pgvet_linter::rule_by_id(k.value).is_none() && !pgvet_linter::settings::GROUPS.iter().any(|(g, _)| *g == k.value) {
-            let cfg = project.config_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
-            return Err(format!(
-                "{cfg}:{}:{}: unknown rule or group `{}` in [rules]; `pgvet rules` lists them (groups: locks, rewrites, breaking, repeatability, style)",
-                k.line, k.column, k.value
-            ));
-        }
-    }
-    for (k, v) in &project.config.rules {
-        settings.severities.insert(k.get_ref().clone(), Severity::parse(v.get_ref()));
-    }
-    if let Some(c) = &project.config.tenant.columns {
-        settings.tenant_columns = c.clone();
-    }
-    settings.global_tables = project.config.tenant.global_tables.clone();
-    if let Some(s) = &project.config.api.schemas {
-        settings.exposed_schemas = s.clone();
-    }
-    if let Some(r) = &project.config.api.roles {
-        settings.api_roles = r.clone();
-    }
-    settings.include_tests = project.config.code.include_tests.unwrap_or(false);
-    settings.sibling_tables = project.sibling_tables.iter().cloned().collect();
-    settings.multi_database_sources = project.multi_database_sources.clone();
-    settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();
-    Ok(settings)
-}
-
-fn base_catalog(project: &Project) -> Catalog {
-    if let Some(prisma) = &project.declared {
-        pgvet_linter::declared_prisma_catalog(prisma)
-    } else if project.supabase {
-        pgvet_catalog::builtins::supabase()
-    } else if project.gotrue {
-        pgvet_catalog::builtins::gotrue()
-    } else {
-        Catalog::new()
-    }
-}
-
-fn queries(project: &Project) -> Vec<SourceFile> {
-    project.queries.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect()
-}
-
-fn files(project: &Project) -> Vec<MigrationFile> {
-    project
-        .migrations
-        .iter()
-        .map(|m| MigrationFile {
-            source: SourceFile::new(m.path.clone(), m.text.clone()),
-            transactional: m.transactional,
-            host: m.host.map(String::from),
-            reruns: !matches!(project.layout, pgvet_project::Layout::Plain | pgvet_project::Layout::Structure),
-        })
-        .collect()
 }
 
 /// How `pgvet check` runs and reports.

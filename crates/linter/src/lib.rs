@@ -8,6 +8,7 @@ pub mod code;
 pub mod diagnostic;
 pub mod fuzz;
 pub mod live;
+pub mod project;
 pub mod render;
 pub mod rules;
 pub mod settings;

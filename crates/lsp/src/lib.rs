@@ -1,0 +1,299 @@
+//! `pgvet lsp`: a language server over stdio. On open, change and save of a SQL migration, a query
+//! file or an application source file, the project it belongs to is analysed (with the editor's
+//! unsaved texts in place of the files on disk) and every file's findings are published as
+//! diagnostics: the rule id as the code, linking to the rule's documentation, quick fixes that add
+//! a `pgvet-ignore` comment or the suggested migration. Changes that arrive while a project is
+//! analysed are coalesced into one more run, so typing never queues analyses.
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use pgvet_linter::analysis::analyze_all;
+use pgvet_linter::{Diagnostic, Severity};
+use pgvet_syntax::SourceFile;
+use serde_json::{json, Value};
+
+/// Serves on stdin/stdout until the client says `exit`.
+pub fn run_stdio() -> Result<(), String> {
+    let (connection, threads) = Connection::stdio();
+    run(&connection)?;
+    drop(connection);
+    threads.join().map_err(|e| e.to_string())
+}
+
+/// What the last analysis found in one file, for code actions.
+struct Found {
+    range: Value,
+    rule: &'static str,
+    line: usize,
+    fix: Option<String>,
+}
+
+struct Server {
+    docs: HashMap<PathBuf, String>,
+    /// Files with diagnostics published, per project root (to clear them when they are gone).
+    published: HashMap<PathBuf, HashSet<PathBuf>>,
+    found: HashMap<PathBuf, Vec<Found>>,
+    dirty: BTreeSet<PathBuf>,
+    docs_dir: Option<PathBuf>,
+}
+
+pub fn run(connection: &Connection) -> Result<(), String> {
+    let caps = json!({
+        "textDocumentSync": { "openClose": true, "change": 1, "save": { "includeText": false } },
+        "codeActionProvider": { "codeActionKinds": ["quickfix"] },
+    });
+    connection.initialize(caps).map_err(|e| e.to_string())?;
+    let mut s = Server {
+        docs: HashMap::new(),
+        published: HashMap::new(),
+        found: HashMap::new(),
+        dirty: BTreeSet::new(),
+        docs_dir: write_rule_docs(),
+    };
+    while let Ok(msg) = connection.receiver.recv() {
+        let mut next = Some(msg);
+        // Everything that arrived meanwhile is handled before the next analysis.
+        while let Some(msg) = next.take().or_else(|| connection.receiver.try_recv().ok()) {
+            match msg {
+                Message::Request(req) => {
+                    if connection.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                        return Ok(());
+                    }
+                    let resp = s.request(&req);
+                    connection.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
+                }
+                Message::Notification(n) if n.method == "exit" => return Ok(()),
+                Message::Notification(n) => s.notification(&n),
+                Message::Response(_) => {}
+            }
+        }
+        for root in std::mem::take(&mut s.dirty) {
+            for n in s.analyse(&root) {
+                connection.sender.send(Message::Notification(n)).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn uri_to_path(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
+}
+
+fn path_to_uri(p: &Path) -> String {
+    let mut s = String::from("file://");
+    for b in p.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+/// An LSP position: 0-based line, UTF-16 code units into it.
+fn position(f: &SourceFile, offset: usize) -> Value {
+    let lc = f.line_col(offset);
+    let start = f.line_span(lc.line).start;
+    let units: usize = f.text.get(start..offset.min(f.text.len())).map(|t| t.encode_utf16().count()).unwrap_or(0);
+    json!({ "line": lc.line - 1, "character": units })
+}
+
+/// Each rule's documentation as a markdown file, for the diagnostics' links.
+fn write_rule_docs() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let dir = base.join("pgvet").join(env!("CARGO_PKG_VERSION")).join("rules");
+    std::fs::create_dir_all(&dir).ok()?;
+    for r in pgvet_linter::all_rules() {
+        std::fs::write(dir.join(format!("{}.md", r.id)), pgvet_linter::rule_docs(r.id).unwrap_or(r.summary)).ok()?;
+    }
+    Some(dir)
+}
+
+impl Server {
+    fn notification(&mut self, n: &Notification) {
+        let doc = &n.params["textDocument"];
+        let Some(path) = doc["uri"].as_str().and_then(uri_to_path) else { return };
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                self.docs.insert(path.clone(), doc["text"].as_str().unwrap_or("").to_string());
+            }
+            "textDocument/didChange" => {
+                // Full sync: the last change holds the whole text.
+                if let Some(t) = n.params["contentChanges"].as_array().and_then(|c| c.last()).and_then(|c| c["text"].as_str()) {
+                    self.docs.insert(path.clone(), t.to_string());
+                }
+            }
+            "textDocument/didClose" => {
+                self.docs.remove(&path);
+            }
+            "textDocument/didSave" => {}
+            _ => return,
+        }
+        let dir = if path.is_dir() { path.clone() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+        self.dirty.insert(pgvet_project::project_root(&dir));
+    }
+
+    fn request(&self, req: &Request) -> Response {
+        if req.method != "textDocument/codeAction" {
+            return Response::new_err(
+                req.id.clone(),
+                lsp_server::ErrorCode::MethodNotFound as i32,
+                format!("{} is not supported", req.method),
+            );
+        }
+        let uri = req.params["textDocument"]["uri"].as_str().unwrap_or("");
+        let Some(path) = uri_to_path(uri) else { return Response::new_ok(req.id.clone(), Value::Array(vec![])) };
+        let want = req.params["range"]["start"]["line"].as_u64().unwrap_or(0) as usize;
+        let want_end = req.params["range"]["end"]["line"].as_u64().unwrap_or(want as u64) as usize;
+        let comment = match path.extension().and_then(|e| e.to_str()) {
+            Some("sql") => "--",
+            Some("py") => "#",
+            _ => "//",
+        };
+        let text = self.docs.get(&path).cloned().or_else(|| std::fs::read_to_string(&path).ok()).unwrap_or_default();
+        let mut actions = Vec::new();
+        for f in self.found.get(&path).into_iter().flatten() {
+            let (s, e) = (f.range["start"]["line"].as_u64().unwrap_or(0) as usize, f.range["end"]["line"].as_u64().unwrap_or(0) as usize);
+            if want > e || want_end < s {
+                continue;
+            }
+            let indent: String = text.lines().nth(f.line).unwrap_or("").chars().take_while(|c| c.is_whitespace()).collect();
+            actions.push(json!({
+                "title": format!("Suppress {} here (pgvet-ignore, with a reason)", f.rule),
+                "kind": "quickfix",
+                "edit": { "changes": { uri: [ {
+                    "range": { "start": { "line": f.line, "character": 0 }, "end": { "line": f.line, "character": 0 } },
+                    "newText": format!("{indent}{comment} pgvet-ignore {}: <why this does not apply>\n", f.rule),
+                } ] } },
+            }));
+            if let Some(m) = &f.fix {
+                let target = path.parent().unwrap_or(Path::new(".")).join(format!("pgvet-fix-{}.sql", f.rule));
+                let turi = path_to_uri(&target);
+                actions.push(json!({
+                    "title": format!("Add the suggested migration ({})", target.file_name().and_then(|n| n.to_str()).unwrap_or("")),
+                    "kind": "quickfix",
+                    "edit": { "documentChanges": [
+                        { "kind": "create", "uri": turi, "options": { "ignoreIfExists": true } },
+                        { "textDocument": { "uri": turi, "version": null }, "edits": [ { "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "newText": format!("{m}\n") } ] },
+                    ] },
+                }));
+            }
+        }
+        Response::new_ok(req.id.clone(), Value::Array(actions))
+    }
+
+    /// Analyses the project at `root` with the open documents' texts, and returns the
+    /// publishDiagnostics notifications (empty ones for files whose findings are gone).
+    fn analyse(&mut self, root: &Path) -> Vec<Notification> {
+        let ws = match pgvet_project::load_workspace(root) {
+            Ok(ws) => ws,
+            Err(e) => return vec![Notification::new("window/logMessage".into(), json!({ "type": 2, "message": format!("pgvet: {e}") }))],
+        };
+        let canon = |p: &str| Path::new(p).canonicalize().unwrap_or_else(|_| PathBuf::from(p));
+        let open: HashMap<PathBuf, &String> = self.docs.iter().map(|(p, t)| (p.canonicalize().unwrap_or_else(|_| p.clone()), t)).collect();
+        let overlay =
+            |path: &str, text: &str| -> String { open.get(&canon(path)).map(|t| t.to_string()).unwrap_or_else(|| text.to_string()) };
+        let mut by_file: HashMap<PathBuf, Vec<(SourceFile, Diagnostic)>> = HashMap::new();
+        let mut notes = Vec::new();
+        for p in &ws.databases {
+            let settings = match pgvet_linter::project::settings(p) {
+                Ok(s) => s,
+                Err(e) => {
+                    notes.push(Notification::new("window/logMessage".into(), json!({ "type": 1, "message": format!("pgvet: {e}") })));
+                    continue;
+                }
+            };
+            let mut migrations = pgvet_linter::project::migrations(p);
+            for m in &mut migrations {
+                m.source = SourceFile::new(m.source.path.clone(), overlay(&m.source.path, &m.source.text));
+            }
+            let queries: Vec<SourceFile> =
+                pgvet_linter::project::queries(p).into_iter().map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text))).collect();
+            let sources: Vec<SourceFile> = p
+                .sources
+                .iter()
+                .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
+                .map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text)))
+                .collect();
+            let a = analyze_all(migrations, queries, sources, pgvet_linter::project::base_catalog(p), &settings);
+            for d in a.diagnostics {
+                let Some(f) = a.files.get(d.primary.file) else { continue };
+                by_file.entry(canon(&f.path)).or_default().push((f.clone(), d));
+            }
+        }
+        let mut out = notes;
+        let before = self.published.remove(root).unwrap_or_default();
+        let mut now = HashSet::new();
+        for (path, findings) in &by_file {
+            let mut diags = Vec::new();
+            let mut found = Vec::new();
+            for (f, d) in findings {
+                let range =
+                    json!({ "start": position(f, d.primary.span.start), "end": position(f, d.primary.span.end.max(d.primary.span.start)) });
+                let mut message = d.message.clone();
+                if let Some(h) = &d.help {
+                    message.push_str("\n\n");
+                    message.push_str(h);
+                }
+                let mut diag = json!({
+                    "range": range,
+                    "severity": match d.severity { Severity::Error => 1, Severity::Warning => 2, Severity::Info => 3 },
+                    "code": d.rule,
+                    "source": "pgvet",
+                    "message": message,
+                });
+                if let Some(dir) = &self.docs_dir {
+                    diag["codeDescription"] = json!({ "href": path_to_uri(&dir.join(format!("{}.md", d.rule))) });
+                }
+                diags.push(diag);
+                let line = f.line_col(d.primary.span.start).line - 1;
+                found.push(Found { range, rule: d.rule, line, fix: d.fix.as_ref().and_then(|x| x.migration.clone()) });
+            }
+            out.push(Notification::new(
+                "textDocument/publishDiagnostics".into(),
+                json!({ "uri": path_to_uri(path), "diagnostics": diags }),
+            ));
+            self.found.insert(path.clone(), found);
+            now.insert(path.clone());
+        }
+        for gone in before.difference(&now) {
+            self.found.remove(gone);
+            out.push(Notification::new("textDocument/publishDiagnostics".into(), json!({ "uri": path_to_uri(gone), "diagnostics": [] })));
+        }
+        self.published.insert(root.to_path_buf(), now);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris_and_paths() {
+        let p = std::path::Path::new("/tmp/a b/ü.sql");
+        let u = super::path_to_uri(p);
+        assert_eq!(u, "file:///tmp/a%20b/%C3%BC.sql");
+        assert_eq!(super::uri_to_path(&u).unwrap(), p);
+        let f = pgvet_syntax::SourceFile::new("x", "ab\n😀c");
+        assert_eq!(super::position(&f, 8), serde_json::json!({ "line": 1, "character": 3 }));
+    }
+}
