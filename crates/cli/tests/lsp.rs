@@ -128,3 +128,54 @@ fn the_language_server_reports_and_fixes_while_editing() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+/// While a large project is analysed the server still answers at once: a request sent right
+/// after an edit is answered before that edit's diagnostics arrive.
+#[test]
+fn the_server_answers_while_a_large_project_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = pgvet_linter::synthetic::project(800);
+    for f in &files {
+        let p = dir.path().join(&f.source.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.source.text).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgvet"))
+        .arg("lsp")
+        .env("XDG_CACHE_HOME", cache.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut to = child.stdin.take().unwrap();
+    let mut from = BufReader::new(child.stdout.take().unwrap());
+    send(&mut to, &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "processId": null, "capabilities": {} } }));
+    until(&mut from, |m| m["id"] == 1);
+    send(&mut to, &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+    let first = dir.path().join(&files[0].source.path).canonicalize().unwrap();
+    let u = uri(&first);
+    send(
+        &mut to,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": { "textDocument": { "uri": u, "languageId": "sql", "version": 1, "text": files[0].source.text } } }),
+    );
+    let asked = Instant::now();
+    send(
+        &mut to,
+        &json!({ "jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": { "textDocument": { "uri": u }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "context": { "diagnostics": [] } } }),
+    );
+    let first_reply = recv(&mut from);
+    assert_eq!(first_reply["id"], 2, "the request waited for the analysis: {first_reply}");
+    let answered = asked.elapsed();
+    until(&mut from, |m| m["method"] == "textDocument/publishDiagnostics");
+    let analysed = asked.elapsed();
+    assert!(answered < analysed, "answered in {answered:?}, analysed in {analysed:?}");
+    send(&mut to, &json!({ "jsonrpc": "2.0", "id": 3, "method": "shutdown" }));
+    until(&mut from, |m| m["id"] == 3);
+    send(&mut to, &json!({ "jsonrpc": "2.0", "method": "exit" }));
+    // Diagnostics sent after the shutdown reply are read, so the server can finish writing.
+    let drain = std::thread::spawn(move || std::io::copy(&mut from, &mut std::io::sink()));
+    assert!(child.wait().unwrap().success());
+    let _ = drain.join();
+}

@@ -4,8 +4,9 @@
 //! diagnostics: the rule id as the code, linking to the rule's documentation, quick fixes that add
 //! a `pgvet-ignore` comment or the suggested migration. Changes that arrive while a project is
 //! analysed are coalesced into one more run, so typing never queues analyses.
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use pgvet_linter::analysis::analyze_all;
@@ -29,13 +30,25 @@ struct Found {
     fix: Option<String>,
 }
 
+/// The editor's side: open documents, and what the analyses found (shared with the worker).
 struct Server {
     docs: HashMap<PathBuf, String>,
+    found: Arc<Mutex<HashMap<PathBuf, Vec<Found>>>>,
+}
+
+/// The analysing side, on its own thread: a large project's analysis never blocks the editor's
+/// requests, and edits that arrive meanwhile are coalesced into one more run per project.
+struct Worker {
     /// Files with diagnostics published, per project root (to clear them when they are gone).
     published: HashMap<PathBuf, HashSet<PathBuf>>,
-    found: HashMap<PathBuf, Vec<Found>>,
-    dirty: BTreeSet<PathBuf>,
+    found: Arc<Mutex<HashMap<PathBuf, Vec<Found>>>>,
     docs_dir: Option<PathBuf>,
+}
+
+/// A project to analyse, with the open documents' texts at the time.
+struct Job {
+    root: PathBuf,
+    docs: HashMap<PathBuf, String>,
 }
 
 pub fn run(connection: &Connection) -> Result<(), String> {
@@ -44,36 +57,48 @@ pub fn run(connection: &Connection) -> Result<(), String> {
         "codeActionProvider": { "codeActionKinds": ["quickfix"] },
     });
     connection.initialize(caps).map_err(|e| e.to_string())?;
-    let mut s = Server {
-        docs: HashMap::new(),
-        published: HashMap::new(),
-        found: HashMap::new(),
-        dirty: BTreeSet::new(),
-        docs_dir: write_rule_docs(),
-    };
-    while let Ok(msg) = connection.receiver.recv() {
-        let mut next = Some(msg);
-        // Everything that arrived meanwhile is handled before the next analysis.
-        while let Some(msg) = next.take().or_else(|| connection.receiver.try_recv().ok()) {
-            match msg {
-                Message::Request(req) => {
-                    if connection.handle_shutdown(&req).map_err(|e| e.to_string())? {
-                        return Ok(());
+    let found = Arc::new(Mutex::new(HashMap::new()));
+    let mut s = Server { docs: HashMap::new(), found: found.clone() };
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let sender = connection.sender.clone();
+    let worker = std::thread::spawn(move || {
+        let mut w = Worker { published: HashMap::new(), found, docs_dir: write_rule_docs() };
+        while let Ok(job) = queue.recv() {
+            // The latest job per project wins: edits made meanwhile are one more run.
+            let mut latest: BTreeMap<PathBuf, Job> = BTreeMap::new();
+            latest.insert(job.root.clone(), job);
+            while let Ok(j) = queue.try_recv() {
+                latest.insert(j.root.clone(), j);
+            }
+            for (_, job) in latest {
+                for n in w.analyse(&job.root, &job.docs) {
+                    if sender.send(Message::Notification(n)).is_err() {
+                        return;
                     }
-                    let resp = s.request(&req);
-                    connection.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
                 }
-                Message::Notification(n) if n.method == "exit" => return Ok(()),
-                Message::Notification(n) => s.notification(&n),
-                Message::Response(_) => {}
             }
         }
-        for root in std::mem::take(&mut s.dirty) {
-            for n in s.analyse(&root) {
-                connection.sender.send(Message::Notification(n)).map_err(|e| e.to_string())?;
+    });
+    while let Ok(msg) = connection.receiver.recv() {
+        match msg {
+            Message::Request(req) => {
+                if connection.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                    break;
+                }
+                let resp = s.request(&req);
+                connection.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
             }
+            Message::Notification(n) if n.method == "exit" => break,
+            Message::Notification(n) => {
+                if let Some(root) = s.notification(&n) {
+                    let _ = jobs.send(Job { root, docs: s.docs.clone() });
+                }
+            }
+            Message::Response(_) => {}
         }
     }
+    drop(jobs);
+    let _ = worker.join();
     Ok(())
 }
 
@@ -130,9 +155,10 @@ fn write_rule_docs() -> Option<PathBuf> {
 }
 
 impl Server {
-    fn notification(&mut self, n: &Notification) {
+    /// Updates the open documents; returns the project to analyse again, if any.
+    fn notification(&mut self, n: &Notification) -> Option<PathBuf> {
         let doc = &n.params["textDocument"];
-        let Some(path) = doc["uri"].as_str().and_then(uri_to_path) else { return };
+        let path = doc["uri"].as_str().and_then(uri_to_path)?;
         match n.method.as_str() {
             "textDocument/didOpen" => {
                 self.docs.insert(path.clone(), doc["text"].as_str().unwrap_or("").to_string());
@@ -147,10 +173,10 @@ impl Server {
                 self.docs.remove(&path);
             }
             "textDocument/didSave" => {}
-            _ => return,
+            _ => return None,
         }
         let dir = if path.is_dir() { path.clone() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
-        self.dirty.insert(pgvet_project::project_root(&dir));
+        Some(pgvet_project::project_root(&dir))
     }
 
     fn request(&self, req: &Request) -> Response {
@@ -172,7 +198,8 @@ impl Server {
         };
         let text = self.docs.get(&path).cloned().or_else(|| std::fs::read_to_string(&path).ok()).unwrap_or_default();
         let mut actions = Vec::new();
-        for f in self.found.get(&path).into_iter().flatten() {
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        for f in found.get(&path).into_iter().flatten() {
             let (s, e) = (f.range["start"]["line"].as_u64().unwrap_or(0) as usize, f.range["end"]["line"].as_u64().unwrap_or(0) as usize);
             if want > e || want_end < s {
                 continue;
@@ -201,16 +228,18 @@ impl Server {
         }
         Response::new_ok(req.id.clone(), Value::Array(actions))
     }
+}
 
+impl Worker {
     /// Analyses the project at `root` with the open documents' texts, and returns the
     /// publishDiagnostics notifications (empty ones for files whose findings are gone).
-    fn analyse(&mut self, root: &Path) -> Vec<Notification> {
+    fn analyse(&mut self, root: &Path, docs: &HashMap<PathBuf, String>) -> Vec<Notification> {
         let ws = match pgvet_project::load_workspace(root) {
             Ok(ws) => ws,
             Err(e) => return vec![Notification::new("window/logMessage".into(), json!({ "type": 2, "message": format!("pgvet: {e}") }))],
         };
         let canon = |p: &str| Path::new(p).canonicalize().unwrap_or_else(|_| PathBuf::from(p));
-        let open: HashMap<PathBuf, &String> = self.docs.iter().map(|(p, t)| (p.canonicalize().unwrap_or_else(|_| p.clone()), t)).collect();
+        let open: HashMap<PathBuf, &String> = docs.iter().map(|(p, t)| (p.canonicalize().unwrap_or_else(|_| p.clone()), t)).collect();
         let overlay =
             |path: &str, text: &str| -> String { open.get(&canon(path)).map(|t| t.to_string()).unwrap_or_else(|| text.to_string()) };
         let mut by_file: HashMap<PathBuf, Vec<(SourceFile, Diagnostic)>> = HashMap::new();
@@ -273,11 +302,11 @@ impl Server {
                 "textDocument/publishDiagnostics".into(),
                 json!({ "uri": path_to_uri(path), "diagnostics": diags }),
             ));
-            self.found.insert(path.clone(), found);
+            self.found.lock().unwrap_or_else(|e| e.into_inner()).insert(path.clone(), found);
             now.insert(path.clone());
         }
         for gone in before.difference(&now) {
-            self.found.remove(gone);
+            self.found.lock().unwrap_or_else(|e| e.into_inner()).remove(gone);
             out.push(Notification::new("textDocument/publishDiagnostics".into(), json!({ "uri": path_to_uri(gone), "diagnostics": [] })));
         }
         self.published.insert(root.to_path_buf(), now);
