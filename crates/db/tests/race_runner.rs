@@ -1,0 +1,48 @@
+//! The race runner's self-check (issue 14): outcomes measured by hand on PostgreSQL 15,
+//! reproduced by the runner. The app-side counter (read, add one in the app, write back) loses an
+//! increment under READ COMMITTED (11 instead of 12) and gets 40001 under REPEATABLE READ and
+//! SERIALIZABLE; the atomic `SET n = n + 1` loses nothing. Needs PostgreSQL's server binaries;
+//! without them this test fails and says how to install them.
+use pgvet_db::race::{run, Isolation};
+use pgvet_db::TempPostgres;
+
+fn counter(pg: &TempPostgres, db: &str) {
+    let mut c = pg.fresh_database(db).unwrap();
+    c.batch_execute("CREATE TABLE c (id int PRIMARY KEY, n int NOT NULL); INSERT INTO c VALUES (1, 10);").unwrap();
+}
+
+fn steps(update: &str) -> Vec<String> {
+    vec!["BEGIN".into(), "SELECT n FROM c WHERE id = 1".into(), update.into(), "COMMIT".into()]
+}
+
+/// A reads, B reads, A writes, B writes (and waits for A's row lock), A commits, B commits.
+const WITNESS: [usize; 8] = [0, 0, 1, 1, 0, 1, 0, 1];
+
+#[test]
+fn the_lost_update_and_its_isolation_matrix() {
+    let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the race runner needs a real PostgreSQL: {e}"));
+    let app_side = "UPDATE c SET n = {read} + 1 WHERE id = 1";
+    let cases = [
+        (Isolation::ReadCommitted, app_side, None, 11),
+        (Isolation::RepeatableRead, app_side, Some("40001"), 11),
+        (Isolation::Serializable, app_side, Some("40001"), 11),
+        // The fix: the increment in SQL. Nothing is lost under READ COMMITTED.
+        (Isolation::ReadCommitted, "UPDATE c SET n = n + 1 WHERE id = 1", None, 12),
+    ];
+    for (i, (iso, update, b_error, final_n)) in cases.into_iter().enumerate() {
+        let db = format!("lost_{i}");
+        counter(&pg, &db);
+        let ran = run(&pg, &db, &[steps(update), steps(update)], &WITNESS, iso).unwrap();
+        assert_eq!(ran.len(), 8, "{ran:#?}");
+        // B's UPDATE waited for A's row lock, then finished (or failed) once A committed.
+        let b_update = ran.iter().find(|s| s.actor == 1 && s.sql.starts_with("UPDATE")).unwrap();
+        assert!(b_update.blocked, "case {i}: {ran:#?}");
+        assert_eq!(b_update.sqlstate.as_deref(), b_error, "case {i}: {ran:#?}");
+        // Both read 10 before either wrote.
+        let reads: Vec<&str> = ran.iter().filter(|s| s.sql.starts_with("SELECT")).map(|s| s.rows[0].as_str()).collect();
+        assert_eq!(reads, ["10", "10"], "case {i}");
+        let mut c = pg.connect(&db).unwrap();
+        let n: i32 = c.query_one("SELECT n FROM c WHERE id = 1", &[]).unwrap().get(0);
+        assert_eq!(n, final_n, "case {i} ({iso:?}): a serial order gives 12");
+    }
+}
