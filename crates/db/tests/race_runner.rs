@@ -46,3 +46,43 @@ fn the_lost_update_and_its_isolation_matrix() {
         assert_eq!(n, final_n, "case {i} ({iso:?}): a serial order gives 12");
     }
 }
+
+/// The foreign-key check-then-insert (field report 03) and the emulated upsert (select, then
+/// insert when nothing was found), as measured on PostgreSQL 15: 23503 under READ COMMITTED and
+/// 40001 under REPEATABLE READ / SERIALIZABLE for the first; 23505 under READ COMMITTED and
+/// REPEATABLE READ but 40001 under SERIALIZABLE for the second.
+#[test]
+fn the_fk_race_and_the_emulated_upsert() {
+    let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the race runner needs a real PostgreSQL: {e}"));
+    let child =
+        vec!["BEGIN".to_string(), "SELECT id FROM p WHERE id = 1".into(), "INSERT INTO ch (p_id) VALUES ({read})".into(), "COMMIT".into()];
+    let parent = vec!["BEGIN".to_string(), "DELETE FROM p WHERE id = 1".into(), "COMMIT".into()];
+    // The child reads the parent, the parent is deleted and committed, the child inserts.
+    let witness = [0, 0, 1, 1, 1, 0, 0];
+    for (i, (iso, want)) in [(Isolation::ReadCommitted, "23503"), (Isolation::RepeatableRead, "40001"), (Isolation::Serializable, "40001")]
+        .into_iter()
+        .enumerate()
+    {
+        let db = format!("fk_{i}");
+        let mut c = pg.fresh_database(&db).unwrap();
+        c.batch_execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE ch (id serial PRIMARY KEY, p_id int REFERENCES p); INSERT INTO p VALUES (1);").unwrap();
+        let ran = run(&pg, &db, &[child.clone(), parent.clone()], &witness, iso).unwrap();
+        let insert = ran.iter().find(|s| s.sql.starts_with("INSERT")).unwrap();
+        assert_eq!(insert.sql, "INSERT INTO ch (p_id) VALUES (1)", "the id read flows into the insert");
+        assert_eq!(insert.sqlstate.as_deref(), Some(want), "{iso:?}: {ran:#?}");
+    }
+    let upsert =
+        vec!["BEGIN".to_string(), "SELECT count(*) FROM u WHERE k = 'a'".into(), "INSERT INTO u VALUES ('a', 1)".into(), "COMMIT".into()];
+    for (i, (iso, want)) in [(Isolation::ReadCommitted, "23505"), (Isolation::RepeatableRead, "23505"), (Isolation::Serializable, "40001")]
+        .into_iter()
+        .enumerate()
+    {
+        let db = format!("upsert_{i}");
+        let mut c = pg.fresh_database(&db).unwrap();
+        c.batch_execute("CREATE TABLE u (k text PRIMARY KEY, v int);").unwrap();
+        let ran = run(&pg, &db, &[upsert.clone(), upsert.clone()], &[0, 0, 1, 1, 0, 1, 0, 1], iso).unwrap();
+        let b_insert = ran.iter().find(|s| s.actor == 1 && s.sql.starts_with("INSERT")).unwrap();
+        assert!(b_insert.blocked, "{iso:?}: the second insert waits for the first's uncommitted key: {ran:#?}");
+        assert_eq!(b_insert.sqlstate.as_deref(), Some(want), "{iso:?}: {ran:#?}");
+    }
+}
