@@ -48,27 +48,33 @@ fn uri(p: &std::path::Path) -> String {
     format!("file://{}", p.display())
 }
 
-#[test]
-fn the_language_server_reports_and_fixes_while_editing() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+/// `pgvet lsp` started and initialized; its stdin and stdout.
+fn start(root_uri: Option<String>, cache: &std::path::Path) -> (std::process::Child, ChildStdin, BufReader<ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pgvet"))
         .arg("lsp")
-        .env("XDG_CACHE_HOME", cache.path())
+        .env("XDG_CACHE_HOME", cache)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut to = child.stdin.take().unwrap();
     let mut from = BufReader::new(child.stdout.take().unwrap());
     send(
         &mut to,
-        &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "processId": null, "rootUri": uri(&repo.join("examples/workspace-app")), "capabilities": {} } }),
+        &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "processId": null, "rootUri": root_uri, "capabilities": {} } }),
     );
     let init = until(&mut from, |m| m["id"] == 1);
     assert_eq!(init["result"]["capabilities"]["textDocumentSync"]["change"], 1);
     send(&mut to, &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+    (child, to, from)
+}
+
+#[test]
+fn the_language_server_reports_and_fixes_while_editing() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (mut child, mut to, mut from) = start(Some(uri(&repo.join("examples/workspace-app"))), cache.path());
 
     let file = repo.join("examples/workspace-app/supabase/migrations/20251110000000_automation_billing_blog.sql");
     let text = std::fs::read_to_string(&file).unwrap();
@@ -141,19 +147,7 @@ fn the_server_answers_while_a_large_project_is_analysed() {
         std::fs::write(&p, &f.source.text).unwrap();
     }
     let cache = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pgvet"))
-        .arg("lsp")
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut to = child.stdin.take().unwrap();
-    let mut from = BufReader::new(child.stdout.take().unwrap());
-    send(&mut to, &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "processId": null, "capabilities": {} } }));
-    until(&mut from, |m| m["id"] == 1);
-    send(&mut to, &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+    let (mut child, mut to, mut from) = start(None, cache.path());
     let first = dir.path().join(&files[0].source.path).canonicalize().unwrap();
     let u = uri(&first);
     send(

@@ -24,17 +24,6 @@ pub struct Baseline {
     pub findings: Vec<Entry>,
 }
 
-fn fnv(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for p in parts {
-        for b in p.bytes().chain([0]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    format!("{h:016x}")
-}
-
 /// The finding's entry; `path` is its file's path relative to the project root.
 pub fn entry(files: &[SourceFile], d: &Diagnostic, path: &str) -> Entry {
     let text = files.get(d.primary.file).and_then(|f| f.text.get(d.primary.span.start..d.primary.span.end)).unwrap_or("");
@@ -42,7 +31,7 @@ pub fn entry(files: &[SourceFile], d: &Diagnostic, path: &str) -> Entry {
     Entry {
         rule: d.rule.to_string(),
         path: path.to_string(),
-        fingerprint: fnv(&[d.rule, path, &d.message, &folded]),
+        fingerprint: crate::render::fingerprint(&[d.rule, path, &d.message, &folded]),
         message: d.message.clone(),
     }
 }

@@ -276,8 +276,9 @@ fn security(rule: &str) -> Option<(&'static str, Vec<&'static str>)> {
     })
 }
 
-/// FNV-1a: a stable fingerprint so code-scanning tools can track a finding across runs.
-fn fingerprint(parts: &[&str]) -> String {
+/// FNV-1a over the parts (each ended by a NUL): a stable fingerprint so code-scanning tools and
+/// the baseline can track a finding across runs.
+pub(crate) fn fingerprint(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for p in parts {
         for b in p.bytes().chain([0]) {
