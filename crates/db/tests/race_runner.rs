@@ -3,7 +3,7 @@
 //! increment under READ COMMITTED (11 instead of 12) and gets 40001 under REPEATABLE READ and
 //! SERIALIZABLE; the atomic `SET n = n + 1` loses nothing. Needs PostgreSQL's server binaries;
 //! without them this test fails and says how to install them.
-use pgvet_db::race::{run, Isolation};
+use pgvet_db::race::{run, Isolation, Step};
 use pgvet_db::TempPostgres;
 
 fn counter(pg: &TempPostgres, db: &str) {
@@ -11,8 +11,8 @@ fn counter(pg: &TempPostgres, db: &str) {
     c.batch_execute("CREATE TABLE c (id int PRIMARY KEY, n int NOT NULL); INSERT INTO c VALUES (1, 10);").unwrap();
 }
 
-fn steps(update: &str) -> Vec<String> {
-    vec!["BEGIN".into(), "SELECT n FROM c WHERE id = 1".into(), update.into(), "COMMIT".into()]
+fn steps(update: &str) -> Vec<Step> {
+    vec!["BEGIN".into(), Step::read("SELECT n FROM c WHERE id = 1"), update.into(), "COMMIT".into()]
 }
 
 /// A reads, B reads, A writes, B writes (and waits for A's row lock), A commits, B commits.
@@ -32,7 +32,7 @@ fn the_lost_update_and_its_isolation_matrix() {
     for (i, (iso, update, b_error, final_n)) in cases.into_iter().enumerate() {
         let db = format!("lost_{i}");
         counter(&pg, &db);
-        let ran = run(&pg, &db, &[steps(update), steps(update)], &WITNESS, iso).unwrap();
+        let ran = run(&pg, &db, &[steps(update), steps(update)], &WITNESS, iso, false).unwrap().steps;
         assert_eq!(ran.len(), 8, "{ran:#?}");
         // B's UPDATE waited for A's row lock, then finished (or failed) once A committed.
         let b_update = ran.iter().find(|s| s.actor == 1 && s.sql.starts_with("UPDATE")).unwrap();
@@ -54,9 +54,9 @@ fn the_lost_update_and_its_isolation_matrix() {
 #[test]
 fn the_fk_race_and_the_emulated_upsert() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the race runner needs a real PostgreSQL: {e}"));
-    let child =
-        vec!["BEGIN".to_string(), "SELECT id FROM p WHERE id = 1".into(), "INSERT INTO ch (p_id) VALUES ({read})".into(), "COMMIT".into()];
-    let parent = vec!["BEGIN".to_string(), "DELETE FROM p WHERE id = 1".into(), "COMMIT".into()];
+    let child: Vec<Step> =
+        vec!["BEGIN".into(), Step::read("SELECT id FROM p WHERE id = 1"), "INSERT INTO ch (p_id) VALUES ({read})".into(), "COMMIT".into()];
+    let parent: Vec<Step> = vec!["BEGIN".into(), "DELETE FROM p WHERE id = 1".into(), "COMMIT".into()];
     // The child reads the parent, the parent is deleted and committed, the child inserts.
     let witness = [0, 0, 1, 1, 1, 0, 0];
     for (i, (iso, want)) in [(Isolation::ReadCommitted, "23503"), (Isolation::RepeatableRead, "40001"), (Isolation::Serializable, "40001")]
@@ -66,13 +66,13 @@ fn the_fk_race_and_the_emulated_upsert() {
         let db = format!("fk_{i}");
         let mut c = pg.fresh_database(&db).unwrap();
         c.batch_execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE ch (id serial PRIMARY KEY, p_id int REFERENCES p); INSERT INTO p VALUES (1);").unwrap();
-        let ran = run(&pg, &db, &[child.clone(), parent.clone()], &witness, iso).unwrap();
+        let ran = run(&pg, &db, &[child.clone(), parent.clone()], &witness, iso, false).unwrap().steps;
         let insert = ran.iter().find(|s| s.sql.starts_with("INSERT")).unwrap();
-        assert_eq!(insert.sql, "INSERT INTO ch (p_id) VALUES (1)", "the id read flows into the insert");
+        assert_eq!(insert.sql, "INSERT INTO ch (p_id) VALUES ('1')", "the id read flows into the insert");
         assert_eq!(insert.sqlstate.as_deref(), Some(want), "{iso:?}: {ran:#?}");
     }
-    let upsert =
-        vec!["BEGIN".to_string(), "SELECT count(*) FROM u WHERE k = 'a'".into(), "INSERT INTO u VALUES ('a', 1)".into(), "COMMIT".into()];
+    let upsert: Vec<Step> =
+        vec!["BEGIN".into(), Step::read("SELECT count(*) FROM u WHERE k = 'a'"), "INSERT INTO u VALUES ('a', 1)".into(), "COMMIT".into()];
     for (i, (iso, want)) in [(Isolation::ReadCommitted, "23505"), (Isolation::RepeatableRead, "23505"), (Isolation::Serializable, "40001")]
         .into_iter()
         .enumerate()
@@ -80,7 +80,7 @@ fn the_fk_race_and_the_emulated_upsert() {
         let db = format!("upsert_{i}");
         let mut c = pg.fresh_database(&db).unwrap();
         c.batch_execute("CREATE TABLE u (k text PRIMARY KEY, v int);").unwrap();
-        let ran = run(&pg, &db, &[upsert.clone(), upsert.clone()], &[0, 0, 1, 1, 0, 1, 0, 1], iso).unwrap();
+        let ran = run(&pg, &db, &[upsert.clone(), upsert.clone()], &[0, 0, 1, 1, 0, 1, 0, 1], iso, false).unwrap().steps;
         let b_insert = ran.iter().find(|s| s.actor == 1 && s.sql.starts_with("INSERT")).unwrap();
         assert!(b_insert.blocked, "{iso:?}: the second insert waits for the first's uncommitted key: {ran:#?}");
         assert_eq!(b_insert.sqlstate.as_deref(), Some(want), "{iso:?}: {ran:#?}");

@@ -86,11 +86,14 @@ pub struct Diagnostic {
     pub help: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// For a race finding: what `pgvet prove` needs to reproduce it (not part of the output).
+    #[serde(skip)]
+    pub race: Option<Box<crate::race::RaceSite>>,
 }
 
 impl Diagnostic {
     pub fn new(rule: &'static str, severity: Severity, message: impl Into<String>, primary: Label) -> Self {
-        Diagnostic { rule, severity, message: message.into(), primary, related: Vec::new(), help: None, fix: None }
+        Diagnostic { rule, severity, message: message.into(), primary, related: Vec::new(), help: None, fix: None, race: None }
     }
     pub fn with_help(mut self, h: impl Into<String>) -> Self {
         self.help = Some(h.into());
@@ -98,6 +101,14 @@ impl Diagnostic {
     }
     pub fn with_related(mut self, l: Label) -> Self {
         self.related.push(l);
+        self
+    }
+    pub fn with_race(mut self, r: crate::race::RaceSite) -> Self {
+        self.race = Some(Box::new(r));
+        self
+    }
+    pub fn with_race_opt(mut self, r: Option<crate::race::RaceSite>) -> Self {
+        self.race = r.map(Box::new);
         self
     }
     pub fn with_fix(mut self, f: Fix) -> Self {

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod fuzz;
 pub mod live;
 pub mod project;
+pub mod race;
 pub mod render;
 pub mod rules;
 pub mod settings;

@@ -33,6 +33,7 @@ use pgvet_catalog::ConstraintKind;
 use super::{Context, RuleMeta};
 use crate::code::{drizzle_tables, read_of, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::race::{Race, RaceSite};
 use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
@@ -92,6 +93,18 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     }
                     let (p, t) = (display_name(&parent), display_name(&table.name));
                     let col = &w.column;
+                    let (client, transaction) = crate::race::runner_of(text, x, wi);
+                    let parent_column = fk.foreign_key.as_ref().and_then(|k| k.columns.first().cloned()).unwrap_or_default();
+                    let race = RaceSite {
+                        race: Race::FkReadThenInsert {
+                            table: table.name.clone(),
+                            column: col.clone(),
+                            parent: parent.clone(),
+                            parent_column,
+                        },
+                        transaction,
+                        client,
+                    };
                     let source = if r.table == parent {
                         format!("read from {p}")
                     } else {
@@ -107,7 +120,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .with_related(Label::new(f.file, x.sites[ri].span).with_message("the id is read here"))
                         .with_help(format!(
                             "Nothing keeps the {p} row alive between the read and the insert. In the same transaction, read it with FOR KEY SHARE (Drizzle: .for('key share')) and handle its absence, or insert with INSERT ... SELECT ... FROM {p} WHERE id = $1 so the check and the insert are one statement, or catch 23503 and recover."
-                        )),
+                        ))
+                        .with_race(race),
                     );
                 }
             }

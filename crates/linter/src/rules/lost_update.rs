@@ -28,6 +28,7 @@
 use super::{Context, RuleMeta};
 use crate::code::{drizzle_tables, read_of, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::race::{Race, RaceSite};
 use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
@@ -126,6 +127,17 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         continue;
                     }
                     let (col, table) = (w.column.clone(), display_name(&w.table));
+                    let (client, transaction) = crate::race::runner_of(text, x, wi);
+                    // The write's row filter, as SQL columns (a Drizzle field is resolved to its column).
+                    let key = match &x.sites[wi].call {
+                        pgvet_code::Call::Builder(b) => {
+                            let r = crate::code::resolve(cx.catalog, &drizzle, b);
+                            b.filters.iter().map(|v| r.column(&v.column)).collect()
+                        }
+                        _ => filter_columns(f, &models, wi).into_iter().map(|(c, _)| c).collect(),
+                    };
+                    let race =
+                        RaceSite { race: Race::LostUpdate { table: w.table.clone(), column: col.clone(), key }, transaction, client };
                     out.push(
                         Diagnostic::new(
                             META.id,
@@ -136,7 +148,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .with_related(Label::new(f.file, x.sites[ri].span).with_message("read here, without a row lock"))
                         .with_help(format!(
                             "Two calls that overlap both read the same {col} and the second write discards the first one's change. Do it in one statement: `UPDATE {table} SET {col} = {col} + $1 WHERE ...` (for Supabase, in an RPC; for Drizzle, set({{ ...: sql`${{...}} + ${{n}}` }}); for Prisma, data: {{ {col}: {{ increment: n }} }}), or read the row FOR UPDATE inside a transaction."
-                        )),
+                        ))
+                        .with_race(race),
                     );
                 }
             }

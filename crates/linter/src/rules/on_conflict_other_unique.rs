@@ -40,6 +40,7 @@ use pgvet_syntax::quote_ident;
 
 use super::{Context, RuleMeta};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::race::{Race, RaceSite};
 use crate::sql::arbiter::{self, Verdict};
 use crate::sql::{display_name, index_columns, upserts, Site};
 
@@ -180,7 +181,19 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         }
         // One finding per statement, naming every other key.
         if !others.is_empty() {
-            out.push(diagnostic(site, cx, table, &arb, &others, &cols));
+            let race = RaceSite {
+                race: Race::OtherUnique {
+                    table: table.name.clone(),
+                    target: arb.first().and_then(|a| plain_columns(a)).map(|c| c.into_iter().collect()).unwrap_or_default(),
+                    other: others[0].1.iter().cloned().collect(),
+                    sets: cols.iter().map(|(c, _)| c.clone()).collect(),
+                    update: oc.action() == pgvet_syntax::protobuf::OnConflictAction::OnconflictUpdate,
+                    lookup: false,
+                },
+                transaction: false,
+                client: if matches!(site.kind, crate::sql::SiteKind::Code) { "sql" } else { "migration" },
+            };
+            out.push(diagnostic(site, cx, table, &arb, &others, &cols).with_race(race));
         }
     }
 }
@@ -276,7 +289,19 @@ fn check_prisma(cx: &Context, out: &mut Vec<Diagnostic>) {
             )
             .with_help(format!(
                 "Upsert on the field the data is identified by, or leave ({other_cols}) out of create, or catch P2002. Field report 01's upsert failed this way: \"Unique constraint failed on the fields: (workspace_id)\"."
-            ));
+            ))
+            .with_race(RaceSite {
+                race: Race::OtherUnique {
+                    table: table.name.clone(),
+                    target: key_cols.iter().cloned().collect(),
+                    other: cols.iter().cloned().collect(),
+                    sets: get("create").iter().filter_map(|v| column(&v.column)).collect(),
+                    update: !get("update").is_empty(),
+                    lookup: super::orm_upsert_not_atomic::not_native(m, &p.args, p.nested).is_some(),
+                },
+                transaction: true,
+                client: "prisma",
+            });
             if let Some(l) = definition(cx, &table.name, other) {
                 d = d.with_related(l);
             }

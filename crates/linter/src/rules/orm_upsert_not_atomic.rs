@@ -40,6 +40,7 @@ use pgvet_code::Call;
 use super::{Context, RuleMeta};
 use crate::code::{drizzle_tables, read_of, writes_of};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::race::{Race, RaceSite};
 use crate::sql::display_name;
 
 pub const META: RuleMeta = RuleMeta {
@@ -55,7 +56,7 @@ fn model<'a>(models: &'a [&'a PrismaModel], accessor: &str) -> Option<&'a Prisma
 }
 
 /// Why Prisma cannot send this upsert as INSERT ... ON CONFLICT (None: it can).
-fn not_native(m: &PrismaModel, args: &[(String, Vec<pgvet_code::Value>)], nested: bool) -> Option<String> {
+pub(crate) fn not_native(m: &PrismaModel, args: &[(String, Vec<pgvet_code::Value>)], nested: bool) -> Option<String> {
     let get = |k: &str| args.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
     let (w, c, u) = (get("where"), get("create"), get("update"));
     if nested {
@@ -115,6 +116,24 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             if uniques.is_empty() {
                 continue;
             }
+            // Prisma's engine runs the emulated upsert in a transaction: SELECT by where, then
+            // INSERT (create) or UPDATE.
+            let column = |f: &str| m.field(f).map(|fd| fd.column.clone()).unwrap_or_else(|| f.to_string());
+            let key: Vec<String> = p
+                .args
+                .iter()
+                .filter(|(k, _)| k == "where")
+                .flat_map(|(_, v)| v)
+                .flat_map(
+                    |v| if m.field(&v.column).is_some() { vec![column(&v.column)] } else { v.column.split('_').map(column).collect() },
+                )
+                .collect();
+            let table = crate::code::prisma_model(&models, &p.model).map(|(q, _)| q);
+            let race = table.map(|table| RaceSite {
+                race: Race::LookupThenInsert { table, key, sets: created.iter().map(|c| column(c)).collect() },
+                transaction: true,
+                client: "prisma",
+            });
             let consequence =
                 format!("the second INSERT fails with P2002 (\"Unique constraint failed on the fields: ({})\")", uniques.join(", "));
             out.push(
@@ -124,7 +143,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     format!("prisma.{}.upsert runs as SELECT then INSERT/UPDATE ({why}): concurrent calls both miss the row and {consequence}", p.model),
                     Label::new(f.file, p.op_span).with_message("not a native (ON CONFLICT) upsert"),
                 )
-                .with_help("Prisma sends INSERT ... ON CONFLICT DO UPDATE only when where has exactly one unique field, create sets it to the same value, update is not empty, and nothing is nested. Key the upsert on the field the data is identified by, or catch P2002 and retry as an update."),
+                .with_help("Prisma sends INSERT ... ON CONFLICT DO UPDATE only when where has exactly one unique field, create sets it to the same value, update is not empty, and nothing is nested. Key the upsert on the field the data is identified by, or catch P2002 and retry as an update.")
+                .with_race_opt(race),
             );
         }
         // Hand-written: select by a unique key, then insert that key, no ON CONFLICT.
@@ -159,6 +179,16 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         continue;
                     }
                     let at = writes.iter().find(|w| shared.contains(&w.column)).map(|w| w.span).unwrap_or(x.sites[*wi].span);
+                    let (client, transaction) = crate::race::runner_of(&cx.files[f.file].text, x, *wi);
+                    let race = RaceSite {
+                        race: Race::LookupThenInsert {
+                            table: t.name.clone(),
+                            key: shared.clone(),
+                            sets: writes.iter().map(|w| w.column.clone()).collect(),
+                        },
+                        transaction,
+                        client,
+                    };
                     out.push(
                         Diagnostic::new(
                             META.id,
@@ -167,7 +197,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                             Label::new(f.file, at).with_message("insert without ON CONFLICT"),
                         )
                         .with_related(Label::new(f.file, x.sites[*ri].span).with_message("the lookup"))
-                        .with_help(format!("Make it one statement: INSERT ... ON CONFLICT ({}) (Supabase: .upsert(row, {{ onConflict }}); Drizzle: .onConflictDoUpdate / .onConflictDoNothing), then read the row back.", shared.join(", "))),
+                        .with_help(format!("Make it one statement: INSERT ... ON CONFLICT ({}) (Supabase: .upsert(row, {{ onConflict }}); Drizzle: .onConflictDoUpdate / .onConflictDoNothing), then read the row back.", shared.join(", ")))
+                        .with_race(race),
                     );
                 }
             }

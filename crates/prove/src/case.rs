@@ -1,0 +1,487 @@
+//! A race case from a finding: the statements each actor sends (as the application or ORM sends
+//! them: autocommit or one transaction, Prisma's SELECT-then-INSERT), the value the application
+//! computes between them (`{read}`), seed rows that make the race possible (NOT NULL columns,
+//! foreign-key parents), the witness schedule, the query that reads the final state, and the
+//! rule's suggested fixes as actors of their own. Pure: no connection here.
+use pgvet_catalog::{Catalog, ConstraintKind, IndexKey, QName, Table};
+use pgvet_db::race::{Step, When};
+use pgvet_linter::race::{Race, RaceSite};
+use pgvet_syntax::quote_ident;
+
+/// Two (or more) actors and everything needed to run them.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Statements that create the rows the race needs, parents first.
+    pub seed: Vec<String>,
+    pub actors: Vec<Actor>,
+    /// The interleaving the finding describes.
+    pub witness: Vec<usize>,
+    /// A query whose one text value is the final state the race is about.
+    pub state: String,
+    /// What the state means (`used_tokens of user_usage (user_id = ...)`).
+    pub state_label: String,
+    /// The SQLSTATEs that are the bug when an application actor gets them.
+    pub errors: &'static [&'static str],
+    pub fixes: Vec<FixCase>,
+    /// How the application sends the statements, for the reader.
+    pub transport: String,
+}
+
+/// One actor: the application (`app`), or another session the race needs (a deleter).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub steps: Vec<Step>,
+    /// Runs the application's code path (its errors are the bug); else a concurrent session.
+    pub app: bool,
+}
+
+/// A suggested fix: the same race with other statements.
+#[derive(Debug, Clone)]
+pub struct FixCase {
+    pub description: String,
+    pub actors: Vec<Actor>,
+}
+
+/// Why no case could be built (shown as `inconclusive`).
+pub type NoCase = String;
+
+fn table_sql(q: &QName) -> String {
+    format!("{}.{}", quote_ident(&q.schema), quote_ident(&q.name))
+}
+
+fn numeric(ty: &str) -> bool {
+    ["smallint", "integer", "bigint", "numeric", "real", "double precision"].iter().any(|t| ty.starts_with(t))
+}
+
+fn textual(ty: &str) -> bool {
+    ["text", "character varying", "character", "citext", "name", "varchar"].iter().any(|t| ty.starts_with(t))
+}
+
+/// A literal of `ty`, distinct for each `n`.
+fn literal(cat: &Catalog, ty: &str, n: usize) -> Option<String> {
+    let ty = ty.trim();
+    if ty.ends_with("[]") {
+        return Some("'{}'".into());
+    }
+    if numeric(ty) {
+        return Some(n.to_string());
+    }
+    if textual(ty) {
+        return Some(if ty.starts_with("character(") { format!("'{}'", n % 10) } else { format!("'v{n}'") });
+    }
+    let s = match ty {
+        "uuid" => format!("'00000000-0000-4000-8000-{n:012}'"),
+        "boolean" => "true".into(),
+        "date" => format!("'2025-01-{:02}'", 1 + n % 28),
+        "json" | "jsonb" => "'{}'".into(),
+        "bytea" => "'\\x00'".into(),
+        "interval" => "'1 day'".into(),
+        "inet" | "cidr" => format!("'10.0.{}.{}'", n / 250, 1 + n % 250),
+        t if t.starts_with("timestamp") => format!("'2025-01-{:02} 00:00:00'", 1 + n % 28),
+        t if t.starts_with("time") => "'12:00'".into(),
+        t => {
+            let (schema, name) = t.split_once('.').unwrap_or(("public", t));
+            let e = cat.enums.get(&QName::new(schema.trim_matches('"'), name.trim_matches('"')))?;
+            format!("'{}'", e.values.first()?.replace('\'', "''"))
+        }
+    };
+    Some(s)
+}
+
+/// Builds rows: synthesised values for NOT NULL columns without a default, and parents seeded
+/// for NOT NULL foreign keys.
+struct Rows<'a> {
+    cat: &'a Catalog,
+    next: usize,
+    seed: Vec<String>,
+    seeded: Vec<String>,
+}
+
+impl<'a> Rows<'a> {
+    fn table(&self, q: &QName) -> Result<&'a Table, NoCase> {
+        self.cat.tables.get(q).ok_or_else(|| format!("{q} is not in the schema pgvet replayed"))
+    }
+
+    fn fresh(&mut self) -> usize {
+        self.next += 1;
+        self.next
+    }
+
+    /// The values of a new row of `q`: `fixed` as given, every other required column made up.
+    fn values(&mut self, q: &QName, fixed: &[(String, String)], depth: usize) -> Result<Vec<(String, String)>, NoCase> {
+        let t = self.table(q)?;
+        let mut out: Vec<(String, String)> = fixed.to_vec();
+        // A given value of a foreign key column needs its parent row.
+        for (col, v) in fixed {
+            if v.starts_with('{') {
+                continue;
+            }
+            let fk = t.constraints.iter().find(|k| k.kind == ConstraintKind::ForeignKey && k.columns == [col.clone()]);
+            if let Some(key) = fk.and_then(|k| k.foreign_key.as_ref()) {
+                if let [pcol] = key.columns.as_slice() {
+                    if depth > 6 {
+                        return Err(format!("the foreign keys from {q} nest too deep to seed"));
+                    }
+                    self.insert(&key.table.clone(), &[(pcol.clone(), v.clone())], depth + 1)?;
+                }
+            }
+        }
+        for c in &t.columns {
+            if out.iter().any(|(n, _)| *n == c.name) {
+                continue;
+            }
+            if !c.not_null || c.default.is_some() || c.identity.is_some() || c.generated.is_some() {
+                continue;
+            }
+            let fk = t.constraints.iter().find(|k| k.kind == ConstraintKind::ForeignKey && k.columns == [c.name.clone()]);
+            let n = self.fresh();
+            let v = literal(self.cat, &c.type_name, n).ok_or_else(|| {
+                format!("cannot make up a value of type {} for {}.{} (give the rows in a seed file: --seed)", c.type_name, q, c.name)
+            })?;
+            if let Some(key) = fk.and_then(|k| k.foreign_key.as_ref()) {
+                if depth > 6 {
+                    return Err(format!("the foreign keys from {q} nest too deep to seed"));
+                }
+                if let [pcol] = key.columns.as_slice() {
+                    self.insert(&key.table.clone(), &[(pcol.clone(), v.clone())], depth + 1)?;
+                }
+            }
+            out.push((c.name.clone(), v));
+        }
+        Ok(out)
+    }
+
+    /// Seeds a row of `q` (and its parents).
+    fn insert(&mut self, q: &QName, fixed: &[(String, String)], depth: usize) -> Result<(), NoCase> {
+        // The same parent row twice (two children of one parent) is seeded once.
+        let key = format!("{q} {fixed:?}");
+        if self.seeded.contains(&key) {
+            return Ok(());
+        }
+        self.seeded.push(key);
+        let vals = self.values(q, fixed, depth)?;
+        self.seed.push(insert_sql(q, &vals, ""));
+        Ok(())
+    }
+}
+
+fn insert_sql(q: &QName, vals: &[(String, String)], tail: &str) -> String {
+    let cols: Vec<String> = vals.iter().map(|(c, _)| quote_ident(c)).collect();
+    let vs: Vec<&str> = vals.iter().map(|(_, v)| v.as_str()).collect();
+    if cols.is_empty() {
+        return format!("INSERT INTO {} DEFAULT VALUES{tail}", table_sql(q));
+    }
+    format!("INSERT INTO {} ({}) VALUES ({}){tail}", table_sql(q), cols.join(", "), vs.join(", "))
+}
+
+fn filter(vals: &[(String, String)]) -> String {
+    vals.iter().map(|(c, v)| format!("{} = {v}", quote_ident(c))).collect::<Vec<_>>().join(" AND ")
+}
+
+fn column_type<'a>(t: &'a Table, c: &str) -> Result<&'a str, NoCase> {
+    t.column(c).map(|c| c.type_name.as_str()).ok_or_else(|| format!("{}.{c} is not in the schema pgvet replayed", t.name))
+}
+
+/// Wraps steps the way the application sends them: in one transaction, or each on its own.
+fn wrap(transaction: bool, steps: Vec<Step>) -> Vec<Step> {
+    if !transaction {
+        return steps;
+    }
+    let mut out = vec![Step::new("BEGIN")];
+    out.extend(steps);
+    out.push(Step::new("COMMIT"));
+    out
+}
+
+/// Both actors run up to their read, then take turns: the interleaving every race rule describes.
+fn reads_first(a: &[Step], b: &[Step]) -> Vec<usize> {
+    let upto = |s: &[Step]| s.iter().position(|x| x.reads).map(|i| i + 1).unwrap_or(1);
+    let (ra, rb) = (upto(a), upto(b));
+    let mut out = vec![0; ra];
+    out.extend(vec![1; rb]);
+    let (mut i, mut j) = (ra, rb);
+    while i < a.len() || j < b.len() {
+        if i < a.len() {
+            out.push(0);
+            i += 1;
+        }
+        if j < b.len() {
+            out.push(1);
+            j += 1;
+        }
+    }
+    out
+}
+
+/// The first actor runs up to its read, the second runs to its end, the first finishes: a row
+/// read, then changed under it.
+fn read_then_other(a: &[Step], b: &[Step]) -> Vec<usize> {
+    let upto = a.iter().position(|x| x.reads).map(|i| i + 1).unwrap_or(1);
+    let mut out = vec![0; upto];
+    out.extend(vec![1; b.len()]);
+    out.extend(vec![0; a.len() - upto]);
+    out
+}
+
+fn app(name: &str, steps: Vec<Step>) -> Actor {
+    Actor { name: name.into(), steps, app: true }
+}
+
+/// The unique indexes of `t` made of plain columns.
+fn unique_keys(cat: &Catalog, t: &QName) -> Vec<Vec<String>> {
+    cat.indexes_of(t)
+        .filter(|i| i.unique && i.valid && i.predicate.is_none())
+        .filter_map(|i| i.keys.iter().map(|k| if let IndexKey::Column(c) = k { Some(c.clone()) } else { None }).collect())
+        .collect()
+}
+
+/// Builds the case for a finding's race.
+pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
+    let mut rows = Rows { cat, next: 0, seed: Vec::new(), seeded: Vec::new() };
+    let tx = site.transaction;
+    let transport = match (site.client, tx) {
+        ("prisma", _) => "as Prisma's engine sends it: one transaction".to_string(),
+        (c, true) => format!("as {c} sends it: one transaction"),
+        (c, false) => format!("as {c} sends it: each statement its own transaction"),
+    };
+    match &site.race {
+        Race::LostUpdate { table, column, key } => {
+            let t = rows.table(table)?;
+            let ty = column_type(t, column)?;
+            let (start, next) = if numeric(ty) {
+                ("10".to_string(), "{read} + 1")
+            } else if textual(ty) {
+                ("'v'".to_string(), "{read} || '+'")
+            } else {
+                return Err(format!("the computation on {column} ({ty}) is not modelled; counters and text are"));
+            };
+            if key.is_empty() {
+                return Err("the write's row filter is not known".into());
+            }
+            let mut keyvals = Vec::new();
+            for k in key {
+                let n = rows.fresh();
+                let lit = literal(cat, column_type(t, k)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{k}"))?;
+                keyvals.push((k.clone(), lit));
+            }
+            let mut fixed = keyvals.clone();
+            fixed.push((column.clone(), start));
+            rows.insert(table, &fixed, 0)?;
+            let (tb, col, w) = (table_sql(table), quote_ident(column), filter(&keyvals));
+            let read = Step::read(format!("SELECT {col} FROM {tb} WHERE {w}"));
+            let write = Step::new(format!("UPDATE {tb} SET {col} = {next} WHERE {w}"));
+            let bug = wrap(tx, vec![read.clone(), write]);
+            let atomic_expr = if numeric(ty) { format!("{col} + 1") } else { format!("{col} || '+'") };
+            let atomic = wrap(tx, vec![Step::new(format!("UPDATE {tb} SET {col} = {atomic_expr} WHERE {w}"))]);
+            let locked = wrap(
+                true,
+                vec![
+                    Step::read(format!("SELECT {col} FROM {tb} WHERE {w} FOR UPDATE")),
+                    Step::new(format!("UPDATE {tb} SET {col} = {next} WHERE {w}")),
+                ],
+            );
+            Ok(Case {
+                seed: rows.seed,
+                witness: reads_first(&bug, &bug),
+                actors: vec![app("A", bug.clone()), app("B", bug)],
+                state: format!("SELECT {col}::text FROM {tb} WHERE {w}"),
+                state_label: format!("{column} of {}", table),
+                errors: &["40001", "40P01"],
+                fixes: vec![
+                    FixCase {
+                        description: format!("the increment in one statement: UPDATE {tb} SET {col} = {atomic_expr} WHERE ..."),
+                        actors: vec![app("A", atomic.clone()), app("B", atomic)],
+                    },
+                    FixCase {
+                        description: "the read locks the row: SELECT ... FOR UPDATE in the same transaction".into(),
+                        actors: vec![app("A", locked.clone()), app("B", locked)],
+                    },
+                ],
+                transport,
+            })
+        }
+        Race::FkReadThenInsert { table, column, parent, parent_column } => {
+            let pt = rows.table(parent)?;
+            let n = rows.fresh();
+            let pval = literal(cat, column_type(pt, parent_column)?, n)
+                .ok_or_else(|| format!("cannot make up a value for {parent}.{parent_column}"))?;
+            rows.insert(parent, &[(parent_column.clone(), pval.clone())], 0)?;
+            let child_vals = rows.values(table, &[(column.clone(), "{read}".into())], 0)?;
+            let (pt_sql, pc) = (table_sql(parent), quote_ident(parent_column));
+            let read = Step::read(format!("SELECT {pc} FROM {pt_sql} WHERE {pc} = {pval}"));
+            let insert = Step::new(insert_sql(table, &child_vals, "")).when(When::Found);
+            let bug = wrap(tx, vec![read, insert]);
+            let deleter = Actor {
+                name: "B".into(),
+                steps: wrap(true, vec![Step::new(format!("DELETE FROM {pt_sql} WHERE {pc} = {pval}"))]),
+                app: false,
+            };
+            let key_share = wrap(
+                true,
+                vec![
+                    Step::read(format!("SELECT {pc} FROM {pt_sql} WHERE {pc} = {pval} FOR KEY SHARE")),
+                    Step::new(insert_sql(table, &child_vals, "")).when(When::Found),
+                ],
+            );
+            let one_statement = {
+                let cols: Vec<String> = child_vals.iter().map(|(c, _)| quote_ident(c)).collect();
+                let vals: Vec<String> = child_vals.iter().map(|(_, v)| if v == "{read}" { format!("p.{pc}") } else { v.clone() }).collect();
+                vec![Step::new(format!(
+                    "INSERT INTO {} ({}) SELECT {} FROM {pt_sql} p WHERE p.{pc} = {pval}",
+                    table_sql(table),
+                    cols.join(", "),
+                    vals.join(", ")
+                ))]
+            };
+            Ok(Case {
+                seed: rows.seed,
+                witness: read_then_other(&bug, &deleter.steps),
+                actors: vec![app("A", bug), deleter.clone()],
+                state: format!("SELECT count(*)::text FROM {} WHERE {} = {pval}", table_sql(table), quote_ident(column)),
+                state_label: format!("rows of {table} pointing at the {parent} row"),
+                errors: &["23503", "40001", "40P01"],
+                fixes: vec![
+                    FixCase {
+                        description: format!(
+                            "the read keeps the parent: SELECT ... FROM {pt_sql} ... FOR KEY SHARE, then the insert, in one transaction"
+                        ),
+                        actors: vec![app("A", key_share), deleter.clone()],
+                    },
+                    FixCase {
+                        description: format!(
+                            "the check and the insert in one statement: INSERT INTO {} ... SELECT ... FROM {pt_sql} WHERE ...",
+                            table_sql(table)
+                        ),
+                        actors: vec![app("A", one_statement), deleter],
+                    },
+                ],
+                transport,
+            })
+        }
+        Race::LookupThenInsert { table, key, sets } => {
+            let t = rows.table(table)?;
+            let mut given = Vec::new();
+            for c in key.iter().chain(sets) {
+                if given.iter().any(|(n, _): &(String, String)| n == c) {
+                    continue;
+                }
+                let n = rows.fresh();
+                let lit = literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?;
+                given.push((c.clone(), lit));
+            }
+            let keyvals: Vec<(String, String)> = given.iter().filter(|(c, _)| key.contains(c)).cloned().collect();
+            let inserted: Vec<(String, String)> = given.iter().filter(|(c, _)| sets.contains(c)).cloned().collect();
+            let vals = rows.values(table, &inserted, 0)?;
+            let tb = table_sql(table);
+            let read = Step::read(format!("SELECT 1 FROM {tb} WHERE {} LIMIT 1", filter(&keyvals)));
+            let bug = wrap(tx, vec![read, Step::new(insert_sql(table, &vals, "")).when(When::NotFound)]);
+            // The fix: one INSERT ... ON CONFLICT on a unique key the row sets (the lookup key
+            // when it is one).
+            let inserted_cols: Vec<&String> = vals.iter().map(|(c, _)| c).collect();
+            let keys = unique_keys(cat, table);
+            let target = keys
+                .iter()
+                .find(|k| k.iter().all(|c| key.contains(c)) && k.iter().all(|c| inserted_cols.contains(&c)))
+                .or_else(|| keys.iter().find(|k| k.iter().all(|c| inserted_cols.contains(&c))));
+            let fixes = target
+                .map(|k| {
+                    let on = format!(" ON CONFLICT ({}) DO NOTHING", k.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", "));
+                    let steps = vec![Step::new(insert_sql(table, &vals, &on))];
+                    vec![FixCase {
+                        description: format!("one statement: INSERT ...{on} (then read the row back)"),
+                        actors: vec![app("A", steps.clone()), app("B", steps)],
+                    }]
+                })
+                .unwrap_or_default();
+            let state_filter = filter(&keyvals);
+            Ok(Case {
+                seed: rows.seed,
+                witness: reads_first(&bug, &bug),
+                actors: vec![app("A", bug.clone()), app("B", bug)],
+                state: format!("SELECT count(*)::text FROM {tb} WHERE {state_filter}"),
+                state_label: format!("rows of {table} with {state_filter}"),
+                errors: &["23505", "40001", "40P01"],
+                fixes,
+                transport,
+            })
+        }
+        Race::OtherUnique { table, target, other, sets, update, lookup } => {
+            let t = rows.table(table)?;
+            // Two calls for the same `other` value under different target keys.
+            let mut shared = Vec::new();
+            for c in sets.iter().filter(|c| !target.contains(c)) {
+                let n = rows.fresh();
+                shared.push((
+                    c.clone(),
+                    literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
+                ));
+            }
+            let mut per_actor = Vec::new();
+            for _ in 0..2 {
+                let mut own = Vec::new();
+                for c in target {
+                    let n = rows.fresh();
+                    own.push((
+                        c.clone(),
+                        literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
+                    ));
+                }
+                per_actor.push(own);
+            }
+            let tb = table_sql(table);
+            let statement = |own: &[(String, String)], on: &[String], rows: &mut Rows| -> Result<Vec<Step>, NoCase> {
+                let mut inserted: Vec<(String, String)> = own.iter().filter(|(c, _)| sets.contains(c)).cloned().collect();
+                inserted.extend(shared.iter().cloned());
+                let vals = rows.values(table, &inserted, 0)?;
+                let cols = on.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+                let rest: Vec<String> =
+                    vals.iter().filter(|(c, _)| !on.contains(c)).map(|(c, _)| format!("{0} = excluded.{0}", quote_ident(c))).collect();
+                let action = if *update && !rest.is_empty() { format!("DO UPDATE SET {}", rest.join(", ")) } else { "DO NOTHING".into() };
+                Ok(if *lookup && on == target.as_slice() {
+                    wrap(
+                        true,
+                        vec![
+                            Step::read(format!("SELECT 1 FROM {tb} WHERE {} LIMIT 1", filter(own))),
+                            Step::new(insert_sql(table, &vals, "")).when(When::NotFound),
+                        ],
+                    )
+                } else {
+                    vec![Step::new(insert_sql(table, &vals, &format!(" ON CONFLICT ({cols}) {action}")))]
+                })
+            };
+            let a = statement(&per_actor[0], target, &mut rows)?;
+            let b = statement(&per_actor[1], target, &mut rows)?;
+            let fa = statement(&per_actor[0], other, &mut rows)?;
+            let fb = statement(&per_actor[1], other, &mut rows)?;
+            let other_cols = other.join(", ");
+            let state_filter = filter(&shared.iter().filter(|(c, _)| other.contains(c)).cloned().collect::<Vec<_>>());
+            Ok(Case {
+                seed: rows.seed,
+                witness: reads_first(&a, &b),
+                actors: vec![app("A", a), app("B", b)],
+                state: format!("SELECT count(*)::text FROM {tb} WHERE {state_filter}"),
+                state_label: format!("rows of {table} with {state_filter}"),
+                errors: &["23505", "40001", "40P01"],
+                fixes: vec![FixCase {
+                    description: format!("the conflict target is the key the rows collide on: ON CONFLICT ({other_cols})"),
+                    actors: vec![app("A", fa), app("B", fb)],
+                }],
+                transport,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_witness_runs_both_reads_first() {
+        let s = |n: usize| (0..n).map(|i| if i == 1 { Step::read("r") } else { Step::new("x") }).collect::<Vec<_>>();
+        assert_eq!(reads_first(&s(4), &s(4)), [0, 0, 1, 1, 0, 1, 0, 1]);
+        assert_eq!(reads_first(&s(2), &s(3)), [0, 0, 1, 1, 1]);
+        assert_eq!(read_then_other(&s(4), &s(3)), [0, 0, 1, 1, 1, 0, 0]);
+    }
+}
