@@ -254,11 +254,19 @@ pub fn run(pg: &TempPostgres, db: &str, steps: &[Vec<Step>], schedule: &[usize],
         out.push(r);
     };
     while let Some(a) = queue.pop_front() {
-        // Collect what blocked actors finished meanwhile.
+        // Settle the steps that waited: each has finished, or is still waiting for a lock (a
+        // step just released runs to its end before the schedule goes on, as isolationtester
+        // does).
         for b in 0..actors.len() {
-            if pending[b].is_some() {
-                if let Ok(r) = actors[b].from.try_recv() {
-                    finish(b, r, &mut actors, &mut pending, &mut run.steps);
+            while pending[b].is_some() {
+                match actors[b].from.recv_timeout(Duration::from_millis(2)) {
+                    Ok(r) => finish(b, r, &mut actors, &mut pending, &mut run.steps),
+                    Err(RecvTimeoutError::Timeout) => {
+                        if blocking(&mut control, actors[b].pid, &pids, isolation_fn)?.is_some() {
+                            break;
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return Err("an actor's connection ended".into()),
                 }
             }
         }

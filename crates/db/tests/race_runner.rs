@@ -86,3 +86,66 @@ fn the_fk_race_and_the_emulated_upsert() {
         assert_eq!(b_insert.sqlstate.as_deref(), Some(want), "{iso:?}: {ran:#?}");
     }
 }
+
+/// The other outcomes the issue measured by hand: `ON CONFLICT (id)` with a second unique key
+/// gets 23505 on that key; `FOR KEY SHARE` moves the foreign-key error to the deleting session;
+/// `FOR UPDATE` moves which step blocks (the read, not the write) and nothing is lost. And one
+/// pgvet measured: `INSERT ... SELECT ... WHERE` the parent exists still gets 23503 when it waits
+/// for a delete that then commits.
+#[test]
+fn where_locks_move_the_error_and_the_wait() {
+    let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the race runner needs a real PostgreSQL: {e}"));
+    // ON CONFLICT (id) and a second unique key.
+    let mut c = pg.fresh_database("other_unique").unwrap();
+    c.batch_execute("CREATE TABLE w (id int PRIMARY KEY, ws text NOT NULL UNIQUE, name text);").unwrap();
+    let ins = |id: u8| -> Vec<Step> {
+        vec![format!("INSERT INTO w VALUES ({id}, 'x', 'n') ON CONFLICT (id) DO UPDATE SET name = excluded.name").as_str().into()]
+    };
+    let ran = run(&pg, "other_unique", &[ins(1), ins(2)], &[0, 1], Isolation::ReadCommitted, false).unwrap().steps;
+    assert_eq!((ran[1].sqlstate.as_deref(), ran[1].constraint.as_deref()), (Some("23505"), Some("w_ws_key")), "{ran:#?}");
+
+    let setup =
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE ch (id serial PRIMARY KEY, p_id int REFERENCES p); INSERT INTO p VALUES (1);";
+    let deleter: Vec<Step> = vec!["BEGIN".into(), "DELETE FROM p WHERE id = 1".into(), "COMMIT".into()];
+    // FOR KEY SHARE: the child's transaction keeps the parent; the delete waits, then fails.
+    let mut c = pg.fresh_database("key_share").unwrap();
+    c.batch_execute(setup).unwrap();
+    let child: Vec<Step> = vec![
+        "BEGIN".into(),
+        Step::read("SELECT id FROM p WHERE id = 1 FOR KEY SHARE"),
+        "INSERT INTO ch (p_id) VALUES ({read})".into(),
+        "COMMIT".into(),
+    ];
+    let ran = run(&pg, "key_share", &[child, deleter.clone()], &[0, 0, 1, 1, 0, 0, 1], Isolation::ReadCommitted, false).unwrap().steps;
+    let insert = ran.iter().find(|s| s.sql.starts_with("INSERT")).unwrap();
+    let delete = ran.iter().find(|s| s.sql.starts_with("DELETE")).unwrap();
+    assert_eq!(insert.sqlstate, None, "{ran:#?}");
+    assert!(delete.blocked && delete.waited_for == [0], "{ran:#?}");
+    assert_eq!(delete.sqlstate.as_deref(), Some("23503"), "the error moved to the deleting session: {ran:#?}");
+
+    // INSERT ... SELECT: the check and the insert are one statement, yet the FK check waits for
+    // the uncommitted delete and fails once it commits.
+    let mut c = pg.fresh_database("insert_select").unwrap();
+    c.batch_execute(setup).unwrap();
+    let child: Vec<Step> = vec!["INSERT INTO ch (p_id) SELECT id FROM p WHERE id = 1".into()];
+    let ran = run(&pg, "insert_select", &[child, deleter], &[1, 1, 0, 1], Isolation::ReadCommitted, false).unwrap().steps;
+    let insert = ran.iter().find(|s| s.sql.starts_with("INSERT")).unwrap();
+    assert!(insert.blocked, "{ran:#?}");
+    assert_eq!(insert.sqlstate.as_deref(), Some("23503"), "{ran:#?}");
+
+    // FOR UPDATE: the second read waits (not the write) and sees the first's increment.
+    let mut c = pg.fresh_database("for_update").unwrap();
+    c.batch_execute("CREATE TABLE c (id int PRIMARY KEY, n int NOT NULL); INSERT INTO c VALUES (1, 10);").unwrap();
+    let locked: Vec<Step> = vec![
+        "BEGIN".into(),
+        Step::read("SELECT n FROM c WHERE id = 1 FOR UPDATE"),
+        "UPDATE c SET n = {read} + 1 WHERE id = 1".into(),
+        "COMMIT".into(),
+    ];
+    let ran = run(&pg, "for_update", &[locked.clone(), locked], &WITNESS, Isolation::ReadCommitted, false).unwrap().steps;
+    let b_read = ran.iter().find(|s| s.actor == 1 && s.sql.starts_with("SELECT")).unwrap();
+    assert!(b_read.blocked && b_read.rows == ["11"], "{ran:#?}");
+    assert!(ran.iter().filter(|s| s.sql.starts_with("UPDATE")).all(|s| !s.blocked && s.sqlstate.is_none()), "{ran:#?}");
+    let n: i32 = c.query_one("SELECT n FROM c WHERE id = 1", &[]).unwrap().get(0);
+    assert_eq!(n, 12);
+}

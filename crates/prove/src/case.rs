@@ -41,6 +41,8 @@ pub struct Actor {
 pub struct FixCase {
     pub description: String,
     pub actors: Vec<Actor>,
+    /// The rule suggests it; else a common fix shown for comparison (its verdict says why not).
+    pub suggested: bool,
 }
 
 /// Why no case could be built (shown as `inconclusive`).
@@ -292,10 +294,12 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     FixCase {
                         description: format!("the increment in one statement: UPDATE {tb} SET {col} = {atomic_expr} WHERE ..."),
                         actors: vec![app("A", atomic.clone()), app("B", atomic)],
+                        suggested: true,
                     },
                     FixCase {
                         description: "the read locks the row: SELECT ... FOR UPDATE in the same transaction".into(),
                         actors: vec![app("A", locked.clone()), app("B", locked)],
+                        suggested: true,
                     },
                 ],
                 transport,
@@ -347,6 +351,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                             "the read keeps the parent: SELECT ... FROM {pt_sql} ... FOR KEY SHARE, then the insert, in one transaction"
                         ),
                         actors: vec![app("A", key_share), deleter.clone()],
+                        suggested: true,
                     },
                     FixCase {
                         description: format!(
@@ -354,6 +359,8 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                             table_sql(table)
                         ),
                         actors: vec![app("A", one_statement), deleter],
+                        // A common fix that is not one on its own: the exploration shows why.
+                        suggested: false,
                     },
                 ],
                 transport,
@@ -391,6 +398,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     vec![FixCase {
                         description: format!("one statement: INSERT ...{on} (then read the row back)"),
                         actors: vec![app("A", steps.clone()), app("B", steps)],
+                        suggested: true,
                     }]
                 })
                 .unwrap_or_default();
@@ -466,6 +474,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                 fixes: vec![FixCase {
                     description: format!("the conflict target is the key the rows collide on: ON CONFLICT ({other_cols})"),
                     actors: vec![app("A", fa), app("B", fb)],
+                    suggested: true,
                 }],
                 transport,
             })

@@ -56,6 +56,8 @@ pub struct MatrixRow {
 #[derive(Debug, Clone)]
 pub struct FixProof {
     pub description: String,
+    /// The rule suggests it (else it is shown for comparison).
+    pub suggested: bool,
     pub verdict: FixVerdict,
     pub exploration: Exploration,
     /// The failing (or unexpected) class, for `insufficient` and `introduces-deadlock`.
@@ -181,7 +183,15 @@ fn run_case(runner: &mut Runner, case: &Case, opts: &Options) -> Result<Proof, S
             FixVerdict::Inconclusive => failing.as_ref().and_then(|c| c.unexpected.clone()),
             _ => None,
         };
-        fixes.push(FixProof { description: fix.description.clone(), verdict: v, exploration: ex, failing, moved, reason });
+        fixes.push(FixProof {
+            description: fix.description.clone(),
+            suggested: fix.suggested,
+            verdict: v,
+            exploration: ex,
+            failing,
+            moved,
+            reason,
+        });
     }
     runner.finish(&template);
     Ok(Proof {

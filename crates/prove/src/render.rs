@@ -134,7 +134,8 @@ fn exploration_text(ex: &Exploration) -> String {
 
 fn fix_text(f: &FixProof, names: &[String], width: usize) -> String {
     let mut out = format!(
-        "  fix: {}\n    {}: over {} feasible interleavings at the same level\n",
+        "  {}: {}\n    {}: over {} feasible interleavings at the same level\n",
+        if f.suggested { "fix" } else { "a common fix that is not one on its own" },
         f.description,
         serde_json::to_value(f.verdict).ok().and_then(|v| v.as_str().map(str::to_uppercase)).unwrap_or_default(),
         f.exploration.feasible
@@ -253,6 +254,7 @@ fn exploration_json(ex: &Exploration, names: &[String]) -> Value {
 fn fix_json(f: &FixProof, names: &[String]) -> Value {
     json!({
         "description": f.description,
+        "suggested": f.suggested,
         "verdict": f.verdict,
         "interleavings": f.exploration.feasible,
         "schedule": f.failing.as_ref().map(|c| c.schedule.clone()),

@@ -26,8 +26,15 @@
 //!
 //! ## Fix
 //! Lock the parent while using it (`tx.select().from(workspaces).where(eq(workspaces.id, id)).for('key share')`
-//! in the same transaction, falling back when it is gone), or make the insert check existence
-//! itself (`INSERT ... SELECT ... FROM workspaces WHERE id = $1`), or catch 23503 and recover.
+//! in the same transaction, falling back when it is gone), or catch 23503 and recover. `pgvet
+//! prove` runs the first over every interleaving: the insert never fails; a concurrent delete
+//! waits for the transaction and then gets the 23503 itself.
+//!
+//! `INSERT ... SELECT ... FROM workspaces WHERE id = $1` alone is not enough: it narrows the
+//! window, but when the delete has run and not yet committed, the insert still sees the row,
+//! its foreign-key check waits for the deleting transaction, and fails with 23503 once that
+//! commits (measured on PostgreSQL 15; `pgvet prove` shows the schedule). Combine it with
+//! handling 23503.
 use pgvet_catalog::ConstraintKind;
 
 use super::{Context, RuleMeta};
@@ -119,7 +126,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         )
                         .with_related(Label::new(f.file, x.sites[ri].span).with_message("the id is read here"))
                         .with_help(format!(
-                            "Nothing keeps the {p} row alive between the read and the insert. In the same transaction, read it with FOR KEY SHARE (Drizzle: .for('key share')) and handle its absence, or insert with INSERT ... SELECT ... FROM {p} WHERE id = $1 so the check and the insert are one statement, or catch 23503 and recover."
+                            "Nothing keeps the {p} row alive between the read and the insert. In the same transaction, read it with FOR KEY SHARE (Drizzle: .for('key share')) and handle its absence, or catch 23503 and recover. (INSERT ... SELECT ... FROM {p} WHERE id = $1 alone still fails when a delete commits while the insert waits for it: `pgvet prove` shows it.)"
                         ))
                         .with_race(race),
                     );
