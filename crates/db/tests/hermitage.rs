@@ -20,12 +20,15 @@ enum Expect {
     Waited,
 }
 
+/// One level's expectations: (actor, step index, expectation), and the final table.
+type Level = (Isolation, Vec<(usize, usize, Expect)>, Option<&'static str>);
+
 struct Test {
     name: &'static str,
     actors: Vec<Vec<&'static str>>,
     schedule: Vec<usize>,
     /// Per level: (actor, step index, expectation) and the final table (`1=12,2=22`).
-    levels: Vec<(Isolation, Vec<(usize, usize, Expect)>, Option<&'static str>)>,
+    levels: Vec<Level>,
 }
 
 const ALL: &str = "SELECT id || '=' || value FROM test ORDER BY id";
