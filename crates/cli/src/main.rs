@@ -565,14 +565,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
     let mut config = None;
     for project in &workspace.databases {
         let settings = settings_of(project)?;
-        // Data migrations (code beside the migrations) ran once, against the schema of their
-        // time: checking them against today's schema would blame them for later renames.
-        let sources = project
-            .sources
-            .iter()
-            .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
-            .map(|q| SourceFile::new(q.path.clone(), q.text.clone()))
-            .collect();
+        let sources = pgvet_linter::project::sources(project);
         let mut analysis = match &database_url {
             Some(url) => {
                 let (a, who) = live::analyse(project, url, &settings, sources)?;

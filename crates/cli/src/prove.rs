@@ -10,7 +10,6 @@ use pgvet_db::TempPostgres;
 use pgvet_linter::analysis::analyze_all;
 use pgvet_prove::render::At;
 use pgvet_prove::{Options, Runner, Verdict};
-use pgvet_syntax::SourceFile;
 
 /// What `pgvet prove` was asked.
 pub struct ProveArgs {
@@ -42,12 +41,7 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
             return Err(format!("--rule {r}: pgvet proves {} (other rules have no race to run)", pgvet_prove::RULES.join(", ")));
         }
     }
-    let sources = project
-        .sources
-        .iter()
-        .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
-        .map(|q| SourceFile::new(q.path.clone(), q.text.clone()))
-        .collect();
+    let sources = pgvet_linter::project::sources(&project);
     let analysis = analyze_all(crate::files(&project), crate::queries(&project), sources, crate::base_catalog(&project), &settings);
     let mut chosen = Vec::new();
     for d in analysis.diagnostics.iter().filter(|d| d.race.is_some()) {

@@ -54,6 +54,18 @@ pub fn base_catalog(project: &Project) -> Catalog {
     }
 }
 
+/// The application's source files, without data migrations: code beside the migrations ran once,
+/// against the schema of its time, and checking it against today's schema would blame it for
+/// later renames.
+pub fn sources(project: &Project) -> Vec<SourceFile> {
+    project
+        .sources
+        .iter()
+        .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
+        .map(|q| SourceFile::new(q.path.clone(), q.text.clone()))
+        .collect()
+}
+
 /// The query files (sqlc and similar).
 pub fn queries(project: &Project) -> Vec<SourceFile> {
     project.queries.iter().map(|q| SourceFile::new(q.path.clone(), q.text.clone())).collect()

@@ -258,12 +258,8 @@ impl Worker {
             }
             let queries: Vec<SourceFile> =
                 pgvet_linter::project::queries(p).into_iter().map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text))).collect();
-            let sources: Vec<SourceFile> = p
-                .sources
-                .iter()
-                .filter(|q| q.role != pgvet_project::SourceRole::DataMigration)
-                .map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text)))
-                .collect();
+            let sources: Vec<SourceFile> =
+                pgvet_linter::project::sources(p).into_iter().map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text))).collect();
             let a = analyze_all(migrations, queries, sources, pgvet_linter::project::base_catalog(p), &settings);
             for d in a.diagnostics {
                 let Some(f) = a.files.get(d.primary.file) else { continue };

@@ -53,11 +53,11 @@ fn table_sql(q: &QName) -> String {
 }
 
 fn numeric(ty: &str) -> bool {
-    ["smallint", "integer", "bigint", "numeric", "real", "double precision"].iter().any(|t| ty.starts_with(t))
+    !ty.ends_with("[]") && ["smallint", "integer", "bigint", "numeric", "real", "double precision"].iter().any(|t| ty.starts_with(t))
 }
 
 fn textual(ty: &str) -> bool {
-    ["text", "character varying", "character", "citext", "name", "varchar"].iter().any(|t| ty.starts_with(t))
+    !ty.ends_with("[]") && ["text", "character varying", "character", "citext", "name", "varchar"].iter().any(|t| ty.starts_with(t))
 }
 
 /// A literal of `ty`, distinct for each `n`.
@@ -66,11 +66,12 @@ fn literal(cat: &Catalog, ty: &str, n: usize) -> Option<String> {
     if ty.ends_with("[]") {
         return Some("'{}'".into());
     }
+    // Far from the ids and names a migration's own rows use (a service user with id 1).
     if numeric(ty) {
-        return Some(n.to_string());
+        return Some(if ty.starts_with("smallint") { 31000 + n } else { 990_000 + n }.to_string());
     }
     if textual(ty) {
-        return Some(if ty.starts_with("character(") { format!("'{}'", n % 10) } else { format!("'v{n}'") });
+        return Some(if ty.starts_with("character(") { format!("'{}'", n % 10) } else { format!("'pgvet-{n}'") });
     }
     let s = match ty {
         "uuid" => format!("'00000000-0000-4000-8000-{n:012}'"),
@@ -251,12 +252,16 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
         Race::LostUpdate { table, column, key } => {
             let t = rows.table(table)?;
             let ty = column_type(t, column)?;
-            let (start, next) = if numeric(ty) {
-                ("10".to_string(), "{read} + 1")
+            // The application's change: a counter goes up, a text grows, an array gets an element.
+            let (start, next, atomic_expr) = if let Some(elem) = ty.strip_suffix("[]") {
+                let e = literal(cat, elem, 99).ok_or_else(|| format!("cannot make up an element of {ty} for {column}"))?;
+                ("'{}'".to_string(), format!("array_append({{read}}::{ty}, {e})"), format!("array_append({}, {e})", quote_ident(column)))
+            } else if numeric(ty) {
+                ("10".to_string(), "{read} + 1".to_string(), format!("{} + 1", quote_ident(column)))
             } else if textual(ty) {
-                ("'v'".to_string(), "{read} || '+'")
+                ("'v'".to_string(), "{read} || '+'".to_string(), format!("{} || '+'", quote_ident(column)))
             } else {
-                return Err(format!("the computation on {column} ({ty}) is not modelled; counters and text are"));
+                return Err(format!("the change to {column} ({ty}) is not modelled; counters, text and arrays are"));
             };
             if key.is_empty() {
                 return Err("the write's row filter is not known".into());
@@ -274,7 +279,6 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             let read = Step::read(format!("SELECT {col} FROM {tb} WHERE {w}"));
             let write = Step::new(format!("UPDATE {tb} SET {col} = {next} WHERE {w}"));
             let bug = wrap(tx, vec![read.clone(), write]);
-            let atomic_expr = if numeric(ty) { format!("{col} + 1") } else { format!("{col} || '+'") };
             let atomic = wrap(tx, vec![Step::new(format!("UPDATE {tb} SET {col} = {atomic_expr} WHERE {w}"))]);
             let locked = wrap(
                 true,
@@ -416,6 +420,15 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
         }
         Race::OtherUnique { table, target, other, sets, update, lookup } => {
             let t = rows.table(table)?;
+            // Rows that differ in the target yet collide on the other key need other columns
+            // with equal values; an expression of the target's own columns (`lower(name)`)
+            // needs two values pgvet cannot make up.
+            if other.iter().all(|c| target.contains(c)) {
+                return Err(format!(
+                    "the other unique key is an expression of the conflict target's own columns ({}): pgvet cannot make up two values that differ there and collide in the expression",
+                    other.join(", ")
+                ));
+            }
             // Two calls for the same `other` value under different target keys.
             let mut shared = Vec::new();
             for c in sets.iter().filter(|c| !target.contains(c)) {

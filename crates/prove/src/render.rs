@@ -177,6 +177,9 @@ pub fn text(at: &At, p: &Proof, width: usize) -> String {
     }
     if !p.matrix.is_empty() {
         out.push_str("  isolation levels (same schedule; a serialization failure is retried):\n");
+        if !case.actors.iter().any(|a| a.steps.iter().any(|s| s.sql.eq_ignore_ascii_case("BEGIN"))) {
+            out.push_str("    (each statement is its own transaction: no isolation level spans the read and the write)\n");
+        }
         for m in &p.matrix {
             out.push_str(&format!("    {:<16} {}\n", level(m.isolation), matrix_text(&m.outcome, m.serial_state, case)));
         }
