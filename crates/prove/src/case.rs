@@ -507,3 +507,67 @@ mod tests {
         assert_eq!(read_then_other(&s(4), &s(3)), [0, 0, 1, 1, 1, 0, 0]);
     }
 }
+
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+    use pgvet_linter::analysis::{analyze_project, MigrationFile};
+    use pgvet_syntax::SourceFile;
+
+    fn catalog(sql: &str) -> Catalog {
+        let m = MigrationFile { source: SourceFile::new("m.sql", sql), transactional: true, host: None, reruns: true };
+        analyze_project(vec![m], vec![], pgvet_catalog::Catalog::default(), &Default::default()).catalog
+    }
+
+    fn q(name: &str) -> QName {
+        QName::new("public", name)
+    }
+
+    #[test]
+    fn seed_rows_fill_required_columns_and_parents_first() {
+        let cat = catalog(
+            "CREATE TABLE org (id bigint PRIMARY KEY, name text NOT NULL);
+             CREATE TABLE ws (id uuid PRIMARY KEY, org_id bigint NOT NULL REFERENCES org, note text);
+             CREATE TABLE usage (ws_id uuid PRIMARY KEY REFERENCES ws, used int NOT NULL DEFAULT 0);",
+        );
+        let site = RaceSite {
+            race: Race::LostUpdate { table: q("usage"), column: "used".into(), key: vec!["ws_id".into()] },
+            transaction: false,
+            client: "sql",
+        };
+        let case = build(&cat, &site).unwrap();
+        assert_eq!(case.seed.len(), 3, "{:#?}", case.seed);
+        assert!(case.seed[0].starts_with("INSERT INTO public.org (id, name) VALUES (99"), "{:#?}", case.seed);
+        assert!(case.seed[1].starts_with("INSERT INTO public.ws (id, org_id) VALUES ('00000000-"), "nullable note left out: {:#?}", case.seed);
+        assert!(case.seed[2].contains("(ws_id, used)") && case.seed[2].ends_with(", 10)"), "{:#?}", case.seed);
+        // Autocommit: read, write; both read before either writes.
+        assert_eq!(case.actors[0].steps.len(), 2);
+        assert_eq!(case.witness, [0, 1, 0, 1]);
+        assert!(case.fixes[0].actors[0].steps[0].sql.contains("SET used = used + 1"), "{:#?}", case.fixes[0]);
+        assert_eq!(case.fixes[1].actors[0].steps.first().map(|s| s.sql.as_str()), Some("BEGIN"));
+    }
+
+    #[test]
+    fn the_upsert_fix_targets_a_unique_key_the_row_sets() {
+        let cat = catalog("CREATE TABLE p (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid NOT NULL UNIQUE, n int);");
+        // Looked up by id, which the insert does not set: the fix is ON CONFLICT on user_id.
+        let site = RaceSite {
+            race: Race::LookupThenInsert { table: q("p"), key: vec!["id".into()], sets: vec!["user_id".into()] },
+            transaction: true,
+            client: "prisma",
+        };
+        let case = build(&cat, &site).unwrap();
+        assert_eq!(case.actors[0].steps.iter().map(|s| s.when).collect::<Vec<_>>(), [When::Always, When::Always, When::NotFound, When::Always]);
+        assert_eq!(case.witness, [0, 0, 1, 1, 0, 1, 0, 1]);
+        assert!(case.fixes[0].actors[0].steps[0].sql.ends_with("ON CONFLICT (user_id) DO NOTHING"), "{:#?}", case.fixes);
+        // A column type pgvet cannot make a value for is a reason, not a guess.
+        let cat = catalog("CREATE TABLE g (id int PRIMARY KEY, shape point NOT NULL, n int NOT NULL);");
+        let site = RaceSite {
+            race: Race::LostUpdate { table: q("g"), column: "n".into(), key: vec!["id".into()] },
+            transaction: false,
+            client: "sql",
+        };
+        let err = build(&cat, &site).unwrap_err();
+        assert!(err.contains("type point") && err.contains("--seed"), "{err}");
+    }
+}
