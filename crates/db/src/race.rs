@@ -375,7 +375,7 @@ pub struct Fresh {
 
 impl Fresh {
     pub fn new(pg: &TempPostgres, template: &str, prefix: &str, workers: usize) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<String, String>>(workers);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<String, String>>(0);
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let config = pg.config("postgres");
         let handles = (0..workers)

@@ -12,8 +12,10 @@ pub enum Race {
     LostUpdate { table: QName, column: String, key: Vec<String> },
     /// `column` of `table` is inserted from a `parent` row's `parent_column` read earlier.
     FkReadThenInsert { table: QName, column: String, parent: QName, parent_column: String },
-    /// `table` is looked up by `key` and inserted (setting `sets`) when nothing was found.
-    LookupThenInsert { table: QName, key: Vec<String>, sets: Vec<String> },
+    /// `table` is looked up by `key` and inserted (setting `sets`) when nothing was found; two
+    /// concurrent calls give `same` (the key and the unique columns the rule says collide) the
+    /// same values, every other column its own.
+    LookupThenInsert { table: QName, key: Vec<String>, sets: Vec<String>, same: Vec<String> },
     /// An insert of `sets` into `table` that handles conflicts on `target` only, while `other`
     /// is unique too (`update`: DO UPDATE, else DO NOTHING; `lookup`: Prisma's emulated upsert,
     /// a SELECT by `target` then an INSERT).

@@ -370,38 +370,53 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                 transport,
             })
         }
-        Race::LookupThenInsert { table, key, sets } => {
+        Race::LookupThenInsert { table, key, sets, same } => {
             let t = rows.table(table)?;
-            let mut given = Vec::new();
-            for c in key.iter().chain(sets) {
-                if given.iter().any(|(n, _): &(String, String)| n == c) {
+            // Both calls pass the same key (and the unique values the finding says collide);
+            // every other column gets each call's own value, as a fresh id would.
+            let mut shared: Vec<(String, String)> = Vec::new();
+            for c in key.iter().chain(same) {
+                if shared.iter().any(|(n, _)| n == c) {
                     continue;
                 }
                 let n = rows.fresh();
-                let lit = literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?;
-                given.push((c.clone(), lit));
+                shared.push((
+                    c.clone(),
+                    literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
+                ));
             }
-            let keyvals: Vec<(String, String)> = given.iter().filter(|(c, _)| key.contains(c)).cloned().collect();
-            let inserted: Vec<(String, String)> = given.iter().filter(|(c, _)| sets.contains(c)).cloned().collect();
-            let vals = rows.values(table, &inserted, 0)?;
+            let keyvals: Vec<(String, String)> = shared.iter().filter(|(c, _)| key.contains(c)).cloned().collect();
+            let mut per_actor = Vec::new();
+            for _ in 0..2 {
+                let mut fixed: Vec<(String, String)> = shared.iter().filter(|(c, _)| sets.contains(c)).cloned().collect();
+                for c in sets.iter().filter(|c| !shared.iter().any(|(n, _)| n == *c)) {
+                    let n = rows.fresh();
+                    fixed.push((
+                        c.clone(),
+                        literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
+                    ));
+                }
+                per_actor.push(rows.values(table, &fixed, 0)?);
+            }
             let tb = table_sql(table);
             let read = Step::read(format!("SELECT 1 FROM {tb} WHERE {} LIMIT 1", filter(&keyvals)));
-            let bug = wrap(tx, vec![read, Step::new(insert_sql(table, &vals, "")).when(When::NotFound)]);
-            // The fix: one INSERT ... ON CONFLICT on a unique key the row sets (the lookup key
-            // when it is one).
-            let inserted_cols: Vec<&String> = vals.iter().map(|(c, _)| c).collect();
+            let bug = |vals: &[(String, String)]| wrap(tx, vec![read.clone(), Step::new(insert_sql(table, vals, "")).when(When::NotFound)]);
+            let (a, b) = (bug(&per_actor[0]), bug(&per_actor[1]));
+            // The fix: one INSERT ... ON CONFLICT on a unique key whose values both calls share
+            // (the lookup key when it is one).
+            let same_cols: Vec<&String> = shared.iter().map(|(c, _)| c).filter(|c| per_actor[0].iter().any(|(n, _)| n == *c)).collect();
             let keys = unique_keys(cat, table);
             let target = keys
                 .iter()
-                .find(|k| k.iter().all(|c| key.contains(c)) && k.iter().all(|c| inserted_cols.contains(&c)))
-                .or_else(|| keys.iter().find(|k| k.iter().all(|c| inserted_cols.contains(&c))));
+                .find(|k| k.iter().all(|c| key.contains(c)) && k.iter().all(|c| same_cols.contains(&c)))
+                .or_else(|| keys.iter().find(|k| k.iter().all(|c| same_cols.contains(&c))));
             let fixes = target
                 .map(|k| {
                     let on = format!(" ON CONFLICT ({}) DO NOTHING", k.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", "));
-                    let steps = vec![Step::new(insert_sql(table, &vals, &on))];
+                    let one = |vals: &[(String, String)]| vec![Step::new(insert_sql(table, vals, &on))];
                     vec![FixCase {
                         description: format!("one statement: INSERT ...{on} (then read the row back)"),
-                        actors: vec![app("A", steps.clone()), app("B", steps)],
+                        actors: vec![app("A", one(&per_actor[0])), app("B", one(&per_actor[1]))],
                         suggested: true,
                     }]
                 })
@@ -409,8 +424,8 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             let state_filter = filter(&keyvals);
             Ok(Case {
                 seed: rows.seed,
-                witness: reads_first(&bug, &bug),
-                actors: vec![app("A", bug.clone()), app("B", bug)],
+                witness: reads_first(&a, &b),
+                actors: vec![app("A", a), app("B", b)],
                 state: format!("SELECT count(*)::text FROM {tb} WHERE {state_filter}"),
                 state_label: format!("rows of {table} with {state_filter}"),
                 errors: &["23505", "40001", "40P01"],
@@ -429,9 +444,10 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     other.join(", ")
                 ));
             }
-            // Two calls for the same `other` value under different target keys.
+            // Two calls for the same `other` value under different target keys; every other
+            // column each call's own value.
             let mut shared = Vec::new();
-            for c in sets.iter().filter(|c| !target.contains(c)) {
+            for c in sets.iter().filter(|c| !target.contains(c) && other.contains(c)) {
                 let n = rows.fresh();
                 shared.push((
                     c.clone(),
@@ -441,7 +457,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             let mut per_actor = Vec::new();
             for _ in 0..2 {
                 let mut own = Vec::new();
-                for c in target {
+                for c in target.iter().chain(sets.iter().filter(|c| !target.contains(c) && !other.contains(c))) {
                     let n = rows.fresh();
                     own.push((
                         c.clone(),
@@ -463,7 +479,10 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     wrap(
                         true,
                         vec![
-                            Step::read(format!("SELECT 1 FROM {tb} WHERE {} LIMIT 1", filter(own))),
+                            Step::read(format!(
+                                "SELECT 1 FROM {tb} WHERE {} LIMIT 1",
+                                filter(&own.iter().filter(|(c, _)| target.contains(c)).cloned().collect::<Vec<_>>())
+                            )),
                             Step::new(insert_sql(table, &vals, "")).when(When::NotFound),
                         ],
                     )
@@ -538,7 +557,11 @@ mod build_tests {
         let case = build(&cat, &site).unwrap();
         assert_eq!(case.seed.len(), 3, "{:#?}", case.seed);
         assert!(case.seed[0].starts_with("INSERT INTO public.org (id, name) VALUES (99"), "{:#?}", case.seed);
-        assert!(case.seed[1].starts_with("INSERT INTO public.ws (id, org_id) VALUES ('00000000-"), "nullable note left out: {:#?}", case.seed);
+        assert!(
+            case.seed[1].starts_with("INSERT INTO public.ws (id, org_id) VALUES ('00000000-"),
+            "nullable note left out: {:#?}",
+            case.seed
+        );
         assert!(case.seed[2].contains("(ws_id, used)") && case.seed[2].ends_with(", 10)"), "{:#?}", case.seed);
         // Autocommit: read, write; both read before either writes.
         assert_eq!(case.actors[0].steps.len(), 2);
@@ -552,14 +575,25 @@ mod build_tests {
         let cat = catalog("CREATE TABLE p (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid NOT NULL UNIQUE, n int);");
         // Looked up by id, which the insert does not set: the fix is ON CONFLICT on user_id.
         let site = RaceSite {
-            race: Race::LookupThenInsert { table: q("p"), key: vec!["id".into()], sets: vec!["user_id".into()] },
+            race: Race::LookupThenInsert {
+                table: q("p"),
+                key: vec!["id".into()],
+                sets: vec!["user_id".into(), "n".into()],
+                same: vec!["id".into(), "user_id".into()],
+            },
             transaction: true,
             client: "prisma",
         };
         let case = build(&cat, &site).unwrap();
-        assert_eq!(case.actors[0].steps.iter().map(|s| s.when).collect::<Vec<_>>(), [When::Always, When::Always, When::NotFound, When::Always]);
+        assert_eq!(
+            case.actors[0].steps.iter().map(|s| s.when).collect::<Vec<_>>(),
+            [When::Always, When::Always, When::NotFound, When::Always]
+        );
         assert_eq!(case.witness, [0, 0, 1, 1, 0, 1, 0, 1]);
         assert!(case.fixes[0].actors[0].steps[0].sql.ends_with("ON CONFLICT (user_id) DO NOTHING"), "{:#?}", case.fixes);
+        // The shared user id in both inserts, each call's own n.
+        let (a, b) = (&case.actors[0].steps[2].sql, &case.actors[1].steps[2].sql);
+        assert!(a.contains("(user_id, n)") && a[..a.rfind(',').unwrap()] == b[..b.rfind(',').unwrap()] && a != b, "{a}\n{b}");
         // A column type pgvet cannot make a value for is a reason, not a guess.
         let cat = catalog("CREATE TABLE g (id int PRIMARY KEY, shape point NOT NULL, n int NOT NULL);");
         let site = RaceSite {

@@ -223,8 +223,24 @@ pub fn judge(case: &Case, actors: &[Actor], run: Run, state: String, serial: &BT
         out.unexpected =
             Some(format!("{} {}: {}", s.sqlstate.as_deref().unwrap_or(""), s.sql, s.message.as_deref().unwrap_or("the server refused it")));
     } else if !serial.is_empty() && !serial.contains(&out.state) {
+        // The second oracle, when it holds: the sessions that wrote all read the same value first
+        // (every write changes it, so it was the same row version).
+        let reads: Vec<(usize, &str)> = out
+            .run
+            .steps
+            .iter()
+            .filter(|s| actors[s.actor].app && !s.retry && actors[s.actor].steps.get(s.index).is_some_and(|st| st.reads))
+            .filter_map(|s| s.rows.first().map(|r| (s.actor, r.as_str())))
+            .collect();
+        let same = reads.len() >= 2 && reads.iter().all(|(_, v)| *v == reads[0].1);
+        let both = if same {
+            let names: Vec<&str> = reads.iter().map(|(a, _)| actors[*a].name.as_str()).collect();
+            format!(" ({} all read {} and each wrote its own change over it)", names.join(" and "), reads[0].1)
+        } else {
+            String::new()
+        };
         out.anomaly = Some(format!(
-            "{} is {}; the serial orders give {}",
+            "{} is {}; the serial orders give {}{both}",
             case.state_label,
             out.state,
             serial.iter().cloned().collect::<Vec<_>>().join(" or ")

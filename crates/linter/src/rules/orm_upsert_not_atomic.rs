@@ -130,7 +130,12 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .collect();
             let table = crate::code::prisma_model(&models, &p.model).map(|(q, _)| q);
             let race = table.map(|table| RaceSite {
-                race: Race::LookupThenInsert { table, key, sets: created.iter().map(|c| column(c)).collect() },
+                race: Race::LookupThenInsert {
+                    table,
+                    same: key.iter().cloned().chain(uniques.iter().flat_map(|u| u.split(", ").map(str::to_string))).collect(),
+                    key,
+                    sets: created.iter().map(|c| column(c)).collect(),
+                },
                 transaction: true,
                 client: "prisma",
             });
@@ -185,6 +190,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                             table: t.name.clone(),
                             key: shared.clone(),
                             sets: writes.iter().map(|w| w.column.clone()).collect(),
+                            same: shared.clone(),
                         },
                         transaction,
                         client,
