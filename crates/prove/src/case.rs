@@ -115,21 +115,6 @@ impl<'a> Rows<'a> {
     fn values(&mut self, q: &QName, fixed: &[(String, String)], depth: usize) -> Result<Vec<(String, String)>, NoCase> {
         let t = self.table(q)?;
         let mut out: Vec<(String, String)> = fixed.to_vec();
-        // A given value of a foreign key column needs its parent row.
-        for (col, v) in fixed {
-            if v.starts_with('{') {
-                continue;
-            }
-            let fk = t.constraints.iter().find(|k| k.kind == ConstraintKind::ForeignKey && k.columns == [col.clone()]);
-            if let Some(key) = fk.and_then(|k| k.foreign_key.as_ref()) {
-                if let [pcol] = key.columns.as_slice() {
-                    if depth > 6 {
-                        return Err(format!("the foreign keys from {q} nest too deep to seed"));
-                    }
-                    self.insert(&key.table.clone(), &[(pcol.clone(), v.clone())], depth + 1)?;
-                }
-            }
-        }
         for c in &t.columns {
             if out.iter().any(|(n, _)| *n == c.name) {
                 continue;
@@ -137,20 +122,28 @@ impl<'a> Rows<'a> {
             if !c.not_null || c.default.is_some() || c.identity.is_some() || c.generated.is_some() {
                 continue;
             }
-            let fk = t.constraints.iter().find(|k| k.kind == ConstraintKind::ForeignKey && k.columns == [c.name.clone()]);
             let n = self.fresh();
             let v = literal(self.cat, &c.type_name, n).ok_or_else(|| {
                 format!("cannot make up a value of type {} for {}.{} (give the rows in a seed file: --seed)", c.type_name, q, c.name)
             })?;
-            if let Some(key) = fk.and_then(|k| k.foreign_key.as_ref()) {
-                if depth > 6 {
-                    return Err(format!("the foreign keys from {q} nest too deep to seed"));
-                }
-                if let [pcol] = key.columns.as_slice() {
-                    self.insert(&key.table.clone(), &[(pcol.clone(), v.clone())], depth + 1)?;
-                }
-            }
             out.push((c.name.clone(), v));
+        }
+        // Every foreign key whose columns all have values needs its parent row (composite keys
+        // too); a value the application reads at run time (`{read}`) is the race's business.
+        for k in t.constraints.iter().filter(|k| k.kind == ConstraintKind::ForeignKey) {
+            let Some(key) = k.foreign_key.as_ref() else { continue };
+            let parent: Option<Vec<(String, String)>> = k
+                .columns
+                .iter()
+                .zip(&key.columns)
+                .map(|(c, pc)| out.iter().find(|(n, v)| n == c && !v.starts_with('{')).map(|(_, v)| (pc.clone(), v.clone())))
+                .collect();
+            if let Some(parent) = parent {
+                if depth > 6 {
+                    return Err(format!("the foreign keys from {q} nest too deep to seed (give the rows in a seed file: --seed)"));
+                }
+                self.insert(&key.table.clone(), &parent, depth + 1)?;
+            }
         }
         Ok(out)
     }
@@ -231,12 +224,20 @@ fn app(name: &str, steps: Vec<Step>) -> Actor {
     Actor { name: name.into(), steps, app: true }
 }
 
-/// The unique indexes of `t` made of plain columns.
-fn unique_keys(cat: &Catalog, t: &QName) -> Vec<Vec<String>> {
-    cat.indexes_of(t)
-        .filter(|i| i.unique && i.valid && i.predicate.is_none())
-        .filter_map(|i| i.keys.iter().map(|k| if let IndexKey::Column(c) = k { Some(c.clone()) } else { None }).collect())
-        .collect()
+/// The unique indexes of `t` made of plain columns, with the predicate of a partial one; whole
+/// indexes first.
+fn unique_keys(cat: &Catalog, t: &QName) -> Vec<(Vec<String>, Option<String>)> {
+    let mut keys: Vec<(Vec<String>, Option<String>)> = cat
+        .indexes_of(t)
+        .filter(|i| i.unique && i.valid)
+        .filter_map(|i| {
+            let cols: Option<Vec<String>> =
+                i.keys.iter().map(|k| if let IndexKey::Column(c) = k { Some(c.clone()) } else { None }).collect();
+            cols.map(|c| (c, i.predicate.clone()))
+        })
+        .collect();
+    keys.sort_by_key(|(_, p)| p.is_some());
+    keys
 }
 
 /// Builds the case for a finding's race.
@@ -408,11 +409,16 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             let keys = unique_keys(cat, table);
             let target = keys
                 .iter()
-                .find(|k| k.iter().all(|c| key.contains(c)) && k.iter().all(|c| same_cols.contains(&c)))
-                .or_else(|| keys.iter().find(|k| k.iter().all(|c| same_cols.contains(&c))));
+                .find(|(k, _)| k.iter().all(|c| key.contains(c)) && k.iter().all(|c| same_cols.contains(&c)))
+                .or_else(|| keys.iter().find(|(k, _)| k.iter().all(|c| same_cols.contains(&c))));
             let fixes = target
-                .map(|k| {
-                    let on = format!(" ON CONFLICT ({}) DO NOTHING", k.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", "));
+                .map(|(k, predicate)| {
+                    let cols = k.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+                    // A partial unique index is inferred with its predicate.
+                    let on = match predicate {
+                        Some(p) => format!(" ON CONFLICT ({cols}) WHERE {p} DO NOTHING"),
+                        None => format!(" ON CONFLICT ({cols}) DO NOTHING"),
+                    };
                     let one = |vals: &[(String, String)]| vec![Step::new(insert_sql(table, vals, &on))];
                     vec![FixCase {
                         description: format!("one statement: INSERT ...{on} (then read the row back)"),
@@ -568,6 +574,52 @@ mod build_tests {
         assert_eq!(case.witness, [0, 1, 0, 1]);
         assert!(case.fixes[0].actors[0].steps[0].sql.contains("SET used = used + 1"), "{:#?}", case.fixes[0]);
         assert_eq!(case.fixes[1].actors[0].steps.first().map(|s| s.sql.as_str()), Some("BEGIN"));
+    }
+
+    #[test]
+    fn composite_foreign_keys_get_their_parent_and_partial_keys_their_predicate() {
+        let cat = catalog(
+            "CREATE TABLE datasets (id text, project_id text, PRIMARY KEY (id, project_id));
+             CREATE TABLE runs (id text PRIMARY KEY, project_id text NOT NULL, dataset_id text NOT NULL, name text NOT NULL,
+               FOREIGN KEY (dataset_id, project_id) REFERENCES datasets (id, project_id));
+             CREATE UNIQUE INDEX runs_name ON runs (dataset_id, project_id, name);",
+        );
+        let site = RaceSite {
+            race: Race::OtherUnique {
+                table: q("runs"),
+                target: vec!["id".into()],
+                other: vec!["dataset_id".into(), "project_id".into(), "name".into()],
+                sets: vec!["id".into(), "project_id".into(), "name".into(), "dataset_id".into()],
+                update: false,
+                lookup: false,
+            },
+            transaction: false,
+            client: "sql",
+        };
+        let case = build(&cat, &site).unwrap();
+        // One parent row, with both key columns as the runs use them.
+        assert_eq!(case.seed.len(), 1, "{:#?}", case.seed);
+        assert!(case.seed[0].starts_with("INSERT INTO public.datasets (id, project_id) VALUES ('pgvet-"), "{:#?}", case.seed);
+        let cat = catalog(
+            "CREATE TABLE v (id text PRIMARY KEY, project_id text NOT NULL, user_id text, name text NOT NULL);
+             CREATE UNIQUE INDEX v_user ON v (project_id, user_id, name) WHERE user_id IS NOT NULL;",
+        );
+        let site = RaceSite {
+            race: Race::LookupThenInsert {
+                table: q("v"),
+                key: vec!["project_id".into(), "user_id".into(), "name".into()],
+                sets: vec!["project_id".into(), "user_id".into(), "name".into(), "id".into()],
+                same: vec!["project_id".into(), "user_id".into(), "name".into()],
+            },
+            transaction: false,
+            client: "prisma",
+        };
+        let case = build(&cat, &site).unwrap();
+        let fix = &case.fixes[0].actors[0].steps[0].sql;
+        assert!(
+            fix.contains("ON CONFLICT (project_id, user_id, name) WHERE") && fix.contains("IS NOT NULL") && fix.ends_with("DO NOTHING"),
+            "{fix}"
+        );
     }
 
     #[test]

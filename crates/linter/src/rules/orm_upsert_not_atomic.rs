@@ -134,7 +134,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     table,
                     same: key.iter().cloned().chain(uniques.iter().flat_map(|u| u.split(", ").map(str::to_string))).collect(),
                     key,
-                    sets: created.iter().map(|c| column(c)).collect(),
+                    // Scalar fields: a relation (`members: { create: ... }`) is a nested write.
+                    sets: created.iter().filter(|c| m.field(c).is_some_and(|fd| !fd.relation)).map(|c| column(c)).collect(),
                 },
                 transaction: true,
                 client: "prisma",
