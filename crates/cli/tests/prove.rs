@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
+use pgvet_db::TempPostgres;
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -175,5 +177,53 @@ fn timeline_spec_sarif_and_selection() {
         let (code, out, err) = pgvet(&["prove", fixed.path().to_str().unwrap()]);
         assert_eq!(code, Some(0), "{app}: {out}{err}");
         assert!(err.contains("no race findings"), "{app}: {err}");
+    }
+}
+
+/// The emitted isolationtester specs run by PostgreSQL's own isolationtester, on a server with the
+/// app's schema: the same errors and the same final state as the proofs.
+#[test]
+fn the_emitted_specs_reproduce_the_race_in_isolationtester() {
+    let dir = project("ts-supabase", "bug");
+    let d = dir.path().to_str().unwrap();
+    let specs = tempfile::tempdir().unwrap();
+    let (code, _, err) = pgvet(&["prove", d, "--emit-spec", specs.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let pg = TempPostgres::start().unwrap_or_else(|e| panic!("isolationtester needs a real PostgreSQL: {e}"));
+    let schema = std::fs::read_to_string(repo().join("crates/linter/tests/fixtures/apps/schema.sql")).unwrap();
+    let (_, rejected) = replay(&pg, Some(SUPABASE_PRELUDE), &[ReplayFile { text: &schema, transactional: true }], |_| {}).unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let tester = pgvet_db::find_bin_dir().unwrap().join("../lib/pgxs/src/test/isolation/isolationtester");
+    assert!(tester.exists(), "{} (PostgreSQL's client package has it)", tester.display());
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(specs.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    specs.sort();
+    assert_eq!(specs.len(), 4, "{specs:?}");
+    let want = [
+        ("fk-read-then-insert-race", "violates foreign key constraint \"profiles_home_workspace_id_fkey\""),
+        ("lost-update", ""),
+        ("on-conflict-other-unique", "duplicate key value violates unique constraint \"profiles_user_id_key\""),
+        ("orm-upsert-not-atomic", "duplicate key value violates unique constraint \"profiles_user_id_key\""),
+    ];
+    for (i, spec) in specs.iter().enumerate() {
+        // Each spec on its own copy of the schema.
+        let db = format!("spec_{i}");
+        let mut admin = pg.connect("postgres").unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {db} TEMPLATE pgvet_dev")).unwrap();
+        let conninfo = format!("host={} port=5432 user=postgres dbname={db}", pg.root().join("sock").display());
+        let o = Command::new(&tester).arg(&conninfo).stdin(std::fs::File::open(spec).unwrap()).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        let name = spec.file_name().unwrap().to_string_lossy();
+        assert!(o.status.success(), "{name}: {out}{}", String::from_utf8_lossy(&o.stderr));
+        let (rule, error) = want[i];
+        assert!(name.starts_with(rule), "{name}");
+        if error.is_empty() {
+            // The lost update: no error, and the counter shows one increment.
+            assert!(!out.contains("ERROR"), "{name}: {out}");
+            let mut c = pg.connect(&db).unwrap();
+            let n: i32 = c.query_one("SELECT used_tokens FROM public.user_usage", &[]).unwrap().get(0);
+            assert_eq!(n, 11, "{name}: {out}");
+        } else {
+            assert!(out.contains(error), "{name}: {out}");
+        }
     }
 }

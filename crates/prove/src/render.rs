@@ -314,17 +314,19 @@ pub fn isolation_spec(at: &At, p: &Proof) -> Option<String> {
     let case = p.case.as_ref()?;
     let w = p.witness.as_ref()?;
     let mut out = format!(
-        "# {} at {}:{} — {} by pgvet prove.\n# Run against a database with the project's migrations applied (the spec holds the seed rows only).\n",
+        "# {} at {}:{} — {} by pgvet prove.\n# Run on a throwaway copy of a database with the project's migrations applied (the spec holds\n# the seed rows only): isolationtester CONNINFO < this.spec\n",
         at.rule,
         at.file,
         at.line,
         serde_json::to_value(p.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
     );
-    out.push_str("\nsetup\n{\n");
-    for s in &case.seed {
-        out.push_str(&format!("  {};\n", s));
+    if !case.seed.is_empty() {
+        out.push_str("\nsetup\n{\n");
+        for s in &case.seed {
+            out.push_str(&format!("  {};\n", s));
+        }
+        out.push_str("}\n");
     }
-    out.push_str("}\n");
     let mut names: Vec<Vec<String>> = vec![Vec::new(); case.actors.len()];
     let mut order = Vec::new();
     for (i, a) in case.actors.iter().enumerate() {
