@@ -453,7 +453,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             // Two calls for the same `other` value under different target keys; every other
             // column each call's own value.
             let mut shared = Vec::new();
-            for c in sets.iter().filter(|c| !target.contains(c) && other.contains(c)) {
+            for c in sets.iter().filter(|c| other.contains(c)) {
                 let n = rows.fresh();
                 shared.push((
                     c.clone(),
@@ -463,7 +463,9 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             let mut per_actor = Vec::new();
             for _ in 0..2 {
                 let mut own = Vec::new();
-                for c in target.iter().chain(sets.iter().filter(|c| !target.contains(c) && !other.contains(c))) {
+                for c in
+                    target.iter().filter(|c| !other.contains(c)).chain(sets.iter().filter(|c| !target.contains(c) && !other.contains(c)))
+                {
                     let n = rows.fresh();
                     own.push((
                         c.clone(),
@@ -487,7 +489,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                         vec![
                             Step::read(format!(
                                 "SELECT 1 FROM {tb} WHERE {} LIMIT 1",
-                                filter(&own.iter().filter(|(c, _)| target.contains(c)).cloned().collect::<Vec<_>>())
+                                filter(&own.iter().chain(&shared).filter(|(c, _)| target.contains(c)).cloned().collect::<Vec<_>>())
                             )),
                             Step::new(insert_sql(table, &vals, "")).when(When::NotFound),
                         ],

@@ -190,7 +190,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         race: Race::LookupThenInsert {
                             table: t.name.clone(),
                             key: shared.clone(),
-                            sets: writes.iter().map(|w| w.column.clone()).collect(),
+                            // Columns of the table (a Prisma relation in `data` is a nested write).
+                            sets: writes.iter().filter(|w| t.column(&w.column).is_some()).map(|w| w.column.clone()).collect(),
                             same: shared.clone(),
                         },
                         transaction,
