@@ -24,6 +24,9 @@
 //! used_tokens = used_tokens + $1 WHERE user_id = $2` (in Supabase, an RPC that runs it; in
 //! Drizzle, `set({ usedTokens: sql`${t.usedTokens} + ${n}` })`), or lock the row when reading
 //! it (`SELECT ... FOR UPDATE` in a transaction).
+//!
+//! `pgvet prove --rule lost-update` runs the race on a throwaway PostgreSQL (the counter ends one
+//! short of every serial order) and both fixes over every interleaving.
 
 use super::{Context, RuleMeta};
 use crate::code::{drizzle_tables, read_of, writes_of};

@@ -32,6 +32,9 @@
 //! Upsert on the key the data is identified by (`ON CONFLICT (workspace_id)`), or stop writing
 //! the other unique column in the insert. If both keys must be handled, catch 23505 and retry as
 //! an update.
+//!
+//! `pgvet prove --rule on-conflict-other-unique` shows the 23505 on the other key on a throwaway
+//! PostgreSQL and runs the upsert with that key as its target.
 use std::collections::BTreeSet;
 
 use pgvet_catalog::{Index, IndexKey, QName, Table};

@@ -34,6 +34,9 @@
 //! `create` (`where: { workspaceId }`, `create: { workspaceId, ... }`) so Prisma sends
 //! `INSERT ... ON CONFLICT DO UPDATE`; for hand-written code, use ON CONFLICT (`.upsert(row,
 //! { onConflict })`, `onConflictDoUpdate`).
+//!
+//! `pgvet prove --rule orm-upsert-not-atomic` runs the two calls on a throwaway PostgreSQL (the
+//! second insert gets 23505) and the ON CONFLICT fix over every interleaving.
 use pgvet_code::prisma::PrismaModel;
 use pgvet_code::Call;
 
