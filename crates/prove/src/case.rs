@@ -111,6 +111,13 @@ impl<'a> Rows<'a> {
         self.next
     }
 
+    /// A new value for column `c` of `t`.
+    fn value(&mut self, t: &Table, c: &str) -> Result<(String, String), NoCase> {
+        let n = self.fresh();
+        let v = literal(self.cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {}.{c}", t.name))?;
+        Ok((c.to_string(), v))
+    }
+
     /// The values of a new row of `q`: `fixed` as given, every other required column made up.
     fn values(&mut self, q: &QName, fixed: &[(String, String)], depth: usize) -> Result<Vec<(String, String)>, NoCase> {
         let t = self.table(q)?;
@@ -240,6 +247,20 @@ fn unique_keys(cat: &Catalog, t: &QName) -> Vec<(Vec<String>, Option<String>)> {
     keys
 }
 
+/// Two calls that insert the same key: the race counts the rows with it.
+fn two_writers(seed: Vec<String>, a: Vec<Step>, b: Vec<Step>, table: &QName, key: &str, fixes: Vec<FixCase>, transport: String) -> Case {
+    Case {
+        seed,
+        witness: reads_first(&a, &b),
+        actors: vec![app("A", a), app("B", b)],
+        state: format!("SELECT count(*)::text FROM {} WHERE {key}", table_sql(table)),
+        state_label: format!("rows of {table} with {key}"),
+        errors: &["23505", "40001", "40P01"],
+        fixes,
+        transport,
+    }
+}
+
 /// Builds the case for a finding's race.
 pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
     let mut rows = Rows { cat, next: 0, seed: Vec::new(), seeded: Vec::new() };
@@ -269,9 +290,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             }
             let mut keyvals = Vec::new();
             for k in key {
-                let n = rows.fresh();
-                let lit = literal(cat, column_type(t, k)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{k}"))?;
-                keyvals.push((k.clone(), lit));
+                keyvals.push(rows.value(t, k)?);
             }
             let mut fixed = keyvals.clone();
             fixed.push((column.clone(), start));
@@ -312,9 +331,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
         }
         Race::FkReadThenInsert { table, column, parent, parent_column } => {
             let pt = rows.table(parent)?;
-            let n = rows.fresh();
-            let pval = literal(cat, column_type(pt, parent_column)?, n)
-                .ok_or_else(|| format!("cannot make up a value for {parent}.{parent_column}"))?;
+            let (_, pval) = rows.value(pt, parent_column)?;
             rows.insert(parent, &[(parent_column.clone(), pval.clone())], 0)?;
             let child_vals = rows.values(table, &[(column.clone(), "{read}".into())], 0)?;
             let (pt_sql, pc) = (table_sql(parent), quote_ident(parent_column));
@@ -380,22 +397,14 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                 if shared.iter().any(|(n, _)| n == c) {
                     continue;
                 }
-                let n = rows.fresh();
-                shared.push((
-                    c.clone(),
-                    literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
-                ));
+                shared.push(rows.value(t, c)?);
             }
             let keyvals: Vec<(String, String)> = shared.iter().filter(|(c, _)| key.contains(c)).cloned().collect();
             let mut per_actor = Vec::new();
             for _ in 0..2 {
                 let mut fixed: Vec<(String, String)> = shared.iter().filter(|(c, _)| sets.contains(c)).cloned().collect();
                 for c in sets.iter().filter(|c| !shared.iter().any(|(n, _)| n == *c)) {
-                    let n = rows.fresh();
-                    fixed.push((
-                        c.clone(),
-                        literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
-                    ));
+                    fixed.push(rows.value(t, c)?);
                 }
                 per_actor.push(rows.values(table, &fixed, 0)?);
             }
@@ -427,17 +436,11 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     }]
                 })
                 .unwrap_or_default();
-            let state_filter = filter(&keyvals);
-            Ok(Case {
-                seed: rows.seed,
-                witness: reads_first(&a, &b),
-                actors: vec![app("A", a), app("B", b)],
-                state: format!("SELECT count(*)::text FROM {tb} WHERE {state_filter}"),
-                state_label: format!("rows of {table} with {state_filter}"),
-                errors: &["23505", "40001", "40P01"],
-                fixes,
-                transport,
-            })
+            // The rows that collide are counted by the shared values they carry (the lookup key
+            // may not even be inserted: Prisma's upsert by an id that create leaves to a default).
+            let carried: Vec<(String, String)> = shared.iter().filter(|(c, _)| per_actor[0].iter().any(|(n, _)| n == c)).cloned().collect();
+            let state_key = if carried.is_empty() { filter(&keyvals) } else { filter(&carried) };
+            Ok(two_writers(rows.seed, a, b, table, &state_key, fixes, transport))
         }
         Race::OtherUnique { table, target, other, sets, update, lookup } => {
             let t = rows.table(table)?;
@@ -454,11 +457,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             // column each call's own value.
             let mut shared = Vec::new();
             for c in sets.iter().filter(|c| other.contains(c)) {
-                let n = rows.fresh();
-                shared.push((
-                    c.clone(),
-                    literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
-                ));
+                shared.push(rows.value(t, c)?);
             }
             let mut per_actor = Vec::new();
             for _ in 0..2 {
@@ -466,11 +465,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                 for c in
                     target.iter().filter(|c| !other.contains(c)).chain(sets.iter().filter(|c| !target.contains(c) && !other.contains(c)))
                 {
-                    let n = rows.fresh();
-                    own.push((
-                        c.clone(),
-                        literal(cat, column_type(t, c)?, n).ok_or_else(|| format!("cannot make up a value for {table}.{c}"))?,
-                    ));
+                    own.push(rows.value(t, c)?);
                 }
                 per_actor.push(own);
             }
@@ -504,20 +499,12 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
             let fb = statement(&per_actor[1], other, &mut rows)?;
             let other_cols = other.join(", ");
             let state_filter = filter(&shared.iter().filter(|(c, _)| other.contains(c)).cloned().collect::<Vec<_>>());
-            Ok(Case {
-                seed: rows.seed,
-                witness: reads_first(&a, &b),
-                actors: vec![app("A", a), app("B", b)],
-                state: format!("SELECT count(*)::text FROM {tb} WHERE {state_filter}"),
-                state_label: format!("rows of {table} with {state_filter}"),
-                errors: &["23505", "40001", "40P01"],
-                fixes: vec![FixCase {
-                    description: format!("the conflict target is the key the rows collide on: ON CONFLICT ({other_cols})"),
-                    actors: vec![app("A", fa), app("B", fb)],
-                    suggested: true,
-                }],
-                transport,
-            })
+            let fixes = vec![FixCase {
+                description: format!("the conflict target is the key the rows collide on: ON CONFLICT ({other_cols})"),
+                actors: vec![app("A", fa), app("B", fb)],
+                suggested: true,
+            }];
+            Ok(two_writers(rows.seed, a, b, table, &state_filter, fixes, transport))
         }
     }
 }

@@ -26,12 +26,17 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn result_text(s: &StepResult, names: &[String]) -> String {
+/// What a step got; `steps` is the whole run (why a step was not sent).
+fn result_text(s: &StepResult, steps: &[StepResult]) -> String {
     if s.skipped {
-        return "(not sent: the application's condition did not hold, or it had given up)".into();
+        let gave_up = steps.iter().any(|p| p.actor == s.actor && p.seq < s.seq && p.sqlstate.is_some() && p.retry == s.retry);
+        return if gave_up {
+            "(not sent: the application gave up after the error; its transaction was rolled back)".into()
+        } else {
+            "(not sent: the application's `if` on what it read did not hold)".into()
+        };
     }
     let mut out = String::new();
-    let _ = names;
     match &s.sqlstate {
         Some(code) => {
             out.push_str(&format!("ERROR {code}"));
@@ -89,14 +94,14 @@ pub fn timeline(steps: &[StepResult], names: &[String], width: usize) -> String 
     for (_, _, s, completion) in events {
         let mut text = Vec::new();
         if completion {
-            text.extend(wrap_text(&format!("… {}", result_text(s, names)), w));
+            text.extend(wrap_text(&format!("… {}", result_text(s, steps)), w));
         } else {
             text.extend(wrap_text(&one_line(&s.sql), w));
             let r = if s.blocked {
                 let who: Vec<&str> = s.waited_for.iter().map(|&a| names[a].split(' ').next().unwrap_or("")).collect();
                 format!("waits for {} ({})", who.join(", "), s.wait.as_deref().unwrap_or("a lock"))
             } else {
-                result_text(s, names)
+                result_text(s, steps)
             };
             text.extend(wrap_text(&r, w.saturating_sub(2)).into_iter().map(|l| format!("  {l}")));
         }
