@@ -25,6 +25,8 @@ pub struct Case {
     pub fixes: Vec<FixCase>,
     /// How the application sends the statements, for the reader.
     pub transport: String,
+    /// What pgvet modelled instead of running the application's own code, when anything.
+    pub model: Option<String>,
 }
 
 /// One actor: the application (`app`), or another session the race needs (a deleter).
@@ -258,6 +260,7 @@ fn two_writers(seed: Vec<String>, a: Vec<Step>, b: Vec<Step>, table: &QName, key
         errors: &["23505", "40001", "40P01"],
         fixes,
         transport,
+        model: None,
     }
 }
 
@@ -265,7 +268,12 @@ fn two_writers(seed: Vec<String>, a: Vec<Step>, b: Vec<Step>, table: &QName, key
 pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
     let mut rows = Rows { cat, next: 0, seed: Vec::new(), seeded: Vec::new() };
     let tx = site.transaction;
-    let transport = match (site.client, tx) {
+    let client = match site.client {
+        "sql" => "a database driver",
+        "migration" => "a migration",
+        c => c,
+    };
+    let transport = match (client, tx) {
         ("prisma", _) => "as Prisma's engine sends it: one transaction".to_string(),
         (c, true) => format!("as {c} sends it: one transaction"),
         (c, false) => format!("as {c} sends it: each statement its own transaction"),
@@ -327,6 +335,10 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     },
                 ],
                 transport,
+                model: Some(format!(
+                    "the application's change to {column} is modelled as `{}` (pgvet does not run the application's own computation; any change computed from the value read is lost the same way)",
+                    next.replace("{read}", "value read")
+                )),
             })
         }
         Race::FkReadThenInsert { table, column, parent, parent_column } => {
@@ -386,6 +398,7 @@ pub fn build(cat: &Catalog, site: &RaceSite) -> Result<Case, NoCase> {
                     },
                 ],
                 transport,
+                model: None,
             })
         }
         Race::LookupThenInsert { table, key, sets, same } => {

@@ -235,7 +235,8 @@ pub fn judge(case: &Case, actors: &[Actor], run: Run, state: String, serial: &BT
         let same = reads.len() >= 2 && reads.iter().all(|(_, v)| *v == reads[0].1);
         let both = if same {
             let names: Vec<&str> = reads.iter().map(|(a, _)| actors[*a].name.as_str()).collect();
-            format!(" ({} all read {} and each wrote its own change over it)", names.join(" and "), reads[0].1)
+            let all = if names.len() == 2 { "both" } else { "all" };
+            format!(" ({} {all} read {} and each wrote its own change over it)", names.join(" and "), reads[0].1)
         } else {
             String::new()
         };

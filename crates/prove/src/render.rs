@@ -170,6 +170,9 @@ pub fn text(at: &At, p: &Proof, width: usize) -> String {
         .map(|a| if a.app { format!("{} (the application)", a.name) } else { format!("{} (another session)", a.name) })
         .collect();
     out.push_str(&format!("  {}, at {}; {}\n", case.transport, level(p.isolation), p.seconds_text()));
+    if let Some(m) = &case.model {
+        out.push_str(&format!("  {m}\n"));
+    }
     for s in &case.seed {
         out.push_str(&format!("  seed: {}\n", one_line(s)));
     }
@@ -290,6 +293,7 @@ pub fn json(at: &At, p: &Proof) -> Value {
         "schedule": crate::explore::schedule_string(&p.schedule),
         "isolation": p.isolation.short(),
         "transport": p.case.as_ref().map(|c| c.transport.clone()),
+        "model": p.case.as_ref().and_then(|c| c.model.clone()),
         "seed": p.case.as_ref().map(|c| c.seed.clone()),
         "state": p.witness.as_ref().map(|w| json!({"of": p.case.as_ref().map(|c| c.state_label.clone()), "value": w.state})),
         "serial": p.serial.iter().map(|(s, st)| json!({"schedule": s, "state": st})).collect::<Vec<_>>(),
