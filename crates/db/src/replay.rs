@@ -73,10 +73,24 @@ pub fn replay(
         if wrap {
             run(&mut client, "BEGIN")?;
         }
+        // Nothing has run in the runner's transaction yet: a `SET TRANSACTION` there (right after
+        // the file's own BEGIN) is valid and must not be put in a savepoint.
+        let mut fresh = true;
         for s in &statements {
             if wrap && matches!(s.node, pgvet_syntax::NodeEnum::TransactionStmt(_)) {
                 continue;
             }
+            let set_transaction = matches!(&s.node, pgvet_syntax::NodeEnum::VariableSetStmt(v) if v.name == "TRANSACTION");
+            if wrap && fresh && set_transaction {
+                if let Err(e) = client.batch_execute(&f.text[s.span.range()]) {
+                    rejected.push(Rejection { file: i, start: s.span.start, message: db_message(&e) });
+                    // The transaction is aborted: start it again.
+                    run(&mut client, "ROLLBACK")?;
+                    run(&mut client, "BEGIN")?;
+                }
+                continue;
+            }
+            fresh = false;
             if wrap {
                 run(&mut client, "SAVEPOINT pgvet_statement")?;
             }
