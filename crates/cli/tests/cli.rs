@@ -1,10 +1,9 @@
 //! The `pgvet` binary's contract: exit codes, messages, formats, on the bundled example.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+mod common;
+use common::{copy_dir, repo};
 
 fn pgvet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pgvet")).args(args).current_dir(repo()).env("NO_COLOR", "1").output().unwrap()
@@ -22,18 +21,6 @@ fn stderr(o: &Output) -> String {
 fn write_file(root: &Path, rel: &str, text: &str) {
     std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
     std::fs::write(root.join(rel), text).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

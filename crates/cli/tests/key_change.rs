@@ -75,19 +75,20 @@ fn url(pg: &TempPostgres, db: &str) -> String {
 
 /// `pgvet plan` for change `c` of [`CHANGES`] with the backfill, into `dir`; its output.
 fn plan_change(c: usize, dir: &Path) -> String {
+    plan_with(c, dir, true, &[])
+}
+
+/// `pgvet plan` for change `c` into `dir`, with the backfill or without, and `extra` flags.
+fn plan_with(c: usize, dir: &Path, backfill: bool, extra: &[&str]) -> String {
     let (kind, target, cols) = CHANGES[c];
-    let o = pgvet(&[
-        "plan",
-        kind,
-        target,
-        "--columns",
-        cols,
-        "--backfill",
-        "'default-workspace'",
-        "--out",
-        dir.to_str().unwrap(),
-        fixture().to_str().unwrap(),
-    ]);
+    let fx = fixture();
+    let mut args = vec!["plan", kind, target, "--columns", cols];
+    if backfill {
+        args.extend(["--backfill", "'default-workspace'"]);
+    }
+    args.extend(["--out", dir.to_str().unwrap(), fx.to_str().unwrap()]);
+    args.extend(extra);
+    let o = pgvet(&args);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     t
@@ -111,17 +112,7 @@ fn field_report_02_key_change_end_to_end() {
 
     // Pre-flight of a plan without a backfill: the NULL workspace ids block the new primary key.
     let bare = out.path().join("bare");
-    let o = pgvet(&[
-        "plan",
-        "key",
-        "org_studio_heartbeats",
-        "--columns",
-        "workspace_id,agent_id",
-        "--out",
-        bare.to_str().unwrap(),
-        fx.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    plan_with(0, &bare, false, &[]);
     let o = pgvet(&["preflight", bare.to_str().unwrap(), "--database-url", &url(&pg, "fr02")]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("BLOCKS nulls-workspace_id: 1 (e.g. (a2))"), "{}", text(&o));
@@ -138,21 +129,7 @@ fn field_report_02_key_change_end_to_end() {
     }
     // Planned from the live database's schema: the same files.
     let live_plan = out.path().join("live");
-    let o = pgvet(&[
-        "plan",
-        "key",
-        "org_studio_heartbeats",
-        "--columns",
-        "workspace_id,agent_id",
-        "--backfill",
-        "'default-workspace'",
-        "--out",
-        live_plan.to_str().unwrap(),
-        fx.to_str().unwrap(),
-        "--database-url",
-        &url(&pg, "fr02"),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    plan_with(0, &live_plan, true, &["--database-url", &url(&pg, "fr02")]);
     for f in files(&plans[0]).into_iter().chain(files(&plans[0].join("rollback"))) {
         let rel = f.strip_prefix(&plans[0]).unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), std::fs::read_to_string(live_plan.join(rel)).unwrap(), "{}", rel.display());

@@ -8,9 +8,8 @@ use std::process::Command;
 use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
 use pgvet_db::TempPostgres;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{apps_dir, fixture_app, repo};
 
 fn findings(args: &[&str], url: Option<&str>) -> (Option<i32>, Vec<(String, String)>, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pgvet"));
@@ -115,26 +114,18 @@ fn live_mode_on_the_example_app() {
 #[test]
 fn live_mode_on_every_fixture_app() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("live mode is tested on a real PostgreSQL: {e}"));
-    let apps_dir = repo().join("crates/linter/tests/fixtures/apps");
-    let schema = std::fs::read_to_string(apps_dir.join("schema.sql")).unwrap();
+    let schema = std::fs::read_to_string(apps_dir().join("schema.sql")).unwrap();
     let (_, rejected) = replay(&pg, Some(SUPABASE_PRELUDE), &[ReplayFile { text: &schema, transactional: true }], |_| {}).unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     let url = format!("host={} port=5432 user=postgres dbname=pgvet_dev", pg.root().join("sock").display());
     let mut admin = pg.connect("pgvet_dev").unwrap();
     let before = pgvet_db::introspect(&mut admin).unwrap();
-    let mut apps: Vec<PathBuf> = std::fs::read_dir(&apps_dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut apps: Vec<PathBuf> = std::fs::read_dir(apps_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     apps.sort();
     let mut compared = 0;
     for app in &apps {
         for variant in ["bug", "fixed"] {
-            // The app as a Supabase project: its schema as the one migration, its sources beside.
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::create_dir_all(dir.path().join("supabase/migrations")).unwrap();
-            std::fs::write(dir.path().join("supabase/migrations/20250101000000_schema.sql"), &schema).unwrap();
-            for e in std::fs::read_dir(app.join(variant)).unwrap() {
-                let p = e.unwrap().path();
-                std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-            }
+            let dir = fixture_app(&app.file_name().unwrap().to_string_lossy(), variant);
             let d = dir.path().to_str().unwrap();
             let (_, static_run, _) = findings(&["check", d, "--format", "json", "-q"], None);
             let (_, live_run, stderr) = findings(&["check", d, "--format", "json", "-q", "--database-url", &url], None);

@@ -4,29 +4,15 @@
 //! final state no serial order gives), and the rule's suggested fix verified over every feasible
 //! interleaving. The fixed twins have no race to prove. Needs PostgreSQL's server binaries (the
 //! command says how to install them when they are missing).
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
 use pgvet_db::TempPostgres;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The app as a Supabase project: its schema as the one migration, its sources beside.
-fn project(app: &str, variant: &str) -> tempfile::TempDir {
-    let apps = repo().join("crates/linter/tests/fixtures/apps");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("supabase/migrations")).unwrap();
-    std::fs::copy(apps.join("schema.sql"), dir.path().join("supabase/migrations/20250101000000_schema.sql")).unwrap();
-    for e in std::fs::read_dir(apps.join(app).join(variant)).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-    }
-    dir
-}
+mod common;
+use common::{apps_dir, fixture_app};
 
 fn pgvet(args: &[&str]) -> (Option<i32>, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_pgvet")).args(args).output().unwrap();
@@ -46,7 +32,7 @@ fn every_race_finding_of_every_fixture_app_is_proven_and_its_fix_verified() {
                 .map(|app| {
                     let app = app.to_string();
                     std::thread::spawn(move || {
-                        let dir = project(&app, "bug");
+                        let dir = fixture_app(&app, "bug");
                         let (code, out, err) = pgvet(&["prove", dir.path().to_str().unwrap(), "--format", "json"]);
                         (app, code, out, err)
                     })
@@ -105,7 +91,7 @@ fn every_race_finding_of_every_fixture_app_is_proven_and_its_fix_verified() {
 /// The lost update under REPEATABLE READ in a transaction: 40001, and the retry restores the count.
 #[test]
 fn where_the_error_moves_and_what_the_isolation_levels_do() {
-    let dir = project("ts-drizzle", "bug");
+    let dir = fixture_app("ts-drizzle", "bug");
     let d = dir.path().to_str().unwrap();
     let (code, out, err) = pgvet(&["prove", d, "--rule", "fk-read-then-insert-race", "--format", "json"]);
     assert_eq!(code, Some(1), "{err}");
@@ -126,7 +112,7 @@ fn where_the_error_moves_and_what_the_isolation_levels_do() {
 
     // --isolation rr on the Go app's counter (autocommit: each statement its own transaction, so
     // REPEATABLE READ does not help) and --explore: the outcome classes.
-    let dir = project("go", "bug");
+    let dir = fixture_app("go", "bug");
     let d = dir.path().to_str().unwrap();
     let (_, out, err) = pgvet(&["prove", d, "--rule", "lost-update", "--isolation", "rr", "--explore", "--format", "json"]);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
@@ -143,7 +129,7 @@ fn where_the_error_moves_and_what_the_isolation_levels_do() {
 /// fixed apps (nothing to prove, exit 0).
 #[test]
 fn timeline_spec_sarif_and_selection() {
-    let dir = project("ts-supabase", "bug");
+    let dir = fixture_app("ts-supabase", "bug");
     let d = dir.path().to_str().unwrap();
     let specs = tempfile::tempdir().unwrap();
     let (code, out, err) = pgvet(&["prove", d, "--at", "usage.ts:47", "--emit-spec", specs.path().to_str().unwrap(), "--schedule", "ABAB"]);
@@ -174,7 +160,7 @@ fn timeline_spec_sarif_and_selection() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("pgvet proves lost-update"), "{err}");
     for app in APPS {
-        let fixed = project(app, "fixed");
+        let fixed = fixture_app(app, "fixed");
         let (code, out, err) = pgvet(&["prove", fixed.path().to_str().unwrap(), "--format", "json"]);
         assert_eq!(code, Some(0), "{app}: {out}{err}");
         assert!(err.contains("no race findings"), "{app}: {err}");
@@ -186,13 +172,13 @@ fn timeline_spec_sarif_and_selection() {
 /// app's schema: the same errors and the same final state as the proofs.
 #[test]
 fn the_emitted_specs_reproduce_the_race_in_isolationtester() {
-    let dir = project("ts-supabase", "bug");
+    let dir = fixture_app("ts-supabase", "bug");
     let d = dir.path().to_str().unwrap();
     let specs = tempfile::tempdir().unwrap();
     let (code, _, err) = pgvet(&["prove", d, "--emit-spec", specs.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, Some(1), "{err}");
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("isolationtester needs a real PostgreSQL: {e}"));
-    let schema = std::fs::read_to_string(repo().join("crates/linter/tests/fixtures/apps/schema.sql")).unwrap();
+    let schema = std::fs::read_to_string(apps_dir().join("schema.sql")).unwrap();
     let (_, rejected) = replay(&pg, Some(SUPABASE_PRELUDE), &[ReplayFile { text: &schema, transactional: true }], |_| {}).unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     let tester = pgvet_db::find_bin_dir().unwrap().join("../lib/pgxs/src/test/isolation/isolationtester");

@@ -423,10 +423,8 @@ pub fn invalid_indexes(client: &mut Client) -> Result<Vec<InvalidIndex>, postgre
                 r.get::<_, String>(4),
                 keys_sql.join(", ")
             );
-            if let Ok(row) = client.query_one(&sql, &[]) {
-                duplicate_groups = Some(row.get::<_, i64>(0));
-                duplicate_examples = row.get::<_, Option<Vec<String>>>(1).unwrap_or_default();
-            }
+            // Left unknown when the count fails (the index itself is still reported).
+            (duplicate_groups, duplicate_examples, _) = count_and_examples(client, &sql);
         }
         out.push(InvalidIndex { table: r.get(0), index: r.get(1), unique, definition: r.get(3), duplicate_groups, duplicate_examples });
     }
@@ -460,10 +458,7 @@ pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgre
             qualified(&schema, &table),
             qualified(&pschema, &parent)
         );
-        let (count, examples, error) = match client.query_one(&sql, &[]) {
-            Ok(row) => (Some(row.get::<_, i64>(0)), row.get::<_, Option<Vec<String>>>(1).unwrap_or_default(), None),
-            Err(e) => (None, Vec::new(), Some(crate::replay::db_message(&e))),
-        };
+        let (count, examples, error) = count_and_examples(client, &sql);
         out.push(Orphans {
             table: format!("{schema}.{table}"),
             constraint: name,
@@ -476,6 +471,18 @@ pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgre
         });
     }
     Ok(out)
+}
+
+/// Runs a data check, `SELECT count(*)[, (array_agg(...))[1:n]] ...`: the count and the examples,
+/// or the server's message (a statement_timeout on a huge table is said, not fatal).
+fn count_and_examples(client: &mut Client, sql: &str) -> (Option<i64>, Vec<String>, Option<String>) {
+    match client.query_one(sql, &[]) {
+        Ok(row) => {
+            let examples = if row.len() > 1 { row.get::<_, Option<Vec<String>>>(1).unwrap_or_default() } else { Vec::new() };
+            (Some(row.get::<_, i64>(0)), examples, None)
+        }
+        Err(e) => (None, Vec::new(), Some(crate::replay::db_message(&e))),
+    }
 }
 
 /// Every table's size and sequential scans.
@@ -525,10 +532,7 @@ pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::E
             qualified(&schema, &table),
             qualified(&schema, &parent)
         );
-        let (count, examples, error) = match client.query_one(&sql, &[]) {
-            Ok(row) => (Some(row.get::<_, i64>(0)), row.get::<_, Option<Vec<String>>>(1).unwrap_or_default(), None),
-            Err(e) => (None, Vec::new(), Some(crate::replay::db_message(&e))),
-        };
+        let (count, examples, error) = count_and_examples(client, &sql);
         out.push(Orphans {
             table: format!("{schema}.{table}"),
             constraint: String::new(),
@@ -556,10 +560,7 @@ pub fn not_valid_check_violations(client: &mut Client) -> Result<Vec<CheckViolat
         let (schema, table, name, expr): (String, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
         // A CHECK passes when its expression is true or NULL.
         let sql = format!("SELECT count(*) FROM {} WHERE NOT ({expr})", qualified(&schema, &table));
-        let (count, error) = match client.query_one(&sql, &[]) {
-            Ok(row) => (Some(row.get::<_, i64>(0)), None),
-            Err(e) => (None, Some(crate::replay::db_message(&e))),
-        };
+        let (count, _, error) = count_and_examples(client, &sql);
         out.push(CheckViolations { table: format!("{schema}.{table}"), constraint: name, expression: expr, count, error });
     }
     Ok(out)

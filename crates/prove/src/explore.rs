@@ -40,12 +40,16 @@ pub struct Outcome {
 impl Outcome {
     /// The first application error of the race's kind: (SQLSTATE, constraint).
     pub fn error(&self, actors: &[Actor], errors: &[&str]) -> Option<(String, Option<String>)> {
-        self.run
-            .steps
-            .iter()
-            .filter(|s| actors[s.actor].app && !s.retry)
-            .find_map(|s| s.sqlstate.as_ref().filter(|c| errors.contains(&c.as_str())).map(|c| (c.clone(), s.constraint.clone())))
+        app_error(&self.run, actors, errors)
     }
+}
+
+/// The first error of the race's kind in an application actor's steps (retries aside).
+pub fn app_error(run: &Run, actors: &[Actor], errors: &[&str]) -> Option<(String, Option<String>)> {
+    run.steps
+        .iter()
+        .filter(|s| actors[s.actor].app && !s.retry)
+        .find_map(|s| s.sqlstate.as_ref().filter(|c| errors.contains(&c.as_str())).map(|c| (c.clone(), s.constraint.clone())))
 }
 
 /// A schedule as letters, one per step issued: `AABBABAB`.

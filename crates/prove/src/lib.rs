@@ -139,10 +139,7 @@ fn run_case(runner: &mut Runner, case: &Case, opts: &Options) -> Result<Proof, S
     let (verdict, reason) = match (&witness.anomaly, &witness.unexpected) {
         (Some(a), _) => {
             // An error the serial orders give too is no race: every second writer fails.
-            let serial_error = serial_runs.iter().find_map(|(_, run, st)| {
-                let o = Outcome { run: run.clone(), state: st.clone(), anomaly: None, unexpected: None };
-                o.error(&case.actors, case.errors)
-            });
+            let serial_error = serial_runs.iter().find_map(|(_, run, _)| explore::app_error(run, &case.actors, case.errors));
             let also = if serial_error.is_some() { " (the serial orders get it too: not a race; any second writer fails)" } else { "" };
             (Verdict::Proven, format!("the server produced it: {a}{also}"))
         }

@@ -14,12 +14,8 @@ pub struct At<'a> {
     pub column: usize,
 }
 
-fn level(i: Isolation) -> &'static str {
-    match i {
-        Isolation::ReadCommitted => "READ COMMITTED",
-        Isolation::RepeatableRead => "REPEATABLE READ",
-        Isolation::Serializable => "SERIALIZABLE",
-    }
+fn level(i: Isolation) -> String {
+    i.sql().to_uppercase()
 }
 
 fn one_line(s: &str) -> String {
