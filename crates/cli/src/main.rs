@@ -12,10 +12,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use pgvet_catalog::Catalog;
 use pgvet_db::race::Isolation;
-use pgvet_linter::{
-    analysis::{analyze_all, analyze_project},
-    render, MigrationFile, Settings, Severity,
-};
+use pgvet_linter::{analysis::analyze_project, render, MigrationFile, Settings, Severity};
 use pgvet_project::Project;
 use pgvet_syntax::SourceFile;
 
@@ -447,7 +444,6 @@ fn load(path: &Path) -> Result<(Project, Settings), String> {
     Ok((project, settings))
 }
 
-/// One database of the repository at `path`: the only one, or the one `--database` names.
 fn settings_of(project: &Project) -> Result<Settings, String> {
     pgvet_linter::project::settings(project)
 }
@@ -464,6 +460,7 @@ fn files(project: &Project) -> Vec<MigrationFile> {
     pgvet_linter::project::migrations(project)
 }
 
+/// One database of the repository at `path`: the only one, or the one `--database` names.
 fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settings), String> {
     if path.is_file() {
         return load(path);
@@ -565,14 +562,13 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
     let mut config = None;
     for project in &workspace.databases {
         let settings = settings_of(project)?;
-        let sources = pgvet_linter::project::sources(project);
         let mut analysis = match &database_url {
             Some(url) => {
-                let (a, who) = live::analyse(project, url, &settings, sources)?;
+                let (a, who) = live::analyse(project, url, &settings, pgvet_linter::project::sources(project))?;
                 live_name = Some(who);
                 a
             }
-            None => analyze_all(files(project), queries(project), sources, base_catalog(project), &settings),
+            None => pgvet_linter::project::analyze(project, &settings),
         };
         let notes: Vec<(String, String, String)> =
             project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();

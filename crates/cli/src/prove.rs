@@ -7,7 +7,6 @@ use std::time::Instant;
 use pgvet_db::race::Isolation;
 use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
 use pgvet_db::TempPostgres;
-use pgvet_linter::analysis::analyze_all;
 use pgvet_prove::render::At;
 use pgvet_prove::{Options, Runner, Verdict};
 
@@ -41,8 +40,7 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
             return Err(format!("--rule {r}: pgvet proves {} (other rules have no race to run)", pgvet_prove::RULES.join(", ")));
         }
     }
-    let sources = pgvet_linter::project::sources(&project);
-    let analysis = analyze_all(crate::files(&project), crate::queries(&project), sources, crate::base_catalog(&project), &settings);
+    let analysis = pgvet_linter::project::analyze(&project, &settings);
     let mut chosen = Vec::new();
     for d in analysis.diagnostics.iter().filter(|d| d.race.is_some()) {
         if a.rule.as_deref().is_some_and(|r| r != d.rule) {

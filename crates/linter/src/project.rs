@@ -84,3 +84,9 @@ pub fn migrations(project: &Project) -> Vec<MigrationFile> {
         })
         .collect()
 }
+
+/// The whole project analysed the way `pgvet check` does: migrations, query files and the
+/// application's sources (data migrations left out) over the project's base catalog.
+pub fn analyze(project: &Project, settings: &Settings) -> crate::analysis::Analysis {
+    crate::analysis::analyze_all(migrations(project), queries(project), sources(project), base_catalog(project), settings)
+}
