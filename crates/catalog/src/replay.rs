@@ -50,6 +50,8 @@ pub struct Replayer {
     explicit_transaction: bool,
     /// Temporary tables created `ON COMMIT DROP`, dropped when the transaction ends.
     commit_drops: Vec<QName>,
+    /// Function bodies' schema effects, read once per body.
+    effects_cache: effects::EffectsCache,
 }
 
 pub(crate) fn strs(list: &[Node]) -> Vec<String> {
@@ -103,6 +105,7 @@ impl Replayer {
             runner_transaction: false,
             explicit_transaction: false,
             commit_drops: Vec::new(),
+            effects_cache: Default::default(),
         }
     }
 
@@ -597,6 +600,7 @@ pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table 
     }
 }
 
+mod effects;
 mod eval;
 mod functions;
 mod objects;

@@ -7,6 +7,7 @@ use pgvet_syntax::protobuf::{self, a_const::Val as C, Node};
 use pgvet_syntax::quote_ident;
 
 use crate::model::*;
+use crate::replay::plpgsql::PLACEHOLDER;
 use crate::replay::Replayer;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,10 @@ pub enum Val {
     /// A row: (column name, value).
     Record(Vec<(String, Val)>),
     Unknown,
+    /// The name (or OID) of a relation an unmodelled statement may have created: one of the
+    /// names the pattern stands for in that schema, and none that exists there now. Only `=`,
+    /// `<>` and `IN` with a column holding it are evaluated; anything else is unknown.
+    Pattern(QName),
 }
 
 impl Val {
@@ -77,6 +82,40 @@ fn unknown<T>(why: impl Into<String>) -> R<T> {
 pub trait Scope {
     fn lookup(&self, names: &[String]) -> Option<Val>;
     fn param(&self, n: usize) -> Option<Val>;
+    /// Symbolic evaluation (see [`Symbolic`]).
+    fn symbolic(&self) -> bool {
+        false
+    }
+}
+
+/// Evaluates text that pgvet cannot fully compute into a name pattern: every unknown value
+/// becomes [`PLACEHOLDER`] where text is built (`||`, `format`, `concat`, `quote_ident`, ...),
+/// and a decision on an unknown value (CASE, a comparison, COALESCE, a function of it) is
+/// unknown as a whole. `'events_' || to_char(d, 'YYYY_MM')` gives `events_pgvet_unknown`.
+pub struct Symbolic<'a>(pub &'a dyn Scope);
+
+impl Scope for Symbolic<'_> {
+    fn lookup(&self, names: &[String]) -> Option<Val> {
+        self.0.lookup(names)
+    }
+    fn param(&self, n: usize) -> Option<Val> {
+        self.0.param(n)
+    }
+    fn symbolic(&self) -> bool {
+        true
+    }
+}
+
+/// The scope of a symbolic evaluation, evaluated exactly (for a decision).
+struct Exact<'a>(&'a dyn Scope);
+
+impl Scope for Exact<'_> {
+    fn lookup(&self, names: &[String]) -> Option<Val> {
+        self.0.lookup(names)
+    }
+    fn param(&self, n: usize) -> Option<Val> {
+        self.0.param(n)
+    }
 }
 
 struct RowScope<'a> {
@@ -107,6 +146,9 @@ impl Scope for RowScope<'_> {
     fn param(&self, n: usize) -> Option<Val> {
         self.outer.param(n)
     }
+    fn symbolic(&self) -> bool {
+        self.outer.symbolic()
+    }
 }
 
 fn field_names(fields: &[Node]) -> Vec<String> {
@@ -132,6 +174,29 @@ fn ns_oid(schema: &str) -> Val {
 impl Replayer {
     /// Evaluates an expression node.
     pub(crate) fn eval(&self, n: &Node, sc: &dyn Scope) -> R<Val> {
+        if !sc.symbolic() {
+            return self.eval_node(n, sc);
+        }
+        let builds_text = match &n.node {
+            Some(N::AConst(_) | N::ColumnRef(_) | N::ParamRef(_) | N::TypeCast(_) | N::AArrayExpr(_)) => true,
+            Some(N::AExpr(e)) => {
+                e.kind == protobuf::AExprKind::AexprOp as i32
+                    && e.name.iter().any(|n| matches!(&n.node, Some(N::String(s)) if s.sval == "||"))
+            }
+            Some(N::FuncCall(f)) => matches!(
+                field_names(&f.funcname).last().map(|s| s.to_lowercase()).as_deref(),
+                Some("format" | "concat" | "concat_ws" | "quote_ident" | "quote_literal" | "quote_nullable" | "lower")
+            ),
+            _ => false,
+        };
+        let r = if builds_text { self.eval_node(n, sc) } else { self.eval_node(n, &Exact(sc)) };
+        match r {
+            Ok(Val::Unknown) | Err(Stop::Unknown(_)) => Ok(Val::Text(PLACEHOLDER.into())),
+            r => r,
+        }
+    }
+
+    fn eval_node(&self, n: &Node, sc: &dyn Scope) -> R<Val> {
         let Some(node) = &n.node else { return Ok(Val::Null) };
         match node {
             N::AConst(c) => Ok(match &c.val {
@@ -146,7 +211,7 @@ impl Replayer {
             N::ColumnRef(c) => {
                 let names = field_names(&c.fields);
                 match sc.lookup(&names) {
-                    Some(Val::Unknown) | None => unknown(format!("the value of {}", names.join("."))),
+                    Some(Val::Unknown | Val::Pattern(_)) | None => unknown(format!("the value of {}", names.join("."))),
                     Some(v) => Ok(v),
                 }
             }
@@ -263,6 +328,18 @@ impl Replayer {
         }
     }
 
+    /// Whether a relation an unmodelled statement may have created (`p`) can be the one `v`
+    /// names (a name, or an OID stand-in).
+    fn pattern_may_equal(&self, p: &QName, v: &Val) -> bool {
+        let Some(text) = v.text() else { return !matches!(v, Val::Null) };
+        let q = match text.strip_prefix("oid:rel:").and_then(|r| r.split_once('.')) {
+            Some((s, n)) => QName::new(s, n),
+            None if text.starts_with("oid:") => return false,
+            None => QName::new(p.schema.as_str(), text.as_str()),
+        };
+        q.schema == p.schema && crate::replay::uncertain::name_matches(&p.name, &q.name) && !self.catalog.relation_exists(&q)
+    }
+
     fn uncertain_name(&self, s: &str) -> Option<usize> {
         let (schema, name) = split_name(s);
         self.catalog.uncertain_relation_in(&self.search_path, &schema, &name)
@@ -292,6 +369,35 @@ impl Replayer {
         let l = || self.eval(e.lexpr.as_deref().unwrap_or(&Node::default()), sc);
         let r = || self.eval(e.rexpr.as_deref().unwrap_or(&Node::default()), sc);
         use protobuf::AExprKind as K;
+        // A name pattern compared with a value: false when no name it stands for is that value.
+        if matches!(K::try_from(e.kind), Ok(K::AexprOp | K::AexprIn)) && matches!(op, "=" | "<>" | "!=") {
+            let pattern_of = |n: Option<&Node>| -> Option<QName> {
+                let mut n = n?;
+                while let Some(N::TypeCast(tc)) = &n.node {
+                    n = tc.arg.as_deref()?;
+                }
+                let Some(N::ColumnRef(c)) = &n.node else { return None };
+                match sc.lookup(&field_names(&c.fields)) {
+                    Some(Val::Pattern(q)) => Some(q),
+                    _ => None,
+                }
+            };
+            let (pl, pr) = (pattern_of(e.lexpr.as_deref()), pattern_of(e.rexpr.as_deref()));
+            if let Some(p) = pl.or(pr) {
+                let other: Vec<&Node> = match (e.kind == K::AexprIn as i32, e.rexpr.as_deref().and_then(|n| n.node.as_ref())) {
+                    (true, Some(N::List(l))) => l.items.iter().collect(),
+                    (true, _) => return unknown("IN"),
+                    (false, _) if pattern_of(e.lexpr.as_deref()).is_some() => e.rexpr.as_deref().into_iter().collect(),
+                    (false, _) => e.lexpr.as_deref().into_iter().collect(),
+                };
+                for o in other {
+                    if self.pattern_may_equal(&p, &self.eval(o, sc)?) {
+                        return unknown("whether an object an earlier unmodelled statement may have created is this one");
+                    }
+                }
+                return Ok(Val::Bool(op != "="));
+            }
+        }
         match K::try_from(e.kind) {
             Ok(K::AexprOp) => {
                 let (a, b) = (l()?, r()?);
@@ -458,6 +564,19 @@ impl Replayer {
         }
     }
 
+    /// Whether a WHERE condition surely drops the row (false or NULL), though parts of the row
+    /// are unknown.
+    fn rules_out(&self, cond: &Node, sc: &dyn Scope) -> bool {
+        if let Some(N::BoolExpr(b)) = &cond.node {
+            match protobuf::BoolExprType::try_from(b.boolop) {
+                Ok(protobuf::BoolExprType::AndExpr) => return b.args.iter().any(|a| self.rules_out(a, sc)),
+                Ok(protobuf::BoolExprType::OrExpr) => return b.args.iter().all(|a| self.rules_out(a, sc)),
+                _ => {}
+            }
+        }
+        matches!(self.eval(cond, sc), Ok(v) if v.truth() != Some(true) && v != Val::Unknown)
+    }
+
     /// Runs a SELECT over the system catalogs: its rows as (output name, value).
     pub(crate) fn query(&self, sel: &protobuf::SelectStmt, sc: &dyn Scope) -> R<Vec<Vec<(String, Val)>>> {
         if !sel.values_lists.is_empty() {
@@ -490,6 +609,14 @@ impl Replayer {
         let mut rows = Vec::new();
         for row in &product {
             let rs = RowScope { outer: sc, row };
+            if row.iter().any(|(_, cols)| cols.iter().any(|(c, _)| c == MAYBE)) {
+                // A row about an object an unmodelled statement may have changed: the answer is
+                // exact only when the conditions rule it out.
+                if conds.iter().any(|c| self.rules_out(c, &rs)) {
+                    continue;
+                }
+                return unknown("a catalog row about an object an earlier unmodelled statement may have changed");
+            }
             let mut keep = true;
             for c in &conds {
                 if self.eval(c, &rs)?.truth() != Some(true) {
@@ -842,12 +969,159 @@ impl Replayer {
             _ => return unknown(format!("{catalog_schema}.{name}")),
         }
         if !c.uncertain.is_empty() {
-            // Rows about objects an unmodelled statement may have changed could be missing or
-            // stale; the query's answer is then unknown.
-            return unknown("a catalog that an earlier unmodelled statement may have changed");
+            self.uncertain_rows(catalog_schema, name, &mut rows);
         }
         Ok(rows)
     }
+
+    /// Rows about objects an unmodelled statement may have changed: a row about such an object
+    /// may be stale or gone (marked [`MAYBE`]), and such an object may have rows pgvet does not
+    /// have (a row of its own, marked too, with what pgvet knows of it: its schema and name or
+    /// name pattern, the rest unknown). A query's answer is unknown only when such a row can
+    /// pass its conditions (see [`Replayer::query`]): a guard on another object is still exact.
+    fn uncertain_rows(&self, catalog_schema: &str, view: &str, rows: &mut Vec<Vec<(String, Val)>>) {
+        let Some((kind, columns)) = view_shape(catalog_schema, view) else { return };
+        let u = &self.catalog.uncertain;
+        let maybe = |q: &QName| match kind {
+            Obj::Relation => u.relations.contains_key(q) || u.schemas.contains_key(&q.schema),
+            Obj::Type => u.types.contains_key(q) || u.schemas.contains_key(&q.schema),
+            Obj::Function => u.functions.contains_key(q) || u.schemas.contains_key(&q.schema),
+            Obj::Schema => false,
+        };
+        for r in rows.iter_mut() {
+            if object_of(r, columns).is_some_and(|q| maybe(&q)) {
+                r.push((MAYBE.into(), Val::Bool(true)));
+            }
+        }
+        // Objects of their own: (schema, name), the name None when unknown.
+        let mut own: Vec<(String, Option<Val>)> = Vec::new();
+        let names = match kind {
+            Obj::Relation => &u.relations,
+            Obj::Type => &u.types,
+            Obj::Function => &u.functions,
+            Obj::Schema => &u.relations,
+        };
+        if kind != Obj::Schema {
+            own.extend(names.keys().map(|q| (q.schema.clone(), Some(Val::Text(q.name.clone())))));
+        }
+        own.extend(u.schemas.keys().map(|s| (s.clone(), None)));
+        if kind == Obj::Relation {
+            own.extend(u.new_relations_in.keys().map(|q| (q.schema.clone(), Some(Val::Pattern(q.clone())))));
+        }
+        for (schema, name) in own {
+            let mut r: Vec<(String, Val)> = Vec::new();
+            for (col, key) in columns {
+                let v = match (key, &name) {
+                    (Key::Schema, _) => Val::Text(schema.clone()),
+                    (Key::NsOid, _) => ns_oid(&schema),
+                    (Key::Name, Some(n)) => n.clone(),
+                    (Key::Oid(k), Some(Val::Text(n))) => oid(k, &QName::new(schema.as_str(), n.as_str())),
+                    (Key::Oid(_), Some(p @ Val::Pattern(_))) => p.clone(),
+                    _ => Val::Unknown,
+                };
+                r.push((col.to_string(), v));
+            }
+            r.push((MAYBE.into(), Val::Bool(true)));
+            rows.push(r);
+        }
+    }
+}
+
+/// The column that marks a row about an object an unmodelled statement may have changed.
+pub(crate) const MAYBE: &str = "\u{0}maybe";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Obj {
+    Relation,
+    Type,
+    Function,
+    Schema,
+}
+
+/// What a system view's column says of the object a row is about.
+enum Key {
+    Schema,
+    Name,
+    NsOid,
+    /// `oid("rel" | "type", ...)` of the object.
+    Oid(&'static str),
+    Other,
+}
+
+/// The object kind of a system view's rows and what each column says of it.
+fn view_shape(catalog_schema: &str, view: &str) -> Option<(Obj, &'static [(&'static str, Key)])> {
+    use Key::*;
+    Some(match (catalog_schema, view) {
+        ("information_schema", "tables") => (Obj::Relation, &[("table_schema", Schema), ("table_name", Name), ("table_type", Other)]),
+        ("information_schema", "columns") => (
+            Obj::Relation,
+            &[
+                ("table_schema", Schema),
+                ("table_name", Name),
+                ("column_name", Other),
+                ("ordinal_position", Other),
+                ("is_nullable", Other),
+                ("column_default", Other),
+                ("data_type", Other),
+                ("udt_name", Other),
+            ],
+        ),
+        ("information_schema", "table_constraints") => (
+            Obj::Relation,
+            &[
+                ("constraint_schema", Schema),
+                ("constraint_name", Other),
+                ("table_schema", Schema),
+                ("table_name", Name),
+                ("constraint_type", Other),
+            ],
+        ),
+        ("pg_catalog", "pg_tables") => (Obj::Relation, &[("schemaname", Schema), ("tablename", Name)]),
+        ("pg_catalog", "pg_views") => (Obj::Relation, &[("schemaname", Schema), ("viewname", Name)]),
+        ("pg_catalog", "pg_class") => {
+            (Obj::Relation, &[("oid", Oid("rel")), ("relname", Name), ("relnamespace", NsOid), ("relkind", Other)])
+        }
+        ("pg_catalog", "pg_indexes") => (Obj::Relation, &[("schemaname", Schema), ("tablename", Name), ("indexname", Other)]),
+        ("pg_catalog", "pg_constraint") => (
+            Obj::Relation,
+            &[("conname", Other), ("conrelid", Oid("rel")), ("connamespace", NsOid), ("contype", Other), ("convalidated", Other)],
+        ),
+        ("pg_catalog", "pg_attribute") => (
+            Obj::Relation,
+            &[("attrelid", Oid("rel")), ("attname", Other), ("attnum", Other), ("attisdropped", Other), ("attnotnull", Other)],
+        ),
+        ("pg_catalog", "pg_trigger") => (Obj::Relation, &[("tgname", Other), ("tgrelid", Oid("rel"))]),
+        ("pg_catalog", "pg_policies") => (Obj::Relation, &[("schemaname", Schema), ("tablename", Name), ("policyname", Other)]),
+        ("pg_catalog", "pg_inherits") => (Obj::Relation, &[("inhrelid", Oid("rel")), ("inhparent", Other), ("inhseqno", Other)]),
+        ("pg_catalog", "pg_type") => (Obj::Type, &[("oid", Oid("type")), ("typname", Name), ("typnamespace", NsOid), ("typtype", Other)]),
+        ("pg_catalog", "pg_enum") => (Obj::Type, &[("enumtypid", Oid("type")), ("enumlabel", Other), ("enumsortorder", Other)]),
+        ("information_schema", "routines") | ("pg_catalog", "pg_proc") => {
+            (Obj::Function, &[("routine_schema", Schema), ("routine_name", Name), ("proname", Name), ("pronamespace", NsOid)])
+        }
+        ("information_schema", "schemata") => (Obj::Schema, &[("schema_name", Schema)]),
+        ("pg_catalog", "pg_namespace") => (Obj::Schema, &[("oid", NsOid), ("nspname", Schema)]),
+        _ => return None,
+    })
+}
+
+/// The object a system view's row is about.
+fn object_of(row: &[(String, Val)], columns: &[(&str, Key)]) -> Option<QName> {
+    let get = |name: &str| row.iter().find(|(c, _)| c == name).map(|(_, v)| v);
+    let (mut schema, mut name) = (None, None);
+    for (col, key) in columns {
+        match (key, get(col)) {
+            (Key::Oid(_), Some(Val::Text(o))) => {
+                let rest = o.splitn(3, ':').nth(2)?;
+                let (s, n) = rest.split_once('.')?;
+                return Some(QName::new(s, n));
+            }
+            (Key::Schema, Some(Val::Text(s))) => schema = schema.or(Some(s.clone())),
+            (Key::NsOid, Some(Val::Text(s))) => schema = schema.or(s.strip_prefix("oid:ns:").map(String::from)),
+            (Key::Name, Some(Val::Text(n))) => name = name.or(Some(n.clone())),
+            _ => {}
+        }
+    }
+    Some(QName::new(schema?, name?))
 }
 
 /// `schema.name` or `name`, with double quotes honoured.

@@ -12,7 +12,7 @@ use pgvet_syntax::protobuf::node::Node as N;
 use pgvet_syntax::{parse_sql, NodeEnum};
 use serde_json::Value as J;
 
-use super::eval::{Scope, Stop, Val, R};
+use super::eval::{Scope, Stop, Symbolic, Val, R};
 use super::uncertain::Touched;
 use super::*;
 
@@ -302,8 +302,9 @@ impl Replayer {
             return Ok(());
         };
         let Some(body) = func.body.clone() else { return Ok(()) };
-        let effects = self.body_effects(&func);
-        if !effects {
+        // A function that only reads and writes rows (and calls only such functions) changes
+        // no schema: nothing to run.
+        if !self.may_change_schema(&func) {
             return Ok(());
         }
         if run.depth >= MAX_DEPTH {
@@ -356,14 +357,6 @@ impl Replayer {
         r
     }
 
-    /// Whether a function's body may change the schema: DDL, dynamic SQL or calls.
-    fn body_effects(&self, f: &Function) -> bool {
-        let Some(body) = &f.body else { return false };
-        let lower = body.to_lowercase();
-        ["create ", "alter ", "drop ", "execute", "perform", "select ", "comment ", "grant ", "revoke "].iter().any(|w| lower.contains(w))
-            && ["create", "alter", "drop", "execute", "grant", "revoke"].iter().any(|w| lower.contains(w))
-    }
-
     /// Runs a parsed body. `inputs` has one entry per parameter (the first datums), true for
     /// those the call's arguments fill in order.
     fn call_parsed(&mut self, func: &J, args: Vec<Val>, inputs: &[bool], run: &mut Run) -> R<()> {
@@ -392,7 +385,7 @@ impl Replayer {
         }
     }
 
-    fn eval_text(&self, expr: &str, frame: &Frame) -> R<Val> {
+    fn eval_text(&self, expr: &str, frame: &dyn Scope) -> R<Val> {
         let Some(node) = pgvet_syntax::parse_expr(expr) else { return Err(Stop::Unknown(format!("the expression {expr}"))) };
         self.eval(&node, frame)
     }
@@ -767,19 +760,16 @@ impl Replayer {
     /// What an EXECUTE whose string pgvet cannot compute may touch: the string is built again
     /// with a placeholder for every unknown value, then read by [`Self::sql_touches`].
     fn dynamic_touches(&self, expr: &str, frame: &Frame) -> Touched {
-        let symbolic = Frame {
-            vars: frame
-                .vars
-                .iter()
-                .map(|(n, v)| (n.clone(), if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }))
-                .collect(),
-            params: frame.params.iter().map(|v| if *v == Val::Unknown { Val::Text(PLACEHOLDER.into()) } else { v.clone() }).collect(),
-            caught: None,
-        };
-        match self.eval_text(expr, &symbolic) {
+        match self.eval_text(expr, &Symbolic(frame)) {
             Ok(Val::Text(sql)) => self.sql_touches(&sql),
             _ => Touched { schemas: vec![self.creation_schema()], ..Default::default() },
         }
+    }
+
+    /// What the dynamic SQL `expr` of a function pgvet does not run may touch: every variable
+    /// and parameter unknown.
+    pub(crate) fn symbolic_touches(&self, expr: &str) -> Touched {
+        self.dynamic_touches(expr, &Frame { vars: vec![], params: vec![], caught: None })
     }
 
     /// What SQL with [`PLACEHOLDER`]s for values pgvet does not know may touch. A relation named
@@ -790,7 +780,7 @@ impl Replayer {
     /// are touched. What does not parse is read from its head (`CREATE TABLE x ...`).
     pub(crate) fn sql_touches(&self, sql: &str) -> Touched {
         let everything = Touched { schemas: vec![self.creation_schema()], ..Default::default() };
-        let new_relation = Touched { new_relations_in: vec![self.creation_schema()], ..Default::default() };
+        let new_relation = Touched { new_relations_in: vec![QName::new(self.creation_schema(), PLACEHOLDER)], ..Default::default() };
         let parsed = parse_sql(sql);
         if !parsed.errors.is_empty() || parsed.statements.is_empty() {
             // A placeholder where a value goes (a partition bound) does not parse.
@@ -834,15 +824,16 @@ impl Replayer {
         touched.functions.retain(|q| !q.name.contains(PLACEHOLDER));
         for q in unnamed {
             let schema = if q.schema.contains(PLACEHOLDER) { self.creation_schema() } else { q.schema };
-            if !touched.new_relations_in.contains(&schema) {
-                touched.new_relations_in.push(schema);
+            let pattern = QName::new(schema, q.name);
+            if !touched.new_relations_in.contains(&pattern) {
+                touched.new_relations_in.push(pattern);
             }
         }
         touched
     }
 
     /// The objects one statement may create, change or drop.
-    fn statement_touches(&self, node: &NodeEnum, out: &mut Touched, dynamic: &mut bool) {
+    pub(crate) fn statement_touches(&self, node: &NodeEnum, out: &mut Touched, dynamic: &mut bool) {
         let schema_of = |s: &str| if s.is_empty() { self.creation_schema() } else { s.to_string() };
         let is_ddl = !matches!(node, NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_));
         // Relations a statement reads without changing them: a CREATE TABLE's LIKE source and
@@ -889,12 +880,9 @@ impl Replayer {
                     }
                 }
                 pgvet_syntax::pg_query::NodeRef::FuncCall(f) => {
-                    let names = strs(&f.funcname);
-                    if let Some(q) =
-                        self.resolve_names(&names, |q| self.catalog.functions.values().any(|g| g.name == *q && !g.origin.is_builtin()))
-                    {
-                        if self.catalog.functions.values().any(|g| g.name == q && self.body_effects(g)) {
-                            *dynamic = true;
+                    for g in self.callees(&strs(&f.funcname)) {
+                        if self.may_change_schema(&g) {
+                            out.merge(self.function_touches(&g));
                         }
                     }
                 }
@@ -1101,7 +1089,7 @@ impl Replayer {
     }
 }
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() > 60 {
         one_line.chars().take(57).collect::<String>() + "..."
@@ -1111,7 +1099,7 @@ fn clip(s: &str) -> String {
 }
 
 /// Stands for a value pgvet does not know in SQL it rebuilds.
-pub(crate) const PLACEHOLDER: &str = "pgvet_unknown";
+pub const PLACEHOLDER: &str = "pgvet_unknown";
 
 /// Whether a statement creates the relation it names (so a placeholder name is a new relation).
 fn creates_unknown(node: &NodeEnum) -> bool {

@@ -7,15 +7,37 @@
 use imbl::OrdMap;
 
 use crate::model::{Catalog, QName};
+pub use crate::replay::plpgsql::PLACEHOLDER;
+
+/// Whether `name` is one of the names `pattern` stands for ([`PLACEHOLDER`] matches any text).
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split(PLACEHOLDER).collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for p in &parts[1..parts.len() - 1] {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
 
 /// Uncertain objects, each with the index (into the replay's events) of the unmodelled statement
 /// that made it so.
 #[derive(Debug, Clone, Default)]
 pub struct Uncertainty {
     pub schemas: OrdMap<String, usize>,
-    /// Schemas where a relation of a name pgvet cannot compute may have been created (existing
-    /// relations there are not affected).
-    pub new_relations_in: OrdMap<String, usize>,
+    /// New relations of names pgvet cannot compute: the schema and a name pattern, where
+    /// [`PLACEHOLDER`] stands for any text (`events_pgvet_unknown` for `'events_' || to_char(d,
+    /// ...)`; `pgvet_unknown` for any name). Existing relations are not affected.
+    pub new_relations_in: OrdMap<QName, usize>,
     pub relations: OrdMap<QName, usize>,
     pub types: OrdMap<QName, usize>,
     /// By name: any overload.
@@ -26,7 +48,8 @@ pub struct Uncertainty {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Touched {
     pub schemas: Vec<String>,
-    pub new_relations_in: Vec<String>,
+    /// New relations: schema and name pattern (see [`Uncertainty::new_relations_in`]).
+    pub new_relations_in: Vec<QName>,
     pub relations: Vec<QName>,
     pub types: Vec<QName>,
     pub functions: Vec<QName>,
@@ -67,7 +90,13 @@ impl Touched {
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         parts.extend(self.schemas.iter().map(|s| format!("anything in schema {s}")));
-        parts.extend(self.new_relations_in.iter().map(|s| format!("a new relation in schema {s} whose name pgvet cannot compute")));
+        parts.extend(self.new_relations_in.iter().map(|q| {
+            if q.name == PLACEHOLDER {
+                format!("a new relation in schema {} whose name pgvet cannot compute", q.schema)
+            } else {
+                format!("new relations named like {}.{}", q.schema, q.name.replace(PLACEHOLDER, "*"))
+            }
+        }));
         parts.extend(self.relations.iter().map(|q| format!("relation {q}")));
         parts.extend(self.types.iter().map(|q| format!("type {q}")));
         parts.extend(self.functions.iter().map(|q| format!("function {q}")));
@@ -136,7 +165,12 @@ impl Catalog {
 
     /// Whether relation `q`, which pgvet's model lacks, may exist all the same.
     pub fn may_exist(&self, q: &QName) -> Option<usize> {
-        self.uncertain_relation(q).or_else(|| self.uncertain.new_relations_in.get(&q.schema).copied())
+        self.uncertain_relation(q).or_else(|| self.new_relation_like(q))
+    }
+
+    /// The unmodelled statement that may have created a relation named `q` (by name pattern).
+    pub fn new_relation_like(&self, q: &QName) -> Option<usize> {
+        self.uncertain.new_relations_in.iter().find(|(p, _)| p.schema == q.schema && name_matches(&p.name, &q.name)).map(|(_, id)| *id)
     }
 
     /// For a relation name as written (unqualified: along `search_path`): the unmodelled
