@@ -12,6 +12,7 @@ pub mod snapshot;
 pub mod types;
 
 pub use model::*;
+pub use replay::uncertain::PLATFORM;
 pub use replay::{EventKind, ReplayEvent, Replayer};
 
 pub use snapshot::Snapshot;

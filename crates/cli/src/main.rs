@@ -651,26 +651,54 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             m
         })
     };
-    let shown: Vec<pgvet_linter::Diagnostic> = if hidden.is_empty() {
+    let mut shown: Vec<pgvet_linter::Diagnostic> = if hidden.is_empty() {
         report.diagnostics.clone()
     } else {
         report.diagnostics.iter().filter(|d| d.severity != Severity::Info).cloned().collect()
     };
+    // Withheld findings are listed with the info findings.
+    if show_info {
+        shown.extend(render::withheld_as_info(&report.withheld));
+        shown.sort_by_key(|d| (d.primary.file, d.primary.span.start));
+    }
+    let withheld_line = render::withheld_line(&report.files, &report.withheld);
     let out = match format {
         _ if statistics => render::statistics(&report.diagnostics),
         Format::Text => render::text(&report.files, &shown, use_color(color)),
-        Format::Concise => render::concise(&report.files, &report.diagnostics),
+        Format::Concise => {
+            let mut all = report.diagnostics.clone();
+            if show_info {
+                all.extend(render::withheld_as_info(&report.withheld));
+                all.sort_by_key(|d| (d.primary.file, d.primary.span.start));
+            }
+            let mut out = render::concise(&report.files, &all);
+            if let (Some(w), false) = (&withheld_line, quiet) {
+                out.push_str(&format!("pgvet: {w}\n"));
+            }
+            out
+        }
         Format::Json => {
-            render::json_with_databases(&report.files, &report.diagnostics, report.statements, Some(serde_json::Value::Array(databases)))
-                + "\n"
+            render::json_with_databases(
+                &report.files,
+                &report.diagnostics,
+                report.statements,
+                Some(serde_json::Value::Array(databases)),
+                &report.withheld,
+            ) + "\n"
         }
         Format::Sarif => {
             // URIs relative to the project root, whatever PATH and the working directory are.
             let files: Vec<SourceFile> =
                 report.files.iter().map(|f| SourceFile::new(root_relative(&f.path, &workspace.root), f.text.clone())).collect();
-            render::sarif(&files, &report.diagnostics) + "\n"
+            render::sarif_with_withheld(&files, &report.diagnostics, &report.withheld) + "\n"
         }
-        Format::Github => render::github(&report.files, &shown),
+        Format::Github => {
+            let mut out = render::github(&report.files, &shown);
+            if let Some(w) = &withheld_line {
+                out.push_str(&format!("::notice title=pgvet withheld findings::{w}\n"));
+            }
+            out
+        }
     };
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()) {
@@ -732,6 +760,9 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             line.push_str(&format!("; {} statement(s) not modelled (`pgvet schema` lists them)", report.unmodelled));
         }
         let _ = writeln!(stdout, "{line}");
+        if let Some(w) = &withheld_line {
+            let _ = writeln!(stdout, "pgvet: {w}");
+        }
     }
     let failing = report.diagnostics.iter().any(|d| d.severity >= level);
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -817,3 +817,50 @@ fn a_rule_group_is_set_in_config() {
     assert_eq!(run("[rules]\nlocks = \"warning\"\nindex-build-blocks-writes = \"off\"\n").1, Vec::<String>::new());
     assert_eq!(run("[rules]\nrewrites = \"warning\"\n"), (Some(0), vec!["info".to_string()]));
 }
+
+/// A finding that rests on what a statement pgvet could not follow may have changed is not
+/// reported, but every format says how many were withheld and by which statement, and
+/// `--show-info` lists each.
+#[test]
+fn withheld_findings_are_counted_in_every_format_and_listed_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_file(
+        root,
+        "supabase/migrations/20250101000000_init.sql",
+        "CREATE TABLE a (id int PRIMARY KEY, b_id int);\nCREATE TABLE b (id int PRIMARY KEY);\n\
+         -- Columns named by table data: pgvet cannot know which.\n\
+         DO $$ DECLARE r record; BEGIN\n  FOR r IN SELECT name FROM config LOOP\n    EXECUTE 'ALTER TABLE a ADD COLUMN ' || r.name || ' text';\n  END LOOP;\nEND $$;\n\
+         CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT nope FROM a $$;\n\
+         CREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT nope FROM b $$;\n",
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec!["check", root.to_str().unwrap()];
+        all.extend_from_slice(args);
+        stdout(&pgvet(&all))
+    };
+    // b is certain: its missing column is reported; a's is withheld by the DO block (line 4).
+    let text = run(&[]);
+    assert!(text.contains("column \"nope\" does not exist (in function g)"), "{text}");
+    assert!(!text.contains("(in function f)"), "{text}");
+    assert!(
+        text.contains("pgvet: 1 finding withheld (unknown-column 1): it rests on what 1 statement pgvet could not follow may have changed, the first at")
+            && text.contains("20250101000000_init.sql:4:1; --show-info lists them"),
+        "{text}"
+    );
+    let listed = run(&["--show-info"]);
+    assert!(listed.contains("info[unknown-column]: withheld: column \"nope\" does not exist (in function f)"), "{listed}");
+    let concise = run(&["--format", "concise", "--show-info"]);
+    assert!(concise.contains("info[unknown-column] withheld: column \"nope\" does not exist (in function f)"), "{concise}");
+    assert!(concise.contains("pgvet: 1 finding withheld"), "{concise}");
+    let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    let w = &json["summary"]["withheld"];
+    assert_eq!(w.as_array().map(|a| a.len()), Some(1), "{json}");
+    assert_eq!(w[0]["rule"], "unknown-column");
+    assert_eq!(w[0]["location"]["start"]["line"], 9);
+    assert_eq!(w[0]["withheld_by"]["start"]["line"], 4);
+    let sarif: serde_json::Value = serde_json::from_str(&run(&["--format", "sarif"])).unwrap();
+    assert_eq!(sarif["runs"][0]["properties"]["withheld"]["count"], 1, "{sarif}");
+    let github = run(&["--format", "github"]);
+    assert!(github.contains("::notice title=pgvet withheld findings::1 finding withheld"), "{github}");
+}

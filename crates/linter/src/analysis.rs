@@ -33,7 +33,19 @@ pub struct Analysis {
     pub versions: Vec<Catalog>,
     pub events: Vec<ReplayEvent>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings not reported because they rest on what a statement pgvet could not follow may
+    /// have changed.
+    pub withheld: Vec<Withheld>,
     pub statements: usize,
+}
+
+/// A finding pgvet withholds: it would be reported, but it rests on objects a statement pgvet
+/// could not follow (dynamic SQL, a condition on table data) may have created or changed.
+#[derive(Debug, Clone)]
+pub struct Withheld {
+    pub diagnostic: Diagnostic,
+    /// The statement that withheld it.
+    pub by: Label,
 }
 
 /// How many files are parsed (in parallel) before their trees are replayed and dropped: parse
@@ -140,8 +152,9 @@ pub fn analyze_all(
     diags.extend(unmodelled(&replay.replayer.events));
     diags.extend(migration_errors(&replay.replayer.events));
     let diags = finish(diags, &parses, settings);
+    let (diags, withheld) = split_withheld(diags, &replay.replayer.events);
     let Replay { replayer, versions, .. } = replay;
-    Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, statements }
+    Analysis { files, catalog: replayer.catalog, versions, events: replayer.events, diagnostics: diags, withheld, statements }
 }
 
 /// The migrations replayed: the replayer (final catalog, events), the catalog after each file,
@@ -449,17 +462,40 @@ fn syntax_errors(files: &[SourceFile], parses: &[FileParse]) -> Vec<Diagnostic> 
     out
 }
 
-/// Phase 5: statements the replay found PostgreSQL would reject (not those that rest on what an
-/// unmodelled statement may have changed).
+/// Phase 5: statements the replay found PostgreSQL would reject (those that rest on what an
+/// unmodelled statement may have changed are withheld).
 fn migration_errors(events: &[ReplayEvent]) -> Vec<Diagnostic> {
     events
         .iter()
-        .filter(|e| e.kind == EventKind::Error && e.withheld_by.is_none())
+        .filter(|e| e.kind == EventKind::Error)
         .map(|e| {
-            Diagnostic::new(rules::migration_error::META.id, Severity::Warning, format!("PostgreSQL would reject this statement: {}", e.message), Label::new(e.step, e.span))
-                .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml).")
+            let d = Diagnostic::new(rules::migration_error::META.id, Severity::Warning, format!("PostgreSQL would reject this statement: {}", e.message), Label::new(e.step, e.span))
+                .with_help("Replaying the migrations in order, this statement fails. If an earlier migration outside this project creates the object, point pgvet at it (see `[migrations]` in pgvet.toml).");
+            match e.withheld_by {
+                Some(by) => d.withheld_by(by),
+                None => d,
+            }
         })
         .collect()
+}
+
+/// Sets apart the findings that rest on what an unmodelled statement may have changed. Those
+/// that rest on a platform's objects pgvet knows only in part are not findings at all.
+fn split_withheld(diags: Vec<Diagnostic>, events: &[ReplayEvent]) -> (Vec<Diagnostic>, Vec<Withheld>) {
+    let mut kept = Vec::with_capacity(diags.len());
+    let mut withheld = Vec::new();
+    for d in diags {
+        match d.withheld_by {
+            None => kept.push(d),
+            Some(i) => {
+                if let Some(e) = events.get(i) {
+                    let by = Label::new(e.step, e.span).with_message("pgvet could not follow what this statement does");
+                    withheld.push(Withheld { diagnostic: d, by });
+                }
+            }
+        }
+    }
+    (kept, withheld)
 }
 
 /// Phase 5: configured severities, suppression comments, a stable order.
@@ -582,6 +618,7 @@ impl FunctionBodyCheck {
 pub struct Report {
     pub files: Vec<SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
+    pub withheld: Vec<Withheld>,
     pub statements: usize,
     /// Statements whose effect the replays could not follow.
     pub unmodelled: usize,
@@ -591,7 +628,7 @@ impl Report {
     /// Takes the files and findings out of `parts`; what is left (catalogs, events) the caller
     /// frees, or leaves to the process's exit.
     pub fn merge(parts: &mut [Analysis]) -> Report {
-        let mut r = Report { files: Vec::new(), diagnostics: Vec::new(), statements: 0, unmodelled: 0 };
+        let mut r = Report { files: Vec::new(), diagnostics: Vec::new(), withheld: Vec::new(), statements: 0, unmodelled: 0 };
         for a in parts {
             let offset = r.files.len();
             r.statements += a.statements;
@@ -603,6 +640,14 @@ impl Report {
                     l.file += offset;
                 }
                 r.diagnostics.push(d);
+            }
+            for mut w in std::mem::take(&mut a.withheld) {
+                w.diagnostic.primary.file += offset;
+                for l in &mut w.diagnostic.related {
+                    l.file += offset;
+                }
+                w.by.file += offset;
+                r.withheld.push(w);
             }
         }
         r

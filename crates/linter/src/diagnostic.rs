@@ -89,11 +89,26 @@ pub struct Diagnostic {
     /// For a race finding: what `pgvet prove` needs to reproduce it (not part of the output).
     #[serde(skip)]
     pub race: Option<Box<crate::race::RaceSite>>,
+    /// A finding that rests on what a statement pgvet could not follow may have changed: the
+    /// index of that statement's replay event. Such a finding is not reported, only counted and
+    /// listed as withheld (see [`crate::Withheld`]).
+    #[serde(skip)]
+    pub withheld_by: Option<usize>,
 }
 
 impl Diagnostic {
     pub fn new(rule: &'static str, severity: Severity, message: impl Into<String>, primary: Label) -> Self {
-        Diagnostic { rule, severity, message: message.into(), primary, related: Vec::new(), help: None, fix: None, race: None }
+        Diagnostic {
+            rule,
+            severity,
+            message: message.into(),
+            primary,
+            related: Vec::new(),
+            help: None,
+            fix: None,
+            race: None,
+            withheld_by: None,
+        }
     }
     pub fn with_help(mut self, h: impl Into<String>) -> Self {
         self.help = Some(h.into());
@@ -102,6 +117,19 @@ impl Diagnostic {
     pub fn with_related(mut self, l: Label) -> Self {
         self.related.push(l);
         self
+    }
+    /// Withheld by the unmodelled statement of replay event `event` ([`pgvet_catalog::PLATFORM`]:
+    /// by nothing the project wrote, so not reported at all).
+    pub fn withheld_by(mut self, event: usize) -> Self {
+        self.withheld_by = Some(event);
+        self
+    }
+    /// [`Self::withheld_by`] when `event` is given.
+    pub fn withheld_if(self, event: Option<usize>) -> Self {
+        match event {
+            Some(e) => self.withheld_by(e),
+            None => self,
+        }
     }
     pub fn with_race(mut self, r: crate::race::RaceSite) -> Self {
         self.race = Some(Box::new(r));

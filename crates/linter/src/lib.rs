@@ -16,7 +16,7 @@ pub mod settings;
 pub mod sql;
 pub mod synthetic;
 
-pub use analysis::{add_notes, analyze, Analysis, MigrationFile, Report, Settings};
+pub use analysis::{add_notes, analyze, Analysis, MigrationFile, Report, Settings, Withheld};
 pub use diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
 pub use rules::{all_rules, rule_by_id, rule_docs, RuleMeta};
 

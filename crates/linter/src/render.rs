@@ -186,11 +186,17 @@ fn label_json(files: &[SourceFile], l: &Label) -> Value {
 
 /// The JSON format (documented in docs/output.md). `version` changes only with breaking changes.
 pub fn json(files: &[SourceFile], diags: &[Diagnostic], statements: usize) -> String {
-    json_with_databases(files, diags, statements, None)
+    json_with_databases(files, diags, statements, None, &[])
 }
 
 /// [`json`], with `summary.databases` (`[{name, layout, path, migrations}]`) when given.
-pub fn json_with_databases(files: &[SourceFile], diags: &[Diagnostic], statements: usize, databases: Option<Value>) -> String {
+pub fn json_with_databases(
+    files: &[SourceFile],
+    diags: &[Diagnostic],
+    statements: usize,
+    databases: Option<Value>,
+    withheld: &[crate::Withheld],
+) -> String {
     let list: Vec<Value> = diags
         .iter()
         .map(|d| {
@@ -221,6 +227,7 @@ pub fn json_with_databases(files: &[SourceFile], diags: &[Diagnostic], statement
             "errors": count(Severity::Error),
             "warnings": count(Severity::Warning),
             "infos": count(Severity::Info),
+            "withheld": withheld_json(files, withheld),
         }
     });
     if let Some(d) = databases {
@@ -291,6 +298,12 @@ pub(crate) fn fingerprint(parts: &[&str]) -> String {
 
 /// SARIF 2.1.0, as GitHub code scanning and other SARIF viewers read it.
 pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
+    sarif_with_withheld(files, diags, &[])
+}
+
+/// [`sarif`], with the withheld findings in the run's properties (`withheld`: a count and the
+/// list, as in JSON).
+pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld: &[crate::Withheld]) -> String {
     let rules: Vec<Value> = all_rules()
         .iter()
         .map(|r| {
@@ -358,6 +371,7 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
             "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The project root (the directory of pgvet.toml, or the repository)." } } },
             "results": results,
+            "properties": { "withheld": { "count": withheld.len(), "findings": withheld_json(files, withheld) } },
         } ]
     }))
     .expect("serialisable")
@@ -400,4 +414,72 @@ pub fn github(files: &[SourceFile], diags: &[Diagnostic]) -> String {
         ));
     }
     out
+}
+
+/// Withheld findings (see [`crate::Withheld`]) for JSON and SARIF: each with its rule, message,
+/// location and the location of the statement that withheld it.
+pub fn withheld_json(files: &[SourceFile], withheld: &[crate::Withheld]) -> Value {
+    Value::Array(
+        withheld
+            .iter()
+            .map(|w| {
+                json!({
+                    "rule": w.diagnostic.rule,
+                    "message": w.diagnostic.message,
+                    "location": label_json(files, &w.diagnostic.primary),
+                    "withheld_by": label_json(files, &w.by),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// One line for a summary: how many findings were withheld, of which rules, by how many
+/// statements, and the first of them. None when nothing was withheld.
+pub fn withheld_line(files: &[SourceFile], withheld: &[crate::Withheld]) -> Option<String> {
+    let first = withheld.iter().min_by_key(|w| (w.by.file, w.by.span.start))?;
+    let mut per_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+    for w in withheld {
+        *per_rule.entry(w.diagnostic.rule).or_default() += 1;
+    }
+    let rules: Vec<String> = per_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let mut by: Vec<(usize, usize)> = withheld.iter().map(|w| (w.by.file, w.by.span.start)).collect();
+    by.sort_unstable();
+    by.dedup();
+    let at = files.get(first.by.file).map(|f| {
+        let lc = f.line_col(first.by.span.start);
+        format!("{}:{}:{}", f.path, lc.line, lc.column)
+    });
+    Some(format!(
+        "{} finding{} withheld ({}): {} rest{} on what {} statement{} pgvet could not follow may have changed, the first at {}; --show-info lists them",
+        withheld.len(),
+        if withheld.len() == 1 { "" } else { "s" },
+        rules.join(", "),
+        if withheld.len() == 1 { "it" } else { "they" },
+        if withheld.len() == 1 { "s" } else { "" },
+        by.len(),
+        if by.len() == 1 { "" } else { "s" },
+        at.unwrap_or_default()
+    ))
+}
+
+/// Withheld findings as info findings of their rule, for listing (`--show-info`): the message
+/// says they were withheld, and a related label points at the statement that withheld them.
+pub fn withheld_as_info(withheld: &[crate::Withheld]) -> Vec<Diagnostic> {
+    withheld
+        .iter()
+        .map(|w| {
+            let mut d = w.diagnostic.clone();
+            d.severity = Severity::Info;
+            d.message = format!("withheld: {}", d.message);
+            d.help = Some(
+                "Not reported: an earlier statement that pgvet could not follow (dynamic SQL, a condition on table data) may have created or changed what this finding rests on. `pgvet schema --dev-db` compares with a real server."
+                    .into(),
+            );
+            d.fix = None;
+            d.withheld_by = None;
+            d.related.push(w.by.clone());
+            d
+        })
+        .collect()
 }

@@ -121,7 +121,7 @@ fn query_text(v: Option<&J>) -> Option<&str> {
 pub(crate) fn assigned_expr(q: &str) -> &str {
     // The target is a name, a field or an array element: no quotes, no parentheses before the
     // operator.
-    let head_end = q.find(|c: char| c == '\'' || c == '(' || c == '"').unwrap_or(q.len());
+    let head_end = q.find(['\'', '(', '"']).unwrap_or(q.len());
     let head = &q[..head_end];
     match head.find(":=") {
         Some(i) => q[i + 2..].trim(),

@@ -55,8 +55,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             // An unmodelled statement that names the table may have built the index. One that
             // names nothing pgvet can read (a whole schema uncertain) does not silence this rule:
             // such statements create relations of computed names, they do not index existing ones.
-            let uncertain = cx.catalog.uncertain.relations.contains_key(&t.name);
-            if uncertain || is_partition_clone(cx.catalog, t, c) || served(cx.catalog, t, &c.columns) || c.origin.is_builtin() {
+            let withheld = cx.catalog.uncertain.relations.get(&t.name).copied();
+            if is_partition_clone(cx.catalog, t, c) || served(cx.catalog, t, &c.columns) || c.origin.is_builtin() {
                 continue;
             }
             let Some(src) = cx.files.get(c.origin.step) else { continue };
@@ -89,7 +89,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                         .with_message(format!("{parent} is defined here")),
                 );
             }
-            out.push(d);
+            out.push(d.withheld_if(withheld));
         }
     }
 }

@@ -131,7 +131,14 @@ fn verdict_at(cat: &Catalog, site: &Site, table: &Table, oc: &pgvet_syntax::prot
 fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
     for (ins, table) in upserts(site) {
         let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };
-        let verdict = arbiter::infer(site.catalog, table, oc);
+        let mut verdict = arbiter::infer(site.catalog, table, oc);
+        let mut withheld = None;
+        if matches!(verdict, Verdict::Unknown) {
+            if let Some((v @ Verdict::Error { .. }, by)) = arbiter::withheld(site.catalog, table, oc) {
+                verdict = v;
+                withheld = Some(by);
+            }
+        }
         match &verdict {
             Verdict::Unknown => continue,
             Verdict::Arbiters(a) if arbiter::deferrable_arbiter(site.catalog, table, a).is_none() => continue,
@@ -199,7 +206,7 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
                 d = d.with_fix(fix);
             }
         }
-        out.push(d);
+        out.push(d.withheld_if(withheld));
     }
 }
 

@@ -52,7 +52,8 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
         for s in &f.extraction.sites {
             let pgvet_code::Call::Prisma(p) = &s.call else { continue };
             let Some((q, m)) = crate::code::prisma_model(&models, &p.model) else { continue };
-            let Some(t) = cx.catalog.tables.get(&q).filter(|t| !t.incomplete) else { continue };
+            let Some(t) = cx.catalog.tables.get(&q) else { continue };
+            let Some(by) = withheld_by(cx, t) else { continue };
             for (arg, vals) in &p.args {
                 if !matches!(arg.as_str(), "where" | "data" | "create" | "update" | "select") {
                     continue;
@@ -67,7 +68,8 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
                                 format!("column \"{}\" of table {} does not exist (Prisma field {}.{})", field.column, display_name(&t.name), m.name, field.name),
                                 crate::diagnostic::Label::new(f.file, v.span).with_message("SQLSTATE 42703 (Prisma: P2022)"),
                             )
-                            .with_help("The Prisma schema and the migrations disagree: map the field to the column's current name with @map, or add the column in a migration."),
+                            .with_help("The Prisma schema and the migrations disagree: map the field to the column's current name with @map, or add the column in a migration.")
+                            .withheld_if(by),
                         );
                     }
                 }
@@ -76,7 +78,8 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
     for (f, _, b) in builders(cx.code) {
         let r = resolve(cx.catalog, &drizzle, b);
-        let Some(t) = r.table.filter(|t| !t.incomplete) else { continue };
+        let Some(t) = r.table else { continue };
+        let Some(by) = withheld_by(cx, t) else { continue };
         let mut named: Vec<(&str, pgvet_syntax::Span)> = Vec::new();
         named.extend(b.columns.iter().filter(|c| c.name != "*").map(|c| (c.name.as_str(), c.span)));
         named.extend(b.values.iter().map(|v| (v.column.as_str(), v.span)));
@@ -96,7 +99,8 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
                         format!("column \"{col}\" of table {} does not exist", display_name(&t.name)),
                         crate::diagnostic::Label::new(f.file, span).with_message("SQLSTATE 42703 (PostgREST: 400 / PGRST204)"),
                     )
-                    .with_help("This call fails when it runs. Use the column's current name, or add the column in a migration."),
+                    .with_help("This call fails when it runs. Use the column's current name, or add the column in a migration.")
+                    .withheld_if(by),
                 );
             }
         }
@@ -147,6 +151,18 @@ fn managed_platform_function(name: &str) -> bool {
 }
 
 /// Reports the site's unresolved names of one kind (shared by the three unknown-* rules).
+/// Whether findings about `t`'s columns are reported (`Some(None)`), withheld by an unmodelled
+/// statement (`Some(Some(event))`), or not judged at all (`None`: a table pgvet does not know
+/// whole, such as a platform's).
+fn withheld_by(cx: &Context, t: &pgvet_catalog::Table) -> Option<Option<usize>> {
+    let by = cx.catalog.uncertain.relations.get(&t.name).or_else(|| cx.catalog.uncertain.schemas.get(&t.name.schema)).copied();
+    match by {
+        Some(id) => Some(Some(id)),
+        None if t.incomplete => None,
+        None => Some(None),
+    }
+}
+
 pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missing, meta: &RuleMeta) {
     let in_code = matches!(site.kind, SiteKind::Query | SiteKind::Code);
     // A statement on a table the code creates itself: its columns are the code's business.
@@ -182,6 +198,9 @@ pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missin
             site.label_word(u.location).with_message(format!("SQLSTATE {}", kind.sqlstate())),
         )
         .with_help(format!("{help} To fix it, {what}."));
+        if let Some(by) = u.withheld_by {
+            d = d.withheld_by(by);
+        }
         if let SiteKind::Function(f) = site.kind {
             let variables = site.variables;
             let ok = |cat: &pgvet_catalog::Catalog| {

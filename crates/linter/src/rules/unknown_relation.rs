@@ -54,7 +54,11 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
             let pgvet_code::Call::Prisma(p) = &s.call else { continue };
             let Some(m) = models.iter().find(|m| m.name.to_lowercase() == p.model.to_lowercase()) else { continue };
             let q = pgvet_catalog::QName::new("public", m.table.as_str());
-            if cx.catalog.tables.contains_key(&q) || cx.catalog.views.contains_key(&q) || cx.catalog.may_exist(&q).is_some() {
+            if cx.catalog.tables.contains_key(&q) || cx.catalog.views.contains_key(&q) {
+                continue;
+            }
+            let withheld = cx.catalog.may_exist(&q);
+            if withheld == Some(pgvet_catalog::PLATFORM) {
                 continue;
             }
             let dropped = dropped_by(cx, &m.table, |c| c.tables.contains_key(&q));
@@ -65,7 +69,8 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
                 format!("table {} of Prisma model {} does not exist: {why}", display_name(&q), m.name),
                 crate::diagnostic::Label::new(f.file, p.op_span).with_message("SQLSTATE 42P01 (Prisma: P2021)"),
             )
-            .with_help("Create the table in a migration (prisma migrate dev), or map the model to the table's current name with @@map.");
+            .with_help("Create the table in a migration (prisma migrate dev), or map the model to the table's current name with @@map.")
+            .withheld_if(withheld);
             if let Some(l) = dropped {
                 d = d.with_related(l);
             }
@@ -79,10 +84,10 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
             || r.unknown_definition
             || cx.catalog.views.contains_key(&r.name)
             || cx.catalog.platform_schemas.contains(&r.name.schema)
-            || cx.catalog.may_exist(&r.name).is_some()
         {
             continue;
         }
+        let withheld = cx.catalog.may_exist(&r.name);
         let name = display_name(&r.name);
         let q = r.name.clone();
         let dropped = dropped_by(cx, &r.name.name, |c| c.tables.contains_key(&q) || c.views.contains_key(&q));
@@ -93,7 +98,8 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
             format!("table {name} does not exist: {why}"),
             crate::diagnostic::Label::new(f.file, b.table_span).with_message("SQLSTATE 42P01 (PostgREST: 404 / PGRST205)"),
         )
-        .with_help(format!("This call fails every time it runs. Create {name} in a migration, or use the table's current name."));
+        .with_help(format!("This call fails every time it runs. Create {name} in a migration, or use the table's current name."))
+        .withheld_if(withheld);
         if let Some(l) = dropped {
             d = d.with_related(l);
         }

@@ -57,6 +57,23 @@ pub fn node_location(n: &N) -> i32 {
 
 /// Infers the arbiters of `oc` for an insert into `table`.
 pub fn infer(cat: &Catalog, table: &Table, oc: &protobuf::OnConflictClause) -> Verdict {
+    if oc.infer.is_none() {
+        return infer_modelled(cat, table, oc);
+    }
+    if table.incomplete || cat.uncertain_relation(&table.name).is_some() {
+        return Verdict::Unknown;
+    }
+    infer_modelled(cat, table, oc)
+}
+
+/// The verdict [`infer`] withholds: what the server would say if the table were as pgvet
+/// models it, when an unmodelled statement (the returned replay event) may have changed it.
+pub fn withheld(cat: &Catalog, table: &Table, oc: &protobuf::OnConflictClause) -> Option<(Verdict, usize)> {
+    let by = cat.uncertain.relations.get(&table.name).or_else(|| cat.uncertain.schemas.get(&table.name.schema)).copied()?;
+    Some((infer_modelled(cat, table, oc), by))
+}
+
+fn infer_modelled(cat: &Catalog, table: &Table, oc: &protobuf::OnConflictClause) -> Verdict {
     let update = oc.action == OnConflictAction::OnconflictUpdate as i32;
     let Some(infer) = oc.infer.as_deref() else {
         if update {
@@ -64,9 +81,6 @@ pub fn infer(cat: &Catalog, table: &Table, oc: &protobuf::OnConflictClause) -> V
         }
         return Verdict::Arbiters(vec![]);
     };
-    if table.incomplete || cat.uncertain_relation(&table.name).is_some() {
-        return Verdict::Unknown;
-    }
     let tname = &table.name.name;
     // Parse analysis: the named constraint, or the target's columns, must exist.
     if !infer.conname.is_empty() {

@@ -42,11 +42,16 @@ pub struct Unresolved {
     pub message: String,
     /// Parse-tree location (-1: none).
     pub location: i32,
+    /// Not reported: an unmodelled statement (this replay event) may have created the object.
+    pub withheld_by: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
 enum Cols {
     Known(Vec<String>),
+    /// The columns pgvet knows of a table an unmodelled statement (this replay event) may have
+    /// changed: a column not among them may exist all the same.
+    Uncertain(Vec<String>, usize),
     Unknown,
 }
 
@@ -54,20 +59,31 @@ impl Cols {
     fn has(&self, c: &str) -> Option<bool> {
         match self {
             Cols::Known(cs) => Some(cs.iter().any(|x| x == c) || SYSTEM_COLUMNS.contains(&c)),
+            Cols::Uncertain(cs, _) => (cs.iter().any(|x| x == c) || SYSTEM_COLUMNS.contains(&c)).then_some(true),
             Cols::Unknown => None,
+        }
+    }
+    /// For a column pgvet does not see on a table an unmodelled statement may have changed: that
+    /// statement's event.
+    fn withheld(&self, c: &str) -> Option<usize> {
+        match self {
+            Cols::Uncertain(cs, id) if !cs.iter().any(|x| x == c) && !SYSTEM_COLUMNS.contains(&c) => Some(*id),
+            _ => None,
         }
     }
     fn renamed(self, alias: Option<&protobuf::Alias>) -> Cols {
         let names: Vec<String> = alias.map(|a| a.colnames.iter().filter_map(str_of).collect()).unwrap_or_default();
-        match self {
-            Cols::Known(mut cs) => {
-                for (i, n) in names.into_iter().enumerate() {
-                    if i < cs.len() {
-                        cs[i] = n;
-                    }
+        let rename = |mut cs: Vec<String>| {
+            for (i, n) in names.into_iter().enumerate() {
+                if i < cs.len() {
+                    cs[i] = n;
                 }
-                Cols::Known(cs)
             }
+            cs
+        };
+        match self {
+            Cols::Known(cs) => Cols::Known(rename(cs)),
+            Cols::Uncertain(cs, id) => Cols::Uncertain(rename(cs), id),
             Cols::Unknown => Cols::Unknown,
         }
     }
@@ -149,7 +165,15 @@ impl<'a> Resolver<'a> {
     }
 
     fn report(&mut self, kind: Missing, name: impl Into<String>, message: impl Into<String>, location: i32) {
-        self.out.push(Unresolved { kind, name: name.into(), message: message.into(), location });
+        self.out.push(Unresolved { kind, name: name.into(), message: message.into(), location, withheld_by: None });
+    }
+
+    /// A name the server may reject, unless an unmodelled statement (replay event `by`) created
+    /// it: withheld (nothing at all for a platform's objects).
+    fn withhold(&mut self, by: usize, kind: Missing, name: impl Into<String>, message: impl Into<String>, location: i32) {
+        if by != pgvet_catalog::PLATFORM {
+            self.out.push(Unresolved { kind, name: name.into(), message: message.into(), location, withheld_by: Some(by) });
+        }
     }
 
     fn is_variable(&self, name: &str) -> bool {
@@ -342,6 +366,19 @@ impl<'a> Resolver<'a> {
             Relation::Table(t) if !t.incomplete && self.cat.uncertain_relation(&t.name).is_none() => {
                 (Cols::Known(t.columns.iter().map(|c| c.name.clone()).collect()), t.name.schema.clone())
             }
+            Relation::Table(t)
+                if self.cat.uncertain.relations.get(&t.name).or_else(|| self.cat.uncertain.schemas.get(&t.name.schema)).is_some() =>
+            {
+                let by = self
+                    .cat
+                    .uncertain
+                    .relations
+                    .get(&t.name)
+                    .or_else(|| self.cat.uncertain.schemas.get(&t.name.schema))
+                    .copied()
+                    .unwrap_or(0);
+                (Cols::Uncertain(t.columns.iter().map(|c| c.name.clone()).collect(), by), t.name.schema.clone())
+            }
             Relation::Table(t) => (Cols::Unknown, t.name.schema.clone()),
             Relation::View(v) => (self.view_columns(v), v.name.schema.clone()),
             Relation::System(r) => (Cols::Known(r.columns.iter().map(|c| c.to_string()).collect()), r.schema.to_string()),
@@ -357,11 +394,12 @@ impl<'a> Resolver<'a> {
             // one pgvet was not shown (an extension's, a platform's).
             return;
         }
-        if self.cat.uncertain_relation_in(self.search_path, &rv.schemaname, &rv.relname).is_some() {
+        let shown = if rv.schemaname.is_empty() { rv.relname.clone() } else { format!("{}.{}", rv.schemaname, rv.relname) };
+        if let Some(by) = self.cat.uncertain_relation_in(self.search_path, &rv.schemaname, &rv.relname) {
             // An unmodelled statement may have created it.
+            self.withhold(by, Missing::Relation, shown.clone(), format!("relation \"{shown}\" does not exist"), rv.location);
             return;
         }
-        let shown = if rv.schemaname.is_empty() { rv.relname.clone() } else { format!("{}.{}", rv.schemaname, rv.relname) };
         self.report(Missing::Relation, shown.clone(), format!("relation \"{shown}\" does not exist"), rv.location);
     }
 
@@ -371,13 +409,11 @@ impl<'a> Resolver<'a> {
             if rt.name.is_empty() {
                 continue;
             }
-            if item.cols.has(&rt.name) == Some(false) {
-                self.report(
-                    Missing::Column,
-                    rt.name.clone(),
-                    format!("column \"{}\" of relation \"{relname}\" does not exist", rt.name),
-                    rt.location,
-                );
+            let message = format!("column \"{}\" of relation \"{relname}\" does not exist", rt.name);
+            if let Some(by) = item.cols.withheld(&rt.name) {
+                self.withhold(by, Missing::Column, rt.name.clone(), message, rt.location);
+            } else if item.cols.has(&rt.name) == Some(false) {
+                self.report(Missing::Column, rt.name.clone(), message, rt.location);
             }
         }
     }
@@ -540,24 +576,42 @@ impl<'a> Resolver<'a> {
         match fields.as_slice() {
             [None] => {}
             [Some(col)] => {
+                let mut withheld = None;
                 for level in sc.levels() {
                     for item in &level.items {
-                        if item.name == *col || item.cols.has(col) != Some(false) {
+                        if item.name == *col {
                             return;
+                        }
+                        match (item.cols.has(col), item.cols.withheld(col)) {
+                            (Some(false), _) => {}
+                            (None, Some(by)) => withheld = withheld.or(Some(by)),
+                            _ => return,
                         }
                     }
                 }
                 if self.is_variable(col) {
                     return;
                 }
-                self.report(Missing::Column, col.clone(), format!("column \"{col}\" does not exist"), c.location);
+                let message = format!("column \"{col}\" does not exist");
+                match withheld {
+                    Some(by) => self.withhold(by, Missing::Column, col.clone(), message, c.location),
+                    None => self.report(Missing::Column, col.clone(), message, c.location),
+                }
             }
             [Some(t), col] => {
                 let found = sc.levels().find_map(|l| l.items.iter().find(|i| i.name == *t));
                 match (found, col) {
                     (Some(_), None) => {}
                     (Some(item), Some(col)) => {
-                        if item.cols.has(col) == Some(false) {
+                        if let Some(by) = item.cols.withheld(col) {
+                            self.withhold(
+                                by,
+                                Missing::Column,
+                                format!("{t}.{col}"),
+                                format!("column {t}.{col} does not exist"),
+                                c.location,
+                            );
+                        } else if item.cols.has(col) == Some(false) {
                             self.report(Missing::Column, format!("{t}.{col}"), format!("column {t}.{col} does not exist"), c.location);
                         }
                     }
@@ -696,11 +750,14 @@ impl<'a> Resolver<'a> {
         }
         if arities.is_empty() {
             let uncertain = match schema {
-                Some(s) => self.cat.uncertain_function(&QName::new(s, fname)).is_some(),
-                None => self.search_path.iter().any(|s| self.cat.uncertain_function(&QName::new(s.as_str(), fname)).is_some()),
+                Some(s) => self.cat.uncertain_function(&QName::new(s, fname)),
+                None => self.search_path.iter().find_map(|s| self.cat.uncertain_function(&QName::new(s.as_str(), fname))),
             };
-            if uncertain {
-                return; // an unmodelled statement may have created it
+            if let Some(by) = uncertain {
+                // An unmodelled statement may have created it.
+                let shown = schema.map(|s| format!("{s}.{fname}")).unwrap_or_else(|| fname.to_string());
+                self.withhold(by, Missing::Function, shown.clone(), format!("function {shown} does not exist"), location);
+                return;
             }
             if let Some(s) = schema {
                 let from = FunctionKey { name: QName::new(s, ""), args: vec![] };
@@ -751,7 +808,7 @@ fn star_cols(c: &protobuf::ColumnRef, sc: &Scope) -> Option<Vec<String>> {
             for item in &sc.items {
                 match &item.cols {
                     Cols::Known(cs) => out.extend(cs.iter().cloned()),
-                    Cols::Unknown => return None,
+                    Cols::Uncertain(..) | Cols::Unknown => return None,
                 }
             }
         }
@@ -759,7 +816,7 @@ fn star_cols(c: &protobuf::ColumnRef, sc: &Scope) -> Option<Vec<String>> {
             let t = str_of(t)?;
             match &sc.items.iter().find(|i| i.name == t)?.cols {
                 Cols::Known(cs) => out.extend(cs.iter().cloned()),
-                Cols::Unknown => return None,
+                Cols::Uncertain(..) | Cols::Unknown => return None,
             }
         }
         _ => return None,
