@@ -172,7 +172,7 @@ impl Replayer {
         if let Some(hit) = main.and_then(|rv| self.catalog.uncertain_relation_in(&self.search_path, &rv.schemaname, &rv.relname)) {
             return Some(hit);
         }
-        for (n, _, _, _) in node.nodes() {
+        for n in pgvet_syntax::all_nodes(node) {
             let hit = match n {
                 pgvet_syntax::pg_query::NodeRef::RangeVar(rv) => {
                     self.catalog.uncertain_relation_in(&self.search_path, &rv.schemaname, &rv.relname)
@@ -535,7 +535,7 @@ impl Replayer {
 
     fn relations_read(&self, n: &NodeEnum) -> Vec<QName> {
         let mut out = Vec::new();
-        for (r, _, _, _) in n.nodes() {
+        for r in pgvet_syntax::all_nodes(n) {
             if let pgvet_syntax::pg_query::NodeRef::RangeVar(rv) = r {
                 let q = self
                     .resolve(&rv.schemaname, &rv.relname, |q| self.catalog.tables.contains_key(q) || self.catalog.views.contains_key(q))

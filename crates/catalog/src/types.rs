@@ -133,8 +133,42 @@ fn typmod_text(base: &str, m: &[i64]) -> Option<String> {
         "timestamp with time zone" => format!("timestamp({list}) with time zone"),
         "time without time zone" => format!("time({list}) without time zone"),
         "time with time zone" => format!("time({list}) with time zone"),
-        // interval's typmod encodes fields; printing them needs the range bits.
-        "interval" => return None,
+        // interval's typmods are its fields (a range bit mask) and a precision, printed as
+        // intervaltypmodout does: `interval day to second(3)`, `interval(0)`.
+        "interval" => {
+            const MONTH: i64 = 1 << 1;
+            const YEAR: i64 = 1 << 2;
+            const DAY: i64 = 1 << 3;
+            const HOUR: i64 = 1 << 10;
+            const MINUTE: i64 = 1 << 11;
+            const SECOND: i64 = 1 << 12;
+            let (range, precision) = match m {
+                [r] => (*r, None),
+                [r, p, ..] => (*r, Some(*p)),
+                [] => return None,
+            };
+            let fields = match range {
+                0x7FFF => "",
+                r if r == YEAR => " year",
+                r if r == MONTH => " month",
+                r if r == DAY => " day",
+                r if r == HOUR => " hour",
+                r if r == MINUTE => " minute",
+                r if r == SECOND => " second",
+                r if r == YEAR | MONTH => " year to month",
+                r if r == DAY | HOUR => " day to hour",
+                r if r == DAY | HOUR | MINUTE => " day to minute",
+                r if r == DAY | HOUR | MINUTE | SECOND => " day to second",
+                r if r == HOUR | MINUTE => " hour to minute",
+                r if r == HOUR | MINUTE | SECOND => " hour to second",
+                r if r == MINUTE | SECOND => " minute to second",
+                _ => return None,
+            };
+            match precision {
+                Some(p) if p != 0xFFFF => format!("interval{fields}({p})"),
+                _ => format!("interval{fields}"),
+            }
+        }
         _ => format!("{base}({list})"),
     })
 }

@@ -24,8 +24,13 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn static_catalog_matches_postgres() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the catalog-parity oracle needs a real PostgreSQL: {e}"));
-    let sets = sets();
+    let mut sets = sets();
     assert!(sets.len() >= 15, "expected at least 15 migration sets, found {}", sets.len());
+    // While working on one idiom: `PARITY_ONLY=37 cargo test -p pgvet-db --test catalog_parity`.
+    let only = std::env::var("PARITY_ONLY").ok();
+    if let Some(o) = &only {
+        sets.retain(|s| s.file_name().is_some_and(|n| n.to_string_lossy().starts_with(o.as_str())));
+    }
     let mut failures = Vec::new();
     let mut compared = (0, 0, 0, 0);
     let (mut defaults, mut checks) = (0, 0);
@@ -71,6 +76,9 @@ fn static_catalog_matches_postgres() {
         compared.3,
         failures.len()
     );
-    assert!(defaults >= 20 && checks >= 5, "the fixtures must exercise defaults ({defaults}) and CHECK expressions ({checks})");
+    assert!(
+        only.is_some() || defaults >= 20 && checks >= 5,
+        "the fixtures must exercise defaults ({defaults}) and CHECK expressions ({checks})"
+    );
     assert!(failures.is_empty(), "{} differences between pgvet and PostgreSQL:\n{}", failures.len(), failures.join("\n"));
 }

@@ -274,7 +274,7 @@ pub struct Write {
 fn params_in(n: &pgvet_syntax::protobuf::Node) -> Vec<usize> {
     let Some(inner) = n.node.as_ref() else { return vec![] };
     let mut out = Vec::new();
-    for (x, _, _, _) in inner.nodes() {
+    for x in pgvet_syntax::all_nodes(inner) {
         if let pgvet_syntax::pg_query::NodeRef::ParamRef(p) = x {
             out.push(p.number as usize);
         }

@@ -37,7 +37,7 @@ fn template() -> &'static protobuf::ParseResult {
 /// (anywhere in it: arguments, casts, CASE arms). A walk of the tree, without printing it.
 pub fn calls_function(node: &Node, named: impl Fn(&str) -> bool) -> bool {
     let Some(node) = node.node.as_ref() else { return false };
-    node.nodes().into_iter().any(|(n, _, _, _)| match n {
+    crate::all_nodes(node).into_iter().any(|n| match n {
         pg_query::NodeRef::FuncCall(f) => f.funcname.last().and_then(|n| n.node.as_ref()).is_some_and(|n| match n {
             N::String(s) => named(&s.sval.to_ascii_lowercase()),
             _ => false,
@@ -120,6 +120,44 @@ fn canon_all(v: &mut [Node]) {
     }
 }
 
+/// A numeric literal as numeric_in reads it and numeric_out prints it: `1e4` is `10000`,
+/// `1.5e-2` is `0.015`, `1.50` keeps its scale.
+fn numeric_text(lit: &str) -> String {
+    let (mantissa, exp) = match lit.find(['e', 'E']) {
+        Some(i) => match lit[i + 1..].parse::<i64>() {
+            Ok(e) => (&lit[..i], e),
+            Err(_) => return lit.to_string(),
+        },
+        None => return lit.to_string(),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) || exp.abs() > 1000 {
+        return lit.to_string();
+    }
+    let digits = format!("{int}{frac}");
+    // The decimal point sits after `point` digits of `digits`.
+    let point = int.len() as i64 + exp;
+    let scale = (frac.len() as i64 - exp).max(0) as usize;
+    let (whole, fraction) = if point <= 0 {
+        ("0".to_string(), format!("{}{digits}", "0".repeat((-point) as usize)))
+    } else if point as usize >= digits.len() {
+        (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+    } else {
+        (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+    };
+    let whole = whole.trim_start_matches('0');
+    let whole = if whole.is_empty() { "0" } else { whole };
+    let mut fraction: String = fraction.chars().take(scale).collect();
+    while fraction.len() < scale {
+        fraction.push('0');
+    }
+    if fraction.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction}")
+    }
+}
+
 fn canon(node: &mut Node) {
     let Some(inner) = node.node.as_mut() else { return };
     match inner {
@@ -132,7 +170,7 @@ fn canon(node: &mut Node) {
         N::AConst(c) => {
             let text = match &c.val {
                 Some(a_const::Val::Ival(i)) => Some(i.ival.to_string()),
-                Some(a_const::Val::Fval(f)) => Some(f.fval.clone()),
+                Some(a_const::Val::Fval(f)) => Some(numeric_text(&f.fval)),
                 Some(a_const::Val::Boolval(b)) => Some(if b.boolval { "true" } else { "false" }.to_string()),
                 _ => None,
             };
@@ -232,7 +270,7 @@ fn canon(node: &mut Node) {
 pub fn expr_columns(node: &Node) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let Some(inner) = node.node.as_ref() else { return out };
-    for (n, _, _, _) in inner.nodes() {
+    for n in crate::all_nodes(inner) {
         if let pg_query::NodeRef::ColumnRef(c) = n {
             if let Some(Some(N::String(s))) = c.fields.last().map(|f| &f.node) {
                 if !out.contains(&s.sval) {
@@ -294,4 +332,22 @@ pub fn unqualify_columns(node: &Node, table: &str) -> Node {
         }
     }
     node
+}
+
+#[cfg(test)]
+mod numeric_tests {
+    #[test]
+    fn numeric_literals_read_as_the_server_prints_them() {
+        for (lit, want) in [
+            ("1e4", "10000"),
+            ("1.5e-2", "0.015"),
+            ("1.50", "1.50"),
+            ("2.5E1", "25"),
+            ("1.25e1", "12.5"),
+            ("0.5", "0.5"),
+            ("1e-3", "0.001"),
+        ] {
+            assert_eq!(super::numeric_text(lit), want, "{lit}");
+        }
+    }
 }

@@ -10,6 +10,8 @@ pub use ffi::{parse_plpgsql, parse_plpgsql_json, RawParseError};
 mod source;
 pub mod split;
 mod suppress;
+mod walk;
+pub use walk::{walk, walk_node};
 
 pub use canon::{
     calls_function, canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts,
@@ -20,6 +22,15 @@ pub use pg_query::protobuf;
 pub use pg_query::NodeEnum;
 pub use source::{LineCol, SourceFile, Span};
 pub use suppress::{comment_suppressions, Suppression};
+
+/// Every node of a parse tree below (and including) `n`, parents before children. Unlike
+/// pg_query's `nodes()`, it reaches every field that holds a node (ARRAY[...], column
+/// definitions, named arguments, COLLATE, window definitions, ...).
+pub fn all_nodes(n: &NodeEnum) -> Vec<pg_query::NodeRef<'_>> {
+    let mut out = Vec::new();
+    walk(n.to_ref(), &mut |r| out.push(r));
+    out
+}
 
 /// Splits `a, f(b, c), 'x,y', d` at its top-level commas: not inside brackets (`()`, `[]`, `{}`)
 /// or quotes (`'...'`, `"..."`). Items are trimmed; empty ones are dropped.

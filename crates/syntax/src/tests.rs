@@ -170,3 +170,45 @@ fn function_bodies_are_checked_like_check_function_bodies() {
     let ok = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE FUNCTION g() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE FUNCTION h() RETURNS int LANGUAGE c AS 'lib', 'sym';";
     assert!(errors(ok).is_empty());
 }
+
+#[test]
+fn the_walk_reaches_every_node_pg_query_nodes_misses() {
+    // Each of these hides a column reference or a call where pg_query's `nodes()` does not look.
+    let cases = [
+        ("SELECT ARRAY[a, f(b)] FROM t", vec!["a", "b"], vec!["f"]),
+        ("SELECT g(x => h(c)) FROM t", vec!["c"], vec!["g", "h"]),
+        ("SELECT (k(d)).field FROM t", vec!["d"], vec!["k"]),
+        ("SELECT e COLLATE \"C\" FROM t", vec!["e"], vec![]),
+        ("CREATE TABLE u (v int DEFAULT nextval('s') CHECK (v > w))", vec!["v", "w"], vec!["nextval"]),
+        ("SELECT sum(x) OVER (PARTITION BY y ORDER BY z) FROM t", vec!["x", "y", "z"], vec!["sum"]),
+    ];
+    for (sql, cols, calls) in cases {
+        let p = parse_sql(sql);
+        let all = all_nodes(&p.statements[0].node);
+        let mut seen_cols: Vec<String> = all
+            .iter()
+            .filter_map(|n| match n {
+                pg_query::NodeRef::ColumnRef(c) => c.fields.last().and_then(|f| match &f.node {
+                    Some(protobuf::node::Node::String(s)) => Some(s.sval.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .collect();
+        seen_cols.sort();
+        let seen_calls: Vec<String> = all
+            .iter()
+            .filter_map(|n| match n {
+                pg_query::NodeRef::FuncCall(f) => f.funcname.last().and_then(|f| match &f.node {
+                    Some(protobuf::node::Node::String(s)) => Some(s.sval.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seen_cols, cols, "{sql}");
+        for c in calls {
+            assert!(seen_calls.iter().any(|s| s == c), "{sql}: {c} not in {seen_calls:?}");
+        }
+    }
+}

@@ -51,7 +51,7 @@ impl Effects {
         if changes_schema(node) {
             self.ddl.push(text.to_string());
         }
-        for (n, _, _, _) in node.nodes() {
+        for n in pgvet_syntax::all_nodes(node) {
             if let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n {
                 self.add_call(strs(&f.funcname));
             }
@@ -66,7 +66,7 @@ impl Effects {
         let e = assigned_expr(expr);
         match pgvet_syntax::parse_expr(e) {
             Some(node) => {
-                for (n, _, _, _) in node.node.iter().flat_map(|n| n.nodes()) {
+                for n in node.node.iter().flat_map(pgvet_syntax::all_nodes) {
                     if let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n {
                         self.add_call(strs(&f.funcname));
                     }

@@ -267,7 +267,7 @@ impl Replayer {
     /// whose bodies may change the schema are interpreted.
     pub(super) fn call_functions_in(&mut self, node: &NodeEnum) {
         let mut calls = Vec::new();
-        for (n, _, _, _) in node.nodes() {
+        for n in pgvet_syntax::all_nodes(node) {
             if let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n {
                 calls.push(f.clone());
             }
@@ -800,7 +800,7 @@ impl Replayer {
             let text = &sql[s.span.range()];
             if text.contains(PLACEHOLDER) && !creates_unknown(&s.node) {
                 // A change to a relation, type or function pgvet cannot name.
-                let names_placeholder = s.node.nodes().into_iter().any(|(n, _, _, _)| match n {
+                let names_placeholder = pgvet_syntax::all_nodes(&s.node).into_iter().any(|n| match n {
                     pgvet_syntax::pg_query::NodeRef::RangeVar(rv) => {
                         rv.relname.contains(PLACEHOLDER) || rv.schemaname.contains(PLACEHOLDER)
                     }
@@ -841,7 +841,7 @@ impl Replayer {
         let mut readonly: Vec<(String, String)> = Vec::new();
         match node {
             NodeEnum::CreateStmt(c) => {
-                for (n, _, _, _) in node.nodes() {
+                for n in pgvet_syntax::all_nodes(node) {
                     if let pgvet_syntax::pg_query::NodeRef::RangeVar(rv) = n {
                         if c.relation.as_ref().is_none_or(|r| r.relname != rv.relname || r.schemaname != rv.schemaname) {
                             readonly.push((rv.schemaname.clone(), rv.relname.clone()));
@@ -869,7 +869,7 @@ impl Replayer {
             }
             _ => {}
         }
-        for (n, _, _, _) in node.nodes() {
+        for n in pgvet_syntax::all_nodes(node) {
             match n {
                 pgvet_syntax::pg_query::NodeRef::RangeVar(rv)
                     if is_ddl && !readonly.iter().any(|(s, r)| *s == rv.schemaname && *r == rv.relname) =>
@@ -1041,7 +1041,7 @@ impl Replayer {
             | NodeEnum::CallStmt(_) => {
                 // Data: no effect on the schema, except through functions it calls.
                 let mut calls = Vec::new();
-                for (n, _, _, _) in node.nodes() {
+                for n in pgvet_syntax::all_nodes(node) {
                     if let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n {
                         calls.push(f.clone());
                     }

@@ -113,11 +113,12 @@ impl Replayer {
             name: d.colname.clone(),
             type_name: serial.map(String::from).unwrap_or_else(|| self.type_text(&tn, true)),
             not_null: d.is_not_null,
-            default: default_of(&d.raw_default),
+            default: None,
             identity: None,
             generated: None,
             origin: o,
         };
+        col.default = self.stored_default(&d.raw_default, &col.type_name);
         if serial.is_some() {
             let seq = self.choose_seq_name(table, &d.colname, seqs);
             col.default = Some(format!("nextval('{}'::regclass)", seq_ref(table, &seq)));
@@ -130,7 +131,7 @@ impl Replayer {
             match ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined) {
                 ConstrType::ConstrNotnull => col.not_null = true,
                 ConstrType::ConstrNull => col.not_null = false,
-                ConstrType::ConstrDefault => col.default = default_of(&c.raw_expr),
+                ConstrType::ConstrDefault => col.default = self.stored_default(&c.raw_expr, &col.type_name),
                 ConstrType::ConstrIdentity => {
                     col.identity = Some(if c.generated_when == "a" { "always" } else { "by default" }.into());
                     col.not_null = true;
@@ -873,7 +874,8 @@ impl Replayer {
                 self.update_column(q, &children, &cmd.name, |c| c.not_null = set);
             }
             AT::AtColumnDefault => {
-                let text = default_of(&cmd.def);
+                let ty = self.catalog.tables.get(q).and_then(|t| t.column(&cmd.name).map(|c| c.type_name.clone())).unwrap_or_default();
+                let text = self.stored_default(&cmd.def, &ty);
                 self.update_column(q, &children, &cmd.name, |c| c.default = text.clone());
             }
             AT::AtAddConstraint | AT::AtAddIndexConstraint => {
@@ -1228,12 +1230,62 @@ fn index_backed(ic: &IndexConstraint, name: String, columns: Vec<String>, origin
     }
 }
 
-/// A column default as PostgreSQL stores it: a plain NULL is no default at all (no pg_attrdef
-/// row).
-fn default_of(n: &Option<Box<Node>>) -> Option<String> {
-    // `NULL::varchar(10)` is a coercion the server stores; only a bare NULL is dropped.
-    match n.as_deref()?.node.as_ref()? {
-        N::AConst(c) if c.isnull => None,
-        _ => text_of(n),
+/// Types whose typmod a length-coercion function applies (pg_cast rows from a type to itself):
+/// a NULL coerced to `varchar(20)` keeps that call, where a NULL coerced to `text` is a bare
+/// constant. `interval` is not among them: its input function applies the typmod.
+const LENGTH_COERCED: &[&str] = &[
+    "character varying",
+    "character",
+    "bpchar",
+    "numeric",
+    "bit",
+    "bit varying",
+    "time",
+    "time with time zone",
+    "timestamp",
+    "timestamp with time zone",
+];
+
+fn length_coerced(type_text: &str) -> bool {
+    match type_text.split_once('(') {
+        Some((base, _)) => {
+            let base = base.trim();
+            // `timestamp(3) with time zone`
+            LENGTH_COERCED.contains(&base) || base.starts_with("time")
+        }
+        None => false,
+    }
+}
+
+impl Replayer {
+    /// A column default as PostgreSQL stores it. The server coerces the expression to the
+    /// column's type and stores nothing when the result is a bare NULL constant (no pg_attrdef
+    /// row): `NULL` on a type without a length coercion, or `NULL::t` on a column of type `t`.
+    /// A length coercion (`varchar(20)`), a domain, or a cast to another type keeps a stored
+    /// `NULL::type`.
+    pub(super) fn stored_default(&self, n: &Option<Box<Node>>, column_type: &str) -> Option<String> {
+        let node = n.as_deref()?.node.as_ref()?;
+        let domain_base = {
+            let (schema, name) = crate::replay::eval::split_name(column_type);
+            self.resolve_names(&[schema, name].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>(), |q| {
+                self.catalog.domains.contains_key(q)
+            })
+            .and_then(|q| self.catalog.domains.get(&q).map(|d| crate::types::strip_typmod(&d.base_type)))
+        };
+        let strip = crate::types::strip_typmod;
+        match node {
+            N::AConst(c) if c.isnull => match domain_base {
+                Some(base) => Some(format!("NULL::{base}")),
+                None if length_coerced(column_type) => Some(format!("NULL::{}", strip(column_type))),
+                None => None,
+            },
+            N::TypeCast(tc) if matches!(tc.arg.as_deref().and_then(|a| a.node.as_ref()), Some(N::AConst(c)) if c.isnull) => {
+                let target = tc.type_name.as_ref().map(|t| self.type_text(t, true)).unwrap_or_default();
+                let same =
+                    domain_base.is_none() && !length_coerced(&target) && target == strip(column_type) && !length_coerced(column_type);
+                (!same).then(|| format!("NULL::{target}"))
+            }
+            _ => text_of(n),
+        }
     }
 }

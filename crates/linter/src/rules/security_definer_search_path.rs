@@ -63,7 +63,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let unqualified = cx.body(f).is_some_and(|b| {
             b.statements
                 .iter()
-                .any(|s| s.node.nodes().iter().any(|(n, _, _, _)| matches!(n, NodeRef::RangeVar(rv) if rv.schemaname.is_empty())))
+                .any(|s| pgvet_syntax::all_nodes(&s.node).iter().any(|n| matches!(n, NodeRef::RangeVar(rv) if rv.schemaname.is_empty())))
         });
         let path = if unqualified { "public, pg_temp" } else { "''" };
         let kind = if f.procedure { "PROCEDURE" } else { "FUNCTION" };

@@ -168,9 +168,9 @@ pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missin
     // A statement on a table the code creates itself: its columns are the code's business.
     let on_code_table = in_code
         && !cx.code_tables.is_empty()
-        && site.node.nodes().iter().any(
-            |(n, _, _, _)| matches!(n, pgvet_syntax::pg_query::NodeRef::RangeVar(rv) if cx.code_tables.contains(&rv.relname.to_lowercase())),
-        );
+        && pgvet_syntax::all_nodes(site.node)
+            .iter()
+            .any(|n| matches!(n, pgvet_syntax::pg_query::NodeRef::RangeVar(rv) if cx.code_tables.contains(&rv.relname.to_lowercase())));
     for u in site.unresolved().iter().filter(|u| u.kind == kind) {
         if on_code_table
             || in_code && u.kind == Missing::Relation && known_elsewhere(cx, site.file, &u.name)
