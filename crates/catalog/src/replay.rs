@@ -50,6 +50,12 @@ pub struct Replayer {
     explicit_transaction: bool,
     /// Temporary tables created `ON COMMIT DROP`, dropped when the transaction ends.
     commit_drops: Vec<QName>,
+    /// The session's search_path; `search_path` differs from it while a transaction-local
+    /// setting (`SET LOCAL`, `set_config(..., true)`) holds.
+    session_path: Vec<String>,
+    /// What a ROLLBACK goes back to: the catalog and the session's search_path when the
+    /// current transaction began.
+    tx_start: Option<(Catalog, Vec<String>)>,
     /// Function bodies' schema effects, read once per body.
     effects_cache: effects::EffectsCache,
 }
@@ -105,6 +111,8 @@ impl Replayer {
             runner_transaction: false,
             explicit_transaction: false,
             commit_drops: Vec::new(),
+            session_path: vec!["public".into()],
+            tx_start: None,
             effects_cache: Default::default(),
         }
     }
@@ -232,8 +240,47 @@ impl Replayer {
         }
     }
 
+    /// Whether statements run in a transaction block (the runner's, or the file's own BEGIN).
+    fn in_transaction(&self) -> bool {
+        self.runner_transaction || self.explicit_transaction
+    }
+
+    /// `SET [LOCAL] search_path` and `set_config('search_path', ..., is_local)`. A local setting
+    /// lasts until the transaction ends; outside a transaction block it has no effect (the
+    /// server warns).
+    pub(crate) fn set_search_path(&mut self, path: Vec<String>, local: bool) {
+        if local {
+            if self.in_transaction() {
+                self.search_path = path;
+            }
+        } else {
+            self.session_path = path.clone();
+            self.search_path = path;
+        }
+    }
+
+    /// A transaction ends: its local settings with it; a rollback also undoes its changes and
+    /// its session settings.
+    fn transaction_ends(&mut self, rollback: bool) {
+        match (rollback, self.tx_start.take()) {
+            (true, Some((catalog, path))) => {
+                self.catalog = catalog;
+                self.session_path = path;
+                self.commit_drops.clear();
+            }
+            _ => self.end_transaction(),
+        }
+        self.search_path = self.session_path.clone();
+    }
+
     /// Ends a migration file: its session's temporary tables go away.
     pub fn finish_file(&mut self) {
+        if self.runner_transaction || self.explicit_transaction {
+            // The runner commits the file's transaction (an unclosed BEGIN is the runner's
+            // business: see uncommitted-transaction).
+            self.tx_start = None;
+            self.search_path = self.session_path.clone();
+        }
         self.explicit_transaction = false;
         self.commit_drops.clear();
         let temp: Vec<QName> = self.catalog.tables.keys().filter(|q| q.schema == "pg_temp").cloned().collect();
@@ -324,6 +371,10 @@ impl Replayer {
         if step != self.step {
             self.finish_file();
         }
+        if self.runner_transaction && self.tx_start.is_none() {
+            // The runner's transaction begins with the file's first statement.
+            self.tx_start = Some((self.catalog.clone(), self.session_path.clone()));
+        }
         self.step = step;
         self.span = stmt.span;
         self.base = stmt.base;
@@ -356,11 +407,20 @@ impl Replayer {
         if let NodeEnum::TransactionStmt(t) = node {
             use protobuf::TransactionStmtKind as K;
             match K::try_from(t.kind) {
-                Ok(K::TransStmtBegin | K::TransStmtStart) => self.explicit_transaction = true,
+                Ok(K::TransStmtBegin | K::TransStmtStart) => {
+                    if !self.in_transaction() {
+                        self.tx_start = Some((self.catalog.clone(), self.session_path.clone()));
+                    }
+                    self.explicit_transaction = true
+                }
                 Ok(K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare) => {
                     self.explicit_transaction = false;
-                    if !self.runner_transaction {
-                        self.end_transaction();
+                    let rollback = t.kind == K::TransStmtRollback as i32;
+                    if !self.runner_transaction || rollback {
+                        self.transaction_ends(rollback);
+                    } else {
+                        // COMMIT inside the runner's transaction: local settings end.
+                        self.search_path = self.session_path.clone();
                     }
                 }
                 _ => {}
@@ -434,6 +494,7 @@ impl Replayer {
                 if !s.old_val.is_empty() {
                     if let Some(v) = e.values.iter_mut().find(|v| **v == s.old_val) {
                         *v = s.new_val.clone();
+                        self.enum_value_renamed(&q, &s.old_val, &s.new_val);
                     }
                 } else if !e.values.contains(&s.new_val) {
                     let pos = e.values.iter().position(|v| *v == s.new_val_neighbor);
@@ -464,23 +525,30 @@ impl Replayer {
                 self.catalog.sequences.insert(q.clone(), Sequence { name: q, owned_by: None, origin: o });
             }
             NodeEnum::VariableSetStmt(s) if s.name == "search_path" => {
-                let mut path = Vec::new();
+                let reset = matches!(
+                    protobuf::VariableSetKind::try_from(s.kind),
+                    Ok(protobuf::VariableSetKind::VarSetDefault | protobuf::VariableSetKind::VarReset)
+                );
+                let mut text = Vec::new();
                 for a in &s.args {
                     if let Some(N::AConst(c)) = &a.node {
                         if let Some(protobuf::a_const::Val::Sval(v)) = &c.val {
-                            path.extend(v.sval.split(',').map(|p| p.trim().trim_matches('"').to_string()));
+                            text.push(v.sval.clone());
                         }
                     }
                 }
-                path.retain(|p| !p.is_empty() && p != "$user");
-                self.search_path = if path.is_empty() { vec!["public".into()] } else { path };
+                let path = if reset { vec!["public".to_string()] } else { parse_search_path(&text.join(",")) };
+                self.set_search_path(path, s.is_local);
             }
             NodeEnum::AlterObjectSchemaStmt(s) => self.set_schema(s),
             NodeEnum::GrantStmt(g) => self.grant(g, None),
             NodeEnum::AlterDefaultPrivilegesStmt(a) => self.default_privileges(a),
             NodeEnum::DoStmt(s) => self.do_block(s),
             NodeEnum::CreateRangeStmt(s) => self.create_range(s),
-            NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_) => self.call_functions_in(node),
+            NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_) => {
+                self.set_config_in(node);
+                self.call_functions_in(node)
+            }
             // Statements that do not change the schema.
             NodeEnum::TransactionStmt(_)
             | NodeEnum::VariableSetStmt(_)
@@ -575,6 +643,48 @@ impl Replayer {
     }
 }
 
+/// A search_path setting's value (`"$user", public, "My Schema"`) as a list of schemas.
+pub(crate) fn parse_search_path(text: &str) -> Vec<String> {
+    let mut path = Vec::new();
+    for p in pgvet_syntax::split_top_level(text) {
+        let p = p.trim();
+        let name = match p.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\"\"", "\""),
+            None => p.to_lowercase(),
+        };
+        if !name.is_empty() && name != "$user" {
+            path.push(name);
+        }
+    }
+    path
+}
+
+impl Replayer {
+    /// `SELECT set_config('search_path', '...', is_local)` (pg_dump's preamble among others).
+    fn set_config_in(&mut self, node: &NodeEnum) {
+        let mut settings = Vec::new();
+        for n in pgvet_syntax::all_nodes(node) {
+            let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n else { continue };
+            let names = strs(&f.funcname);
+            if !matches!(names.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["set_config"] | ["pg_catalog", "set_config"]) {
+                continue;
+            }
+            let frame = eval::NoScope;
+            let args: Vec<eval::Val> = f.args.iter().map(|a| self.eval(a, &frame).unwrap_or(eval::Val::Unknown)).collect();
+            if let [eval::Val::Text(name), value, local] = args.as_slice() {
+                if name.eq_ignore_ascii_case("search_path") {
+                    if let (Some(v), Some(l)) = (value.text(), local.truth()) {
+                        settings.push((parse_search_path(&v), l));
+                    }
+                }
+            }
+        }
+        for (path, local) in settings {
+            self.set_search_path(path, local);
+        }
+    }
+}
+
 pub(crate) fn wrap(n: NodeEnum) -> protobuf::ParseResult {
     protobuf::ParseResult {
         version: 0,
@@ -600,6 +710,7 @@ pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table 
     }
 }
 
+mod depends;
 mod effects;
 mod eval;
 mod functions;

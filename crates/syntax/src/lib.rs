@@ -11,7 +11,7 @@ mod source;
 pub mod split;
 mod suppress;
 mod walk;
-pub use walk::{walk, walk_node};
+pub use walk::{walk, walk_mut, walk_node, walk_node_mut};
 
 pub use canon::{
     calls_function, canonical_expr, canonical_expr_node, deparse_expr, expr_columns, quote_ident, rename_column_in_expr, strip_casts,

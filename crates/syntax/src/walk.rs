@@ -3,7 +3,7 @@
 //! why pg_query's `nodes()` is not enough).
 #![allow(clippy::all)]
 use pg_query::protobuf::Node;
-use pg_query::NodeRef;
+use pg_query::{NodeMut, NodeRef};
 
 /// Calls `f` on `n` and on every node below it.
 pub fn walk<'a>(n: NodeRef<'a>, f: &mut dyn FnMut(NodeRef<'a>)) {
@@ -2421,5 +2421,2667 @@ pub fn walk<'a>(n: NodeRef<'a>, f: &mut dyn FnMut(NodeRef<'a>)) {
 pub fn walk_node<'a>(n: &'a Node, f: &mut dyn FnMut(NodeRef<'a>)) {
     if let Some(inner) = n.node.as_ref() {
         walk(inner.to_ref(), f);
+    }
+}
+
+/// Calls `f` on `n` and on every node below it, for changing them in place.
+///
+/// # Safety
+/// `n` must point to a live node that nothing else borrows during the walk, and `f` may change
+/// a node's fields but must not replace or free the node it is given.
+pub unsafe fn walk_mut(n: NodeMut, f: &mut dyn FnMut(NodeMut)) {
+    f(n);
+    match n {
+        NodeMut::Alias(p) => {
+            let n = &mut *p;
+            for c in &mut n.colnames {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RangeVar(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+        }
+        NodeMut::TableFunc(p) => {
+            let n = &mut *p;
+            for c in &mut n.ns_uris {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.ns_names {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.docexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.rowexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.colnames {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.coltypes {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.coltypmods {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.colcollations {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.colexprs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.coldefexprs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.colvalexprs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.passingvalexprs {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.plan.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::IntoClause(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.rel {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.col_names {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.view_query.as_deref_mut() {
+                walk_mut(NodeMut::Query(c as *mut _), f);
+            }
+        }
+        NodeMut::Var(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::Param(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::Aggref(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.aggargtypes {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.aggdirectargs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.aggorder {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.aggdistinct {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.aggfilter.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::GroupingFunc(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.refs {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::WindowFunc(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.aggfilter.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.run_condition {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::WindowFuncRunCondition(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::MergeSupportFunc(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SubscriptingRef(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.refupperindexpr {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.reflowerindexpr {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.refexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.refassgnexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::FuncExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::NamedArgExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::OpExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DistinctExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::NullIfExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ScalarArrayOpExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::BoolExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SubLink(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.testexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.oper_name {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.subselect.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SubPlan(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.testexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.param_ids {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.set_param {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.par_param {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlternativeSubPlan(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.subplans {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::FieldSelect(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::FieldStore(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.newvals {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.fieldnums {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RelabelType(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CoerceViaIo(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ArrayCoerceExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.elemexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ConvertRowtypeExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CollateExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CaseExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.defresult.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CaseWhen(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.result.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CaseTestExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ArrayExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.elements {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RowExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.colnames {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RowCompareExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opnos {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opfamilies {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.inputcollids {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.largs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.rargs {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CoalesceExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::MinMaxExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SqlvalueFunction(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::XmlExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.named_args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.arg_names {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::JsonReturning(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.format {
+                walk_mut(NodeMut::JsonFormat(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonValueExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.raw_expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.formatted_expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.format {
+                walk_mut(NodeMut::JsonFormat(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonConstructorExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.func.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.coercion.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.returning {
+                walk_mut(NodeMut::JsonReturning(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonIsPredicate(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.format {
+                walk_mut(NodeMut::JsonFormat(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonBehavior(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::JsonExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.formatted_expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.format {
+                walk_mut(NodeMut::JsonFormat(c as *mut _), f);
+            }
+            if let Some(c) = n.path_spec.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.returning {
+                walk_mut(NodeMut::JsonReturning(c as *mut _), f);
+            }
+            for c in &mut n.passing_names {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.passing_values {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.on_empty.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+            if let Some(c) = n.on_error.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonTablePathScan(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.plan.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.path {
+                walk_mut(NodeMut::JsonTablePath(c as *mut _), f);
+            }
+            if let Some(c) = n.child.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::JsonTableSiblingJoin(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.plan.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.lplan.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.rplan.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::NullTest(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::BooleanTest(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::MergeAction(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.qual.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.target_list {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.update_colnos {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CoerceToDomain(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CoerceToDomainValue(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SetToDefault(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CurrentOfExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::NextValueExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::InferenceElem(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ReturningExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.retexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TargetEntry(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.xpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::JoinExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.larg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.rarg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.using_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.join_using_alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+            if let Some(c) = n.quals.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+        }
+        NodeMut::FromExpr(p) => {
+            let n = &mut *p;
+            for c in &mut n.fromlist {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.quals.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::OnConflictExpr(p) => {
+            let n = &mut *p;
+            for c in &mut n.arbiter_elems {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.arbiter_where.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.on_conflict_set {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.on_conflict_where.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.excl_rel_tlist {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::Query(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.utility_stmt.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.cte_list {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.rtable {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.rteperminfos {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.jointree.as_deref_mut() {
+                walk_mut(NodeMut::FromExpr(c as *mut _), f);
+            }
+            for c in &mut n.merge_action_list {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.merge_join_condition.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.target_list {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.on_conflict.as_deref_mut() {
+                walk_mut(NodeMut::OnConflictExpr(c as *mut _), f);
+            }
+            for c in &mut n.returning_list {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.group_clause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.grouping_sets {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.having_qual.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.window_clause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.distinct_clause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.sort_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.limit_offset.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.limit_count.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.row_marks {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.set_operations.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.constraint_deps {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.with_check_options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TypeName(p) => {
+            let n = &mut *p;
+            for c in &mut n.names {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.typmods {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.array_bounds {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ColumnRef(p) => {
+            let n = &mut *p;
+            for c in &mut n.fields {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AExpr(p) => {
+            let n = &mut *p;
+            for c in &mut n.name {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.lexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.rexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TypeCast(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+        }
+        NodeMut::CollateClause(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.collname {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::FuncCall(p) => {
+            let n = &mut *p;
+            for c in &mut n.funcname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.agg_order {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.agg_filter.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.over.as_deref_mut() {
+                walk_mut(NodeMut::WindowDef(c as *mut _), f);
+            }
+        }
+        NodeMut::AIndices(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.lidx.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.uidx.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AIndirection(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.indirection {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AArrayExpr(p) => {
+            let n = &mut *p;
+            for c in &mut n.elements {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ResTarget(p) => {
+            let n = &mut *p;
+            for c in &mut n.indirection {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.val.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::MultiAssignRef(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.source.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SortBy(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.node.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.use_op {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::WindowDef(p) => {
+            let n = &mut *p;
+            for c in &mut n.partition_clause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.order_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.start_offset.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.end_offset.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RangeSubselect(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.subquery.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+        }
+        NodeMut::RangeFunction(p) => {
+            let n = &mut *p;
+            for c in &mut n.functions {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+            for c in &mut n.coldeflist {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RangeTableFunc(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.docexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.rowexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.namespaces {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.columns {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+        }
+        NodeMut::RangeTableFuncCol(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = n.colexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.coldefexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RangeTableSample(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.relation.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.method {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.repeatable.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ColumnDef(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = n.raw_default.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.cooked_default.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.identity_sequence {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.coll_clause.as_deref_mut() {
+                walk_mut(NodeMut::CollateClause(c as *mut _), f);
+            }
+            for c in &mut n.constraints {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.fdwoptions {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TableLikeClause(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+        }
+        NodeMut::IndexElem(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.collation {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opclass {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opclassopts {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DefElem(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::LockingClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.locked_rels {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::XmlSerialize(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+        }
+        NodeMut::PartitionElem(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.collation {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opclass {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PartitionSpec(p) => {
+            let n = &mut *p;
+            for c in &mut n.part_params {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PartitionBoundSpec(p) => {
+            let n = &mut *p;
+            for c in &mut n.listdatums {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.lowerdatums {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.upperdatums {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PartitionRangeDatum(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.value.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PartitionCmd(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.name {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.bound {
+                walk_mut(NodeMut::PartitionBoundSpec(c as *mut _), f);
+            }
+        }
+        NodeMut::RangeTblEntry(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.eref {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+            if let Some(c) = n.subquery.as_deref_mut() {
+                walk_mut(NodeMut::Query(c as *mut _), f);
+            }
+            for c in &mut n.joinaliasvars {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.joinleftcols {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.joinrightcols {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.join_using_alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+            for c in &mut n.functions {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.tablefunc.as_deref_mut() {
+                walk_mut(NodeMut::TableFunc(c as *mut _), f);
+            }
+            for c in &mut n.values_lists {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.coltypes {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.coltypmods {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.colcollations {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.groupexprs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.security_quals {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RangeTblFunction(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.funcexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.funccolnames {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.funccoltypes {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.funccoltypmods {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.funccolcollations {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TableSampleClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.repeatable.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::WithCheckOption(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.qual.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::GroupingSet(p) => {
+            let n = &mut *p;
+            for c in &mut n.content {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::WindowClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.partition_clause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.order_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.start_offset.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.end_offset.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::WithClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.ctes {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::InferClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.index_elems {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::OnConflictClause(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.infer.as_deref_mut() {
+                walk_mut(NodeMut::InferClause(c as *mut _), f);
+            }
+            for c in &mut n.target_list {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CtesearchClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.search_col_list {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CtecycleClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.cycle_col_list {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.cycle_mark_value.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.cycle_mark_default.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CommonTableExpr(p) => {
+            let n = &mut *p;
+            for c in &mut n.aliascolnames {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.ctequery.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.search_clause {
+                walk_mut(NodeMut::CtesearchClause(c as *mut _), f);
+            }
+            if let Some(c) = n.cycle_clause.as_deref_mut() {
+                walk_mut(NodeMut::CtecycleClause(c as *mut _), f);
+            }
+            for c in &mut n.ctecolnames {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.ctecoltypes {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.ctecoltypmods {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.ctecolcollations {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::MergeWhenClause(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.condition.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.target_list {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.values {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ReturningClause(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.exprs {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::JsonOutput(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.returning {
+                walk_mut(NodeMut::JsonReturning(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonArgument(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.val.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonFuncExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.context_item.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+            if let Some(c) = n.pathspec.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.passing {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+            if let Some(c) = n.on_empty.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+            if let Some(c) = n.on_error.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonTablePathSpec(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.string.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::JsonTable(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.context_item.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+            if let Some(c) = n.pathspec.as_deref_mut() {
+                walk_mut(NodeMut::JsonTablePathSpec(c as *mut _), f);
+            }
+            for c in &mut n.passing {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.columns {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.on_error.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.alias {
+                walk_mut(NodeMut::Alias(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonTableColumn(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = n.pathspec.as_deref_mut() {
+                walk_mut(NodeMut::JsonTablePathSpec(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.format {
+                walk_mut(NodeMut::JsonFormat(c as *mut _), f);
+            }
+            for c in &mut n.columns {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.on_empty.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+            if let Some(c) = n.on_error.as_deref_mut() {
+                walk_mut(NodeMut::JsonBehavior(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonKeyValue(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.key.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.value.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonParseExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonScalarExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonSerializeExpr(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonObjectConstructor(p) => {
+            let n = &mut *p;
+            for c in &mut n.exprs {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonArrayConstructor(p) => {
+            let n = &mut *p;
+            for c in &mut n.exprs {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonArrayQueryConstructor(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.format {
+                walk_mut(NodeMut::JsonFormat(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonAggConstructor(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.output {
+                walk_mut(NodeMut::JsonOutput(c as *mut _), f);
+            }
+            if let Some(c) = n.agg_filter.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.agg_order {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.over.as_deref_mut() {
+                walk_mut(NodeMut::WindowDef(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonObjectAgg(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_mut(NodeMut::JsonKeyValue(c as *mut _), f);
+            }
+        }
+        NodeMut::JsonArrayAgg(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.arg.as_deref_mut() {
+                walk_mut(NodeMut::JsonValueExpr(c as *mut _), f);
+            }
+        }
+        NodeMut::RawStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.stmt.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::InsertStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.cols {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.select_stmt.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.returning_clause {
+                walk_mut(NodeMut::ReturningClause(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.with_clause {
+                walk_mut(NodeMut::WithClause(c as *mut _), f);
+            }
+        }
+        NodeMut::DeleteStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.using_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.returning_clause {
+                walk_mut(NodeMut::ReturningClause(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.with_clause {
+                walk_mut(NodeMut::WithClause(c as *mut _), f);
+            }
+        }
+        NodeMut::UpdateStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.target_list {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.from_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.returning_clause {
+                walk_mut(NodeMut::ReturningClause(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.with_clause {
+                walk_mut(NodeMut::WithClause(c as *mut _), f);
+            }
+        }
+        NodeMut::MergeStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.source_relation.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.join_condition.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.merge_when_clauses {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.returning_clause {
+                walk_mut(NodeMut::ReturningClause(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.with_clause {
+                walk_mut(NodeMut::WithClause(c as *mut _), f);
+            }
+        }
+        NodeMut::SelectStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.distinct_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.into_clause.as_deref_mut() {
+                walk_mut(NodeMut::IntoClause(c as *mut _), f);
+            }
+            for c in &mut n.target_list {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.from_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.group_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.having_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.window_clause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.values_lists {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.sort_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.limit_offset.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.limit_count.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.locking_clause {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.with_clause {
+                walk_mut(NodeMut::WithClause(c as *mut _), f);
+            }
+            if let Some(c) = n.larg.as_deref_mut() {
+                walk_mut(NodeMut::SelectStmt(c as *mut _), f);
+            }
+            if let Some(c) = n.rarg.as_deref_mut() {
+                walk_mut(NodeMut::SelectStmt(c as *mut _), f);
+            }
+        }
+        NodeMut::SetOperationStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.larg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.rarg.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.col_types {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.col_typmods {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.col_collations {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.group_clauses {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ReturnStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.returnval.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PlassignStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.indirection {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.val.as_deref_mut() {
+                walk_mut(NodeMut::SelectStmt(c as *mut _), f);
+            }
+        }
+        NodeMut::CreateSchemaStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.authrole {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            for c in &mut n.schema_elts {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterTableStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.cmds {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterTableCmd(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.newowner {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            if let Some(c) = n.def.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterCollationStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.collname {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterDomainStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.type_name {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.def.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::GrantStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.objects {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.privileges {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.grantees {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.grantor {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+        }
+        NodeMut::ObjectWithArgs(p) => {
+            let n = &mut *p;
+            for c in &mut n.objname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.objargs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.objfuncargs {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AccessPriv(p) => {
+            let n = &mut *p;
+            for c in &mut n.cols {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::GrantRoleStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.granted_roles {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.grantee_roles {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opt {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.grantor {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+        }
+        NodeMut::AlterDefaultPrivilegesStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.action {
+                walk_mut(NodeMut::GrantStmt(c as *mut _), f);
+            }
+        }
+        NodeMut::CopyStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.attlist {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::VariableSetStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.table_elts {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.inh_relations {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.partbound {
+                walk_mut(NodeMut::PartitionBoundSpec(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.partspec {
+                walk_mut(NodeMut::PartitionSpec(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.of_typename {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            for c in &mut n.constraints {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.nnconstraints {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::Constraint(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.raw_expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.keys {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.including {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.exclusions {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.pktable {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.fk_attrs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.pk_attrs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.fk_del_set_cols {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.old_conpfeqop {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateTableSpaceStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.owner {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterTableSpaceOptionsStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterTableMoveAllStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.roles {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateExtensionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterExtensionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterExtensionContentsStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateFdwStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.func_options {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterFdwStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.func_options {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateForeignServerStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterForeignServerStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateForeignTableStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.base_stmt {
+                walk_mut(NodeMut::CreateStmt(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateUserMappingStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.user {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterUserMappingStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.user {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DropUserMappingStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.user {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+        }
+        NodeMut::ImportForeignSchemaStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.table_list {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreatePolicyStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.table {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.roles {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.qual.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.with_check.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterPolicyStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.table {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.roles {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.qual.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.with_check.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateAmStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.handler_name {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateTrigStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.funcname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.columns {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.when_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.transition_rels {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.constrrel {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+        }
+        NodeMut::CreateEventTrigStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.whenclause {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.funcname {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreatePlangStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.plhandler {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.plinline {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.plvalidator {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateRoleStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterRoleStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.role {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterRoleSetStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.role {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.setstmt {
+                walk_mut(NodeMut::VariableSetStmt(c as *mut _), f);
+            }
+        }
+        NodeMut::DropRoleStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.roles {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateSeqStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.sequence {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterSeqStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.sequence {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DefineStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.defnames {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.definition {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateDomainStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.domainname {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = n.coll_clause.as_deref_mut() {
+                walk_mut(NodeMut::CollateClause(c as *mut _), f);
+            }
+            for c in &mut n.constraints {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateOpClassStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.opclassname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.opfamilyname {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.datatype {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            for c in &mut n.items {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateOpClassItem(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.name {
+                walk_mut(NodeMut::ObjectWithArgs(c as *mut _), f);
+            }
+            for c in &mut n.order_family {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.class_args {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.storedtype {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+        }
+        NodeMut::CreateOpFamilyStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.opfamilyname {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterOpFamilyStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.opfamilyname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.items {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DropStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.objects {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TruncateStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.relations {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CommentStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::SecLabelStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DeclareCursorStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::IndexStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.index_params {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.index_including_params {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.exclude_op_names {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateStatsStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.defnames {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.stat_types {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.exprs {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.relations {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::StatsElem(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.expr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterStatsStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.defnames {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.stxstattarget.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateFunctionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.funcname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.parameters {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.return_type {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.sql_body.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::FunctionParameter(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.arg_type {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = n.defexpr.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterFunctionStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.func {
+                walk_mut(NodeMut::ObjectWithArgs(c as *mut _), f);
+            }
+            for c in &mut n.actions {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DoStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.args {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CallStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.funccall.as_deref_mut() {
+                walk_mut(NodeMut::FuncCall(c as *mut _), f);
+            }
+            if let Some(c) = n.funcexpr.as_deref_mut() {
+                walk_mut(NodeMut::FuncExpr(c as *mut _), f);
+            }
+            for c in &mut n.outargs {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RenameStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterObjectDependsStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.extname {
+                walk_mut(NodeMut::String(c as *mut _), f);
+            }
+        }
+        NodeMut::AlterObjectSchemaStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterOwnerStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.object.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.newowner {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+        }
+        NodeMut::AlterOperatorStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.opername {
+                walk_mut(NodeMut::ObjectWithArgs(c as *mut _), f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterTypeStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.type_name {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::RuleStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.actions {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::TransactionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CompositeTypeStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.typevar {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.coldeflist {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateEnumStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.type_name {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.vals {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateRangeStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.type_name {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.params {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterEnumStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.type_name {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ViewStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.view {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.aliases {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreatedbStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterDatabaseStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterDatabaseSetStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.setstmt {
+                walk_mut(NodeMut::VariableSetStmt(c as *mut _), f);
+            }
+        }
+        NodeMut::DropdbStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterSystemStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.setstmt {
+                walk_mut(NodeMut::VariableSetStmt(c as *mut _), f);
+            }
+        }
+        NodeMut::ClusterStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.params {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::VacuumStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.rels {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::VacuumRelation(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.va_cols {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ExplainStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateTableAsStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.into.as_deref_mut() {
+                walk_mut(NodeMut::IntoClause(c as *mut _), f);
+            }
+        }
+        NodeMut::RefreshMatViewStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+        }
+        NodeMut::LockStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.relations {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ConstraintsSetStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.constraints {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ReindexStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            for c in &mut n.params {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateConversionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.conversion_name {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.func_name {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateCastStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.sourcetype {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.targettype {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.func {
+                walk_mut(NodeMut::ObjectWithArgs(c as *mut _), f);
+            }
+        }
+        NodeMut::CreateTransformStmt(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.type_name {
+                walk_mut(NodeMut::TypeName(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.fromsql {
+                walk_mut(NodeMut::ObjectWithArgs(c as *mut _), f);
+            }
+            if let Some(c) = &mut n.tosql {
+                walk_mut(NodeMut::ObjectWithArgs(c as *mut _), f);
+            }
+        }
+        NodeMut::PrepareStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.argtypes {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = n.query.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ExecuteStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.params {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::DropOwnedStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.roles {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::ReassignOwnedStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.roles {
+                walk_node_mut(c, f);
+            }
+            if let Some(c) = &mut n.newrole {
+                walk_mut(NodeMut::RoleSpec(c as *mut _), f);
+            }
+        }
+        NodeMut::AlterTsdictionaryStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.dictname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterTsconfigurationStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.cfgname {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.tokentype {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.dicts {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PublicationTable(p) => {
+            let n = &mut *p;
+            if let Some(c) = &mut n.relation {
+                walk_mut(NodeMut::RangeVar(c as *mut _), f);
+            }
+            if let Some(c) = n.where_clause.as_deref_mut() {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.columns {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::PublicationObjSpec(p) => {
+            let n = &mut *p;
+            if let Some(c) = n.pubtable.as_deref_mut() {
+                walk_mut(NodeMut::PublicationTable(c as *mut _), f);
+            }
+        }
+        NodeMut::CreatePublicationStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.pubobjects {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterPublicationStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.pubobjects {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::CreateSubscriptionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.publication {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::AlterSubscriptionStmt(p) => {
+            let n = &mut *p;
+            for c in &mut n.publication {
+                walk_node_mut(c, f);
+            }
+            for c in &mut n.options {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::List(p) => {
+            let n = &mut *p;
+            for c in &mut n.items {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::IntList(p) => {
+            let n = &mut *p;
+            for c in &mut n.items {
+                walk_node_mut(c, f);
+            }
+        }
+        NodeMut::OidList(p) => {
+            let n = &mut *p;
+            for c in &mut n.items {
+                walk_node_mut(c, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`walk_mut`] from a `Node` wrapper.
+///
+/// # Safety
+/// As [`walk_mut`].
+pub unsafe fn walk_node_mut(n: &mut Node, f: &mut dyn FnMut(NodeMut)) {
+    if let Some(inner) = n.node.as_mut() {
+        walk_mut(inner.to_mut(), f);
     }
 }

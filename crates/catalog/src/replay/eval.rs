@@ -106,6 +106,18 @@ impl Scope for Symbolic<'_> {
     }
 }
 
+/// No variables, no parameters: a statement at the top level of a migration.
+pub(crate) struct NoScope;
+
+impl Scope for NoScope {
+    fn lookup(&self, _: &[String]) -> Option<Val> {
+        None
+    }
+    fn param(&self, _: usize) -> Option<Val> {
+        None
+    }
+}
+
 /// The scope of a symbolic evaluation, evaluated exactly (for a decision).
 struct Exact<'a>(&'a dyn Scope);
 

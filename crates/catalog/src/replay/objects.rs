@@ -21,9 +21,64 @@ impl Replayer {
         })
     }
 
+    /// `ALTER SCHEMA old RENAME TO new`: every object of the schema is then in `new`, and
+    /// what refers to it by OID (foreign keys, column types, defaults) prints the new name.
+    fn rename_schema(&mut self, old: &str, new: &str) {
+        if !self.catalog.schemas.contains(old) {
+            return self.error(format!("schema \"{old}\" does not exist"));
+        }
+        if self.catalog.schemas.contains(new) {
+            return self.error(format!("schema \"{new}\" already exists"));
+        }
+        self.catalog.schemas.insert(new.to_string());
+        let moved = |q: &QName| QName::new(new, q.name.as_str());
+        let tables: Vec<QName> = self.catalog.tables.keys().filter(|q| q.schema == old).cloned().collect();
+        for q in tables {
+            self.move_relation(&q, &moved(&q));
+        }
+        let rest: Vec<QName> = self
+            .catalog
+            .views
+            .keys()
+            .chain(self.catalog.sequences.values().map(|s| &s.name))
+            .chain(self.catalog.indexes.values().map(|i| &i.name))
+            .filter(|q| q.schema == old)
+            .cloned()
+            .collect();
+        for q in rest {
+            self.move_relation(&q, &moved(&q));
+        }
+        let functions: Vec<FunctionKey> = self.catalog.functions.keys().filter(|k| k.name.schema == old).cloned().collect();
+        for k in functions {
+            let to = moved(&k.name);
+            self.function_renamed(&k, &to);
+            if let Some(mut f) = self.catalog.functions.remove(&k) {
+                f.name = to.clone();
+                self.catalog.functions.insert(FunctionKey { name: to, args: k.args }, f);
+            }
+        }
+        let types: Vec<QName> = self.catalog.enums.keys().chain(self.catalog.domains.keys()).filter(|q| q.schema == old).cloned().collect();
+        for q in types {
+            let to = moved(&q);
+            if let Some(mut e) = self.catalog.enums.remove(&q) {
+                e.name = to.clone();
+                self.catalog.enums.insert(to.clone(), e);
+            }
+            if let Some(mut d) = self.catalog.domains.remove(&q) {
+                d.name = to.clone();
+                self.catalog.domains.insert(to.clone(), d);
+            }
+            self.retype_columns(&q, &to);
+        }
+        self.catalog.schemas.remove(old);
+    }
+
     pub(super) fn rename(&mut self, s: &protobuf::RenameStmt) {
         let kind = ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined);
         let rv = s.relation.clone().unwrap_or_default();
+        if kind == ObjectType::ObjectSchema {
+            return self.rename_schema(&s.subname, &s.newname);
+        }
         match kind {
             ObjectType::ObjectTable
             | ObjectType::ObjectForeignTable
@@ -94,6 +149,7 @@ impl Replayer {
                 let Some(N::ObjectWithArgs(owa)) = s.object.as_deref().and_then(|n| n.node.as_ref()) else { return };
                 match self.resolve_function(owa) {
                     Ok(Some(k)) => {
+                        self.function_renamed(&k, &QName::new(k.name.schema.as_str(), s.newname.as_str()));
                         if let Some(mut f) = self.catalog.functions.remove(&k) {
                             f.name.name = s.newname.clone();
                             let nk = FunctionKey { name: f.name.clone(), args: k.args };
@@ -236,6 +292,7 @@ impl Replayer {
         } else if let Some(mut s) = self.catalog.sequences.remove(old) {
             s.name = new.clone();
             self.catalog.sequences.insert(new.clone(), s);
+            self.sequence_renamed(old, new);
             return;
         } else if let Some(mut t) = self.catalog.tables.remove(old) {
             t.name = new.clone();
@@ -259,7 +316,11 @@ impl Replayer {
                     if new.schema != old.schema {
                         seq.name.schema = new.schema.clone();
                     }
+                    let moved = (seq.name != s).then(|| seq.name.clone());
                     self.catalog.sequences.insert(seq.name.clone(), seq);
+                    if let Some(m) = moved {
+                        self.sequence_renamed(&s, &m);
+                    }
                 }
             }
             let all: std::collections::BTreeSet<QName> =
@@ -353,7 +414,9 @@ impl Replayer {
                     let Some(N::ObjectWithArgs(owa)) = node else { continue };
                     match self.resolve_function(owa) {
                         Ok(Some(k)) => {
-                            self.catalog.functions.remove(&k);
+                            if self.drop_function_dependents(&k, cascade) {
+                                self.catalog.functions.remove(&k);
+                            }
                         }
                         Ok(None) if s.missing_ok => {}
                         Ok(None) => self.error(format!("function {} does not exist", strs(&owa.objname).join("."))),
@@ -475,7 +538,7 @@ impl Replayer {
         }
     }
 
-    fn drop_index(&mut self, q: &QName) {
+    pub(super) fn drop_index(&mut self, q: &QName) {
         let Some(i) = self.catalog.indexes.get(q) else { return };
         if let Some(c) = &i.constraint {
             return self.error(format!("cannot drop index {q} because constraint {c} on table {} requires it", i.table));
@@ -498,7 +561,7 @@ impl Replayer {
         }
     }
 
-    fn drop_view(&mut self, q: &QName, cascade: bool) {
+    pub(super) fn drop_view(&mut self, q: &QName, cascade: bool) {
         let deps: Vec<QName> =
             self.catalog.views.values().filter(|v| v.reads.contains(q) && v.name != *q).map(|v| v.name.clone()).collect();
         if !deps.is_empty() && !cascade {

@@ -140,6 +140,8 @@ pub(crate) fn sqlstate(message: &str) -> &'static str {
         "42830"
     } else if m.contains("cannot run inside a transaction block") {
         "25001"
+    } else if m.contains("identity") || m.contains("already has a default value") {
+        "55000"
     } else {
         "XX000"
     }

@@ -931,6 +931,20 @@ impl Replayer {
             }
             AT::AtAddIdentity => {
                 let Some(N::Constraint(c)) = def else { return };
+                if let Some(col) = self.catalog.tables.get(q).and_then(|t| t.column(&cmd.name).cloned()) {
+                    let problem = if !col.not_null {
+                        Some("must be declared NOT NULL before identity can be added")
+                    } else if col.identity.is_some() {
+                        Some("is already an identity column")
+                    } else if col.default.is_some() {
+                        Some("already has a default value")
+                    } else {
+                        None
+                    };
+                    if let Some(p) = problem {
+                        return self.error(format!("column \"{}\" of relation \"{}\" {p}", cmd.name, q.name));
+                    }
+                }
                 let seq = choose_relation_name(&self.catalog, &q.name, Some(&cmd.name), "seq", &q.schema, false, &[]);
                 let identity = if c.generated_when == "a" { "always" } else { "by default" };
                 if !self.update_column(q, &[], &cmd.name, |col| {
@@ -944,6 +958,15 @@ impl Replayer {
                 self.catalog.sequences.insert(sq.clone(), Sequence { name: sq, owned_by: Some((q.clone(), cmd.name.clone())), origin: o });
             }
             AT::AtDropIdentity => {
+                let identity = self.catalog.tables.get(q).and_then(|t| t.column(&cmd.name).map(|c| c.identity.is_some()));
+                match identity {
+                    Some(false) if cmd.missing_ok => return,
+                    Some(false) => {
+                        return self.error(format!("column \"{}\" of relation \"{}\" is not an identity column", cmd.name, q.name))
+                    }
+                    None => return self.error(format!("column \"{}\" of relation {q} does not exist", cmd.name)),
+                    Some(true) => {}
+                }
                 if let Some(mut t) = self.catalog.tables.get_mut(q) {
                     if let Some(c) = t.column_mut(&cmd.name) {
                         c.identity = None;
@@ -1013,8 +1036,28 @@ impl Replayer {
             | AT::AtEnableTrigUser
             | AT::AtDisableTrigUser
             | AT::AtReplicaIdentity
-            | AT::AtSetIdentity
             | AT::AtGenericOptions => {}
+            AT::AtSetIdentity => {
+                // `SET GENERATED ALWAYS | BY DEFAULT` (with sequence options, which pgvet does
+                // not keep): the option's value is the character 'a' or 'd'.
+                let Some(N::List(opts)) = def else { return };
+                let generated = opts.items.iter().find_map(|o| match &o.node {
+                    Some(N::DefElem(d)) if d.defname == "generated" => match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                        Some(N::Integer(i)) => Some(if i.ival == 'a' as i32 { "always" } else { "by default" }),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                let Some(col) = self.catalog.tables.get(q).and_then(|t| t.column(&cmd.name).cloned()) else {
+                    return self.error(format!("column \"{}\" of relation {q} does not exist", cmd.name));
+                };
+                if col.identity.is_none() {
+                    return self.error(format!("column \"{}\" of relation \"{}\" is not an identity column", cmd.name, q.name));
+                }
+                if let Some(g) = generated {
+                    self.update_column(q, &[], &cmd.name, |c| c.identity = Some(g.into()));
+                }
+            }
             other => self.opaque(format!("ALTER TABLE {} is not modelled", other.as_str_name())),
         }
     }
