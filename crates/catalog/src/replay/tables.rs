@@ -163,6 +163,48 @@ impl Replayer {
         col
     }
 
+    /// `LIKE src INCLUDING INDEXES`: the source's indexes as statements on `to`, in creation
+    /// order. Constraint indexes become constraints again; every name is chosen anew.
+    fn like_index_statements(&self, src: &Table, to: &QName) -> Vec<String> {
+        let q = |s: &str| pgvet_syntax::quote_ident(s);
+        let target = format!("{}.{}", q(&to.schema), q(&to.name));
+        let mut indexes: Vec<&Index> = self.catalog.indexes_of(&src.name).collect();
+        indexes.sort_by_key(|i| i.oid);
+        let mut out = Vec::new();
+        for i in indexes {
+            let keys: Vec<String> = i
+                .keys
+                .iter()
+                .map(|k| match k {
+                    IndexKey::Column(c) => q(c),
+                    IndexKey::Expression(e) => format!("({e})"),
+                })
+                .collect();
+            let include =
+                if i.include.is_empty() { String::new() } else { format!(" INCLUDE ({})", i.include.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")) };
+            let con = i.constraint.as_ref().and_then(|n| src.constraint(n));
+            match con {
+                Some(c) if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
+                    let kind = if c.kind == ConstraintKind::PrimaryKey { "PRIMARY KEY" } else { "UNIQUE" };
+                    let nnd = if i.nulls_not_distinct { " NULLS NOT DISTINCT" } else { "" };
+                    let deferrable = match (c.deferrable, c.initially_deferred) {
+                        (true, true) => " DEFERRABLE INITIALLY DEFERRED",
+                        (true, false) => " DEFERRABLE",
+                        _ => "",
+                    };
+                    out.push(format!("ALTER TABLE {target} ADD {kind}{nnd} ({}){include}{deferrable}", keys.join(", ")));
+                }
+                Some(_) => {} // an exclusion constraint's index: not copied by pgvet
+                None => {
+                    let unique = if i.unique { "UNIQUE " } else { "" };
+                    let pred = i.predicate.as_ref().map(|p| format!(" WHERE {p}")).unwrap_or_default();
+                    out.push(format!("CREATE {unique}INDEX ON {target} USING {} ({}){include}{pred}", i.method, keys.join(", ")));
+                }
+            }
+        }
+        out
+    }
+
     fn choose_seq_name(&self, table: &QName, col: &str, seqs: &[(String, String)]) -> String {
         let taken: Vec<String> = seqs.iter().map(|s| s.0.clone()).collect();
         choose_relation_name(&self.catalog, &table.name, Some(col), "seq", &table.schema, false, &taken)
@@ -184,6 +226,9 @@ impl Replayer {
         let mut pending: Vec<Pending> = Vec::new();
         let mut seqs: Vec<(String, String)> = Vec::new();
         let mut inherited_checks: Vec<Constraint> = Vec::new();
+        // LIKE ... INCLUDING CONSTRAINTS / INDEXES: what is copied once the table exists.
+        let mut like_checks: Vec<Constraint> = Vec::new();
+        let mut like_indexes: Vec<String> = Vec::new();
         let mut parents = Vec::new();
         for p in &s.inh_relations {
             if let Some(N::RangeVar(prv)) = &p.node {
@@ -251,22 +296,29 @@ impl Replayer {
                     let src = l.relation.as_ref().and_then(|r| self.resolve_table(r));
                     match src.and_then(|sq| self.catalog.tables.get(&sq).cloned()) {
                         Some(src) => {
-                            for c in src.columns {
+                            // CREATE_TABLE_LIKE_* bits: CONSTRAINTS 1<<2, DEFAULTS 1<<3,
+                            // GENERATED 1<<4, IDENTITY 1<<5, INDEXES 1<<6 (comments, compression,
+                            // statistics and storage do not change what pgvet models).
+                            for c in &src.columns {
                                 let mut c = c.clone();
-                                // INCLUDING DEFAULTS (bit 1<<3), IDENTITY (1<<5), GENERATED (1<<4)
                                 if l.options & (1 << 3) == 0 {
                                     c.default = None;
                                 }
                                 if l.options & (1 << 5) == 0 {
                                     c.identity = None;
+                                } else if c.identity.is_some() {
+                                    seqs.push((self.choose_seq_name(&q, &c.name, &seqs), c.name.clone()));
                                 }
                                 if l.options & (1 << 4) == 0 {
                                     c.generated = None;
                                 }
                                 t.columns.push(c);
                             }
-                            if l.options & !((1 << 3) | (1 << 4) | (1 << 5)) != 0 {
-                                self.opaque("CREATE TABLE (LIKE ... INCLUDING ...): only columns and defaults are copied");
+                            if l.options & (1 << 2) != 0 {
+                                like_checks.extend(src.constraints.iter().filter(|c| c.kind == ConstraintKind::Check).cloned());
+                            }
+                            if l.options & (1 << 6) != 0 {
+                                like_indexes.extend(self.like_index_statements(&src, &q));
                             }
                         }
                         None => return self.error("LIKE names a table that does not exist"),
@@ -326,6 +378,19 @@ impl Replayer {
         }
         for ic in done {
             self.add_index_constraint(&q, ic, true);
+        }
+        // LIKE's copies: CHECKs under their own names, then the indexes (named anew).
+        for c in like_checks {
+            if self.catalog.tables.get(&q).is_some_and(|t| t.constraint(&c.name).is_none()) {
+                let mut c = c.clone();
+                c.origin = o;
+                self.add_constraint_raw(&q, c);
+            }
+        }
+        for sql in like_indexes {
+            for s in pgvet_syntax::parse_sql(&sql).statements {
+                self.apply_node(&s.node);
+            }
         }
         for (c, cols, loc) in fks {
             self.add_foreign_key(&q, &c, cols, loc);
