@@ -10,6 +10,7 @@ pub mod names;
 pub mod replay;
 pub mod snapshot;
 pub mod types;
+pub mod typing;
 
 pub use model::*;
 pub use replay::uncertain::PLATFORM;

@@ -545,6 +545,10 @@ impl Replayer {
             NodeEnum::AlterDefaultPrivilegesStmt(a) => self.default_privileges(a),
             NodeEnum::DoStmt(s) => self.do_block(s),
             NodeEnum::CreateRangeStmt(s) => self.create_range(s),
+            NodeEnum::SelectStmt(s) if s.into_clause.is_some() => {
+                self.call_functions_in(node);
+                self.select_into(s)
+            }
             NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_) => {
                 self.set_config_in(node);
                 self.call_functions_in(node)
@@ -632,14 +636,53 @@ impl Replayer {
             let aliases = strs(&into.col_names);
             self.catalog.views.insert(q.clone(), View { name: q, materialized: true, query: text, aliases, reads, origin: o });
         } else {
-            self.opaque("CREATE TABLE AS: the new table's columns are not inferred");
-            let mut t = new_table(q.clone(), o, true);
-            t.grants = self.catalog.initial_grants(crate::GrantKind::Tables, &q.schema);
-            self.catalog.tables.insert(q.clone(), t);
-            if into.on_commit == protobuf::OnCommitAction::OncommitDrop as i32 {
-                self.on_commit_drop(q);
-            }
+            self.table_from_query(q, into, query);
         }
+    }
+
+    /// A table made from a query's output (`CREATE TABLE ... AS`, `SELECT ... INTO`): its
+    /// columns are the query's, named and typed as the server does, nullable and without
+    /// defaults. A column pgvet cannot type still exists (its type is `unknown`); a query whose
+    /// columns pgvet cannot see makes a table it does not know whole.
+    fn table_from_query(&mut self, q: QName, into: &protobuf::IntoClause, query: Option<&NodeEnum>) {
+        let o = self.origin();
+        let columns = query.and_then(|n| crate::typing::expr::Typer::new(&self.catalog, &self.search_path).query_columns(n));
+        let mut t = new_table(q.clone(), o, columns.is_none());
+        if columns.is_none() {
+            self.opaque("CREATE TABLE AS: pgvet cannot see the query's columns (a relation it does not know whole)");
+        }
+        let names = strs(&into.col_names);
+        for (i, c) in columns.into_iter().flatten().enumerate() {
+            let name = names.get(i).cloned().unwrap_or(c.name);
+            t.columns.push(Column {
+                name,
+                type_name: c.ty.display(),
+                not_null: false,
+                default: None,
+                identity: None,
+                generated: None,
+                origin: o,
+            });
+        }
+        t.grants = self.catalog.initial_grants(crate::GrantKind::Tables, &q.schema);
+        self.catalog.tables.insert(q.clone(), t);
+        if into.on_commit == protobuf::OnCommitAction::OncommitDrop as i32 {
+            self.on_commit_drop(q);
+        }
+    }
+
+    /// `SELECT ... INTO [TEMP | UNLOGGED] [TABLE] t FROM ...`: a `CREATE TABLE t AS`.
+    fn select_into(&mut self, s: &protobuf::SelectStmt) {
+        let Some(into) = s.into_clause.as_deref() else { return };
+        let rv = into.rel.clone().unwrap_or_default();
+        let q =
+            if rv.relpersistence == "t" { QName::new("pg_temp", rv.relname.clone()) } else { self.new_name(&rv.schemaname, &rv.relname) };
+        if !self.relation_is_new(&q, false) {
+            return;
+        }
+        let mut query = s.clone();
+        query.into_clause = None;
+        self.table_from_query(q, into, Some(&NodeEnum::SelectStmt(Box::new(query))));
     }
 }
 
@@ -710,9 +753,10 @@ pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table 
     }
 }
 
+mod datetime;
 mod depends;
 mod effects;
-mod eval;
+pub(crate) mod eval;
 mod functions;
 mod objects;
 mod plpgsql;

@@ -122,7 +122,7 @@ pub fn format_type(r: &TypeRef, user_schema: Option<&str>, with_typmod: bool) ->
     out
 }
 
-fn typmod_text(base: &str, m: &[i64]) -> Option<String> {
+pub(crate) fn typmod_text(base: &str, m: &[i64]) -> Option<String> {
     let list = m.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
     Some(match base {
         "numeric" => match m {

@@ -8,6 +8,7 @@ pub mod locks;
 pub mod race;
 pub mod replay;
 mod server;
+pub mod typedata;
 
 pub use introspect::introspect;
 pub use postgres;

@@ -7,6 +7,7 @@ use pgvet_syntax::protobuf::{self, a_const::Val as C, Node};
 use pgvet_syntax::quote_ident;
 
 use crate::model::*;
+use crate::replay::datetime::{series, Interval, Stamp};
 use crate::replay::plpgsql::PLACEHOLDER;
 use crate::replay::Replayer;
 
@@ -336,6 +337,11 @@ impl Replayer {
             "text" | "varchar" | "name" | "bpchar" | "char" | "character varying" | "character" => Ok(v.text().map(Val::Text).unwrap_or(v)),
             "int2" | "int4" | "int8" | "integer" | "bigint" | "smallint" | "numeric" => Ok(v.int().map(Val::Int).unwrap_or(Val::Unknown)),
             "bool" | "boolean" => Ok(v.truth().map(Val::Bool).unwrap_or(Val::Unknown)),
+            "date" => Ok(v.text().and_then(|s| Stamp::parse(&s)).map(|d| Val::Text(d.to_date().text())).unwrap_or(Val::Unknown)),
+            "timestamp" | "timestamptz" => {
+                Ok(v.text().and_then(|s| Stamp::parse(&s)).map(|d| Val::Text(Stamp { time: true, ..d }.text())).unwrap_or(Val::Unknown))
+            }
+            "interval" => Ok(v.text().and_then(|s| Interval::parse(&s)).map(|i| Val::Text(i.text())).unwrap_or(Val::Unknown)),
             _ => Ok(v),
         }
     }
@@ -442,6 +448,7 @@ impl Replayer {
                         }
                         (a, b) => Val::Text(a.text().unwrap_or_default() + &b.text().unwrap_or_default()),
                     },
+                    "+" | "-" | "*" if datetime_arith(op, &a, &b).is_some() => datetime_arith(op, &a, &b).unwrap_or(Val::Unknown),
                     "+" | "-" | "*" | "/" | "%" => match (a.int(), b.int()) {
                         (Some(x), Some(y)) => match op {
                             "+" => Val::Int(x.wrapping_add(y)),
@@ -541,6 +548,13 @@ impl Replayer {
             "to_regtype" => text(0).and_then(|s| self.regtype(&s)).map(|q| oid("type", &q)).map(Ok).unwrap_or_else(|| unknown("a type"))?,
             "to_regnamespace" => text(0).filter(|s| self.catalog.schemas.contains(s)).map(|s| ns_oid(&s)).unwrap_or(Val::Null),
             "current_schema" => Val::Text(self.creation_schema()),
+            "to_char" => match (text(0).and_then(|s| Stamp::parse(&s)), text(1)) {
+                (Some(d), Some(f)) => match d.to_char(&f) {
+                    Some(s) => Val::Text(s),
+                    None => return unknown(format!("to_char with the format {f}")),
+                },
+                _ => return unknown("to_char of a value that is not a date"),
+            },
             "make_date" => match (args.first().and_then(|v| v.int()), args.get(1).and_then(|v| v.int()), args.get(2).and_then(|v| v.int()))
             {
                 (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d) && y > 0 => {
@@ -591,6 +605,30 @@ impl Replayer {
 
     /// Runs a SELECT over the system catalogs: its rows as (output name, value).
     pub(crate) fn query(&self, sel: &protobuf::SelectStmt, sc: &dyn Scope) -> R<Vec<Vec<(String, Val)>>> {
+        // `SELECT generate_series(...)` without FROM: a set-returning function in the target
+        // list gives one row per value.
+        if let ([t], true) = (sel.target_list.as_slice(), sel.from_clause.is_empty()) {
+            if let Some(N::ResTarget(rt)) = &t.node {
+                if let Some(N::FuncCall(f)) = rt.val.as_deref().and_then(|v| v.node.as_ref()) {
+                    if field_names(&f.funcname).last().map(String::as_str) == Some("generate_series") {
+                        let args: Vec<Val> = f.args.iter().map(|a| self.eval(a, sc)).collect::<R<_>>()?;
+                        let name = if rt.name.is_empty() { "generate_series".to_string() } else { rt.name.clone() };
+                        let values = match args.as_slice() {
+                            [a, b, step] if stamp_series(a, b, step).is_some() => stamp_series(a, b, step).unwrap_or_default(),
+                            [a, b, rest @ ..] => match (a.int(), b.int(), rest.first().map(|s| s.int())) {
+                                (Some(a), Some(b), None) if b - a <= 10_000 => (a..=b).map(Val::Int).collect(),
+                                (Some(a), Some(b), Some(Some(s))) if s > 0 && (b - a) / s <= 10_000 => {
+                                    (a..=b).step_by(s as usize).map(Val::Int).collect()
+                                }
+                                _ => return unknown("generate_series bounds"),
+                            },
+                            _ => return unknown("generate_series arguments"),
+                        };
+                        return Ok(values.into_iter().map(|v| vec![(name.clone(), v)]).collect());
+                    }
+                }
+            }
+        }
         if !sel.values_lists.is_empty() {
             return sel
                 .values_lists
@@ -733,6 +771,7 @@ impl Replayer {
                 let name = field_names(&fc.funcname).last().cloned().unwrap_or_default();
                 let args: Vec<Val> = fc.args.iter().map(|a| self.eval(a, sc)).collect::<R<_>>()?;
                 let values: Vec<Val> = match (name.as_str(), args.as_slice()) {
+                    ("generate_series", [a, b, step]) if stamp_series(a, b, step).is_some() => stamp_series(a, b, step).unwrap_or_default(),
                     ("generate_series", [a, b, rest @ ..]) => {
                         let (Some(a), Some(b)) = (a.int(), b.int()) else { return unknown("generate_series bounds") };
                         let step = rest.first().and_then(|s| s.int()).unwrap_or(1);
@@ -1134,6 +1173,34 @@ fn object_of(row: &[(String, Val)], columns: &[(&str, Key)]) -> Option<QName> {
         }
     }
     Some(QName::new(schema?, name?))
+}
+
+/// `date/timestamp ± interval`, `date ± integer` (days), `interval * integer`, `interval ± interval`:
+/// None when the operands are not such values.
+fn datetime_arith(op: &str, a: &Val, b: &Val) -> Option<Val> {
+    let (ta, tb) = (a.text()?, b.text()?);
+    let sign = if op == "-" { -1 } else { 1 };
+    match (Stamp::parse(&ta), Stamp::parse(&tb), Interval::parse(&ta), Interval::parse(&tb)) {
+        (Some(d), _, _, Some(i)) if op != "*" => Some(Val::Text(d.add(i, sign).text())),
+        (_, Some(d), Some(i), _) if op == "+" => Some(Val::Text(d.add(i, 1).text())),
+        (Some(d), _, _, _) if op != "*" && matches!(b, Val::Int(_)) && !d.time => {
+            let n = b.int()?;
+            Some(Val::Text(Stamp { days: d.days + sign * n, ..d }.text()))
+        }
+        (_, _, Some(i), _) if op == "*" && matches!(b, Val::Int(_)) => Some(Val::Text(i.times(b.int()?).text())),
+        (_, _, _, Some(i)) if op == "*" && matches!(a, Val::Int(_)) => Some(Val::Text(i.times(a.int()?).text())),
+        (_, _, Some(x), Some(y)) if op != "*" => Some(Val::Text(
+            Interval { months: x.months + sign * y.months, days: x.days + sign * y.days, secs: x.secs + sign * y.secs }.text(),
+        )),
+        _ => None,
+    }
+}
+
+/// generate_series(timestamp, timestamp, interval) as text values.
+fn stamp_series(a: &Val, b: &Val, step: &Val) -> Option<Vec<Val>> {
+    let (a, b) = (Stamp::parse(&a.text()?)?, Stamp::parse(&b.text()?)?);
+    let step = Interval::parse(&step.text()?)?;
+    Some(series(a, b, step, 10_000)?.into_iter().map(|s| Val::Text(s.text())).collect())
 }
 
 /// `schema.name` or `name`, with double quotes honoured.

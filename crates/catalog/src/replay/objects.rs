@@ -73,6 +73,23 @@ impl Replayer {
         self.catalog.schemas.remove(old);
     }
 
+    fn rename_view_column(&mut self, v: &QName, old: &str, new: &str) {
+        let Some(view) = self.catalog.views.get(v) else { return };
+        let Some(cols) = crate::typing::expr::Typer::new(&self.catalog, &self.search_path).view_columns(view) else { return };
+        let names: Vec<String> = cols.into_iter().map(|c| c.name).collect();
+        let Some(i) = names.iter().position(|n| n == old) else {
+            return self.error(format!("column \"{old}\" does not exist"));
+        };
+        if names.iter().any(|n| n == new) {
+            return self.error(format!("column \"{new}\" of relation {v} already exists"));
+        }
+        let mut aliases = names;
+        aliases[i] = new.to_string();
+        if let Some(view) = self.catalog.views.get_mut(v) {
+            view.aliases = aliases;
+        }
+    }
+
     pub(super) fn rename(&mut self, s: &protobuf::RenameStmt) {
         let kind = ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined);
         let rv = s.relation.clone().unwrap_or_default();
@@ -106,6 +123,11 @@ impl Replayer {
             }
             ObjectType::ObjectColumn => {
                 let Some(q) = self.resolve_table(&rv) else {
+                    // A view's (or materialized view's) column: renamed in its column list.
+                    let view = self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.views.contains_key(q));
+                    if let Some(v) = view {
+                        return self.rename_view_column(&v, &s.subname, &s.newname);
+                    }
                     if !s.missing_ok {
                         self.error(format!("relation \"{}\" does not exist", rv.relname));
                     }

@@ -508,14 +508,17 @@ impl Replayer {
             }
             "PLpgSQL_stmt_fors" | "PLpgSQL_stmt_dynfors" => {
                 let label = st.get("label").and_then(|l| l.as_str()).map(String::from);
-                let var = st
-                    .get("var")
-                    .and_then(|v| v.as_object())
-                    .and_then(|m| m.values().next())
-                    .and_then(|v| v.get("refname"))
-                    .and_then(|r| r.as_str())
-                    .unwrap_or("")
-                    .to_string();
+                let target = st.get("var").and_then(|v| v.as_object()).and_then(|m| m.iter().next());
+                let var = match target {
+                    // Scalar loop variables: a row of them, filled from each row's columns.
+                    Some((kind, row)) if kind == "PLpgSQL_row" => {
+                        let fields: Vec<&str> =
+                            list(row.get("fields")).iter().filter_map(|f| f.get("name").and_then(|n| n.as_str())).collect();
+                        format!("{ROW_TARGET}{}", fields.join(","))
+                    }
+                    Some((_, v)) => v.get("refname").and_then(|r| r.as_str()).unwrap_or("").to_string(),
+                    None => String::new(),
+                };
                 let text = match kind.as_str() {
                     "PLpgSQL_stmt_fors" => query_of(st.get("query")).map(|q| Ok(Val::Text(q.to_string()))),
                     _ => query_of(st.get("query")).map(|q| self.eval_text(q, frame)),
@@ -653,9 +656,19 @@ impl Replayer {
                 return Ok(Flow::Return);
             }
             run.budget -= 1;
-            match frame.vars.iter_mut().rev().find(|(n, _)| n.eq_ignore_ascii_case(var)) {
-                Some(slot) => slot.1 = v,
-                None => frame.vars.push((var.to_string(), v)),
+            match (var.strip_prefix(ROW_TARGET), v) {
+                // `FOR a, b IN SELECT ...` / a scalar loop variable: the row's columns in order.
+                (Some(fields), Val::Record(cols)) => {
+                    for (f, (_, value)) in fields.split(',').zip(cols) {
+                        if let Some(slot) = frame.vars.iter_mut().rev().find(|(n, _)| n.eq_ignore_ascii_case(f)) {
+                            slot.1 = value;
+                        }
+                    }
+                }
+                (_, v) => match frame.vars.iter_mut().rev().find(|(n, _)| n.eq_ignore_ascii_case(var)) {
+                    Some(slot) => slot.1 = v,
+                    None => frame.vars.push((var.to_string(), v)),
+                },
             }
             match self.exec_list(body, frame, run)? {
                 Flow::Exit(l) if l.is_none() || l == label => return Ok(Flow::Next),
@@ -1099,6 +1112,9 @@ pub(crate) fn clip(s: &str) -> String {
         one_line
     }
 }
+
+/// Marks a FOR loop's target as a list of scalar variables (`\u{1}a,b`).
+const ROW_TARGET: &str = "\u{1}";
 
 /// Stands for a value pgvet does not know in SQL it rebuilds.
 pub const PLACEHOLDER: &str = "pgvet_unknown";

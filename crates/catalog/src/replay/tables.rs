@@ -180,8 +180,11 @@ impl Replayer {
                     IndexKey::Expression(e) => format!("({e})"),
                 })
                 .collect();
-            let include =
-                if i.include.is_empty() { String::new() } else { format!(" INCLUDE ({})", i.include.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")) };
+            let include = if i.include.is_empty() {
+                String::new()
+            } else {
+                format!(" INCLUDE ({})", i.include.iter().map(|c| q(c)).collect::<Vec<_>>().join(", "))
+            };
             let con = i.constraint.as_ref().and_then(|n| src.constraint(n));
             match con {
                 Some(c) if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) => {
