@@ -5,6 +5,7 @@ pub mod builtins;
 mod introspect;
 pub mod live;
 pub mod locks;
+pub mod oracle;
 pub mod race;
 pub mod replay;
 mod server;

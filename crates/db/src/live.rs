@@ -184,7 +184,26 @@ pub fn schema_sql(client: &mut Client, skip_schemas: &[&str]) -> Result<String, 
     for r in client.query(&seqs, &[])? {
         let _ = writeln!(out, "CREATE SEQUENCE IF NOT EXISTS {};", qualified(r.get(0), r.get(1)));
     }
+    // Functions before the tables whose defaults and CHECKs may call them, except those whose
+    // signature names a table's row type (they follow the tables). Bodies are not checked.
+    let functions = |table_types: bool| {
+        format!(
+            "SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE p.prokind IN ('f', 'p') AND {us} AND {} \
+               AND {} EXISTS (SELECT 1 FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]) || p.prorettype) a(t) \
+                         JOIN pg_type ty ON ty.oid = a.t OR ty.typarray = a.t JOIN pg_class rc ON rc.oid = ty.typrelid WHERE rc.relkind <> 'c') \
+             ORDER BY p.oid",
+            not_extension("pg_proc", "p.oid"),
+            if table_types { "" } else { "NOT" }
+        )
+    };
+    for r in client.query(&functions(false), &[])? {
+        let _ = writeln!(out, "{};", r.get::<_, String>(0).trim_end());
+    }
     tables(client, &mut out, &us)?;
+    for r in client.query(&functions(true), &[])? {
+        let _ = writeln!(out, "{};", r.get::<_, String>(0).trim_end());
+    }
     let constraints = format!(
         "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid), c.relkind = 'p' \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -202,14 +221,6 @@ pub fn schema_sql(client: &mut Client, skip_schemas: &[&str]) -> Result<String, 
             quote_ident(r.get(2)),
             r.get::<_, String>(3)
         );
-    }
-    let functions = format!(
-        "SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE p.prokind IN ('f', 'p') AND {us} AND {} ORDER BY p.oid",
-        not_extension("pg_proc", "p.oid")
-    );
-    for r in client.query(&functions, &[])? {
-        let _ = writeln!(out, "{};", r.get::<_, String>(0).trim_end());
     }
     let views = format!(
         "SELECT n.nspname::text, c.relname::text, c.relkind::text, pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
