@@ -271,6 +271,19 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Grade pgvet against a real PostgreSQL (for pgvet's developers and the curious): replay the
+    /// migrations into a throwaway server and compare every server-decidable verdict
+    #[command(
+        long_about = "Grade pgvet against a real PostgreSQL.\n\nThe migrations are replayed into a throwaway server (this machine's PostgreSQL binaries, a private socket, deleted afterwards) the way their runner applies them. Then every verdict a server can decide is compared with what pgvet says: the statements the server rejects (migration-error, syntax-error); each SQL statement of the application code and query files PREPAREd (unknown-relation, unknown-column, unknown-function, on-conflict-no-unique-index); every function body checked by the server's validator and plpgsql_check; the planner's index use for every foreign key (fk-missing-index); and the rebuilt catalog object by object. Prints true positives, false positives and false negatives per rule, and every disagreement.\n\nThe server runs the migrations' code as its superuser: do not use it on changes you do not trust. Needs plpgsql_check (Debian: postgresql-15-plpgsql-check)."
+    )]
+    Oracle {
+        /// The project (default: the current directory)
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: OracleFormat,
+    },
     /// Prove race findings on a real PostgreSQL: run each race, show the timeline, then run the
     /// suggested fix over every interleaving
     #[command(long_about = PROVE_HELP)]
@@ -320,7 +333,8 @@ enum Command {
 
 /// `pgvet PATH [options]` is `pgvet check PATH [options]`: `check` is the default command.
 fn with_default_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const COMMANDS: &[&str] = &["check", "baseline", "schema", "plan", "preflight", "prove", "lsp", "init", "rules", "rule", "help"];
+    const COMMANDS: &[&str] =
+        &["check", "baseline", "schema", "plan", "preflight", "prove", "oracle", "lsp", "init", "rules", "rule", "help"];
     let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     match first {
         Some(a) if !a.starts_with('-') && !COMMANDS.contains(&a.as_str()) => {
@@ -392,6 +406,7 @@ fn main() -> ExitCode {
             Some(url) => plan::preflight(&dir, &url),
             None => Err("pgvet preflight needs the database: --database-url URL (or PGVET_DATABASE_URL)".into()),
         },
+        Command::Oracle { path, format } => oracle(&path, matches!(format, OracleFormat::Json)),
         Command::Prove { path, rule, at, isolation, explore, format, emit_spec, schedule, seed, database } => {
             prove::prove(prove::ProveArgs {
                 path,
@@ -461,6 +476,49 @@ fn files(project: &Project) -> Vec<MigrationFile> {
 }
 
 /// One database of the repository at `path`: the only one, or the one `--database` names.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OracleFormat {
+    Text,
+    Json,
+}
+
+/// `pgvet oracle`: every database of the project graded on its own throwaway server.
+fn oracle(path: &Path, json: bool) -> Result<ExitCode, String> {
+    let ws = pgvet_project::load_workspace(path).map_err(|e| e.to_string())?;
+    let _ = ctrlc::set_handler(|| {
+        pgvet_db::stop_all();
+        std::process::exit(130);
+    });
+    let mut reports = Vec::new();
+    for project in &ws.databases {
+        eprintln!("grading {} ({} migrations)...", project.name(), project.migrations.len());
+        let pg = pgvet_db::TempPostgres::start()?;
+        reports.push(pgvet_oracle::grade(project, &pg)?);
+    }
+    if json {
+        let doc = serde_json::json!({ "databases": reports, "totals": pgvet_oracle::totals(&reports) });
+        emit(&serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &reports {
+        emit(&format!(
+            "{} ({} layout, {} migrations): the server rejected {} statement(s); {} catalog difference(s) ({} more on objects pgvet said it could not follow); {} statements, {} functions, {} foreign keys graded",
+            r.database, r.layout, r.migrations, r.server_rejections, r.catalog_differences.len(), r.explained_differences, r.statements, r.functions, r.foreign_keys
+        ));
+        for d in &r.catalog_differences {
+            emit(&format!("  catalog: {d}"));
+        }
+        for d in &r.disagreements {
+            emit(&format!("  {}: {} [{}] pgvet: {}; the server: {}", d.at, d.kind, d.rule, d.pgvet, d.server));
+        }
+        for n in &r.notes {
+            emit(&format!("  note: {n}"));
+        }
+    }
+    emit(&pgvet_oracle::table(&pgvet_oracle::totals(&reports)));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settings), String> {
     if path.is_file() {
         return load(path);

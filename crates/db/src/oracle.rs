@@ -44,7 +44,8 @@ pub fn prepare(client: &mut Client, sql: &str, param_types: &[String], upsert: b
             result = Some(verdict(&e));
         }
     }
-    client.batch_execute("ROLLBACK").map_err(|e| db_message(&e))?;
+    // Prepared statements outlive transactions.
+    client.batch_execute("ROLLBACK; DEALLOCATE ALL").map_err(|e| db_message(&e))?;
     Ok(result)
 }
 
@@ -189,11 +190,11 @@ pub fn foreign_keys(client: &mut Client, schemas: &[String]) -> Result<Vec<Forei
         let indexed = match plan {
             Ok(rows) => !rows.iter().any(|l| l.get::<_, String>(0).contains("Seq Scan")),
             Err(e) => {
-                client.batch_execute("ROLLBACK").map_err(|e| db_message(&e))?;
+                client.batch_execute("ROLLBACK; DEALLOCATE ALL").map_err(|e| db_message(&e))?;
                 return Err(format!("planning the lookup of foreign key {name} on {table}: {}", db_message(&e)));
             }
         };
-        client.batch_execute("ROLLBACK").map_err(|e| db_message(&e))?;
+        client.batch_execute("ROLLBACK; DEALLOCATE ALL").map_err(|e| db_message(&e))?;
         out.push(ForeignKey { table, name, columns, indexed });
     }
     Ok(out)

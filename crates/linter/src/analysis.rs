@@ -502,7 +502,7 @@ fn split_withheld(diags: Vec<Diagnostic>, events: &[ReplayEvent]) -> (Vec<Diagno
 fn finish(diags: Vec<Diagnostic>, parses: &[FileParse], settings: &Settings) -> Vec<Diagnostic> {
     let diags = apply_settings(diags, settings);
     let suppressions: Vec<&[pgvet_syntax::Suppression]> = parses.iter().map(|p| p.suppressions.as_slice()).collect();
-    let mut diags = apply_suppressions(diags, &suppressions, settings);
+    let mut diags = if settings.keep_suppressed { diags } else { apply_suppressions(diags, &suppressions, settings) };
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
     diags
 }

@@ -14,6 +14,7 @@ pub mod render;
 pub mod rules;
 pub mod settings;
 pub mod sql;
+pub mod statements;
 pub mod synthetic;
 
 pub use analysis::{add_notes, analyze, Analysis, MigrationFile, Report, Settings, Withheld};

@@ -28,6 +28,9 @@ pub struct Settings {
     pub sibling_tables: std::collections::BTreeSet<String>,
     /// The source files (paths as given) whose package uses those other databases too.
     pub multi_database_sources: std::collections::BTreeSet<String>,
+    /// Grading pgvet against a server (`pgvet oracle`): suppression comments do not remove
+    /// findings (the engine's verdicts are judged, not the team's choices).
+    pub keep_suppressed: bool,
 }
 
 /// Rules that report only when `[rules]` turns them on: the style preferences.
@@ -87,6 +90,7 @@ impl Default for Settings {
             include_tests: false,
             sibling_tables: Default::default(),
             multi_database_sources: Default::default(),
+            keep_suppressed: false,
         }
     }
 }

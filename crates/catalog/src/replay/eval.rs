@@ -549,7 +549,7 @@ impl Replayer {
             "to_regnamespace" => text(0).filter(|s| self.catalog.schemas.contains(s)).map(|s| ns_oid(&s)).unwrap_or(Val::Null),
             "current_schema" => Val::Text(self.creation_schema()),
             "to_char" => match (text(0).and_then(|s| Stamp::parse(&s)), text(1)) {
-                (Some(d), Some(f)) => match d.to_char(&f) {
+                (Some(d), Some(f)) => match d.format(&f) {
                     Some(s) => Val::Text(s),
                     None => return unknown(format!("to_char with the format {f}")),
                 },
