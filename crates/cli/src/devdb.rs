@@ -38,9 +38,10 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         crate::emit(&format!("{}: the server rejected this statement: {}", at(r.file, r.start), r.message));
     }
     let mut mine = ours.snapshot();
-    if supabase {
+    {
+        // The platform's own objects (Supabase's schemas) are not the project's.
+        let platform = |k: &str| k.split_once('.').is_some_and(|(s, _)| ours.platform_schemas.contains(s));
         for snap in [&mut server, &mut mine] {
-            let platform = |k: &str| ["auth.", "storage.", "realtime.", "vault.", "extensions."].iter().any(|p| k.starts_with(p));
             snap.tables.retain(|k, _| !platform(k));
             snap.indexes.retain(|k, _| !platform(k));
             snap.functions.retain(|k| !platform(k));

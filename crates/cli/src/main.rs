@@ -492,7 +492,7 @@ fn oracle(path: &Path, json: bool) -> Result<ExitCode, String> {
     let mut reports = Vec::new();
     for project in &ws.databases {
         eprintln!("grading {} ({} migrations)...", project.name(), project.migrations.len());
-        let pg = pgvet_db::TempPostgres::start()?;
+        let pg = pgvet_db::TempPostgres::start_for_projects()?;
         reports.push(pgvet_oracle::grade(project, &pg)?);
     }
     if json {

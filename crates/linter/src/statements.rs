@@ -37,6 +37,23 @@ pub struct CheckedStatement {
     pub origin: Origin,
 }
 
+/// The checked statements of a project, with what the code's environment provides.
+pub struct Checked {
+    pub statements: Vec<CheckedStatement>,
+    /// The application's source files, extracted.
+    pub code: Vec<CodeFile>,
+    /// Tables the code creates itself.
+    pub code_tables: std::collections::HashSet<String>,
+}
+
+impl Checked {
+    /// Whether relation `name` may be missing from the migrations on purpose for statements of
+    /// `file` (see [`crate::code::provided_elsewhere`]).
+    pub fn provided_elsewhere(&self, settings: &crate::Settings, files: &[SourceFile], file: usize, name: &str) -> bool {
+        crate::code::provided_elsewhere(settings, files, &self.code, &self.code_tables, file, name)
+    }
+}
+
 fn is_upsert(node: &NodeEnum) -> bool {
     matches!(node, NodeEnum::InsertStmt(i) if i.on_conflict_clause.is_some())
 }
@@ -53,7 +70,7 @@ pub fn checked_statements(
     cat: &Catalog,
     queries: std::ops::Range<usize>,
     sources: std::ops::Range<usize>,
-) -> Vec<CheckedStatement> {
+) -> Checked {
     let mut out = Vec::new();
     for i in queries {
         let text = sites::sqlc_placeholders(&files[i].text);
@@ -155,5 +172,6 @@ pub fn checked_statements(
             }
         }
     }
-    out
+    let code_tables = crate::code::created_tables(&code);
+    Checked { statements: out, code, code_tables }
 }

@@ -115,13 +115,21 @@ fn location(files: &[SourceFile], file: usize, offset: usize) -> String {
     }
 }
 
+/// The first double-quoted name of a server message (`relation "x" does not exist`).
+fn quoted(message: &str) -> Option<String> {
+    let start = message.find('"')? + 1;
+    let end = start + message[start..].find('"')?;
+    Some(message[start..end].to_string())
+}
+
 /// The rule a server error decides, if any.
 pub fn rule_of(v: &Verdict) -> Option<&'static str> {
     Some(match v.sqlstate.as_str() {
         "42P01" => "unknown-relation",
         "42703" => "unknown-column",
         "42883" if v.message.starts_with("function ") || v.message.starts_with("procedure ") => "unknown-function",
-        "42P10" | "42809" | "55000" => "on-conflict-no-unique-index",
+        "42P10" => "on-conflict-no-unique-index",
+        "42809" | "55000" if v.message.contains("ON CONFLICT") => "on-conflict-no-unique-index",
         "42704" if v.message.starts_with("constraint ") => "on-conflict-no-unique-index",
         "42601" => "syntax-error",
         _ => return None,
@@ -131,6 +139,8 @@ pub fn rule_of(v: &Verdict) -> Option<&'static str> {
 struct Grader<'a> {
     files: &'a [SourceFile],
     report: Report,
+    /// Migrations written in a host language (not replayed, not parsed as SQL).
+    host_migrations: Vec<usize>,
 }
 
 impl Grader<'_> {
@@ -182,15 +192,21 @@ pub fn grade(project: &Project, pg: &TempPostgres) -> Result<Report, String> {
         settings.severities.remove(*r);
     }
     let analysis = pgvet_linter::project::analyze(project, &settings);
-    grade_analysis(project, &analysis, pg)
+    grade_analysis(project, &analysis, &settings, pg)
 }
 
 /// [`grade`], for an analysis already made.
-pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres) -> Result<Report, String> {
+pub fn grade_analysis(
+    project: &Project,
+    analysis: &Analysis,
+    settings: &pgvet_linter::Settings,
+    pg: &TempPostgres,
+) -> Result<Report, String> {
     let files = &analysis.files;
     let (nm, nq) = (project.migrations.len(), project.queries.len());
     let mut g = Grader {
         files,
+        host_migrations: project.migrations.iter().enumerate().filter(|(_, m)| m.host.is_some()).map(|(i, _)| i).collect(),
         report: Report {
             database: project.name(),
             layout: project.layout.name().to_string(),
@@ -215,6 +231,11 @@ pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres)
         .filter(|f| RULES.contains(&f.d.rule))
         .collect();
 
+    if project.layout == pgvet_project::Layout::PrismaSchema {
+        g.report.replayed_completely = false;
+        g.report.notes.push("not graded: the schema comes from `prisma db push` (no migrations), which the oracle does not run".into());
+        return Ok(g.report);
+    }
     // 1. The migrations, as the runner applies them.
     let platform = project.supabase || project.gotrue;
     let replay_files: Vec<ReplayFile> = project
@@ -231,8 +252,10 @@ pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres)
     // 2. The catalogs.
     let mut mine = analysis.catalog.snapshot();
     let mut theirs = server;
-    if platform {
-        let platform_object = |k: &str| ["auth.", "storage.", "realtime.", "vault.", "extensions."].iter().any(|p| k.starts_with(p));
+    {
+        // The platform's own objects (Supabase's schemas) are not the project's.
+        let platform_schemas = &analysis.catalog.platform_schemas;
+        let platform_object = |k: &str| k.split_once('.').is_some_and(|(s, _)| platform_schemas.contains(s));
         for snap in [&mut mine, &mut theirs] {
             snap.tables.retain(|k, _| !platform_object(k));
             snap.indexes.retain(|k, _| !platform_object(k));
@@ -251,10 +274,11 @@ pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres)
     }
 
     // 3. Statements of application code and query files.
-    let statements = pgvet_linter::statements::checked_statements(files, &analysis.catalog, nm..nm + nq, nm + nq..files.len());
+    let checked = pgvet_linter::statements::checked_statements(files, &analysis.catalog, nm..nm + nq, nm + nq..files.len());
+    let statements = &checked.statements;
     g.report.statements = statements.len();
-    let mut inconclusive = 0;
-    for st in &statements {
+    let (mut inconclusive, mut environment) = (0, 0);
+    for st in statements {
         let verdict = pgvet_db::oracle::prepare(&mut client, &st.sql, &[], st.upsert)?;
         let in_span: Vec<&Finding> = graded
             .iter()
@@ -264,6 +288,15 @@ pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres)
         if verdict.as_ref().is_some_and(|v| matches!(v.sqlstate.as_str(), "42P18" | "42P08" | "42P02")) {
             inconclusive += 1;
             continue;
+        }
+        // A relation the code's environment provides (a migration tool's bookkeeping table, a
+        // table the code creates itself, one it checks for first): missing from the migrations
+        // on purpose; pgvet's silence there is not judged.
+        if let Some(name) = verdict.as_ref().filter(|v| v.sqlstate == "42P01").and_then(|v| quoted(&v.message)) {
+            if checked.provided_elsewhere(settings, files, st.file, &name) {
+                environment += 1;
+                continue;
+            }
         }
         use pgvet_linter::statements::Origin;
         let rules: &[&str] = match st.origin {
@@ -279,6 +312,11 @@ pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres)
             .notes
             .push(format!("{inconclusive} statement(s) not graded: the server cannot type a parameter without the driver's types"));
     }
+    if environment > 0 {
+        g.report.notes.push(format!(
+            "{environment} statement(s) not graded: they use a relation the application's environment provides (a migration tool's table, one the code creates or checks for first)"
+        ));
+    }
 
     // 4. Function bodies against today's schema.
     let schemas: Vec<String> = analysis
@@ -290,9 +328,11 @@ pub fn grade_analysis(project: &Project, analysis: &Analysis, pg: &TempPostgres)
         })
         .cloned()
         .collect();
-    match pgvet_db::oracle::check_functions(&mut client, &schemas) {
-        Ok(problems) => grade_functions(&mut g, analysis, &graded, &problems),
-        Err(e) => return Err(e),
+    let reconnect = || pg.connect("pgvet_dev");
+    let (problems, unchecked) = pgvet_db::oracle::check_functions(&mut client, &reconnect, &schemas)?;
+    grade_functions(&mut g, analysis, &graded, &problems);
+    for u in unchecked {
+        g.report.notes.push(format!("function {} not graded: plpgsql_check failed on it ({})", u.function, u.why));
     }
 
     // 5. Foreign keys: the planner's answer.
@@ -367,6 +407,9 @@ fn grade_migrations(
     }
     // Statements pgvet's parser rejects are not replayed: the server parses each on its own.
     for (file, f) in analysis.files[..nm].iter().enumerate() {
+        if g.host_migrations.contains(&file) {
+            continue; // a migration in a host language is not SQL
+        }
         for e in pgvet_syntax::parse_sql(&f.text).errors {
             let text = &f.text[e.statement.range()];
             client.batch_execute("BEGIN").map_err(|x| x.to_string())?;
