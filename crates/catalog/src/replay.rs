@@ -259,6 +259,12 @@ impl Replayer {
         }
     }
 
+    /// The runner resets the session (`RESET ALL`) before a file: the search_path is `path`.
+    pub fn reset_session(&mut self, path: Vec<String>) {
+        self.session_path = path.clone();
+        self.search_path = path;
+    }
+
     /// A transaction ends: its local settings with it; a rollback also undoes its changes and
     /// its session settings.
     fn transaction_ends(&mut self, rollback: bool) {

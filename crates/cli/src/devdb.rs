@@ -24,7 +24,11 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         .migrations
         .iter()
         .take(last + 1)
-        .map(|m| ReplayFile { text: if m.host.is_some() { "" } else { &m.text }, transactional: m.transactional })
+        .map(|m| ReplayFile {
+            text: if m.host.is_some() { "" } else { &m.text },
+            transactional: m.transactional,
+            reset_session: project.layout == pgvet_project::Layout::Supabase,
+        })
         .collect();
     let (mut server, rejected) = replay(&pg, supabase.then_some(SUPABASE_PRELUDE), &files, |i| {
         eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)

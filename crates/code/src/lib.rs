@@ -240,8 +240,28 @@ pub fn extract(path: &str, text: &str) -> Extraction {
     if OTHER_DATABASE_DRIVERS.iter().any(|d| text.contains(d)) {
         return Extraction::default();
     }
+    // Relations the code's own SQL creates (tables, sequences, views), read from the parse
+    // trees of its SQL sites.
     let with_created = |mut x: Extraction| {
-        x.created_tables = pgvet_syntax::created_table_names(text);
+        let mut names: Vec<String> = Vec::new();
+        for s in &x.sites {
+            let Call::Sql(q) = &s.call else { continue };
+            for st in pgvet_syntax::parse_sql(&q.text).statements {
+                let rv = match &st.node {
+                    pgvet_syntax::NodeEnum::CreateStmt(c) => c.relation.as_ref(),
+                    pgvet_syntax::NodeEnum::CreateSeqStmt(c) => c.sequence.as_ref(),
+                    pgvet_syntax::NodeEnum::ViewStmt(c) => c.view.as_ref(),
+                    pgvet_syntax::NodeEnum::CreateTableAsStmt(c) => c.into.as_ref().and_then(|i| i.rel.as_ref()),
+                    _ => None,
+                };
+                if let Some(rv) = rv {
+                    names.push(rv.relname.to_lowercase());
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        x.created_tables = names;
         x
     };
     if is_source(path) {

@@ -14,6 +14,8 @@ pub struct ReplayFile<'a> {
     pub text: &'a str,
     /// Whether the runner wraps the file in a transaction.
     pub transactional: bool,
+    /// Whether the runner resets the session (`RESET ALL`) before the file (the Supabase CLI).
+    pub reset_session: bool,
 }
 
 /// A statement the server rejected: file index, byte offset of the statement, message.
@@ -37,12 +39,17 @@ pub fn replay(
     let mut client = pg.fresh_database("pgvet_dev")?;
     if let Some(p) = prelude {
         client.batch_execute(p).map_err(|e| format!("cannot create the platform's built-in objects: {}", db_message(&e)))?;
+        // A new session: the database's settings (its search_path) are what RESET ALL gives.
+        client = pg.connect("pgvet_dev")?;
     }
     let mut rejected = Vec::new();
     for (i, f) in files.iter().enumerate() {
         progress(i);
         let statements = pgvet_syntax::parse_sql(f.text).statements;
         let wrap = f.transactional;
+        if f.reset_session {
+            run(&mut client, "RESET ALL")?;
+        }
         if wrap {
             run(&mut client, "BEGIN")?;
         }

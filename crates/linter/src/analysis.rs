@@ -216,6 +216,9 @@ fn replay_migrations(
                 let step = c * CHUNK + j;
                 let Runner { transactional, host, reruns } = &runner[step];
                 replayer.runner_transaction = *transactional;
+                if let Some(path) = &settings.session_reset {
+                    replayer.reset_session(path.clone());
+                }
                 let mut held = HeldLocks::new(*transactional);
                 let text = &files[step].text;
                 if let Some(lang) = host {

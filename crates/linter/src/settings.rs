@@ -31,6 +31,9 @@ pub struct Settings {
     /// Grading pgvet against a server (`pgvet oracle`): suppression comments do not remove
     /// findings (the engine's verdicts are judged, not the team's choices).
     pub keep_suppressed: bool,
+    /// The runner resets the session before each migration file (the Supabase CLI's `RESET
+    /// ALL`): the search_path each file starts with (the database's default).
+    pub session_reset: Option<Vec<String>>,
 }
 
 /// Rules that report only when `[rules]` turns them on: the style preferences.
@@ -91,6 +94,7 @@ impl Default for Settings {
             sibling_tables: Default::default(),
             multi_database_sources: Default::default(),
             keep_suppressed: false,
+            session_reset: None,
         }
     }
 }
