@@ -574,7 +574,30 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// `path` relative to the project root when it lies below it (SARIF's `%SRCROOT%`), else as is.
+/// The repository that holds `root`: the nearest directory at or above it with a `.git` (a
+/// directory, or a file in a worktree or submodule).
+fn repository_root(root: &Path) -> Option<PathBuf> {
+    let abs = root.canonicalize().ok()?;
+    abs.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// A `file://` URI of a directory, ending in `/` (SARIF's `originalUriBaseIds`).
+fn file_uri(dir: &Path) -> String {
+    let mut s = String::from("file://");
+    for b in dir.to_string_lossy().replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+/// `path` relative to `root` when it lies below it (SARIF's `%SRCROOT%`), else as is.
 fn root_relative(path: &str, root: &Path) -> String {
     let (Ok(p), Ok(r)) = (Path::new(path).canonicalize(), root.canonicalize()) else { return path.to_string() };
     p.strip_prefix(&r).map(|rel| rel.to_string_lossy().replace('\\', "/")).unwrap_or_else(|_| path.to_string())
@@ -719,7 +742,17 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         shown.extend(render::withheld_as_info(&report.withheld));
         shown.sort_by_key(|d| (d.primary.file, d.primary.span.start));
     }
-    let withheld_line = render::withheld_line(&report.files, &report.withheld);
+    // Machine-read formats name files from the repository root (git's top level), whatever PATH
+    // and the working directory are, so that code scanning, annotations and editors find them;
+    // without a repository, SARIF's are relative to the project root and the others as given.
+    let repo_root = repository_root(&workspace.root);
+    let base = repo_root.clone().unwrap_or_else(|| workspace.root.clone());
+    let rel_files: Vec<SourceFile> = if matches!(format, Format::Text) || (repo_root.is_none() && !matches!(format, Format::Sarif)) {
+        report.files.clone()
+    } else {
+        report.files.iter().map(|f| SourceFile::new(root_relative(&f.path, &base), f.text.clone())).collect()
+    };
+    let withheld_line = render::withheld_line(&rel_files, &report.withheld);
     let out = match format {
         _ if statistics => render::statistics(&report.diagnostics),
         Format::Text => render::text(&report.files, &shown, use_color(color)),
@@ -729,7 +762,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
                 all.extend(render::withheld_as_info(&report.withheld));
                 all.sort_by_key(|d| (d.primary.file, d.primary.span.start));
             }
-            let mut out = render::concise(&report.files, &all);
+            let mut out = render::concise(&rel_files, &all);
             if let (Some(w), false) = (&withheld_line, quiet) {
                 out.push_str(&format!("pgvet: {w}\n"));
             }
@@ -737,7 +770,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         }
         Format::Json => {
             render::json_with_databases(
-                &report.files,
+                &rel_files,
                 &report.diagnostics,
                 report.statements,
                 Some(serde_json::Value::Array(databases)),
@@ -745,13 +778,14 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             ) + "\n"
         }
         Format::Sarif => {
-            // URIs relative to the project root, whatever PATH and the working directory are.
-            let files: Vec<SourceFile> =
-                report.files.iter().map(|f| SourceFile::new(root_relative(&f.path, &workspace.root), f.text.clone())).collect();
-            render::sarif_with_withheld(&files, &report.diagnostics, &report.withheld) + "\n"
+            let srcroot = render::SrcRoot {
+                uri: base.canonicalize().ok().map(|p| file_uri(&p)),
+                description: if repo_root.is_some() { "The repository root (git's top level)." } else { "The project root." },
+            };
+            render::sarif_with_root(&rel_files, &report.diagnostics, &report.withheld, &srcroot) + "\n"
         }
         Format::Github => {
-            let mut out = render::github(&report.files, &shown);
+            let mut out = render::github(&rel_files, &shown);
             if let Some(w) = &withheld_line {
                 out.push_str(&format!("::notice title=pgvet withheld findings::{w}\n"));
             }

@@ -56,3 +56,42 @@ fn no_field_report_in_help_rule_docs_or_sarif() {
     let sarif = pgvet_in(&root, &["check", "examples/workspace-app", "--format", "sarif"]);
     assert!(!text(&sarif).to_lowercase().contains("field report"));
 }
+
+/// A project in a subfolder of a repository (`apps/web`): SARIF, JSON, concise and GitHub output
+/// name files from the repository root, whatever the working directory and PATH, so code
+/// scanning and annotations point at files that exist. SARIF says what its base is.
+#[test]
+fn machine_formats_are_relative_to_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo_dir = dir.path().join("repo");
+    common::copy_dir(&repo().join("examples/workspace-app"), &repo_dir.join("apps/web"));
+    assert!(Command::new("git").arg("init").arg("-q").arg(&repo_dir).status().unwrap().success());
+    let web = repo_dir.join("apps/web");
+    for (cwd, path) in [(&web, "."), (&repo_dir, "apps/web"), (&dir.path().to_path_buf(), "repo/apps/web")] {
+        let sarif = pgvet_in(cwd, &["check", path, "--format", "sarif"]);
+        let doc: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&sarif)));
+        let run = &doc["runs"][0];
+        let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+        assert_eq!(base, format!("file://{}/", repo_dir.canonicalize().unwrap().display()));
+        let results = run["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        for r in results {
+            let loc = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+            let uri = loc["uri"].as_str().unwrap();
+            assert!(uri.starts_with("apps/web/"), "{uri}");
+            assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+            assert!(repo_dir.join(uri).is_file(), "{uri}");
+        }
+        let json = pgvet_in(cwd, &["check", path, "--format", "json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        for d in doc["diagnostics"].as_array().unwrap() {
+            let f = d["location"]["file"].as_str().unwrap();
+            assert!(f.starts_with("apps/web/") && repo_dir.join(f).is_file(), "{f}");
+        }
+        let concise = String::from_utf8_lossy(&pgvet_in(cwd, &["check", path, "--format", "concise"]).stdout).into_owned();
+        assert!(concise.lines().filter(|l| !l.starts_with("pgvet:")).all(|l| l.starts_with("apps/web/")), "{concise}");
+        let github = String::from_utf8_lossy(&pgvet_in(cwd, &["check", path, "--format", "github"]).stdout).into_owned();
+        assert!(github.lines().filter(|l| l.contains(" file=")).all(|l| l.contains(" file=apps/web/")), "{github}");
+        assert!(github.contains(" file=apps/web/"), "{github}");
+    }
+}

@@ -304,6 +304,19 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
 /// [`sarif`], with the withheld findings in the run's properties (`withheld`: a count and the
 /// list, as in JSON).
 pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld: &[crate::Withheld]) -> String {
+    sarif_with_root(files, diags, withheld, &SrcRoot { uri: None, description: "The project root (the directory of pgvet.toml, or the repository)." })
+}
+
+/// What `%SRCROOT%`, the base of every SARIF URI, stands for.
+pub struct SrcRoot {
+    /// Its absolute `file://` URI (ending in `/`), when known.
+    pub uri: Option<String>,
+    pub description: &'static str,
+}
+
+/// [`sarif_with_withheld`], with the URIs' base described (the repository root, as a
+/// `file://` URI, in `originalUriBaseIds`).
+pub fn sarif_with_root(files: &[SourceFile], diags: &[Diagnostic], withheld: &[crate::Withheld], root: &SrcRoot) -> String {
     let rules: Vec<Value> = all_rules()
         .iter()
         .map(|r| {
@@ -363,13 +376,17 @@ pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld:
             result
         })
         .collect();
+    let mut srcroot = json!({ "description": { "text": root.description } });
+    if let Some(u) = &root.uri {
+        srcroot["uri"] = json!(u);
+    }
     serde_json::to_string_pretty(&json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [ {
             "tool": { "driver": { "name": "pgvet", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The project root (the directory of pgvet.toml, or the repository)." } } },
+            "originalUriBaseIds": { "%SRCROOT%": srcroot },
             "results": results,
             "properties": { "withheld": { "count": withheld.len(), "findings": withheld_json(files, withheld) } },
         } ]
