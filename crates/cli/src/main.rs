@@ -624,6 +624,23 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             unassigned_sources: 0,
             not_replayed: Vec::new(),
         },
+        // Files named (as pre-commit passes them) in a repository that has no PostgreSQL
+        // database: nothing to check, said in one line, not a failure on every commit.
+        Err(
+            e @ (pgvet_project::ProjectError::NoMigrations { .. }
+            | pgvet_project::ProjectError::OtherEngine { .. }
+            | pgvet_project::ProjectError::NotReplayable { .. }),
+        ) if paths.iter().all(|p| p.is_file()) && !baseline_mode => {
+            let why = match &e {
+                pgvet_project::ProjectError::NotReplayable { .. } => {
+                    "its migrations are written in a host language (`pgvet check` on the repository says how to give pgvet a schema dump)"
+                }
+                pgvet_project::ProjectError::OtherEngine { .. } => "its database is not PostgreSQL",
+                _ => "no migrations, schema dump or Prisma schema were found",
+            };
+            emit(&format!("pgvet: no PostgreSQL database in {} ({why}): nothing to check", root.display()));
+            return Ok(ExitCode::SUCCESS);
+        }
         Err(e) => return Err(e.to_string()),
     };
     if database_url.is_some() && workspace.databases.len() > 1 {

@@ -95,3 +95,115 @@ fn machine_formats_are_relative_to_the_repository_root() {
         assert!(github.contains(" file=apps/web/"), "{github}");
     }
 }
+
+/// The hook as .pre-commit-hooks.yaml defines it, as a `repo: local` hook that runs the pgvet
+/// this test run built (`language: system`): everything but the install step, which
+/// `pre_commit_installs_the_hook_from_a_repository_url` and install.rs cover.
+fn local_hook_config() -> String {
+    let hooks = std::fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).unwrap();
+    let start = hooks.find("\n- id: pgvet").expect("the pgvet hook") + 1;
+    let block: String = hooks[start..].lines().map(|l| format!("      {l}\n")).collect();
+    assert!(block.contains("language: rust"), "{block}");
+    format!("repos:\n  - repo: local\n    hooks:\n{}", block.replace("language: rust", "language: system"))
+}
+
+/// Runs `pre-commit` (from PyPI) in `dir` with pgvet's build first on PATH and a private cache.
+fn pre_commit(dir: &Path, args: &[&str], cache: &Path) -> Output {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_pgvet")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    Command::new("pre-commit")
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("PRE_COMMIT_HOME", cache)
+        .env("NO_COLOR", "1")
+        .env_remove("PGVET_DATABASE_URL")
+        .output()
+        .unwrap_or_else(|e| panic!("pre-commit is tested with pre-commit itself (`pip install pre-commit`): {e}"))
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", text(&o));
+}
+
+/// pre-commit runs the hook definition on a fixture repository: findings in the changed files
+/// fail the commit; a repository without a PostgreSQL database passes with one line.
+#[test]
+fn pre_commit_runs_the_hook_on_a_fixture_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    common::copy_dir(&repo().join("examples/workspace-app"), &app);
+    git(&app, &["init", "-q"]);
+    std::fs::write(app.join(".pre-commit-config.yaml"), local_hook_config()).unwrap();
+    git(&app, &["add", "-A"]);
+    let migration = "supabase/migrations/20251110000000_automation_billing_blog.sql";
+    let o = pre_commit(&app, &["run", "--files", migration, "src/workforce.ts"], cache.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains(&format!("{migration}:")) && out.contains("warning[fk-missing-index]"), "{out}");
+    assert!(out.contains("src/workforce.ts:") && out.contains("[lost-update]"), "{out}");
+    // Only the files passed are reported.
+    assert!(!out.contains("increment_token_usage_rpc.sql:"), "{out}");
+
+    // A repository with code but no PostgreSQL database: exit 0, one line.
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(plain.join("src")).unwrap();
+    std::fs::write(plain.join("src/index.ts"), "export const x = 1;\n").unwrap();
+    std::fs::write(plain.join("README.md"), "# no database here\n").unwrap();
+    git(&plain, &["init", "-q"]);
+    std::fs::write(plain.join(".pre-commit-config.yaml"), local_hook_config()).unwrap();
+    git(&plain, &["add", "-A"]);
+    let o = pre_commit(&plain, &["run", "--all-files", "--verbose"], cache.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // And pgvet itself, as the hook calls it: one line.
+    let o = pgvet_in(&plain, &["check", "--format", "concise", "src/index.ts"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("pgvet: no PostgreSQL database in ") && stdout.contains("nothing to check"), "{stdout}");
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+    // Checking the repository itself is still an error: there is nothing to check there.
+    assert_eq!(pgvet_in(&plain, &["check", "."]).status.code(), Some(2));
+}
+
+/// The real thing: pre-commit installs the hook from a `repo:` URL (a file:// clone of this
+/// repository at HEAD, with `language: rust`, so `cargo install --bins --path .` at the clone's
+/// root) and runs it. A release build of pgvet: minutes, so it runs on request:
+/// `cargo test --test adoption -- --ignored` (offline, from the local cargo registry).
+#[test]
+#[ignore = "builds pgvet in release mode through pre-commit (minutes); run with --ignored"]
+fn pre_commit_installs_the_hook_from_a_repository_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let clone = dir.path().join("pgvet");
+    let o = Command::new("git").args(["clone", "-q"]).arg(repo()).arg(&clone).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let rev = String::from_utf8_lossy(&Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&clone).output().unwrap().stdout)
+        .trim()
+        .to_string();
+    let app = dir.path().join("app");
+    common::copy_dir(&repo().join("examples/workspace-app"), &app);
+    git(&app, &["init", "-q"]);
+    std::fs::write(
+        app.join(".pre-commit-config.yaml"),
+        format!("repos:\n  - repo: file://{}\n    rev: {rev}\n    hooks:\n      - id: pgvet\n", clone.display()),
+    )
+    .unwrap();
+    git(&app, &["add", "-A"]);
+    let target =
+        std::env::var_os("PGVET_PRE_COMMIT_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| repo().join("target/pre-commit"));
+    let o = Command::new("pre-commit")
+        .args(["run", "--files", "supabase/migrations/20251110000000_automation_billing_blog.sql"])
+        .current_dir(&app)
+        .env("PRE_COMMIT_HOME", cache.path())
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_NET_OFFLINE", "true")
+        .env_remove("PGVET_DATABASE_URL")
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("warning[fk-missing-index]"), "{out}");
+}

@@ -72,7 +72,7 @@ fn start(root_uri: Option<String>, cache: &std::path::Path) -> (std::process::Ch
 
 #[test]
 fn the_language_server_reports_and_fixes_while_editing() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (mut child, mut to, mut from) = start(Some(uri(&repo.join("examples/workspace-app"))), cache.path());
 

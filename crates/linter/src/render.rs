@@ -304,7 +304,12 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
 /// [`sarif`], with the withheld findings in the run's properties (`withheld`: a count and the
 /// list, as in JSON).
 pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld: &[crate::Withheld]) -> String {
-    sarif_with_root(files, diags, withheld, &SrcRoot { uri: None, description: "The project root (the directory of pgvet.toml, or the repository)." })
+    sarif_with_root(
+        files,
+        diags,
+        withheld,
+        &SrcRoot { uri: None, description: "The project root (the directory of pgvet.toml, or the repository)." },
+    )
 }
 
 /// What `%SRCROOT%`, the base of every SARIF URI, stands for.
