@@ -207,3 +207,87 @@ fn pre_commit_installs_the_hook_from_a_repository_url() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("warning[fk-missing-index]"), "{out}");
 }
+
+/// The release dry run on this machine: scripts/package.sh packs the build (the debug one here:
+/// `PGVET_PROFILE=dev`) as the release workflow does, scripts/install.sh installs it from a
+/// releases folder (a file:// mirror of GitHub's URLs) after checking its SHA-256, for a version
+/// and for `latest`; `cargo binstall`'s metadata names the same archive and path inside it.
+#[test]
+fn release_archives_install_with_the_install_script() {
+    let r = repo();
+    let host = String::from_utf8_lossy(&Command::new("rustc").arg("-vV").output().unwrap().stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(String::from))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let releases = dir.path().join("releases");
+    let versioned = releases.join(format!("download/v{}", env!("CARGO_PKG_VERSION")));
+    let target_dir = Path::new(env!("CARGO_BIN_EXE_pgvet")).parent().unwrap().parent().unwrap().to_path_buf();
+    let o = Command::new("bash")
+        .arg(r.join("scripts/package.sh"))
+        .env("PGVET_PROFILE", "dev")
+        .env("PGVET_DIST", &versioned)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let archive = format!("pgvet-{host}.tar.gz");
+    assert!(versioned.join(&archive).is_file() && versioned.join(format!("{archive}.sha256")).is_file());
+    // The archive holds pgvet-<target>/pgvet, as binstall's bin-dir says.
+    let list = Command::new("tar").arg("-tzf").arg(versioned.join(&archive)).output().unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.lines().any(|l| l == format!("pgvet-{host}/pgvet")), "{list}");
+    let manifest = std::fs::read_to_string(r.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("pkg-url = \"{ repo }/releases/download/v{ version }/pgvet-{ target }{ archive-suffix }\""));
+    assert!(manifest.contains("bin-dir = \"pgvet-{ target }/{ bin }{ binary-ext }\""));
+    // GitHub serves the newest release under latest/download/.
+    let latest = releases.join("latest/download");
+    common::copy_dir(&versioned, &latest);
+
+    let install = |version: &str, into: &Path| {
+        Command::new("sh")
+            .arg(r.join("scripts/install.sh"))
+            .env("PGVET_INSTALL_BASE_URL", format!("file://{}", releases.display()))
+            .env("PGVET_VERSION", version)
+            .env("PGVET_TARGET", &host)
+            .env("PGVET_INSTALL_DIR", into)
+            .output()
+            .unwrap()
+    };
+    for version in [env!("CARGO_PKG_VERSION"), "latest"] {
+        let bin = dir.path().join(format!("bin-{version}"));
+        let o = install(version, &bin);
+        assert!(o.status.success(), "{}", text(&o));
+        let v = Command::new(bin.join("pgvet")).arg("--version").output().unwrap();
+        assert!(String::from_utf8_lossy(&v.stdout).starts_with(&format!("pgvet {} (commit ", env!("CARGO_PKG_VERSION"))), "{}", text(&v));
+    }
+    // A corrupted download is refused.
+    std::fs::write(latest.join(format!("{archive}.sha256")), format!("{}  {archive}\n", "0".repeat(64))).unwrap();
+    let o = install("latest", &dir.path().join("bin-bad"));
+    assert!(!o.status.success() && text(&o).contains("checksum mismatch"), "{}", text(&o));
+    assert!(!dir.path().join("bin-bad/pgvet").exists());
+}
+
+/// The root manifest lists the CLI's test files and the workspace's crates by name (a virtual
+/// manifest's globs cannot be used by a package manifest): none is forgotten.
+#[test]
+fn the_root_manifest_lists_every_test_file_and_crate() {
+    let r = repo();
+    let manifest = std::fs::read_to_string(r.join("Cargo.toml")).unwrap();
+    for e in std::fs::read_dir(r.join("crates/cli/tests")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".rs") {
+            assert!(
+                manifest.contains(&format!("[[test]]\nname = \"{stem}\"\npath = \"crates/cli/tests/{name}\"")),
+                "crates/cli/tests/{name} is not a [[test]] in Cargo.toml: cargo would not run it"
+            );
+        }
+    }
+    for e in std::fs::read_dir(r.join("crates")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().join("Cargo.toml").is_file() {
+            assert!(manifest.contains(&format!("\"crates/{name}\"")), "crates/{name} is not a workspace member in Cargo.toml");
+        }
+    }
+}

@@ -186,5 +186,10 @@ fn the_pre_commit_hook_and_the_action_run_as_written() {
         assert_eq!(o.status.code(), Some(1));
         assert!(!o.stdout.is_empty());
     }
-    assert!(action.contains("cargo install --locked --path \"${{ github.action_path }}/crates/cli\""));
+    // The release binary (cached), built from source only when there is none; SARIF only when
+    // asked or available; the permissions documented.
+    assert!(action.contains("scripts/install.sh") && action.contains("uses: actions/cache@"));
+    assert!(action.contains("cargo install --locked --bins --path \"${{ github.action_path }}\""));
+    assert!(action.contains("default: auto") && action.contains("head.repo.fork"));
+    assert!(action.contains("actions: read") && action.contains("security-events: write"));
 }
