@@ -658,6 +658,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
     // Each database on its own, with the code that uses it.
     let mut parts = Vec::new();
     let mut config = None;
+    let mut unreadable_seen = std::collections::HashSet::new();
     for project in &workspace.databases {
         let settings = settings_of(project)?;
         let mut analysis = match &database_url {
@@ -671,6 +672,14 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         let notes: Vec<(String, String, String)> =
             project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
         pgvet_linter::add_notes(&mut analysis, &notes, &settings);
+        // Every database of a repository reads the same sources: each file is named once.
+        let unreadable: Vec<(String, String, String)> = project
+            .unreadable
+            .iter()
+            .filter(|n| unreadable_seen.insert(n.path.clone()))
+            .map(|n| (n.path.clone(), n.text.clone(), n.message.clone()))
+            .collect();
+        pgvet_linter::add_unreadable(&mut analysis, &unreadable, &settings);
         parts.push(analysis);
         config.get_or_insert(&project.config);
     }

@@ -291,3 +291,28 @@ fn the_root_manifest_lists_every_test_file_and_crate() {
         }
     }
 }
+
+/// A source file with a byte that is not UTF-8 is named (info) and still checked, as decoded.
+#[test]
+fn a_source_file_that_is_not_utf8_is_named_and_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    common::copy_dir(&repo().join("examples/workspace-app"), &app);
+    let mut bytes =
+        b"// caf\xe9 (latin-1)\nexport async function f(supabase: any) {\n  await supabase.from('no_such_table').select('*');\n}\n"
+            .to_vec();
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(app.join("src/latin1.ts"), bytes).unwrap();
+    let o = pgvet_in(dir.path(), &["check", "app", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let diags = doc["diagnostics"].as_array().unwrap();
+    let of = |rule: &str| -> Vec<&serde_json::Value> {
+        diags.iter().filter(|d| d["rule"] == rule && d["location"]["file"].as_str().unwrap().ends_with("src/latin1.ts")).collect()
+    };
+    let named = of("unreadable-file");
+    assert_eq!(named.len(), 1, "{diags:#?}");
+    assert_eq!(named[0]["severity"], "info");
+    assert!(named[0]["message"].as_str().unwrap().contains("not valid UTF-8 (first at line 1)"), "{:#}", named[0]);
+    let unknown = of("unknown-relation");
+    assert!(unknown.iter().any(|d| d["message"].as_str().unwrap().contains("no_such_table")), "{diags:#?}");
+}
