@@ -888,6 +888,37 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 }
 
+/// The start of the innermost statement of a TypeScript/JavaScript file that contains byte
+/// `offset` (the `const rows = await sql\`...\`` around a template literal), or None when the
+/// file does not parse.
+pub fn statement_start(path: &str, text: &str, offset: usize) -> Option<usize> {
+    struct Innermost {
+        offset: u32,
+        best: Option<oxc_span::Span>,
+    }
+    impl<'a> Visit<'a> for Innermost {
+        fn visit_statement(&mut self, it: &Statement<'a>) {
+            let s = it.span();
+            if s.start <= self.offset && self.offset < s.end.max(s.start + 1) {
+                // Blocks and function bodies hold statements of their own: the innermost wins.
+                if self.best.is_none_or(|b| s.size() <= b.size()) {
+                    self.best = Some(s);
+                }
+            }
+            walk::walk_statement(self, it);
+        }
+    }
+    let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::tsx());
+    let allocator = Allocator::default();
+    let ret = Parser::new(&allocator, text, source_type).parse();
+    if ret.panicked {
+        return None;
+    }
+    let mut v = Innermost { offset: offset as u32, best: None };
+    v.visit_program(&ret.program);
+    v.best.map(|s| s.start as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
