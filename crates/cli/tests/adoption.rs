@@ -316,3 +316,196 @@ fn a_source_file_that_is_not_utf8_is_named_and_still_checked() {
     let unknown = of("unknown-relation");
     assert!(unknown.iter().any(|d| d["message"].as_str().unwrap().contains("no_such_table")), "{diags:#?}");
 }
+
+/// A free TCP port on the loopback address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn run(cmd: &str, args: &[&str], dir: &Path) {
+    let o = Command::new(cmd).args(args).current_dir(dir).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(o.status.success(), "{cmd} {args:?}: {}", text(&o));
+}
+
+/// A test CA and a server certificate for localhost / 127.0.0.1 signed by it (openssl).
+fn certificates(dir: &Path) {
+    run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=pgvet test CA",
+        ],
+        dir,
+    );
+    run("openssl", &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], dir);
+    std::fs::write(dir.join("ext.cnf"), "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+        dir,
+    );
+}
+
+/// Live mode on a real server over TCP: row-level security that applies to the connecting role is
+/// said and its counts are not taken as zero (no false "nothing blocks"); a wrong password, an
+/// unknown database and a refused role are the server's words with their SQLSTATE; TLS as
+/// sslmode says (rustls); a listener that never answers times out.
+#[test]
+fn live_mode_is_honest_about_what_it_cannot_see() {
+    let certs = tempfile::tempdir().unwrap();
+    certificates(certs.path());
+    let port = free_port();
+    let ssl = format!(
+        "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        certs.path().join("server.pem").display(),
+        certs.path().join("server.key").display()
+    );
+    // The server reads its key as the postgres user, and only if no one else can.
+    std::fs::set_permissions(certs.path().join("server.key"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let is_root = String::from_utf8_lossy(&Command::new("id").arg("-u").output().unwrap().stdout).trim() == "0";
+    if is_root {
+        run("chown", &["-R", "postgres:postgres", certs.path().to_str().unwrap()], certs.path());
+        std::fs::set_permissions(certs.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let pg =
+        pgvet_db::TempPostgres::start_with(Some(port), &ssl).unwrap_or_else(|e| panic!("live mode is tested on a real PostgreSQL: {e}"));
+    std::fs::write(
+        pg.data_dir().join("pg_hba.conf"),
+        "local all all trust\nhost all blocked 127.0.0.1/32 reject\nhost all all 127.0.0.1/32 scram-sha-256\n",
+    )
+    .unwrap();
+    let mut admin = pg.fresh_database("app").unwrap();
+    admin
+        .batch_execute(
+            "SELECT pg_reload_conf();
+             CREATE TABLE public.t (id int PRIMARY KEY, k int, owner_name text);
+             INSERT INTO public.t VALUES (1, 1, 'reader'), (2, NULL, 'other'), (3, NULL, 'other');
+             ALTER TABLE public.t ADD CONSTRAINT t_k_not_null CHECK (k IS NOT NULL) NOT VALID;
+             ALTER TABLE public.t ENABLE ROW LEVEL SECURITY;
+             CREATE POLICY own ON public.t FOR SELECT USING (owner_name = current_user);
+             CREATE ROLE reader LOGIN PASSWORD 'right';
+             CREATE ROLE blocked LOGIN PASSWORD 'right';
+             GRANT SELECT ON public.t TO reader;",
+        )
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let tcp = |user: &str, password: &str, db: &str, extra: &str| format!("postgres://{user}:{password}@localhost:{port}/{db}?{extra}");
+    let owner = format!("postgres://postgres@/app?host={}&port={port}", pg.socket_dir.display());
+    let reader = tcp("reader", "right", "app", "sslmode=require");
+
+    // Preflight: as the owner the NULLs block; as the RLS-restricted role it cannot tell.
+    let plan = tempfile::tempdir().unwrap();
+    std::fs::write(
+        plan.path().join("00_preflight.sql"),
+        "-- check: nulls | blocks | rows whose new key column k is NULL\nSELECT count(*), (array_agg(id::text))[1:3] FROM public.t WHERE k IS NULL;\n",
+    )
+    .unwrap();
+    let dir = plan.path().to_str().unwrap();
+    let o = pgvet_in(plan.path(), &["preflight", dir, "--database-url", &owner]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("BLOCKS nulls: 2"), "{}", text(&o));
+    let o = pgvet_in(plan.path(), &["preflight", dir, "--database-url", &reader]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(!out.contains("nothing blocks") && !out.contains("nulls: 0"), "{out}");
+    assert!(out.contains("row-level security applies to reader on public.t") && out.contains("BYPASSRLS"), "{out}");
+
+    // check --database-url: the NOT VALID check's violations are counted as the owner, and not
+    // counted (said why) as the reader, with a warning naming the table.
+    let project = tempfile::tempdir().unwrap();
+    let findings = |url: &str| {
+        let o = pgvet_in(project.path(), &["check", ".", "--format", "json", "--database-url", url]);
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        let msgs: Vec<String> = doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["rule"] == "check-violations")
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .collect();
+        (msgs, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (msgs, _) = findings(&owner);
+    assert!(msgs.iter().any(|m| m.starts_with("2 row(s) of public.t break the NOT VALID check t_k_not_null")), "{msgs:#?}");
+    let (msgs, err) = findings(&reader);
+    assert!(err.contains("row-level security applies to this role on 1 table(s) (public.t)"), "{err}");
+    assert!(msgs.iter().any(|m| m.contains("were not counted: row-level security hides rows of public.t from reader")), "{msgs:#?}\n{err}");
+    assert!(!msgs.iter().any(|m| m.starts_with("0 row(s)")), "{msgs:#?}");
+
+    // The server's refusals, in its words, with the SQLSTATE.
+    for (url, want) in [
+        (tcp("reader", "wrong", "app", "sslmode=disable"), "password authentication failed for user \"reader\" (SQLSTATE 28P01)"),
+        (tcp("reader", "right", "nope", "sslmode=disable"), "database \"nope\" does not exist (SQLSTATE 3D000)"),
+        (tcp("blocked", "right", "app", "sslmode=disable"), "(SQLSTATE 28000)"),
+    ] {
+        let o = pgvet_in(project.path(), &["check", ".", "--database-url", &url]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(want) && !err.contains("db error") && !err.contains(":right@"), "{url}: {err}");
+    }
+
+    // TLS, as sslmode says.
+    let ssl_in_use = |url: &str| -> Result<bool, String> {
+        let mut live = pgvet_db::live::connect(url, pgvet_db::live::Limits::default())?;
+        Ok(live.client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0))
+    };
+    assert_eq!(ssl_in_use(&tcp("reader", "right", "app", "sslmode=require")), Ok(true));
+    assert_eq!(ssl_in_use(&tcp("reader", "right", "app", "")), Ok(true), "prefer (the default) uses TLS when offered");
+    assert_eq!(ssl_in_use(&tcp("reader", "right", "app", "sslmode=disable")), Ok(false));
+    let ca = certs.path().join("ca.pem");
+    assert_eq!(ssl_in_use(&tcp("reader", "right", "app", &format!("sslmode=verify-full&sslrootcert={}", ca.display()))), Ok(true));
+    let unknown_ca = ssl_in_use(&tcp("reader", "right", "app", "sslmode=verify-full")).unwrap_err();
+    assert!(unknown_ca.contains("certificate") || unknown_ca.contains("UnknownIssuer"), "{unknown_ca}");
+    // verify-ca checks the chain, not the name; verify-full checks both.
+    let by_ip = format!("postgres://reader:right@127.0.0.1:{port}/app?sslrootcert={}", ca.display());
+    assert_eq!(ssl_in_use(&format!("{by_ip}&sslmode=verify-ca")), Ok(true));
+    assert_eq!(ssl_in_use(&format!("{by_ip}&sslmode=verify-full")), Ok(true), "the certificate names 127.0.0.1 too");
+
+    // A listener that accepts and never answers: an error within the connect timeout, no hang.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in silent.incoming().take(2) {
+            conns.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(8));
+    });
+    let started = std::time::Instant::now();
+    let o = pgvet_in(
+        project.path(),
+        &["check", ".", "--database-url", &format!("postgres://u:p@127.0.0.1:{silent_port}/db?connect_timeout=2")],
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "took {:?}: {err}", started.elapsed());
+    assert!(err.contains("no answer within 2s"), "{err}");
+    drop(held);
+}
