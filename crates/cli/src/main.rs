@@ -581,6 +581,16 @@ fn repository_root(root: &Path) -> Option<PathBuf> {
     abs.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
 }
 
+/// A file that does not exist yet, relative to `base`: its nearest existing folder resolved.
+fn new_file_relative(path: &Path, base: &Path) -> String {
+    let (Some(dir), Ok(b)) = (path.ancestors().skip(1).find(|a| a.exists()), base.canonicalize()) else {
+        return path.to_string_lossy().into_owned();
+    };
+    let (Ok(d), Ok(rest)) = (dir.canonicalize(), path.strip_prefix(dir)) else { return path.to_string_lossy().into_owned() };
+    let full = d.join(rest);
+    full.strip_prefix(&b).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_else(|_| full.to_string_lossy().into_owned())
+}
+
 /// A `file://` URI of a directory, ending in `/` (SARIF's `originalUriBaseIds`).
 fn file_uri(dir: &Path) -> String {
     let mut s = String::from("file://");
@@ -804,9 +814,31 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             ) + "\n"
         }
         Format::Sarif => {
+            // A suggested migration is named and written as the database's runner does (the
+            // first new file of it, for a finding in that database's files).
+            let now = std::time::SystemTime::now();
+            let mut nth = 0;
+            let mut fix_files = std::collections::HashMap::new();
+            for (i, d) in report.diagnostics.iter().enumerate() {
+                let Some(sql) = d.fix.as_ref().and_then(|f| f.migration.as_ref()) else { continue };
+                let Some(file) = report.files.get(d.primary.file) else { continue };
+                let db = workspace
+                    .databases
+                    .iter()
+                    .find(|p| p.migrations.iter().any(|m| m.path == file.path) || p.sources.iter().any(|s| s.path == file.path))
+                    .or(workspace.databases.first());
+                let Some(new) = db.and_then(|p| p.new_migration(&format!("pgvet_{}", d.rule.replace('-', "_")), sql, now, nth)) else {
+                    continue;
+                };
+                nth += 1;
+                if let Some((path, text)) = new.create.into_iter().next() {
+                    fix_files.insert(i, (new_file_relative(&path, &base), text));
+                }
+            }
             let srcroot = render::SrcRoot {
                 uri: base.canonicalize().ok().map(|p| file_uri(&p)),
                 description: if repo_root.is_some() { "The repository root (git's top level)." } else { "The project root." },
+                fix_files,
             };
             render::sarif_with_root(&rel_files, &report.diagnostics, &report.withheld, &srcroot) + "\n"
         }
