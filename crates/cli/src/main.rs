@@ -213,7 +213,10 @@ enum Command {
         /// Live mode: check the code against this database's schema (read-only session, with
         /// statement and lock timeouts), compare the migrations with it (schema-drift), and look
         /// at what only the data can answer (invalid-index, orphan-rows, table sizes on
-        /// fk-missing-index). Also PGVET_DATABASE_URL. The password is never printed.
+        /// fk-missing-index). Also PGVET_DATABASE_URL. The password is never printed. TLS as the
+        /// URL's sslmode says (prefer by default; verify-full with sslrootcert=FILE);
+        /// connect_timeout=N limits the whole connection (default 10 s). Data checks on tables
+        /// whose rows row-level security hides from the role are not run (said).
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
         /// Print the number of findings per rule instead of the findings
@@ -263,7 +266,8 @@ enum Command {
     /// to change, and which code version works on which schema phase
     #[command(subcommand)]
     Plan(PlanCommand),
-    /// Run a plan's pre-flight checks on a live database, read-only (exit 1 when something blocks)
+    /// Run a plan's pre-flight checks on a live database, read-only (exit 1 when something blocks,
+    /// 2 when row-level security hides rows a check needs from the role)
     Preflight {
         /// The plan's directory (or its 00_preflight.sql)
         dir: PathBuf,
