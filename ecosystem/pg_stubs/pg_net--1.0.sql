@@ -1,3 +1,4 @@
+CREATE SCHEMA IF NOT EXISTS net;
 CREATE TYPE net.request_status AS ENUM ('PENDING', 'SUCCESS', 'ERROR');
 CREATE TYPE net.http_response AS (status_code integer, headers jsonb, body text);
 CREATE TYPE net.http_response_result AS (status net.request_status, message text, response net.http_response);

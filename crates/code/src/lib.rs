@@ -380,3 +380,47 @@ mod other_database_tests {
         assert!(super::extract("a.ts", ts).sites.is_empty());
     }
 }
+
+/// Where a comment line that applies to the code at byte `offset` goes: the start of the
+/// statement that holds it, outside any string literal (a SQL template, a Go raw string, a
+/// Python triple-quoted string). TypeScript/JavaScript from the parse tree; other languages from
+/// the start of the multi-line string literal the offset lies in, if any; else `offset`.
+pub fn statement_start(path: &str, text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    if is_source(path) {
+        if let Some(s) = ts::statement_start(path, text, offset) {
+            return s;
+        }
+    }
+    let delimiters: &[&str] = match path.rsplit('.').next().unwrap_or("") {
+        "py" => &["\"\"\"", "'''"],
+        "go" => &["`"],
+        "rs" => &["r#\"", "r\"", "\""],
+        _ => &["`"],
+    };
+    // The literal that is open at `offset`: scan from the start, toggling on each delimiter.
+    let mut open: Option<(usize, &str)> = None;
+    let mut i = 0;
+    while i < offset {
+        let rest = &text[i..];
+        match open {
+            Some((_, d)) => {
+                let close = if d.starts_with('r') { d.trim_start_matches('r').chars().rev().collect::<String>() } else { d.to_string() };
+                if rest.starts_with(&close) {
+                    open = None;
+                    i += close.len();
+                    continue;
+                }
+            }
+            None => {
+                if let Some(d) = delimiters.iter().find(|d| rest.starts_with(**d)) {
+                    open = Some((i, d));
+                    i += d.len();
+                    continue;
+                }
+            }
+        }
+        i += rest.chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    open.map(|(at, _)| at).unwrap_or(offset)
+}

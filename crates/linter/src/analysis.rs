@@ -660,12 +660,21 @@ impl Report {
 /// Adds what discovery noticed about files it did not use (`path`, its text or "", the message)
 /// as `skipped-file` findings on those files, which join [`Analysis::files`] after the others.
 pub fn add_notes(analysis: &mut Analysis, notes: &[(String, String, String)], settings: &Settings) {
-    let Some(severity) = settings.severity(rules::skipped_file::META.id, rules::skipped_file::META.default_severity) else { return };
+    add_notes_as(analysis, &rules::skipped_file::META, notes, settings);
+}
+
+/// Source files pgvet could not read or decode (`unreadable-file`), each (path, text, message).
+pub fn add_unreadable(analysis: &mut Analysis, notes: &[(String, String, String)], settings: &Settings) {
+    add_notes_as(analysis, &rules::unreadable_file::META, notes, settings);
+}
+
+fn add_notes_as(analysis: &mut Analysis, rule: &rules::RuleMeta, notes: &[(String, String, String)], settings: &Settings) {
+    let Some(severity) = settings.severity(rule.id, rule.default_severity) else { return };
     for (path, text, message) in notes {
         let file = analysis.files.len();
         analysis.files.push(SourceFile::new(path.clone(), text.clone()));
         let first_line = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
-        analysis.diagnostics.push(Diagnostic::new(rules::skipped_file::META.id, severity, message.clone(), Label::new(file, first_line)));
+        analysis.diagnostics.push(Diagnostic::new(rule.id, severity, message.clone(), Label::new(file, first_line)));
     }
 }
 

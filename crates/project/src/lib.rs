@@ -4,11 +4,13 @@
 mod config;
 mod discover;
 mod markers;
+mod new_migration;
 mod roles;
 mod workspace;
 
 pub use config::{Config, ConfigError, Located};
 pub use discover::{load, load_code_only, Layout, Migration, Note, Project, ProjectError, QueryFile};
 pub use markers::HostMigrations;
+pub use new_migration::NewMigration;
 pub use roles::{source_role, SourceRole};
 pub use workspace::{find_databases, load_workspace, project_root, Workspace};

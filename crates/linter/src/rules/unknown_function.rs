@@ -11,8 +11,8 @@
 //! ## Why it matters
 //! Like a missing table, a missing function is only noticed when the caller runs: a function
 //! dropped, renamed or given a new signature by a later migration keeps its callers compiling
-//! and breaks them at run time. Field report 04's `increment_token_usage` RPC was called by the
-//! app but created by no migration.
+//! and breaks them at run time. A typical case: an `increment_token_usage` RPC called by
+//! the app but created by no migration.
 //!
 //! ## Example
 //! ```sql
