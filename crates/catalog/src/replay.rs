@@ -457,6 +457,12 @@ impl Replayer {
             }
             NodeEnum::CreateExtensionStmt(s) => {
                 self.catalog.extensions.insert(s.extname.clone());
+                // Extensions that make schemas of their own: pgvet knows their objects only in
+                // part, so a relation or function missing there is unknown, never missing.
+                for schema in extension_schemas(&s.extname) {
+                    self.catalog.schemas.insert(schema.to_string());
+                    self.catalog.platform_schemas.insert(schema.to_string());
+                }
             }
             NodeEnum::CreateStmt(s) => {
                 self.create_table(s);
@@ -704,6 +710,23 @@ impl Replayer {
         let mut query = s.clone();
         query.into_clause = None;
         self.table_from_query(q, into, Some(&NodeEnum::SelectStmt(Box::new(query))));
+    }
+}
+
+/// The schemas an extension creates for its own objects.
+fn extension_schemas(extension: &str) -> &'static [&'static str] {
+    match extension {
+        "pg_cron" => &["cron"],
+        "pg_net" => &["net"],
+        "pgmq" => &["pgmq"],
+        "pgsodium" => &["pgsodium", "pgsodium_masks"],
+        "supabase_vault" => &["vault"],
+        "pg_graphql" => &["graphql"],
+        "pg_tle" => &["pgtle"],
+        "timescaledb" => &["timescaledb_information", "timescaledb_experimental", "_timescaledb_catalog", "_timescaledb_functions"],
+        "postgis_topology" => &["topology"],
+        "postgis_tiger_geocoder" => &["tiger", "tiger_data"],
+        _ => &[],
     }
 }
 

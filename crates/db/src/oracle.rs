@@ -147,9 +147,6 @@ pub fn check_functions(
         if trigger && relid.is_none() {
             continue; // a trigger function no trigger uses: plpgsql_check needs a table
         }
-        if std::env::var_os("PGVET_ORACLE_TRACE").is_some() {
-            eprintln!("plpgsql_check {function}");
-        }
         let rows = match relid {
             // A trigger function, checked on a table it fires on, with its transition tables.
             Some(rel) => client.query(

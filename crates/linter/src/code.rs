@@ -49,6 +49,13 @@ impl Resolved<'_> {
     }
 }
 
+/// Functions that managed PostgreSQL services add (Amazon Aurora and RDS): code that runs there
+/// can call them though no migration creates them.
+pub fn managed_platform_function(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name).to_lowercase();
+    last.starts_with("aurora_") || last.starts_with("rds_")
+}
+
 /// Tables that migration tools keep for themselves: they exist once the tool has run, though no
 /// migration creates them.
 const BOOKKEEPING: &[&str] = &[

@@ -302,6 +302,16 @@ pub fn grade_analysis(
                 continue;
             }
         }
+        // A function a managed service provides (Aurora's, RDS's): the code runs there.
+        let managed = verdict
+            .as_ref()
+            .filter(|v| v.sqlstate == "42883")
+            .and_then(|v| v.message.strip_prefix("function "))
+            .is_some_and(|m| pgvet_linter::code::managed_platform_function(m.split('(').next().unwrap_or(m)));
+        if managed {
+            environment += 1;
+            continue;
+        }
         use pgvet_linter::statements::Origin;
         let rules: &[&str] = match st.origin {
             Origin::Sql => &["unknown-relation", "unknown-column", "unknown-function", "on-conflict-no-unique-index", "syntax-error"],
@@ -529,6 +539,25 @@ fn grade_functions(g: &mut Grader, analysis: &Analysis, graded: &[Finding], prob
         if used[i] || f.withheld || !rules.contains(&f.d.rule) {
             continue;
         }
+        // Another finding of the same rule in a statement the server stopped at (the server
+        // reports the first error of a statement only): not judged.
+        let covered = defs.iter().any(|d| {
+            f.d.primary.file == d.file
+                && f.d.primary.span.start >= d.span.start
+                && f.d.primary.span.start <= d.span.end
+                && problems.iter().any(|p| {
+                    p.function == d.id
+                        && rule_of(&p.verdict) == Some(f.d.rule)
+                        && p.line.is_some_and(|l| {
+                            let server_line = d.body_line + l.max(1) as usize - 1;
+                            let line = analysis.files[d.file].line_col(f.d.primary.span.start).line;
+                            line >= server_line && line <= server_line + 30
+                        })
+                })
+        });
+        if covered {
+            continue;
+        }
         let Some((di, d)) = defs
             .iter()
             .enumerate()
@@ -560,7 +589,10 @@ fn grade_foreign_keys(g: &mut Grader, analysis: &Analysis, graded: &[Finding], f
             graded
                 .iter()
                 .enumerate()
-                .find(|(i, f)| !used[*i] && f.d.rule == rule && f.d.primary.file == file && f.d.primary.span.start == start)
+                .filter(|(i, f)| !used[*i] && f.d.rule == rule && f.d.primary.file == file && f.d.primary.span.start == start)
+                // Several keys defined by one statement (a DO block) share its location; pgvet's
+                // message names the key.
+                .min_by_key(|(_, f)| !f.d.message.contains(&format!("foreign key {} ", fk.name)))
         });
         let (file, start) = at.unwrap_or((0, 0));
         let server = if fk.indexed { "an index serves the lookup" } else { "the lookup is a sequential scan" };

@@ -229,9 +229,6 @@ impl Replayer {
         seen.push(f.name.clone());
         let e = self.effects(f);
         if e.unreadable.is_some() || !e.ddl.is_empty() || !e.dynamic.is_empty() {
-            if std::env::var_os("PGVET_TRACE_EFFECTS").is_some() {
-                eprintln!("{} may change the schema: {:?} {:?} {:?}", f.name, e.unreadable, e.ddl.first(), e.dynamic.first());
-            }
             return true;
         }
         e.calls.iter().any(|c| self.callees(c).iter().any(|g| self.may_change_schema_seen(g, seen)))

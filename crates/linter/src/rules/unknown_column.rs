@@ -113,13 +113,6 @@ fn known_elsewhere(cx: &Context, file: usize, name: &str) -> bool {
     crate::code::provided_elsewhere(cx.settings, cx.files, cx.code, cx.code_tables, file, name)
 }
 
-/// Functions that managed PostgreSQL services add (Amazon Aurora and RDS): code that runs there
-/// can call them though no migration creates them.
-fn managed_platform_function(name: &str) -> bool {
-    let last = name.rsplit('.').next().unwrap_or(name).to_lowercase();
-    last.starts_with("aurora_") || last.starts_with("rds_")
-}
-
 /// Reports the site's unresolved names of one kind (shared by the three unknown-* rules).
 /// Whether findings about `t`'s columns are reported (`Some(None)`), withheld by an unmodelled
 /// statement (`Some(Some(event))`), or not judged at all (`None`: a table pgvet does not know
@@ -144,7 +137,7 @@ pub fn report(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>, kind: Missin
     for u in site.unresolved().iter().filter(|u| u.kind == kind) {
         if on_code_table
             || in_code && u.kind == Missing::Relation && known_elsewhere(cx, site.file, &u.name)
-            || in_code && u.kind == Missing::Function && managed_platform_function(&u.name)
+            || in_code && u.kind == Missing::Function && crate::code::managed_platform_function(&u.name)
         {
             continue;
         }
