@@ -5,6 +5,7 @@ mod config;
 mod discover;
 mod markers;
 mod roles;
+pub mod template;
 mod workspace;
 
 pub use config::{Config, ConfigError, Located};
