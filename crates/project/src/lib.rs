@@ -3,12 +3,15 @@
 
 mod config;
 mod discover;
+mod gosrc;
 mod markers;
 mod roles;
+mod runners;
+mod sqlc;
 pub mod template;
 mod workspace;
 
-pub use config::{Config, ConfigError, Located};
+pub use config::{Config, ConfigError, Located, Version};
 pub use discover::{load, load_code_only, Layout, Migration, Note, Project, ProjectError, QueryFile};
 pub use markers::HostMigrations;
 pub use roles::{source_role, SourceRole};
