@@ -87,7 +87,7 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
     let files: Vec<ReplayFile> = project
         .migrations
         .iter()
-        .map(|m| ReplayFile { text: if m.host.is_some() { "" } else { &m.text }, transactional: m.transactional })
+        .map(|m| ReplayFile { text: if m.host.is_some() { "" } else { &m.text }, transactional: crate::devdb::runner_wraps(m) })
         .collect();
     eprintln!("pgvet prove: applying {} migrations...", files.len());
     let supabase = project.supabase || project.gotrue;
