@@ -491,6 +491,7 @@ pub fn to_sql(models: &[PrismaModel], enums: &[PrismaEnum]) -> String {
 mod tests {
     #[test]
     fn relations_across_files() {
+        use super::{parse, resolve_relations};
         let mut a = parse("model Team {\n  id String @id\n  docs Document[]\n}\n");
         let mut b =
             parse("model Document {\n  id String @id\n  teamId String\n  team Team @relation(fields: [teamId], references: [id])\n}\n");
