@@ -99,6 +99,21 @@ pub struct Migration {
     /// CLI since 2.109.0: CREATE INDEX CONCURRENTLY, VACUUM, ...): what came before them is
     /// committed first, and what follows runs in a new transaction.
     pub standalone: Vec<pgvet_syntax::Span>,
+    /// Which part of the file the runner applies (see [`Project::overlay`]).
+    pub part: Part,
+}
+
+/// Which part of a migration's file the runner applies; `text` keeps the file's offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Part {
+    #[default]
+    Whole,
+    /// goose: the `-- +goose Up` section.
+    GooseUp,
+    /// The SQL string literals of the n-th step of a Go file's list of migrations.
+    GoStep(usize),
+    /// Nothing (a file its runner skips).
+    Nothing,
 }
 
 /// Something the user should know about discovery (e.g. a file the runner would not apply).
@@ -144,6 +159,10 @@ pub struct Project {
     /// Schemas that exist before the first migration because the runner's configuration
     /// creates them (GoTrue's namespace, `auth`, that its templated migrations render to).
     pub base_schemas: Vec<String>,
+    /// What the project's templates render to.
+    pub template_defaults: crate::template::Defaults,
+    /// The Supabase CLI that applies a `supabase` layout's files.
+    pub supabase_cli: crate::Version,
 }
 
 /// A file of SQL queries the application runs, or an application source file.
@@ -325,22 +344,14 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>, single: bo
     }
     // Templated migrations, rendered as their runner would with its defaults.
     let defaults = template_defaults(&root, &location);
+    let cli = config.migrations.supabase_cli_version().unwrap_or(crate::runners::SUPABASE_CLI_CURRENT);
     let mut base_schemas = Vec::new();
-    for m in migrations.iter_mut().filter(|m| m.host.is_none()) {
-        if let Some(r) = crate::template::render(&m.text, &defaults) {
-            m.text = r.text;
-            base_schemas.extend(r.schemas);
-        }
+    for m in migrations.iter_mut() {
+        base_schemas.extend(finish(m, layout, &defaults, cli));
     }
     base_schemas.sort();
     base_schemas.dedup();
     base_schemas.retain(|s| !migrations.iter().any(|m| creates_schema(&m.text, s)));
-    if layout == Layout::Supabase {
-        let cli = config.migrations.supabase_cli_version().unwrap_or(crate::runners::SUPABASE_CLI_CURRENT);
-        for m in migrations.iter_mut().filter(|m| m.transactional) {
-            m.standalone = crate::runners::supabase_standalone(&m.text, cli);
-        }
-    }
     let mut queries = find_queries(&root, &config, &location, single, &mut notes)?;
     for q in &mut queries {
         if let Some(r) = crate::template::render(&q.text, &defaults) {
@@ -375,7 +386,62 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>, single: bo
         multi_database_sources: Default::default(),
         display_name: None,
         base_schemas,
+        template_defaults: defaults,
+        supabase_cli: cli,
     })
+}
+
+/// What discovery derives from a migration's text once it has its part: the rendering of its
+/// templates and the statements its runner sends on their own. Returns the schemas the
+/// templates' defaults name.
+fn finish(m: &mut Migration, layout: Layout, defaults: &crate::template::Defaults, cli: crate::Version) -> Vec<String> {
+    let mut schemas = Vec::new();
+    if m.host.is_none() {
+        if let Some(r) = crate::template::render(&m.text, defaults) {
+            m.text = r.text;
+            schemas = r.schemas;
+        }
+    }
+    m.standalone =
+        if layout == Layout::Supabase && m.transactional { crate::runners::supabase_standalone(&m.text, cli) } else { Vec::new() };
+    schemas
+}
+
+impl Project {
+    /// The project with the unsaved texts of open files (an editor's buffers, by path as given)
+    /// in place of what discovery read: each migration's part, templates and runner statements
+    /// derived again from the new text, query files rendered again.
+    pub fn overlay(&mut self, open: impl Fn(&str) -> Option<String>) {
+        let (layout, cli) = (self.layout, self.supabase_cli);
+        for m in &mut self.migrations {
+            let Some(raw) = open(&m.path) else { continue };
+            m.text = match m.part {
+                Part::Whole => raw,
+                Part::GooseUp => goose_up_only(&raw),
+                Part::GoStep(i) => crate::gosrc::migration_steps(&m.path, &raw)
+                    .and_then(|steps| steps.get(i).cloned())
+                    .map(|s| crate::gosrc::step_sql(&raw, s))
+                    .unwrap_or_else(|| blank_text(&raw)),
+                Part::Nothing => blank_text(&raw),
+            };
+            finish(m, layout, &self.template_defaults, cli);
+        }
+        for q in &mut self.queries {
+            if let Some(raw) = open(&q.path) {
+                q.text = crate::template::render(&raw, &self.template_defaults).map(|r| r.text).unwrap_or(raw);
+            }
+        }
+        for s in &mut self.sources {
+            if let Some(raw) = open(&s.path) {
+                s.text = raw;
+            }
+        }
+    }
+}
+
+/// `text` as spaces, newlines kept (same byte length).
+pub(crate) fn blank_text(text: &str) -> String {
+    text.chars().map(|c| if c == '\n' || c == '\r' { c.to_string() } else { " ".repeat(c.len_utf8()) }).collect()
 }
 
 /// How a configured migrations path is run, from what it is.
@@ -456,6 +522,8 @@ pub fn load_code_only(root: &Path) -> Result<Project, ProjectError> {
         multi_database_sources: Default::default(),
         display_name: None,
         base_schemas: Vec::new(),
+        template_defaults: Default::default(),
+        supabase_cli: crate::runners::SUPABASE_CLI_CURRENT,
     })
 }
 
@@ -709,7 +777,7 @@ pub(crate) fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
 }
 
 fn migration(path: &Path, text: String, transactional: bool) -> Migration {
-    Migration { path: display(path), text, transactional, host: None, standalone: Vec::new() }
+    Migration { path: display(path), text, transactional, host: None, standalone: Vec::new(), part: Part::Whole }
 }
 
 /// The text of a Prisma schema: one file, or every `.prisma` file of a multi-file schema folder
@@ -863,12 +931,19 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 let text = read(&f)?;
                 if f.extension().is_some_and(|e| e == "go") {
                     let tx = !text.contains("NoTx");
-                    out.push(Migration { path: display(&f), text, transactional: tx, host: Some("go"), standalone: Vec::new() });
+                    out.push(Migration {
+                        path: display(&f),
+                        text,
+                        transactional: tx,
+                        host: Some("go"),
+                        standalone: Vec::new(),
+                        part: Part::Whole,
+                    });
                     continue;
                 }
                 // goose reads its annotations case-insensitively.
                 let tx = !text.to_ascii_lowercase().contains("+goose no transaction");
-                out.push(migration(&f, goose_up_only(&text), tx));
+                out.push(Migration { part: Part::GooseUp, ..migration(&f, goose_up_only(&text), tx) });
             }
         }
         Layout::Flyway => {

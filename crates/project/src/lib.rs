@@ -12,7 +12,7 @@ pub mod template;
 mod workspace;
 
 pub use config::{Config, ConfigError, Located, Version};
-pub use discover::{load, load_code_only, Layout, Migration, Note, Project, ProjectError, QueryFile};
+pub use discover::{load, load_code_only, Layout, Migration, Note, Part, Project, ProjectError, QueryFile};
 pub use markers::HostMigrations;
 pub use roles::{source_role, SourceRole};
 pub use workspace::{find_databases, load_workspace, project_root, Workspace};

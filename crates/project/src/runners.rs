@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Version;
-use crate::discover::{display, read, sql_files, Migration, Note, ProjectError};
+use crate::discover::{blank_text, display, read, sql_files, Migration, Note, Part, ProjectError};
 
 /// A diesel migrations folder: its subfolders hold `up.sql`.
 pub(crate) fn is_diesel_dir(dir: &Path) -> bool {
@@ -60,7 +60,7 @@ pub(crate) fn diesel(loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migration>
         // Without its transaction, diesel still sends the file as one query string: several
         // statements run as one implicit transaction; a single statement runs on its own.
         let tx = in_transaction || pgvet_syntax::parse_sql(&text).statements.len() > 1;
-        out.push(Migration { path: display(&up), text, transactional: tx, host: None, standalone: Vec::new() });
+        out.push(Migration { path: display(&up), text, transactional: tx, host: None, standalone: Vec::new(), part: Part::Whole });
     }
     Ok(out)
 }
@@ -82,13 +82,12 @@ pub(crate) fn postgres_migrations(loc: &Path) -> Result<Vec<Migration>, ProjectE
     files.sort();
     let mut out = Vec::new();
     for (_, f) in files {
-        let mut text = read(&f)?;
+        let text = read(&f)?;
         let tx = !text.contains("-- postgres-migrations disable-transaction");
         // Supabase Storage's runner sends `SELECT 1` instead of a file marked ignore.
-        if text.contains("-- postgres-migrations ignore") {
-            text = text.chars().map(|c| if c == '\n' || c == '\r' { c.to_string() } else { " ".repeat(c.len_utf8()) }).collect();
-        }
-        out.push(Migration { path: display(&f), text, transactional: tx, host: None, standalone: Vec::new() });
+        let part = if text.contains("-- postgres-migrations ignore") { Part::Nothing } else { Part::Whole };
+        let text = if part == Part::Nothing { blank_text(&text) } else { text };
+        out.push(Migration { path: display(&f), text, transactional: tx, host: None, standalone: Vec::new(), part });
     }
     Ok(out)
 }
@@ -107,12 +106,14 @@ pub(crate) fn go_steps(loc: &Path) -> Result<Vec<Migration>, ProjectError> {
     let steps = crate::gosrc::migration_steps(&crate::discover::file_name(loc), &text).unwrap_or_default();
     Ok(steps
         .into_iter()
-        .map(|s| Migration {
+        .enumerate()
+        .map(|(i, s)| Migration {
             path: display(loc),
             text: crate::gosrc::step_sql(&text, s),
             transactional: true,
             host: None,
             standalone: Vec::new(),
+            part: Part::GoStep(i),
         })
         .collect())
 }

@@ -480,3 +480,26 @@ fn listmonk_like_schema_file_and_templated_queries() {
     let parsed = pgvet_syntax::parse_sql(&p.queries[0].text);
     assert!(parsed.errors.is_empty() && parsed.statements.len() == 2, "{:?}\n{}", parsed.errors, p.queries[0].text);
 }
+
+#[test]
+fn unsaved_texts_are_derived_like_files() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), &[("go.mod", "module miniflux.app/v2\n"), ("internal/database/migrations.go", GO_STEPS)]);
+    let mut p = workspace(d.path()).databases.remove(0);
+    let edited = GO_STEPS.replace("ADD COLUMN name text", "ADD COLUMN full_name text");
+    p.overlay(|path| path.ends_with("migrations.go").then(|| edited.clone()));
+    assert!(p.migrations[1].text.contains("ADD COLUMN full_name text;") && !p.migrations[1].text.contains("package"));
+    assert!(p.migrations[0].text.contains("CREATE TABLE users") && !p.migrations[0].text.contains("ALTER"));
+    // A goose file keeps only its Up part; a Supabase file gets its runner's statements again.
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), &[("migrations/00001_init.sql", "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n")]);
+    let mut p = load(d.path()).unwrap();
+    p.overlay(|_| Some("-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n".into()));
+    assert!(p.migrations[0].text.contains("CREATE TABLE b") && !p.migrations[0].text.contains("DROP"));
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), &[("supabase/migrations/1_a.sql", "CREATE TABLE a (id int);\n")]);
+    let mut p = load(d.path()).unwrap();
+    assert!(p.migrations[0].standalone.is_empty());
+    p.overlay(|_| Some("CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n".into()));
+    assert_eq!(p.migrations[0].standalone.len(), 1);
+}
