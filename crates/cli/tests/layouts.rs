@@ -18,8 +18,7 @@ fn write(root: &Path, files: &[(&str, &str)]) {
 /// `(rule, file name)` of every finding, info included.
 fn findings(root: &Path) -> Vec<(String, String)> {
     let o = pgvet(&["check", root.to_str().unwrap(), "--format", "json", "--show-info"]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
     v["diagnostics"]
         .as_array()
         .unwrap()
@@ -126,4 +125,53 @@ fn split_prisma_schema_relations() {
     );
     let f = findings(root);
     assert!(!f.iter().any(|(r, _)| r == "unknown-column"), "{f:?}");
+}
+
+/// A repository analysed from its root, with an absolute path, from subdirectories and with file
+/// arguments: the same findings (from a subdirectory or for files, those under them), found
+/// with the whole project: `supabase/migrations` keeps Supabase's base objects, `src` has a
+/// database.
+#[test]
+fn the_same_findings_from_anywhere_in_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            ("package.json", r#"{"name": "app"}"#),
+            (
+                "supabase/migrations/20240101000000_init.sql",
+                "CREATE TABLE public.teams (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), owner uuid REFERENCES auth.users (id));\nALTER TABLE public.teams ENABLE ROW LEVEL SECURITY;\nCREATE POLICY own ON public.teams USING (owner = auth.uid());\nCREATE TABLE public.members (team_id uuid REFERENCES public.teams (id));\nALTER TABLE public.members ENABLE ROW LEVEL SECURITY;\n",
+            ),
+            ("src/lib/teams.ts", "export const list = (supabase) => supabase.from('teams').select('id, nmae');\n"),
+        ],
+    );
+    let run = |cwd: &Path, args: &[&str]| -> Vec<(String, std::path::PathBuf, u64)> {
+        let mut a = vec!["check", "--format", "json", "--show-info"];
+        a.extend(args);
+        let o = Command::new(env!("CARGO_BIN_EXE_pgvet")).args(&a).current_dir(cwd).env("NO_COLOR", "1").output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+        let mut f: Vec<(String, std::path::PathBuf, u64)> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let file = cwd.join(d["location"]["file"].as_str().unwrap()).canonicalize().unwrap();
+                (d["rule"].as_str().unwrap().to_string(), file, d["location"]["start"]["line"].as_u64().unwrap())
+            })
+            .collect();
+        f.sort();
+        f
+    };
+    let all = run(&root, &[]);
+    assert!(all.iter().any(|(r, _, _)| r == "unknown-column"), "{all:?}");
+    assert!(!all.iter().any(|(r, _, _)| r == "migration-error" || r == "unknown-relation"), "{all:?}");
+    assert_eq!(run(dir.path(), &[root.to_str().unwrap()]), all, "an absolute path");
+    assert_eq!(run(&root.join("src"), &["../supabase", "."]), all, "relative paths from a subdirectory");
+    let under = |d: &str| -> Vec<_> { all.iter().filter(|(_, f, _)| f.starts_with(root.join(d))).cloned().collect() };
+    for sub in ["supabase/migrations", "src", "src/lib"] {
+        assert_eq!(run(&root.join(sub), &[]), under(sub), "from {sub}");
+    }
+    assert_eq!(run(&root, &["src/lib/teams.ts"]), under("src/lib/teams.ts"), "a file argument");
 }

@@ -432,9 +432,12 @@ fn has_prisma_migrations(d: &Path) -> bool {
 }
 
 /// The project root for what the user named: the nearest directory at or above `path` that holds
-/// a `pgvet.toml` (as ruff and eslint find their config), else, for a file, the repository root
-/// (`.git`) above it; else `path` itself. Returned as a path relative to the same base as `path`
-/// (`../..` when `path` is `.`), so displayed paths stay short.
+/// a `pgvet.toml` (as ruff and eslint find their config), else the repository root (`.git`) above
+/// it, so a file, `src/` or `supabase/migrations` is analysed in its whole project (its databases'
+/// base objects, the code that uses them); else `path` itself. A directory the repository's
+/// discovery leaves out (an example, a test fixture, vendored or dependency code) is a project of
+/// its own. Returned as a path relative to the same base as `path` (`../..` when `path` is `.`),
+/// so displayed paths stay short.
 pub fn project_root(path: &Path) -> PathBuf {
     let start = if path.is_file() { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.to_path_buf() };
     let start = if start.as_os_str().is_empty() { PathBuf::from(".") } else { start };
@@ -445,14 +448,30 @@ pub fn project_root(path: &Path) -> PathBuf {
             return if k == 0 && !path.is_file() { path.to_path_buf() } else { up(&start, k) };
         }
         if git.is_none() && dir.join(".git").exists() {
-            git = Some(k);
+            git = Some((k, dir));
             break;
         }
     }
     match git {
-        Some(k) if path.is_file() => up(&start, k),
+        Some((k, _)) if path.is_file() => up(&start, k),
+        Some((k, repo)) if k > 0 && !left_out(repo, &abs) => up(&start, k),
         _ => path.to_path_buf(),
     }
+}
+
+/// Whether discovery from `repo` leaves `dir` out: examples, tests, fixtures, vendored code,
+/// dependency and build folders, hidden folders.
+fn left_out(repo: &Path, dir: &Path) -> bool {
+    let rel = dir.strip_prefix(repo).unwrap_or(dir);
+    let skipped = rel.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        crate::discover::SKIP_DIRS.contains(&c.as_ref()) || c.starts_with('.')
+    });
+    skipped
+        || matches!(
+            crate::source_role(&format!("{}/x.sql", rel.to_string_lossy().replace('\\', "/"))),
+            crate::SourceRole::Test | crate::SourceRole::Fixture | crate::SourceRole::Example | crate::SourceRole::Vendored
+        )
 }
 
 /// `k` levels above `p`, lexically (`db/migrations`, 2 → `.`; `.`, 1 → `..`).
@@ -476,6 +495,27 @@ fn up(p: &Path, k: usize) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_repository_is_the_project() {
+        use std::path::Path;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().canonicalize().unwrap();
+        for dir in [".git", "supabase/migrations", "src/lib", "examples/demo/supabase/migrations", "tests/fixtures/app"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("src/lib/a.ts"), "").unwrap();
+        let at = |p: &str| super::project_root(&root.join(p)).canonicalize().unwrap();
+        assert_eq!(at("supabase/migrations"), root);
+        assert_eq!(at("src/lib"), root);
+        assert_eq!(at("src/lib/a.ts"), root);
+        assert_eq!(at("."), root);
+        // What the repository's discovery leaves out is a project of its own.
+        assert_eq!(at("examples/demo"), root.join("examples/demo"));
+        assert_eq!(at("tests/fixtures/app"), root.join("tests/fixtures/app"));
+        // Lexically above the path given.
+        assert_eq!(super::project_root(Path::new(&root.join("src/lib"))), root);
+    }
+
     #[test]
     fn up_is_lexical() {
         use std::path::{Path, PathBuf};
