@@ -669,8 +669,10 @@ fn find_journal(root: &Path, depth: usize) -> Option<PathBuf> {
     dirs.sort();
     dirs.into_iter()
         .filter(|d| {
-            !matches!(file_name(d).as_str(), "node_modules" | ".git" | "target" | "dist" | "build" | "vendor")
-                && !file_name(d).starts_with('.')
+            let name = file_name(d);
+            // Not the journals of tests, fixtures or examples.
+            !(SKIP_DIRS.contains(&name.as_str()) || name.starts_with('.'))
+                && matches!(crate::source_role(&format!("{name}/x.sql")), crate::SourceRole::Production | crate::SourceRole::DataMigration)
         })
         .find_map(|d| find_journal(&d, depth - 1))
 }

@@ -92,9 +92,11 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
         })
         .collect();
     if found.len() <= 1 {
-        let loaded = match load(path) {
+        // The one database the tree has (what `detect` would pick first may be another
+        // journal or folder, one the tree's discovery leaves out); none: the root's own files.
+        let first = if found.len() == 1 { load_at(path, found.into_iter().next(), true) } else { load(path) };
+        let loaded = match first {
             Ok(p) => Ok(p),
-            Err(ProjectError::NoMigrations { .. }) if found.len() == 1 => load_at(path, found.into_iter().next(), true),
             Err(ProjectError::NoMigrations { root, .. }) if !not_replayed.is_empty() => {
                 Err(ProjectError::NotReplayable { root, sets: not_replayed.clone() })
             }

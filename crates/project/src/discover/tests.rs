@@ -396,6 +396,15 @@ fn drizzle_journal_naming_a_missing_file() {
     assert_eq!(names(p), vec!["0000_a.sql", "0002_c.sql"]);
     assert_eq!(p.notes.len(), 1);
     assert!(p.notes[0].message.contains("0001_gone"), "{}", p.notes[0].message);
+    // A test's journal whose files are not there (found first in name order) is not the
+    // database: "no drizzle migrations there" was about it.
+    write(
+        d.path(),
+        &[("e2e/fixtures/drizzle/meta/_journal.json", r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"tag":"0000_x"}]}"#)],
+    );
+    let w = workspace(d.path());
+    assert_eq!(locations(&w), vec![(Layout::Drizzle, "packages/db/drizzle".to_string())]);
+    assert_eq!(names(&w.databases[0]), vec!["0000_a.sql", "0002_c.sql"]);
 }
 
 #[test]
