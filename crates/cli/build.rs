@@ -13,7 +13,7 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=PGVET_COMMIT={commit}");
     // A new commit changes HEAD or the branch it points at.
-    for p in ["../../.git/HEAD", "../../.git/refs/heads", "../../.git/packed-refs"] {
+    for p in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
         if std::path::Path::new(p).exists() {
             println!("cargo:rerun-if-changed={p}");
         }

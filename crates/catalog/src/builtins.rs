@@ -57,7 +57,7 @@ fn func(c: &mut Catalog, schema: &str, name: &str, returns: &str) {
 
 /// Supabase: the `auth`, `storage` and `extensions` schemas and what migrations commonly use.
 pub fn supabase() -> Catalog {
-    supabase_with(&["auth", "storage", "extensions", "graphql", "realtime", "vault"])
+    supabase_with(&["auth", "storage", "extensions", "graphql", "graphql_public", "realtime", "vault", "supabase_functions"])
 }
 
 /// GoTrue (Supabase Auth) on its own, as self-hosted stacks run it: it creates the `auth` schema

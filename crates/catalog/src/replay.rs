@@ -259,6 +259,12 @@ impl Replayer {
         }
     }
 
+    /// The runner resets the session (`RESET ALL`) before a file: the search_path is `path`.
+    pub fn reset_session(&mut self, path: Vec<String>) {
+        self.session_path = path.clone();
+        self.search_path = path;
+    }
+
     /// A transaction ends: its local settings with it; a rollback also undoes its changes and
     /// its session settings.
     fn transaction_ends(&mut self, rollback: bool) {
@@ -524,6 +530,10 @@ impl Replayer {
                 let o = self.origin();
                 self.catalog.sequences.insert(q.clone(), Sequence { name: q, owned_by: None, origin: o });
             }
+            // RESET ALL: the session's settings back to their defaults.
+            NodeEnum::VariableSetStmt(s) if s.kind == protobuf::VariableSetKind::VarResetAll as i32 => {
+                self.set_search_path(vec!["public".into()], false);
+            }
             NodeEnum::VariableSetStmt(s) if s.name == "search_path" => {
                 let reset = matches!(
                     protobuf::VariableSetKind::try_from(s.kind),
@@ -545,6 +555,18 @@ impl Replayer {
             NodeEnum::AlterDefaultPrivilegesStmt(a) => self.default_privileges(a),
             NodeEnum::DoStmt(s) => self.do_block(s),
             NodeEnum::CreateRangeStmt(s) => self.create_range(s),
+            // LOCK TABLE: every relation must exist (tables and views).
+            NodeEnum::LockStmt(s) => {
+                for r in &s.relations {
+                    let Some(N::RangeVar(rv)) = &r.node else { continue };
+                    let exists = self.resolve(&rv.schemaname, &rv.relname, |q| {
+                        self.catalog.tables.contains_key(q) || self.catalog.views.contains_key(q)
+                    });
+                    if exists.is_none() {
+                        return self.error(format!("relation \"{}\" does not exist", rv.relname));
+                    }
+                }
+            }
             NodeEnum::SelectStmt(s) if s.into_clause.is_some() => {
                 self.call_functions_in(node);
                 self.select_into(s)
@@ -568,7 +590,6 @@ impl Replayer {
             | NodeEnum::DropRoleStmt(_)
             | NodeEnum::VariableShowStmt(_)
             | NodeEnum::VacuumStmt(_)
-            | NodeEnum::LockStmt(_)
             | NodeEnum::NotifyStmt(_)
             | NodeEnum::TruncateStmt(_)
             | NodeEnum::CopyStmt(_)

@@ -24,7 +24,11 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         .migrations
         .iter()
         .take(last + 1)
-        .map(|m| ReplayFile { text: if m.host.is_some() { "" } else { &m.text }, transactional: runner_wraps(m) })
+        .map(|m| ReplayFile {
+            text: if m.host.is_some() { "" } else { &m.text },
+            transactional: runner_wraps(m),
+            reset_session: project.layout == pgvet_project::Layout::Supabase,
+        })
         .collect();
     let (mut server, rejected) = replay(&pg, supabase.then_some(SUPABASE_PRELUDE), &files, |i| {
         eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
@@ -38,9 +42,10 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         crate::emit(&format!("{}: the server rejected this statement: {}", at(r.file, r.start), r.message));
     }
     let mut mine = ours.snapshot();
-    if supabase {
+    {
+        // The platform's own objects (Supabase's schemas) are not the project's.
+        let platform = |k: &str| k.split_once('.').is_some_and(|(s, _)| ours.platform_schemas.contains(s));
         for snap in [&mut server, &mut mine] {
-            let platform = |k: &str| ["auth.", "storage.", "realtime.", "vault.", "extensions."].iter().any(|p| k.starts_with(p));
             snap.tables.retain(|k, _| !platform(k));
             snap.indexes.retain(|k, _| !platform(k));
             snap.functions.retain(|k| !platform(k));

@@ -54,6 +54,18 @@ pub fn analyse(project: &Project, url: &str, settings: &Settings, sources: Vec<S
         }
         facts.drift = ours.differences(&server).into_iter().map(|d| (d.relation.clone(), d.to_string())).collect();
     }
+    // Row-level security that applies to this role hides rows from the data checks: said, and
+    // those checks are not run (each finding says so).
+    let hidden = live::rls_restricted(&mut db.client).map_err(err)?;
+    if !hidden.is_empty() {
+        let shown: Vec<&str> = hidden.iter().take(8).map(String::as_str).collect();
+        eprintln!(
+            "pgvet: row-level security applies to this role on {} table(s) ({}{}): their rows are hidden from it, so the data checks on them (orphan rows, NOT VALID checks, duplicates) are not run; connect as the tables' owner or a role with BYPASSRLS to run them",
+            hidden.len(),
+            shown.join(", "),
+            if hidden.len() > shown.len() { ", ..." } else { "" }
+        );
+    }
     facts.invalid_indexes = live::invalid_indexes(&mut db.client).map_err(err)?;
     facts.check_violations = live::not_valid_check_violations(&mut db.client).map_err(err)?;
     facts.orphans = live::not_valid_fk_orphans(&mut db.client).map_err(err)?;

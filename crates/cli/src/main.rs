@@ -214,7 +214,10 @@ enum Command {
         /// Live mode: check the code against this database's schema (read-only session, with
         /// statement and lock timeouts), compare the migrations with it (schema-drift), and look
         /// at what only the data can answer (invalid-index, orphan-rows, table sizes on
-        /// fk-missing-index). Also PGVET_DATABASE_URL. The password is never printed.
+        /// fk-missing-index). Also PGVET_DATABASE_URL. The password is never printed. TLS as the
+        /// URL's sslmode says (prefer by default; verify-full with sslrootcert=FILE);
+        /// connect_timeout=N limits the whole connection (default 10 s). Data checks on tables
+        /// whose rows row-level security hides from the role are not run (said).
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
         /// Print the number of findings per rule instead of the findings
@@ -264,13 +267,27 @@ enum Command {
     /// to change, and which code version works on which schema phase
     #[command(subcommand)]
     Plan(PlanCommand),
-    /// Run a plan's pre-flight checks on a live database, read-only (exit 1 when something blocks)
+    /// Run a plan's pre-flight checks on a live database, read-only (exit 1 when something blocks,
+    /// 2 when row-level security hides rows a check needs from the role)
     Preflight {
         /// The plan's directory (or its 00_preflight.sql)
         dir: PathBuf,
         /// The database (also PGVET_DATABASE_URL); the password is never printed
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+    },
+    /// Grade pgvet against a real PostgreSQL (for pgvet's developers and the curious): replay the
+    /// migrations into a throwaway server and compare every server-decidable verdict
+    #[command(
+        long_about = "Grade pgvet against a real PostgreSQL.\n\nThe migrations are replayed into a throwaway server (this machine's PostgreSQL binaries, a private socket, deleted afterwards) the way their runner applies them. Then every verdict a server can decide is compared with what pgvet says: the statements the server rejects (migration-error, syntax-error); each SQL statement of the application code and query files PREPAREd (unknown-relation, unknown-column, unknown-function, on-conflict-no-unique-index); every function body checked by the server's validator and plpgsql_check; the planner's index use for every foreign key (fk-missing-index); and the rebuilt catalog object by object. Prints true positives, false positives and false negatives per rule, and every disagreement.\n\nThe server runs the migrations' code as its superuser: do not use it on changes you do not trust. Needs plpgsql_check (Debian: postgresql-15-plpgsql-check)."
+    )]
+    Oracle {
+        /// The project (default: the current directory)
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: OracleFormat,
     },
     /// Prove race findings on a real PostgreSQL: run each race, show the timeline, then run the
     /// suggested fix over every interleaving
@@ -321,7 +338,8 @@ enum Command {
 
 /// `pgvet PATH [options]` is `pgvet check PATH [options]`: `check` is the default command.
 fn with_default_command(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const COMMANDS: &[&str] = &["check", "baseline", "schema", "plan", "preflight", "prove", "lsp", "init", "rules", "rule", "help"];
+    const COMMANDS: &[&str] =
+        &["check", "baseline", "schema", "plan", "preflight", "prove", "oracle", "lsp", "init", "rules", "rule", "help"];
     let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     match first {
         Some(a) if !a.starts_with('-') && !COMMANDS.contains(&a.as_str()) => {
@@ -393,6 +411,7 @@ fn main() -> ExitCode {
             Some(url) => plan::preflight(&dir, &url),
             None => Err("pgvet preflight needs the database: --database-url URL (or PGVET_DATABASE_URL)".into()),
         },
+        Command::Oracle { path, format } => oracle(&path, matches!(format, OracleFormat::Json)),
         Command::Prove { path, rule, at, isolation, explore, format, emit_spec, schedule, seed, database } => {
             prove::prove(prove::ProveArgs {
                 path,
@@ -462,6 +481,49 @@ fn files(project: &Project) -> Vec<MigrationFile> {
 }
 
 /// One database of the repository at `path`: the only one, or the one `--database` names.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OracleFormat {
+    Text,
+    Json,
+}
+
+/// `pgvet oracle`: every database of the project graded on its own throwaway server.
+fn oracle(path: &Path, json: bool) -> Result<ExitCode, String> {
+    let ws = pgvet_project::load_workspace(path).map_err(|e| e.to_string())?;
+    let _ = ctrlc::set_handler(|| {
+        pgvet_db::stop_all();
+        std::process::exit(130);
+    });
+    let mut reports = Vec::new();
+    for project in &ws.databases {
+        eprintln!("grading {} ({} migrations)...", project.name(), project.migrations.len());
+        let pg = pgvet_db::TempPostgres::start_for_projects()?;
+        reports.push(pgvet_oracle::grade(project, &pg)?);
+    }
+    if json {
+        let doc = serde_json::json!({ "databases": reports, "totals": pgvet_oracle::totals(&reports) });
+        emit(&serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &reports {
+        emit(&format!(
+            "{} ({} layout, {} migrations): the server rejected {} statement(s); {} catalog difference(s) ({} more on objects pgvet said it could not follow); {} statements, {} functions, {} foreign keys graded",
+            r.database, r.layout, r.migrations, r.server_rejections, r.catalog_differences.len(), r.explained_differences, r.statements, r.functions, r.foreign_keys
+        ));
+        for d in &r.catalog_differences {
+            emit(&format!("  catalog: {d}"));
+        }
+        for d in &r.disagreements {
+            emit(&format!("  {}: {} [{}] pgvet: {}; the server: {}", d.at, d.kind, d.rule, d.pgvet, d.server));
+        }
+        for n in &r.notes {
+            emit(&format!("  note: {n}"));
+        }
+    }
+    emit(&pgvet_oracle::table(&pgvet_oracle::totals(&reports)));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn load_database(path: &Path, database: Option<&str>) -> Result<(Project, Settings), String> {
     if path.is_file() {
         return load(path);
@@ -517,7 +579,40 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// `path` relative to the project root when it lies below it (SARIF's `%SRCROOT%`), else as is.
+/// The repository that holds `root`: the nearest directory at or above it with a `.git` (a
+/// directory, or a file in a worktree or submodule).
+fn repository_root(root: &Path) -> Option<PathBuf> {
+    let abs = root.canonicalize().ok()?;
+    abs.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// A file that does not exist yet, relative to `base`: its nearest existing folder resolved.
+fn new_file_relative(path: &Path, base: &Path) -> String {
+    let (Some(dir), Ok(b)) = (path.ancestors().skip(1).find(|a| a.exists()), base.canonicalize()) else {
+        return path.to_string_lossy().into_owned();
+    };
+    let (Ok(d), Ok(rest)) = (dir.canonicalize(), path.strip_prefix(dir)) else { return path.to_string_lossy().into_owned() };
+    let full = d.join(rest);
+    full.strip_prefix(&b).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_else(|_| full.to_string_lossy().into_owned())
+}
+
+/// A `file://` URI of a directory, ending in `/` (SARIF's `originalUriBaseIds`).
+fn file_uri(dir: &Path) -> String {
+    let mut s = String::from("file://");
+    for b in dir.to_string_lossy().replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+/// `path` relative to `root` when it lies below it (SARIF's `%SRCROOT%`), else as is.
 fn root_relative(path: &str, root: &Path) -> String {
     let (Ok(p), Ok(r)) = (Path::new(path).canonicalize(), root.canonicalize()) else { return path.to_string() };
     p.strip_prefix(&r).map(|rel| rel.to_string_lossy().replace('\\', "/")).unwrap_or_else(|_| path.to_string())
@@ -544,6 +639,23 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             unassigned_sources: 0,
             not_replayed: Vec::new(),
         },
+        // Files named (as pre-commit passes them) in a repository that has no PostgreSQL
+        // database: nothing to check, said in one line, not a failure on every commit.
+        Err(
+            e @ (pgvet_project::ProjectError::NoMigrations { .. }
+            | pgvet_project::ProjectError::OtherEngine { .. }
+            | pgvet_project::ProjectError::NotReplayable { .. }),
+        ) if paths.iter().all(|p| p.is_file()) && !baseline_mode => {
+            let why = match &e {
+                pgvet_project::ProjectError::NotReplayable { .. } => {
+                    "its migrations are written in a host language (`pgvet check` on the repository says how to give pgvet a schema dump)"
+                }
+                pgvet_project::ProjectError::OtherEngine { .. } => "its database is not PostgreSQL",
+                _ => "no migrations, schema dump or Prisma schema were found",
+            };
+            emit(&format!("pgvet: no PostgreSQL database in {} ({why}): nothing to check", root.display()));
+            return Ok(ExitCode::SUCCESS);
+        }
         Err(e) => return Err(e.to_string()),
     };
     if database_url.is_some() && workspace.databases.len() > 1 {
@@ -561,6 +673,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
     // Each database on its own, with the code that uses it.
     let mut parts = Vec::new();
     let mut config = None;
+    let mut unreadable_seen = std::collections::HashSet::new();
     for project in &workspace.databases {
         let settings = settings_of(project)?;
         let mut analysis = match &database_url {
@@ -574,6 +687,14 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         let notes: Vec<(String, String, String)> =
             project.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
         pgvet_linter::add_notes(&mut analysis, &notes, &settings);
+        // Every database of a repository reads the same sources: each file is named once.
+        let unreadable: Vec<(String, String, String)> = project
+            .unreadable
+            .iter()
+            .filter(|n| unreadable_seen.insert(n.path.clone()))
+            .map(|n| (n.path.clone(), n.text.clone(), n.message.clone()))
+            .collect();
+        pgvet_linter::add_unreadable(&mut analysis, &unreadable, &settings);
         parts.push(analysis);
         config.get_or_insert(&project.config);
     }
@@ -662,7 +783,17 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         shown.extend(render::withheld_as_info(&report.withheld));
         shown.sort_by_key(|d| (d.primary.file, d.primary.span.start));
     }
-    let withheld_line = render::withheld_line(&report.files, &report.withheld);
+    // Machine-read formats name files from the repository root (git's top level), whatever PATH
+    // and the working directory are, so that code scanning, annotations and editors find them;
+    // without a repository, SARIF's are relative to the project root and the others as given.
+    let repo_root = repository_root(&workspace.root);
+    let base = repo_root.clone().unwrap_or_else(|| workspace.root.clone());
+    let rel_files: Vec<SourceFile> = if matches!(format, Format::Text) || (repo_root.is_none() && !matches!(format, Format::Sarif)) {
+        report.files.clone()
+    } else {
+        report.files.iter().map(|f| SourceFile::new(root_relative(&f.path, &base), f.text.clone())).collect()
+    };
+    let withheld_line = render::withheld_line(&rel_files, &report.withheld);
     let out = match format {
         _ if statistics => render::statistics(&report.diagnostics),
         Format::Text => render::text(&report.files, &shown, use_color(color)),
@@ -672,7 +803,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
                 all.extend(render::withheld_as_info(&report.withheld));
                 all.sort_by_key(|d| (d.primary.file, d.primary.span.start));
             }
-            let mut out = render::concise(&report.files, &all);
+            let mut out = render::concise(&rel_files, &all);
             if let (Some(w), false) = (&withheld_line, quiet) {
                 out.push_str(&format!("pgvet: {w}\n"));
             }
@@ -680,7 +811,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
         }
         Format::Json => {
             render::json_with_databases(
-                &report.files,
+                &rel_files,
                 &report.diagnostics,
                 report.statements,
                 Some(serde_json::Value::Array(databases)),
@@ -688,13 +819,36 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             ) + "\n"
         }
         Format::Sarif => {
-            // URIs relative to the project root, whatever PATH and the working directory are.
-            let files: Vec<SourceFile> =
-                report.files.iter().map(|f| SourceFile::new(root_relative(&f.path, &workspace.root), f.text.clone())).collect();
-            render::sarif_with_withheld(&files, &report.diagnostics, &report.withheld) + "\n"
+            // A suggested migration is named and written as the database's runner does (the
+            // first new file of it, for a finding in that database's files).
+            let now = std::time::SystemTime::now();
+            let mut nth = 0;
+            let mut fix_files = std::collections::HashMap::new();
+            for (i, d) in report.diagnostics.iter().enumerate() {
+                let Some(sql) = d.fix.as_ref().and_then(|f| f.migration.as_ref()) else { continue };
+                let Some(file) = report.files.get(d.primary.file) else { continue };
+                let db = workspace
+                    .databases
+                    .iter()
+                    .find(|p| p.migrations.iter().any(|m| m.path == file.path) || p.sources.iter().any(|s| s.path == file.path))
+                    .or(workspace.databases.first());
+                let Some(new) = db.and_then(|p| p.new_migration(&format!("pgvet_{}", d.rule.replace('-', "_")), sql, now, nth)) else {
+                    continue;
+                };
+                nth += 1;
+                if let Some((path, text)) = new.create.into_iter().next() {
+                    fix_files.insert(i, (new_file_relative(&path, &base), text));
+                }
+            }
+            let srcroot = render::SrcRoot {
+                uri: base.canonicalize().ok().map(|p| file_uri(&p)),
+                description: if repo_root.is_some() { "The repository root (git's top level)." } else { "The project root." },
+                fix_files,
+            };
+            render::sarif_with_root(&rel_files, &report.diagnostics, &report.withheld, &srcroot) + "\n"
         }
         Format::Github => {
-            let mut out = render::github(&report.files, &shown);
+            let mut out = render::github(&rel_files, &shown);
             if let Some(w) = &withheld_line {
                 out.push_str(&format!("::notice title=pgvet withheld findings::{w}\n"));
             }

@@ -148,7 +148,8 @@ fn prisma_key_lines(root: &Path, table: &str) -> Vec<String> {
 }
 
 /// `pgvet preflight DIR --database-url URL`: the plan's pre-flight checks, read-only. Exit 0 when
-/// nothing blocks, 1 when something does, 2 on errors.
+/// nothing blocks, 1 when something does, 2 on errors and when row-level security hid rows a
+/// check needed (it cannot tell).
 pub fn preflight(dir: &Path, url: &str) -> Result<ExitCode, String> {
     let file = if dir.is_file() { dir.to_path_buf() } else { dir.join("00_preflight.sql") };
     let text = std::fs::read_to_string(&file)
@@ -160,7 +161,23 @@ pub fn preflight(dir: &Path, url: &str) -> Result<ExitCode, String> {
     let mut db = pgvet_db::live::connect(url, pgvet_db::live::Limits::default())?;
     let mut blocked = 0;
     let mut out = format!("pgvet preflight: {} on {} (read-only)\n", file.display(), db.display);
+    // A count over a table whose rows row-level security hides from this role would be too low
+    // ("nulls: 0" with NULL rows present): such checks are not run.
+    let hidden =
+        pgvet_db::live::rls_restricted(&mut db.client).map_err(|e| format!("{}: {}", db.display, pgvet_db::replay::db_message(&e)))?;
+    let role: String = db.client.query_one("SELECT current_user::text", &[]).map(|r| r.get(0)).unwrap_or_default();
+    let mut not_run: Vec<String> = Vec::new();
     for c in &checks {
+        if let Some(t) = hidden_table(&c.query, &hidden) {
+            out.push_str(&format!(
+                "  {:<6} {}: not counted: row-level security hides rows of {t} from {role}: {}\n",
+                "HIDDEN", c.id, c.what
+            ));
+            if !not_run.contains(&t) {
+                not_run.push(t);
+            }
+            continue;
+        }
         let row = db
             .client
             .query_one(c.query.as_str(), &[])
@@ -178,13 +195,39 @@ pub fn preflight(dir: &Path, url: &str) -> Result<ExitCode, String> {
         let eg = if examples.is_empty() { String::new() } else { format!(" (e.g. {})", examples.join(", ")) };
         out.push_str(&format!("  {verdict:<6} {}: {count}{eg}: {}\n", c.id, c.what));
     }
-    out.push_str(&if blocked == 0 {
-        "nothing blocks the forward steps".to_string()
-    } else {
-        format!("{blocked} check(s) block the forward steps")
+    let hidden_note = (!not_run.is_empty()).then(|| {
+        format!(
+            "row-level security applies to {role} on {} (not the owner, no BYPASSRLS): the checks on it were not run; run preflight again connected as the table's owner or a role with BYPASSRLS",
+            not_run.join(", ")
+        )
+    });
+    out.push_str(&match (blocked, &hidden_note) {
+        (0, None) => "nothing blocks the forward steps".to_string(),
+        (0, Some(n)) => format!("cannot tell whether anything blocks: {n}"),
+        (b, None) => format!("{b} check(s) block the forward steps"),
+        (b, Some(n)) => format!("{b} check(s) block the forward steps; and {n}"),
     });
     crate::emit(&out);
-    Ok(if blocked == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match (blocked, hidden_note) {
+        (0, None) => ExitCode::SUCCESS,
+        (0, Some(_)) => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    })
+}
+
+/// The first table of `hidden` (`schema.name`) that a check's query reads.
+fn hidden_table(query: &str, hidden: &[String]) -> Option<String> {
+    if hidden.is_empty() {
+        return None;
+    }
+    let tables = pgvet_syntax::pg_query::parse(query, 0).map(|p| p.tables()).unwrap_or_default();
+    hidden
+        .iter()
+        .find(|h| {
+            let bare = h.split_once('.').map_or(h.as_str(), |(_, n)| n);
+            tables.iter().any(|t| t == *h || t == bare)
+        })
+        .cloned()
 }
 
 struct Check {

@@ -87,7 +87,11 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
     let files: Vec<ReplayFile> = project
         .migrations
         .iter()
-        .map(|m| ReplayFile { text: if m.host.is_some() { "" } else { &m.text }, transactional: crate::devdb::runner_wraps(m) })
+        .map(|m| ReplayFile {
+            text: if m.host.is_some() { "" } else { &m.text },
+            transactional: crate::devdb::runner_wraps(m),
+            reset_session: project.layout == pgvet_project::Layout::Supabase,
+        })
         .collect();
     eprintln!("pgvet prove: applying {} migrations...", files.len());
     let supabase = project.supabase || project.gotrue;

@@ -13,7 +13,7 @@ use pgvet_db::postgres::Client;
 use pgvet_db::{introspect, TempPostgres};
 
 fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../linter/tests/fixtures/fr02/before")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/linter/tests/fixtures/fr02/before")
 }
 
 fn pgvet(args: &[&str]) -> Output {

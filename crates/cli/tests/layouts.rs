@@ -157,7 +157,8 @@ fn the_same_findings_from_anywhere_in_the_repository() {
             .unwrap()
             .iter()
             .map(|d| {
-                let file = cwd.join(d["location"]["file"].as_str().unwrap()).canonicalize().unwrap();
+                // Paths are relative to the repository root, from any working directory.
+                let file = root.join(d["location"]["file"].as_str().unwrap()).canonicalize().unwrap();
                 (d["rule"].as_str().unwrap().to_string(), file, d["location"]["start"]["line"].as_u64().unwrap())
             })
             .collect();

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod common;
+
 fn send(to: &mut ChildStdin, msg: &Value) {
     let body = msg.to_string();
     write!(to, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
@@ -72,7 +74,7 @@ fn start(root_uri: Option<String>, cache: &std::path::Path) -> (std::process::Ch
 
 #[test]
 fn the_language_server_reports_and_fixes_while_editing() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (mut child, mut to, mut from) = start(Some(uri(&repo.join("examples/workspace-app"))), cache.path());
 
@@ -172,4 +174,173 @@ fn the_server_answers_while_a_large_project_is_analysed() {
     let drain = std::thread::spawn(move || std::io::copy(&mut from, &mut std::io::sink()));
     assert!(child.wait().unwrap().success());
     let _ = drain.join();
+}
+
+/// Inserts `new` at the start of 0-based `line` of `text` (a quick fix's TextEdit at column 0).
+fn insert_at_line(text: &str, line: usize, new: &str) -> String {
+    let at: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    format!("{}{new}{}", &text[..at], &text[at..])
+}
+
+fn check_json(dir: &std::path::Path) -> Vec<(String, String, u64, String)> {
+    let o = Command::new(env!("CARGO_BIN_EXE_pgvet"))
+        .args(["check", ".", "--format", "json"])
+        .current_dir(dir)
+        .env_remove("PGVET_DATABASE_URL")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["location"]["file"].as_str().unwrap().to_string(),
+                d["location"]["start"]["line"].as_u64().unwrap(),
+                format!("{}: {}", d["severity"].as_str().unwrap(), d["message"].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// A config-less copy of the example app in its own repository, opened file by file with no
+/// workspace folder: the project is found from the file as `pgvet check` finds it, code findings
+/// come, a finding in the baseline does not, and the quick fixes give files `pgvet check`
+/// accepts: the suppression above the statement that holds the SQL template (not inside it), and
+/// the suggested migration as a new Supabase migration with CONCURRENTLY (the current Supabase
+/// CLI sends it on its own, outside the file's transaction).
+#[test]
+fn the_language_server_finds_the_project_honours_the_baseline_and_its_fixes_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    common::copy_dir(&common::repo().join("examples/workspace-app"), &app);
+    assert!(!app.join("pgvet.toml").exists());
+    assert!(Command::new("git").args(["init", "-q"]).current_dir(&app).status().unwrap().success());
+    // The baseline holds one finding: the metrics upsert's key (store-provider.ts:16).
+    let o = Command::new(env!("CARGO_BIN_EXE_pgvet")).args(["baseline", "."]).current_dir(&app).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let path = app.join(".pgvet-baseline.json");
+    let mut b: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    b["findings"].as_array_mut().unwrap().retain(|e| {
+        e["path"] == "src/store-provider.ts"
+            && e["rule"] == "tenant-key-missing-tenant"
+            && e["message"].as_str().unwrap().contains("org_studio_agent_metrics")
+    });
+    assert_eq!(b["findings"].as_array().unwrap().len(), 1, "{b:#}");
+    std::fs::write(&path, serde_json::to_string_pretty(&b).unwrap()).unwrap();
+    let before = check_json(&app);
+
+    let cache = tempfile::tempdir().unwrap();
+    let (mut child, mut to, mut from) = start(None, cache.path());
+    let ts = app.join("src/store-provider.ts").canonicalize().unwrap();
+    let ts_text = std::fs::read_to_string(&ts).unwrap();
+    let tu = uri(&ts);
+    send(
+        &mut to,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": { "textDocument": { "uri": tu, "languageId": "typescript", "version": 1, "text": ts_text } } }),
+    );
+    let published = until(&mut from, |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == tu.as_str());
+    let diags = published["params"]["diagnostics"].as_array().unwrap().clone();
+    let key: Vec<&Value> = diags.iter().filter(|d| d["code"] == "tenant-key-missing-tenant").collect();
+    // Code findings without a pgvet.toml; the baselined one (line 16) is not among them.
+    assert_eq!(key.len(), 1, "{published:#}");
+    assert_eq!(key[0]["range"]["start"]["line"], 6, "{published:#}");
+    assert!(diags.iter().all(|d| d["range"]["start"]["line"] != 15 || d["code"] != "tenant-key-missing-tenant"));
+
+    // Suppress: a comment line above `await pool.query(` (line 5), not in the template literal.
+    send(
+        &mut to,
+        &json!({ "jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": { "textDocument": { "uri": tu }, "range": key[0]["range"], "context": { "diagnostics": [key[0]] } } }),
+    );
+    let actions = until(&mut from, |m| m["id"] == 2);
+    let suppress = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Suppress tenant-key-missing-tenant"))
+        .unwrap_or_else(|| panic!("{actions:#}"))
+        .clone();
+    let edit = &suppress["edit"]["changes"][tu.as_str()][0];
+    assert_eq!(edit["range"]["start"]["line"], 4, "{edit}");
+    let comment = edit["newText"].as_str().unwrap().replace("<why this does not apply>", "one agent per workspace here");
+    assert_eq!(comment, "  // pgvet-ignore tenant-key-missing-tenant: one agent per workspace here\n");
+    std::fs::write(&ts, insert_at_line(&ts_text, 4, &comment)).unwrap();
+
+    // The suggested migration for a foreign key without an index.
+    let sql = app.join("supabase/migrations/20251110000000_automation_billing_blog.sql").canonicalize().unwrap();
+    let sql_text = std::fs::read_to_string(&sql).unwrap();
+    let su = uri(&sql);
+    send(
+        &mut to,
+        &json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": { "textDocument": { "uri": su, "languageId": "sql", "version": 1, "text": sql_text } } }),
+    );
+    let published = until(&mut from, |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == su.as_str());
+    let fk = published["params"]["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "fk-missing-index").unwrap().clone();
+    send(
+        &mut to,
+        &json!({ "jsonrpc": "2.0", "id": 3, "method": "textDocument/codeAction", "params": { "textDocument": { "uri": su }, "range": fk["range"], "context": { "diagnostics": [fk] } } }),
+    );
+    let actions = until(&mut from, |m| m["id"] == 3);
+    let list = actions["result"].as_array().unwrap();
+    // In SQL the suppression goes above the statement (CREATE TABLE), not inside it.
+    let sup = list.iter().find(|a| a["title"].as_str().unwrap().starts_with("Suppress fk-missing-index")).unwrap();
+    let line = sup["edit"]["changes"][su.as_str()][0]["range"]["start"]["line"].as_u64().unwrap() as usize;
+    assert!(sql_text.lines().nth(line).unwrap().starts_with("CREATE TABLE"), "{}", sql_text.lines().nth(line).unwrap());
+    assert!(sup["edit"]["changes"][su.as_str()][0]["newText"].as_str().unwrap().starts_with("-- pgvet-ignore fk-missing-index: "));
+    let add = list.iter().find(|a| a["title"].as_str().unwrap().starts_with("Add the suggested migration")).unwrap();
+    let changes = add["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(changes[0]["kind"], "create");
+    let created = uri_path(changes[0]["uri"].as_str().unwrap());
+    let name = created.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(created.parent().unwrap(), app.join("supabase/migrations").canonicalize().unwrap());
+    assert!(
+        name.len() > 15 && name[..14].bytes().all(|b| b.is_ascii_digit()) && name[14..].starts_with('_') && name.ends_with(".sql"),
+        "{name}"
+    );
+    let text = changes[1]["edits"][0]["newText"].as_str().unwrap();
+    assert!(text.starts_with("CREATE INDEX CONCURRENTLY "), "{text}");
+    std::fs::write(&created, text).unwrap();
+
+    send(&mut to, &json!({ "jsonrpc": "2.0", "id": 9, "method": "shutdown" }));
+    until(&mut from, |m| m["id"] == 9);
+    send(&mut to, &json!({ "jsonrpc": "2.0", "method": "exit" }));
+    let drain = std::thread::spawn(move || std::io::copy(&mut from, &mut std::io::sink()));
+    assert!(child.wait().unwrap().success());
+    let _ = drain.join();
+
+    // `pgvet check` accepts both: the suppressed finding and one unindexed foreign key are gone;
+    // nothing new but info-level advice on building the index (no syntax or migration error, no
+    // warning, no unused suppression).
+    let after = check_json(&app);
+    let new: Vec<_> = after.iter().filter(|a| !before.iter().any(|b| b.0 == a.0 && b.3 == a.3)).collect();
+    assert!(
+        new.iter().all(|d| d.3.starts_with("info: ")
+            && d.1.ends_with("_pgvet_fk_missing_index.sql")
+            && ["index-build-blocks-writes", "lock-timeout-missing", "statement-timeout-missing", "concurrent-index-not-repeatable"]
+                .contains(&d.0.as_str())),
+        "new findings after the quick fixes: {new:#?}"
+    );
+    let count = |v: &[(String, String, u64, String)], rule: &str| v.iter().filter(|d| d.0 == rule).count();
+    assert_eq!(count(&after, "fk-missing-index"), count(&before, "fk-missing-index") - 1);
+    assert_eq!(count(&after, "tenant-key-missing-tenant"), count(&before, "tenant-key-missing-tenant") - 1);
+    assert!(after.iter().all(|d| d.0 != "syntax-error" && d.0 != "unparsed-source"), "{after:#?}");
+}
+
+fn uri_path(u: &str) -> PathBuf {
+    let rest = u.strip_prefix("file://").unwrap();
+    let mut out = Vec::new();
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&rest[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    PathBuf::from(String::from_utf8(out).unwrap())
 }

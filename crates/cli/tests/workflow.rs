@@ -45,7 +45,7 @@ fn concise_statistics_colour_and_help_once() {
 }
 
 #[test]
-fn sarif_uris_are_relative_to_the_project_root_from_anywhere() {
+fn sarif_uris_are_relative_to_the_repository_root_from_anywhere() {
     let app = repo().join("examples/workspace-app");
     let elsewhere = tempfile::tempdir().unwrap();
     let o = pgvet_in(elsewhere.path(), &["check", app.to_str().unwrap(), "--format", "sarif"], &[]);
@@ -58,15 +58,22 @@ fn sarif_uris_are_relative_to_the_project_root_from_anywhere() {
     assert!(!results.is_empty());
     for r in results {
         let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
-        assert!(uri.starts_with("supabase/") || uri.starts_with("src/"), "{uri}");
+        // From the repository root: the example lies in this repository.
+        assert!(uri.starts_with("examples/workspace-app/supabase/") || uri.starts_with("examples/workspace-app/src/"), "{uri}");
     }
     // Security rules carry GitHub's security-severity; fixes carry the suggested migration.
     let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     let rpc = rules.iter().find(|r| r["id"] == "rpc-trusts-caller-id").unwrap();
     assert_eq!(rpc["properties"]["security-severity"], "8.1");
-    assert!(results.iter().any(|r| r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"]
-        .as_str()
-        .is_some_and(|t| t.contains("CREATE INDEX CONCURRENTLY"))));
+    // (as a new Supabase migration: the current CLI sends CREATE INDEX CONCURRENTLY on its own,
+    // outside the file's transaction)
+    assert!(results.iter().any(|r| {
+        let change = &r["fixes"][0]["artifactChanges"][0];
+        change["replacements"][0]["insertedContent"]["text"].as_str().is_some_and(|t| t.starts_with("CREATE INDEX CONCURRENTLY "))
+            && change["artifactLocation"]["uri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("examples/workspace-app/supabase/migrations/") && u.ends_with("_pgvet_fk_missing_index.sql"))
+    }));
 }
 
 #[test]
@@ -185,5 +192,10 @@ fn the_pre_commit_hook_and_the_action_run_as_written() {
         assert_eq!(o.status.code(), Some(1));
         assert!(!o.stdout.is_empty());
     }
-    assert!(action.contains("cargo install --locked --path \"${{ github.action_path }}/crates/cli\""));
+    // The release binary (cached), built from source only when there is none; SARIF only when
+    // asked or available; the permissions documented.
+    assert!(action.contains("scripts/install.sh") && action.contains("uses: actions/cache@"));
+    assert!(action.contains("cargo install --locked --bins --path \"${{ github.action_path }}\""));
+    assert!(action.contains("default: auto") && action.contains("head.repo.fork"));
+    assert!(action.contains("actions: read") && action.contains("security-events: write"));
 }

@@ -240,8 +240,28 @@ pub fn extract(path: &str, text: &str) -> Extraction {
     if OTHER_DATABASE_DRIVERS.iter().any(|d| text.contains(d)) {
         return Extraction::default();
     }
+    // Relations the code's own SQL creates (tables, sequences, views), read from the parse
+    // trees of its SQL sites.
     let with_created = |mut x: Extraction| {
-        x.created_tables = pgvet_syntax::created_table_names(text);
+        let mut names: Vec<String> = Vec::new();
+        for s in &x.sites {
+            let Call::Sql(q) = &s.call else { continue };
+            for st in pgvet_syntax::parse_sql(&q.text).statements {
+                let rv = match &st.node {
+                    pgvet_syntax::NodeEnum::CreateStmt(c) => c.relation.as_ref(),
+                    pgvet_syntax::NodeEnum::CreateSeqStmt(c) => c.sequence.as_ref(),
+                    pgvet_syntax::NodeEnum::ViewStmt(c) => c.view.as_ref(),
+                    pgvet_syntax::NodeEnum::CreateTableAsStmt(c) => c.into.as_ref().and_then(|i| i.rel.as_ref()),
+                    _ => None,
+                };
+                if let Some(rv) = rv {
+                    names.push(rv.relname.to_lowercase());
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        x.created_tables = names;
         x
     };
     if is_source(path) {
@@ -359,4 +379,48 @@ mod other_database_tests {
         let ts = "import Database from 'better-sqlite3';\nexport const f = (db) => db.prepare('SELECT id FROM t').all();";
         assert!(super::extract("a.ts", ts).sites.is_empty());
     }
+}
+
+/// Where a comment line that applies to the code at byte `offset` goes: the start of the
+/// statement that holds it, outside any string literal (a SQL template, a Go raw string, a
+/// Python triple-quoted string). TypeScript/JavaScript from the parse tree; other languages from
+/// the start of the multi-line string literal the offset lies in, if any; else `offset`.
+pub fn statement_start(path: &str, text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    if is_source(path) {
+        if let Some(s) = ts::statement_start(path, text, offset) {
+            return s;
+        }
+    }
+    let delimiters: &[&str] = match path.rsplit('.').next().unwrap_or("") {
+        "py" => &["\"\"\"", "'''"],
+        "go" => &["`"],
+        "rs" => &["r#\"", "r\"", "\""],
+        _ => &["`"],
+    };
+    // The literal that is open at `offset`: scan from the start, toggling on each delimiter.
+    let mut open: Option<(usize, &str)> = None;
+    let mut i = 0;
+    while i < offset {
+        let rest = &text[i..];
+        match open {
+            Some((_, d)) => {
+                let close = if d.starts_with('r') { d.trim_start_matches('r').chars().rev().collect::<String>() } else { d.to_string() };
+                if rest.starts_with(&close) {
+                    open = None;
+                    i += close.len();
+                    continue;
+                }
+            }
+            None => {
+                if let Some(d) = delimiters.iter().find(|d| rest.starts_with(**d)) {
+                    open = Some((i, d));
+                    i += d.len();
+                    continue;
+                }
+            }
+        }
+        i += rest.chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    open.map(|(at, _)| at).unwrap_or(offset)
 }

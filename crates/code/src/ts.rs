@@ -34,27 +34,88 @@ const PRISMA_OPS: &[&str] = &[
 ];
 
 pub fn extract(path: &str, text: &str) -> Extraction {
-    let allocator = Allocator::default();
     let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::tsx());
+    let allocator = Allocator::default();
     let ret = Parser::new(&allocator, text, source_type).parse();
-    let supabase = text.to_ascii_lowercase().contains("supabase");
+    let first_error = first_error_of(&ret);
+    if !ret.panicked {
+        let mut out = collect(text, &ret.program);
+        out.error = first_error;
+        return out;
+    }
+    // An error the parser cannot recover from leaves no program at all. The top-level statements
+    // around each such error are blanked (spaces, newlines kept, so offsets stay those of the
+    // file) and the rest parsed again, so the code the parser can read is still checked.
+    let mut blanked = text.to_string();
+    let mut at = first_error.as_ref().map(|(_, s)| s.start).unwrap_or(0);
+    for _ in 0..16 {
+        if !blank_top_level_chunk(&mut blanked, at) {
+            break;
+        }
+        let allocator = Allocator::default();
+        let ret = Parser::new(&allocator, &blanked, source_type).parse();
+        if !ret.panicked {
+            let mut out = collect(&blanked, &ret.program);
+            out.error = first_error;
+            return out;
+        }
+        match first_error_of(&ret) {
+            Some((_, s)) => at = s.start,
+            None => break,
+        }
+    }
+    Extraction { error: first_error, ..Extraction::default() }
+}
+
+fn first_error_of(ret: &oxc_parser::ParserReturn) -> Option<(String, Span)> {
+    let e = ret.diagnostics.errors().next()?;
+    let span = e.labels.first().map(|l| Span::new(l.offset() as usize, (l.offset() + l.len()) as usize)).unwrap_or_default();
+    Some((e.message.to_string(), span))
+}
+
+fn collect(text: &str, program: &Program) -> Extraction {
     let mut c = Collector {
         text,
         out: Extraction::default(),
         stack: Vec::new(),
         pending_name: None,
         consumed: HashSet::new(),
-        supabase,
+        supabase: text.to_ascii_lowercase().contains("supabase"),
         unique_guard: 0,
     };
-    if let Some(e) = ret.diagnostics.errors().next() {
-        let span = e.labels.first().map(|l| Span::new(l.offset() as usize, (l.offset() + l.len()) as usize)).unwrap_or_default();
-        c.out.error = Some((e.message.to_string(), span));
-    }
-    if !ret.panicked {
-        c.visit_program(&ret.program);
-    }
+    c.visit_program(program);
     c.out
+}
+
+/// Blanks the top-level chunk of `text` around byte `at`: from the last line at or before it
+/// that starts in column 0 (a top-level statement in formatted code) up to the next such line
+/// after it. Returns false when there was nothing left to blank there.
+fn blank_top_level_chunk(text: &mut String, at: usize) -> bool {
+    let at = at.min(text.len());
+    let starts_top_level = |line: &str| line.chars().next().is_some_and(|c| !c.is_whitespace() && !matches!(c, '}' | ')' | ']'));
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for l in text.split_inclusive('\n') {
+        lines.push((offset, l));
+        offset += l.len();
+    }
+    let Some(i) = lines.iter().rposition(|(o, _)| *o <= at) else { return false };
+    let start = (0..=i).rev().find(|&k| starts_top_level(lines[k].1)).unwrap_or(0);
+    let end = (i + 1..lines.len()).find(|&k| starts_top_level(lines[k].1)).map(|k| lines[k].0).unwrap_or(text.len());
+    let from = lines[start].0;
+    if text[from..end].chars().all(char::is_whitespace) {
+        return false;
+    }
+    // One space per byte, so every later offset is unchanged.
+    let blank: String = text[from..end]
+        .chars()
+        .flat_map(|c| {
+            let keep = c == '\n' || c == '\r';
+            std::iter::repeat_n(if keep { c } else { ' ' }, if keep { 1 } else { c.len_utf8() })
+        })
+        .collect();
+    text.replace_range(from..end, &blank);
+    true
 }
 
 struct Collector<'t> {
@@ -825,6 +886,37 @@ impl<'a> Visit<'a> for Collector<'_> {
         }
         walk::walk_assignment_expression(self, it);
     }
+}
+
+/// The start of the innermost statement of a TypeScript/JavaScript file that contains byte
+/// `offset` (the `const rows = await sql\`...\`` around a template literal), or None when the
+/// file does not parse.
+pub fn statement_start(path: &str, text: &str, offset: usize) -> Option<usize> {
+    struct Innermost {
+        offset: u32,
+        best: Option<oxc_span::Span>,
+    }
+    impl<'a> Visit<'a> for Innermost {
+        fn visit_statement(&mut self, it: &Statement<'a>) {
+            let s = it.span();
+            if s.start <= self.offset && self.offset < s.end.max(s.start + 1) {
+                // Blocks and function bodies hold statements of their own: the innermost wins.
+                if self.best.is_none_or(|b| s.size() <= b.size()) {
+                    self.best = Some(s);
+                }
+            }
+            walk::walk_statement(self, it);
+        }
+    }
+    let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::tsx());
+    let allocator = Allocator::default();
+    let ret = Parser::new(&allocator, text, source_type).parse();
+    if ret.panicked {
+        return None;
+    }
+    let mut v = Innermost { offset: offset as u32, best: None };
+    v.visit_program(&ret.program);
+    v.best.map(|s| s.start as usize)
 }
 
 #[cfg(test)]

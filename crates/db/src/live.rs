@@ -8,7 +8,7 @@ use std::time::Duration;
 
 pub use pgvet_catalog::facts::{CheckViolations, InvalidIndex, Orphans, TableStats};
 use pgvet_syntax::quote_ident;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 
 /// A read-only connection to a live database.
 pub struct Live {
@@ -45,24 +45,295 @@ pub fn display(config: &Config) -> String {
     format!("{}@{host}:{port}/{}", config.get_user().unwrap_or("?"), config.get_dbname().unwrap_or("?"))
 }
 
+/// libpq's `sslmode`s (tokio-postgres reads only disable, prefer and require).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    fn parse(s: &str) -> Option<SslMode> {
+        Some(match s {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+}
+
+/// The TLS options of a connection string taken out of it (tokio-postgres refuses what it does
+/// not know): `sslmode` (default `prefer`, as libpq's) and `sslrootcert`. Both forms:
+/// `postgres://...?sslmode=verify-full&sslrootcert=ca.pem` and `host=... sslmode=require`.
+pub fn split_tls(url: &str) -> Result<(String, SslMode, Option<String>), String> {
+    let mut mode = None;
+    let mut root = None;
+    let mut take = |k: &str, v: &str| -> Result<bool, String> {
+        match k {
+            "sslmode" => {
+                mode = Some(
+                    SslMode::parse(v)
+                        .ok_or_else(|| format!("sslmode={v}: not one of disable, allow, prefer, require, verify-ca, verify-full"))?,
+                )
+            }
+            "sslrootcert" => root = Some(v.to_string()),
+            "sslcert" | "sslkey" => return Err(format!("{k}: client certificates are not supported; authenticate with a password")),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            Some((base, query)) => {
+                let mut kept = Vec::new();
+                for pair in query.split('&') {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    if !take(k, &percent_decode(v))? {
+                        kept.push(pair);
+                    }
+                }
+                if kept.is_empty() {
+                    base.to_string()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
+            }
+            None => url.to_string(),
+        }
+    } else {
+        let mut kept = Vec::new();
+        for word in url.split_whitespace() {
+            let (k, v) = word.split_once('=').unwrap_or((word, ""));
+            if !take(k.trim(), v.trim().trim_matches('\''))? {
+                kept.push(word);
+            }
+        }
+        kept.join(" ")
+    };
+    Ok((rest, mode.unwrap_or(SslMode::Prefer), root))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+mod tls {
+    //! Certificate checks for each sslmode, as libpq does them: `prefer` and `require` encrypt
+    //! without checking the certificate, `verify-ca` checks it against the roots, `verify-full`
+    //! also checks that it names the host.
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+    use super::SslMode;
+
+    #[derive(Debug)]
+    struct Unverified(Arc<CryptoProvider>);
+
+    impl ServerCertVerifier for Unverified {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+        }
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    /// The chain checked, the host name not (verify-ca).
+    #[derive(Debug)]
+    struct AnyName(Arc<WebPkiServerVerifier>);
+
+    impl ServerCertVerifier for AnyName {
+        fn verify_server_cert(
+            &self,
+            end: &CertificateDer<'_>,
+            inter: &[CertificateDer<'_>],
+            name: &ServerName<'_>,
+            ocsp: &[u8],
+            now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            match self.0.verify_server_cert(end, inter, name, ocsp, now) {
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+                )) => Ok(ServerCertVerified::assertion()),
+                r => r,
+            }
+        }
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.0.verify_tls12_signature(m, c, d)
+        }
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.0.verify_tls13_signature(m, c, d)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.supported_verify_schemes()
+        }
+    }
+
+    /// The TLS configuration for `mode`; `root` is a PEM file of trusted certificates
+    /// (`sslrootcert`; default: the Mozilla roots).
+    pub fn config(mode: SslMode, root: Option<&str>) -> Result<ClientConfig, String> {
+        // ring rather than aws-lc-rs (no C toolchain beyond a compiler, a faster build); its
+        // provider lacks post-quantum key exchange, which nothing here needs.
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder =
+            ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().map_err(|e| e.to_string())?;
+        let config = match mode {
+            SslMode::VerifyCa | SslMode::VerifyFull => {
+                let mut roots = RootCertStore::empty();
+                match root {
+                    Some(path) => {
+                        let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("sslrootcert={path}: {e}"))?;
+                        for c in certs {
+                            roots
+                                .add(c.map_err(|e| format!("sslrootcert={path}: {e}"))?)
+                                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+                        }
+                    }
+                    None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+                }
+                let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build().map_err(|e| e.to_string())?;
+                if mode == SslMode::VerifyFull {
+                    builder.with_webpki_verifier(verifier).with_no_client_auth()
+                } else {
+                    builder.dangerous().with_custom_certificate_verifier(Arc::new(AnyName(verifier))).with_no_client_auth()
+                }
+            }
+            _ => builder.dangerous().with_custom_certificate_verifier(Arc::new(Unverified(provider))).with_no_client_auth(),
+        };
+        Ok(config)
+    }
+}
+
+/// How long a connection may take, handshake included, when the URL sets no `connect_timeout`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a server's refusal means, for the message.
+fn refusal_hint(code: &str) -> &'static str {
+    match code {
+        "28P01" => ": check the password (in the URL, or PGPASSWORD)",
+        "3D000" => ": check the database name at the end of the URL",
+        "28000" => ": the server does not accept this role from here (does the role exist? pg_hba.conf?)",
+        "53300" => ": the server has no free connection slots",
+        "57P03" => ": the server is starting up or shutting down",
+        _ => "",
+    }
+}
+
+/// A connection error as pgvet prints it: the server's message and SQLSTATE when it answered.
+pub fn connect_error(display: &str, e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{display}: cannot connect: {} (SQLSTATE {}){}", d.message(), d.code().code(), refusal_hint(d.code().code())),
+        None => format!("{display}: cannot connect: {}", crate::replay::db_message(e)),
+    }
+}
+
 /// Connects read-only. Errors name the database without its password and say what to check.
+/// TLS as `sslmode` says (rustls); the whole connection, TLS and authentication included, must
+/// finish within `connect_timeout` (the URL's, else [`CONNECT_TIMEOUT`]): a server that accepts
+/// the connection and never answers is an error, not a hang.
 pub fn connect(url: &str, limits: Limits) -> Result<Live, String> {
-    let mut config = Config::from_str(url).map_err(|e| {
+    let (url, ssl, root) = split_tls(url).map_err(|e| format!("--database-url: {e}"))?;
+    let mut config = Config::from_str(&url).map_err(|e| {
         format!("--database-url is not a connection string pgvet can read ({e}); expected postgres://user:password@host:5432/dbname")
     })?;
     let display = display(&config);
-    if matches!(config.get_ssl_mode(), postgres::config::SslMode::Require) {
-        return Err(format!(
-            "{display}: sslmode=require is not supported yet (pgvet connects without TLS); connect through a local tunnel or proxy"
-        ));
-    }
+    config.ssl_mode(match ssl {
+        SslMode::Disable => postgres::config::SslMode::Disable,
+        SslMode::Allow | SslMode::Prefer => postgres::config::SslMode::Prefer,
+        _ => postgres::config::SslMode::Require,
+    });
     let options = format!(
         "-c default_transaction_read_only=on -c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout=60000",
         limits.statement_timeout.as_millis(),
         limits.lock_timeout.as_millis()
     );
-    config.options(&options).application_name("pgvet (read-only)").connect_timeout(Duration::from_secs(10));
-    let mut client = config.connect(NoTls).map_err(|e| format!("{display}: cannot connect: {e}"))?;
+    let timeout = config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT);
+    config
+        .options(&options)
+        .application_name("pgvet (read-only)")
+        .connect_timeout(timeout)
+        // A peer that stops answering mid-session is noticed by TCP, not waited for forever.
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(15))
+        .tcp_user_timeout(limits.statement_timeout + Duration::from_secs(20));
+    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls::config(ssl, root.as_deref()).map_err(|e| format!("{display}: TLS: {e}"))?);
+    // The handshake on its own thread, so that a silent server cannot hold pgvet past the limit.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(tls));
+    });
+    let mut client = match rx.recv_timeout(timeout) {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(connect_error(&display, &e)),
+        Err(_) => {
+            return Err(format!(
+                "{display}: cannot connect: no answer within {}s (the server accepted the connection but did not reply: is it PostgreSQL, reachable without a proxy that waits?); `connect_timeout=N` in the URL sets the limit",
+                timeout.as_secs_f64()
+            ))
+        }
+    };
     // Belt and braces: a pooler may drop startup options.
     client
         .batch_execute(&format!(
@@ -72,6 +343,26 @@ pub fn connect(url: &str, limits: Limits) -> Result<Live, String> {
         ))
         .map_err(|e| format!("{display}: cannot make the session read-only: {e}"))?;
     Ok(Live { client, display })
+}
+
+/// The tables whose rows row-level security filters for the connected role (`schema.name`):
+/// RLS is on, and the role is not their owner (or the table forces RLS), not a superuser and has
+/// no BYPASSRLS, as the server's `row_security_active` decides. Counts over them see only what
+/// the policies let the role see.
+pub fn rls_restricted(client: &mut Client) -> Result<Vec<String>, postgres::Error> {
+    let q = format!(
+        "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND c.relrowsecurity AND {USER_SCHEMA} AND row_security_active(c.oid) ORDER BY 1"
+    );
+    Ok(client.query(&q, &[])?.iter().map(|r| r.get(0)).collect())
+}
+
+/// Why a count over `table` was not run: row-level security hides rows of it from the role.
+fn hidden_by_rls(client: &mut Client, table: &str) -> String {
+    let role: String = client.query_one("SELECT current_user::text", &[]).map(|r| r.get(0)).unwrap_or_else(|_| "this role".into());
+    format!(
+        "row-level security hides rows of {table} from {role} (not its owner, no BYPASSRLS), so a count would be wrong; connect as the table's owner or a role with BYPASSRLS to run it"
+    )
 }
 
 const USER_SCHEMA: &str =
@@ -415,11 +706,13 @@ pub fn invalid_indexes(client: &mut Client) -> Result<Vec<InvalidIndex>, postgre
          WHERE NOT i.indisvalid AND c.relkind = 'r' AND {USER_SCHEMA} ORDER BY 1, 2"
     );
     let mut out = Vec::new();
+    let hidden = rls_restricted(client)?;
     for r in client.query(&q, &[])? {
         let unique: bool = r.get(2);
         let keys: Vec<String> = r.get(5);
         let (mut duplicate_groups, mut duplicate_examples) = (None, Vec::new());
-        if unique && !keys.is_empty() {
+        // Rows row-level security hides would be missing from the duplicates: not counted.
+        if unique && !keys.is_empty() && !hidden.contains(&r.get::<_, String>(0)) {
             // Rows whose keys are all set (NULLs are distinct unless NULLS NOT DISTINCT).
             let keys_sql: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
             let mut conds: Vec<String> =
@@ -454,6 +747,7 @@ pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgre
          WHERE con.contype = 'f' AND NOT con.convalidated AND {USER_SCHEMA} ORDER BY 1, 2, 3"
     );
     let fks = client.query(&q, &[])?;
+    let hidden = rls_restricted(client)?;
     let mut out = Vec::new();
     for r in fks {
         let (schema, table, name, pschema, parent): (String, String, String, String, String) =
@@ -469,7 +763,8 @@ pub fn not_valid_fk_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgre
             qualified(&schema, &table),
             qualified(&pschema, &parent)
         );
-        let (count, examples, error) = count_and_examples(client, &sql);
+        let (count, examples, error) =
+            counted_unless_hidden(client, &sql, &hidden, &[format!("{schema}.{table}"), format!("{pschema}.{parent}")]);
         out.push(Orphans {
             table: format!("{schema}.{table}"),
             constraint: name,
@@ -493,6 +788,20 @@ fn count_and_examples(client: &mut Client, sql: &str) -> (Option<i64>, Vec<Strin
             (Some(row.get::<_, i64>(0)), examples, None)
         }
         Err(e) => (None, Vec::new(), Some(crate::replay::db_message(&e))),
+    }
+}
+
+/// [`count_and_examples`], unless row-level security hides rows of one of `tables` from the
+/// role: then not run, and the error says why and what to connect as.
+fn counted_unless_hidden(
+    client: &mut Client,
+    sql: &str,
+    hidden: &[String],
+    tables: &[String],
+) -> (Option<i64>, Vec<String>, Option<String>) {
+    match tables.iter().find(|t| hidden.contains(t)) {
+        Some(t) => (None, Vec::new(), Some(hidden_by_rls(client, t))),
+        None => count_and_examples(client, sql),
     }
 }
 
@@ -534,6 +843,7 @@ pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::E
          ORDER BY 1, 2, 3"
     );
     let rows = client.query(&q, &[])?;
+    let hidden = rls_restricted(client)?;
     let mut out = Vec::new();
     for r in rows {
         let (schema, table, col, parent): (String, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
@@ -543,7 +853,8 @@ pub fn inferred_orphans(client: &mut Client) -> Result<Vec<Orphans>, postgres::E
             qualified(&schema, &table),
             qualified(&schema, &parent)
         );
-        let (count, examples, error) = count_and_examples(client, &sql);
+        let (count, examples, error) =
+            counted_unless_hidden(client, &sql, &hidden, &[format!("{schema}.{table}"), format!("{schema}.{parent}")]);
         out.push(Orphans {
             table: format!("{schema}.{table}"),
             constraint: String::new(),
@@ -567,11 +878,12 @@ pub fn not_valid_check_violations(client: &mut Client) -> Result<Vec<CheckViolat
          WHERE con.contype = 'c' AND NOT con.convalidated AND {USER_SCHEMA} ORDER BY 1, 2, 3"
     );
     let mut out = Vec::new();
+    let hidden = rls_restricted(client)?;
     for r in client.query(&q, &[])? {
         let (schema, table, name, expr): (String, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
         // A CHECK passes when its expression is true or NULL.
         let sql = format!("SELECT count(*) FROM {} WHERE NOT ({expr})", qualified(&schema, &table));
-        let (count, _, error) = count_and_examples(client, &sql);
+        let (count, _, error) = counted_unless_hidden(client, &sql, &hidden, &[format!("{schema}.{table}")]);
         out.push(CheckViolations { table: format!("{schema}.{table}"), constraint: name, expression: expr, count, error });
     }
     Ok(out)

@@ -26,11 +26,31 @@ fn verdict(e: &postgres::Error) -> Verdict {
 /// the arbiter is chosen and 42P10 raised. Rolled back either way.
 pub fn prepare(client: &mut Client, sql: &str, param_types: &[String], upsert: bool) -> Result<Option<Verdict>, String> {
     client.batch_execute("BEGIN").map_err(|e| db_message(&e))?;
-    let types = if param_types.is_empty() { String::new() } else { format!("({})", param_types.join(", ")) };
-    let mut result = match client.batch_execute(&format!("PREPARE pgvet_oracle{types} AS {sql}")) {
-        Err(e) => Some(verdict(&e)),
-        Ok(()) => None,
-    };
+    // A parameter whose type nothing determines (`$1 IS NULL`) is one a driver sends as text:
+    // declared so, and tried again.
+    let mut types: Vec<String> = param_types.to_vec();
+    let mut result;
+    loop {
+        let list = if types.is_empty() { String::new() } else { format!("({})", types.join(", ")) };
+        result = match client.batch_execute(&format!("PREPARE pgvet_oracle{list} AS {sql}")) {
+            Err(e) => Some(verdict(&e)),
+            Ok(()) => None,
+        };
+        let undetermined = result
+            .as_ref()
+            .filter(|v| v.sqlstate == "42P18")
+            .and_then(|v| v.message.rsplit('$').next().and_then(|n| n.trim().parse::<usize>().ok()));
+        match undetermined {
+            Some(n) if n >= 1 && n <= 100 && types.get(n - 1).is_none_or(|t| t == "unknown") => {
+                client.batch_execute("ROLLBACK; BEGIN").map_err(|e| db_message(&e))?;
+                while types.len() < n {
+                    types.push("unknown".into());
+                }
+                types[n - 1] = "text".into();
+            }
+            _ => break,
+        }
+    }
     if result.is_none() && upsert {
         let n: i64 = client
             .query_one(
@@ -44,7 +64,8 @@ pub fn prepare(client: &mut Client, sql: &str, param_types: &[String], upsert: b
             result = Some(verdict(&e));
         }
     }
-    client.batch_execute("ROLLBACK").map_err(|e| db_message(&e))?;
+    // Prepared statements outlive transactions.
+    client.batch_execute("ROLLBACK; DEALLOCATE ALL").map_err(|e| db_message(&e))?;
     Ok(result)
 }
 
@@ -62,7 +83,20 @@ pub struct BodyProblem {
 /// the server's own validator (the definition created again, rolled back), PL/pgSQL functions
 /// through plpgsql_check (each trigger function with a table it fires on). Needs the
 /// plpgsql_check extension.
-pub fn check_functions(client: &mut Client, schemas: &[String]) -> Result<Vec<BodyProblem>, String> {
+/// A function the checks could not judge: plpgsql_check itself failed on it (a crash of the
+/// server process checking it, after which the server is connected to again).
+#[derive(Debug, Clone)]
+pub struct Unchecked {
+    pub function: String,
+    pub why: String,
+}
+
+pub fn check_functions(
+    client: &mut Client,
+    reconnect: &dyn Fn() -> Result<Client, String>,
+    schemas: &[String],
+) -> Result<(Vec<BodyProblem>, Vec<Unchecked>), String> {
+    let mut unchecked = Vec::new();
     client.batch_execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check").map_err(|e| {
         format!("plpgsql_check is not available ({}): install it (Debian: apt-get install postgresql-15-plpgsql-check)", db_message(&e))
     })?;
@@ -71,6 +105,8 @@ pub fn check_functions(client: &mut Client, schemas: &[String]) -> Result<Vec<Bo
             "SELECT p.oid, n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', l.lanname::text, \
                     p.prorettype = 'trigger'::regtype, \
                     (SELECT t.tgrelid::int8 FROM pg_trigger t WHERE t.tgfoid = p.oid ORDER BY t.oid LIMIT 1), \
+                    (SELECT t.tgoldtable::text FROM pg_trigger t WHERE t.tgfoid = p.oid ORDER BY t.oid LIMIT 1), \
+                    (SELECT t.tgnewtable::text FROM pg_trigger t WHERE t.tgfoid = p.oid ORDER BY t.oid LIMIT 1), \
                     pg_get_functiondef(p.oid) \
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
               WHERE n.nspname = ANY($1) AND p.prokind IN ('f', 'p') AND l.lanname IN ('sql', 'plpgsql') \
@@ -86,7 +122,8 @@ pub fn check_functions(client: &mut Client, schemas: &[String]) -> Result<Vec<Bo
         let lang: String = r.get(2);
         let trigger: bool = r.get(3);
         let relid: Option<i64> = r.get(4);
-        let def: String = r.get(5);
+        let (old_table, new_table): (Option<String>, Option<String>) = (r.get(5), r.get(6));
+        let def: String = r.get(7);
         if lang == "sql" {
             client.batch_execute("BEGIN").map_err(|e| db_message(&e))?;
             let res = client.batch_execute("SET LOCAL check_function_bodies = on").and_then(|_| client.batch_execute(&def));
@@ -110,10 +147,14 @@ pub fn check_functions(client: &mut Client, schemas: &[String]) -> Result<Vec<Bo
         if trigger && relid.is_none() {
             continue; // a trigger function no trigger uses: plpgsql_check needs a table
         }
+        if std::env::var_os("PGVET_ORACLE_TRACE").is_some() {
+            eprintln!("plpgsql_check {function}");
+        }
         let rows = match relid {
+            // A trigger function, checked on a table it fires on, with its transition tables.
             Some(rel) => client.query(
-                "SELECT lineno, sqlstate, message, level FROM plpgsql_check_function_tb($1::oid, $2::int8::oid, fatal_errors => false, extra_warnings => false, other_warnings => false, performance_warnings => false)",
-                &[&oid, &rel],
+                "SELECT lineno, sqlstate, message, level FROM plpgsql_check_function_tb($1::oid, $2::int8::oid, fatal_errors => false, extra_warnings => false, other_warnings => false, performance_warnings => false, oldtable => $3::name, newtable => $4::name)",
+                &[&oid, &rel, &old_table, &new_table],
             ),
             None => client.query(
                 "SELECT lineno, sqlstate, message, level FROM plpgsql_check_function_tb($1::oid, fatal_errors => false, extra_warnings => false, other_warnings => false, performance_warnings => false)",
@@ -137,16 +178,32 @@ pub fn check_functions(client: &mut Client, schemas: &[String]) -> Result<Vec<Bo
                     });
                 }
             }
+            Err(e) if client.is_closed() => {
+                // The checker crashed the server process: the server restarts its processes.
+                unchecked.push(Unchecked { function: function.clone(), why: db_message(&e) });
+                let mut again = Err(String::new());
+                for _ in 0..30 {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    again = reconnect();
+                    if again.is_ok() {
+                        break;
+                    }
+                }
+                *client = again?;
+                // A crash can lose the last commits: the checker is created again.
+                client.batch_execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check").map_err(|e| db_message(&e))?;
+            }
             Err(e) => out.push(BodyProblem { function: function.clone(), line: None, verdict: verdict(&e) }),
         }
     }
-    Ok(out)
+    Ok((out, unchecked))
 }
 
 /// A foreign key and whether an index serves the lookups its checks make on the referencing
-/// table: the planner's own answer for the query the RI trigger runs on a DELETE of the parent
-/// (`SELECT 1 FROM [ONLY] child WHERE fk = $1 ...`, a generic plan, sequential scans
-/// discouraged): indexed when no part of the plan is a sequential scan.
+/// table (`SELECT 1 FROM [ONLY] child WHERE fk = $1 ...` on a DELETE or key update of the
+/// parent): a valid index whose leading key columns are the foreign key's columns, in any
+/// order (btree; hash for one column), not partial; a partial one only when the planner uses
+/// it for that lookup (its predicate is implied, as `fk IS NOT NULL` is).
 #[derive(Debug, Clone)]
 pub struct ForeignKey {
     pub table: String,
@@ -161,7 +218,14 @@ pub fn foreign_keys(client: &mut Client, schemas: &[String]) -> Result<Vec<Forei
             "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname || '.' || c.relname, con.conname::text, \
                     ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o), \
                     ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o), \
-                    c.relkind = 'p' \
+                    c.relkind = 'p', \
+                    ARRAY(SELECT ic.relname::text || ':' || (i.indpred IS NOT NULL)::text \
+                            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
+                           WHERE i.indrelid = con.conrelid AND i.indisvalid \
+                             AND (am.amname = 'btree' OR am.amname = 'hash' AND array_length(con.conkey, 1) = 1) \
+                             AND i.indnkeyatts >= array_length(con.conkey, 1) \
+                             AND (SELECT array_agg(x ORDER BY x) FROM unnest((i.indkey::int2[])[0:array_length(con.conkey, 1) - 1]) x) \
+                                 = (SELECT array_agg(x ORDER BY x) FROM unnest(con.conkey) x)) \
                FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
               WHERE con.contype = 'f' AND n.nspname = ANY($1) AND con.conparentid = 0 \
               ORDER BY 2, 3",
@@ -174,26 +238,30 @@ pub fn foreign_keys(client: &mut Client, schemas: &[String]) -> Result<Vec<Forei
         let columns: Vec<String> = r.get(3);
         let types: Vec<String> = r.get(4);
         let partitioned: bool = r.get(5);
-        let cond: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("{} = ${}", pgvet_syntax::quote_ident(c), i + 1)).collect();
-        let only = if partitioned { "" } else { "ONLY " };
-        client
-            .batch_execute("BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_generic_plan")
-            .map_err(|e| db_message(&e))?;
-        let plan = client
-            .batch_execute(&format!(
-                "PREPARE pgvet_fk({}) AS SELECT 1 FROM {only}{quoted} x WHERE {}",
-                types.join(", "),
-                cond.join(" AND ")
-            ))
-            .and_then(|_| client.query(&format!("EXPLAIN (COSTS OFF) EXECUTE pgvet_fk({})", vec!["NULL"; columns.len()].join(", ")), &[]));
-        let indexed = match plan {
-            Ok(rows) => !rows.iter().any(|l| l.get::<_, String>(0).contains("Seq Scan")),
-            Err(e) => {
-                client.batch_execute("ROLLBACK").map_err(|e| db_message(&e))?;
-                return Err(format!("planning the lookup of foreign key {name} on {table}: {}", db_message(&e)));
-            }
-        };
-        client.batch_execute("ROLLBACK").map_err(|e| db_message(&e))?;
+        let candidates: Vec<String> = r.get(6);
+        let mut indexed = candidates.iter().any(|c| c.ends_with(":false"));
+        let partial: Vec<&str> = candidates.iter().filter_map(|c| c.strip_suffix(":true")).collect();
+        if !indexed && !partial.is_empty() {
+            // Does the planner use a partial one for the lookup?
+            let cond: Vec<String> =
+                columns.iter().enumerate().map(|(i, c)| format!("{} = ${}", pgvet_syntax::quote_ident(c), i + 1)).collect();
+            let only = if partitioned { "" } else { "ONLY " };
+            client
+                .batch_execute("BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = on; SET LOCAL plan_cache_mode = force_generic_plan")
+                .map_err(|e| db_message(&e))?;
+            let plan = client
+                .batch_execute(&format!(
+                    "PREPARE pgvet_fk({}) AS SELECT 1 FROM {only}{quoted} x WHERE {}",
+                    types.join(", "),
+                    cond.join(" AND ")
+                ))
+                .and_then(|_| {
+                    client.query(&format!("EXPLAIN (COSTS OFF) EXECUTE pgvet_fk({})", vec!["NULL"; columns.len()].join(", ")), &[])
+                });
+            let lines: Vec<String> = plan.map(|rows| rows.iter().map(|l| l.get::<_, String>(0)).collect()).unwrap_or_default();
+            client.batch_execute("ROLLBACK; DEALLOCATE ALL").map_err(|e| db_message(&e))?;
+            indexed = partial.iter().any(|p| lines.iter().any(|l| l.contains(&format!(" {p} ")) || l.ends_with(&format!(" {p}"))));
+        }
         out.push(ForeignKey { table, name, columns, indexed });
     }
     Ok(out)

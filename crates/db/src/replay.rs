@@ -4,43 +4,18 @@ use pgvet_catalog::Snapshot;
 
 use crate::TempPostgres;
 
-/// Objects Supabase provides, created before the migrations so they replay on a plain server.
-pub const SUPABASE_PRELUDE: &str = "
-CREATE SCHEMA IF NOT EXISTS auth; CREATE SCHEMA IF NOT EXISTS storage; CREATE SCHEMA IF NOT EXISTS extensions;
-DO $$ BEGIN CREATE ROLE anon NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE authenticated NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE service_role NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-CREATE TABLE IF NOT EXISTS auth.users (id uuid PRIMARY KEY, email varchar(255), phone text, raw_user_meta_data jsonb, raw_app_meta_data jsonb, created_at timestamptz, updated_at timestamptz);
-CREATE SCHEMA IF NOT EXISTS realtime; CREATE SCHEMA IF NOT EXISTS vault;
-CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
-CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA extensions;
-CREATE TABLE IF NOT EXISTS storage.buckets (id text PRIMARY KEY, name text NOT NULL, owner uuid, owner_id text, public boolean DEFAULT false,
-  file_size_limit bigint, allowed_mime_types text[], avif_autodetection boolean DEFAULT false, created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now());
-CREATE TABLE IF NOT EXISTS storage.objects (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), bucket_id text REFERENCES storage.buckets, name text, owner uuid, owner_id text,
-  metadata jsonb, user_metadata jsonb, path_tokens text[], version text, created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now(), last_accessed_at timestamptz DEFAULT now());
-CREATE OR REPLACE FUNCTION storage.foldername(name text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $f$ SELECT (string_to_array(name, '/'))[1:array_length(string_to_array(name, '/'), 1) - 1] $f$;
-CREATE OR REPLACE FUNCTION storage.filename(name text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT (string_to_array(name, '/'))[array_length(string_to_array(name, '/'), 1)] $f$;
-CREATE OR REPLACE FUNCTION storage.extension(name text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT reverse(split_part(reverse(name), '.', 1)) $f$;
-CREATE TABLE IF NOT EXISTS realtime.messages (id bigserial, topic text NOT NULL, extension text NOT NULL, payload jsonb, event text, private boolean DEFAULT false,
-  updated_at timestamp DEFAULT now() NOT NULL, inserted_at timestamp DEFAULT now() NOT NULL, PRIMARY KEY (id, inserted_at));
-CREATE TABLE IF NOT EXISTS vault.secrets (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text, description text, secret text NOT NULL, key_id uuid, nonce bytea,
-  created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now());
-CREATE OR REPLACE VIEW vault.decrypted_secrets AS SELECT *, secret AS decrypted_secret FROM vault.secrets;
-CREATE OR REPLACE FUNCTION vault.create_secret(new_secret text, new_name text DEFAULT NULL, new_description text DEFAULT '', new_key_id uuid DEFAULT NULL) RETURNS uuid
-  LANGUAGE sql AS $f$ INSERT INTO vault.secrets (secret, name, description) VALUES (new_secret, new_name, new_description) RETURNING id $f$;
-CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$ SELECT NULL::uuid $f$;
-CREATE OR REPLACE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $f$ SELECT NULL::text $f$;
-CREATE OR REPLACE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE AS $f$ SELECT NULL::text $f$;
-CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $f$ SELECT NULL::jsonb $f$;
-ALTER DATABASE pgvet_dev SET search_path TO \"$user\", public, extensions;
-SET search_path TO \"$user\", public, extensions;
-";
+/// Objects Supabase provides (roles, the auth, storage, realtime, vault and supabase_functions
+/// schemas as migrations use them, its publication and extensions), created before the
+/// migrations so they replay on a plain server as on the platform.
+pub const SUPABASE_PRELUDE: &str = include_str!("supabase_platform.sql");
 
 /// One migration file.
 pub struct ReplayFile<'a> {
     pub text: &'a str,
     /// Whether the runner wraps the file in a transaction.
     pub transactional: bool,
+    /// Whether the runner resets the session (`RESET ALL`) before the file (the Supabase CLI).
+    pub reset_session: bool,
 }
 
 /// A statement the server rejected: file index, byte offset of the statement, message.
@@ -64,12 +39,17 @@ pub fn replay(
     let mut client = pg.fresh_database("pgvet_dev")?;
     if let Some(p) = prelude {
         client.batch_execute(p).map_err(|e| format!("cannot create the platform's built-in objects: {}", db_message(&e)))?;
+        // A new session: the database's settings (its search_path) are what RESET ALL gives.
+        client = pg.connect("pgvet_dev")?;
     }
     let mut rejected = Vec::new();
     for (i, f) in files.iter().enumerate() {
         progress(i);
         let statements = pgvet_syntax::parse_sql(f.text).statements;
         let wrap = f.transactional;
+        if f.reset_session {
+            run(&mut client, "RESET ALL")?;
+        }
         if wrap {
             run(&mut client, "BEGIN")?;
         }

@@ -73,6 +73,23 @@ fn is_root() -> bool {
 impl TempPostgres {
     /// Initialises and starts a new server. Errors say what to install when binaries are missing.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(None, "")
+    }
+
+    /// A server for grading a project: extensions that must be loaded at start (pg_cron) are,
+    /// when this machine has them, so the project's `CREATE EXTENSION` works as on its platform.
+    pub fn start_for_projects() -> Result<Self, String> {
+        let lib = find_bin_dir()?.join("../lib/pg_cron.so");
+        if lib.exists() {
+            Self::start_with(None, "-c shared_preload_libraries=pg_cron -c cron.database_name=pgvet_dev")
+        } else {
+            Self::start()
+        }
+    }
+
+    /// [`start`](Self::start), also listening on 127.0.0.1:`tcp_port` when given (for tests of
+    /// TCP, TLS and password authentication), with extra server options (`-c ssl=on ...`).
+    pub fn start_with(tcp_port: Option<u16>, extra_options: &str) -> Result<Self, String> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let bin = find_bin_dir()?;
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -88,7 +105,7 @@ impl TempPostgres {
                 return Err("running as root, and `chown postgres` failed: is there a `postgres` user?".into());
             }
         }
-        let pg = TempPostgres { root, bin, as_postgres_user, socket_dir, port: 5432 };
+        let pg = TempPostgres { root, bin, as_postgres_user, socket_dir, port: tcp_port.unwrap_or(5432) };
         RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push((pg.root.clone(), pg.bin.clone(), pg.as_postgres_user));
         let data = pg.root.join("data");
         let data_arg = data.as_os_str();
@@ -108,7 +125,8 @@ impl TempPostgres {
             ],
         )?;
         let opts = format!(
-            "-c listen_addresses='' -k {} -p {} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=20",
+            "-c listen_addresses='{}' -k {} -p {} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=20 {extra_options}",
+            if tcp_port.is_some() { "127.0.0.1" } else { "" },
             shell_quote(&pg.socket_dir.display().to_string()),
             pg.port
         );
@@ -159,6 +177,17 @@ impl TempPostgres {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The data directory (pg_hba.conf is there).
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// Whether the server runs as the `postgres` user (this process is root): files it reads
+    /// (a TLS key) must be that user's.
+    pub fn runs_as_postgres_user(&self) -> bool {
+        self.as_postgres_user
     }
 }
 

@@ -9,7 +9,7 @@ use pgvet_db::TempPostgres;
 fn set_transaction_first_in_the_transaction_is_accepted() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("the replay is tested on a real PostgreSQL: {e}"));
     let first = "-- backfill\nBEGIN;\nSET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nCREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nCOMMIT;\n";
-    let (snap, rejected) = replay(&pg, None, &[ReplayFile { text: first, transactional: true }], |_| {}).unwrap();
+    let (snap, rejected) = replay(&pg, None, &[ReplayFile { text: first, transactional: true, reset_session: false }], |_| {}).unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     assert!(snap.tables.keys().any(|k| k.ends_with(".t") || k == "t"), "{:?}", snap.tables.keys().collect::<Vec<_>>());
 
@@ -19,7 +19,7 @@ fn set_transaction_first_in_the_transaction_is_accepted() {
     let direct = c.batch_execute(late);
     assert!(direct.is_err(), "the server rejects a late SET TRANSACTION");
     pgvet_db::race::drop_database(&pg, "pgvet_dev").unwrap();
-    let (_, rejected) = replay(&pg, None, &[ReplayFile { text: late, transactional: true }], |_| {}).unwrap();
+    let (_, rejected) = replay(&pg, None, &[ReplayFile { text: late, transactional: true, reset_session: false }], |_| {}).unwrap();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(&late[rejected[0].start..rejected[0].start + 15], "SET TRANSACTION");
 }

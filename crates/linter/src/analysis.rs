@@ -218,6 +218,9 @@ fn replay_migrations(
                 let step = c * CHUNK + j;
                 let Runner { transactional, host, reruns } = &runner[step];
                 replayer.runner_transaction = *transactional;
+                if let Some(path) = &settings.session_reset {
+                    replayer.reset_session(path.clone());
+                }
                 let mut held = HeldLocks::new(*transactional);
                 let text = &files[step].text;
                 if let Some(lang) = host {
@@ -517,7 +520,7 @@ fn split_withheld(diags: Vec<Diagnostic>, events: &[ReplayEvent]) -> (Vec<Diagno
 fn finish(diags: Vec<Diagnostic>, parses: &[FileParse], settings: &Settings) -> Vec<Diagnostic> {
     let diags = apply_settings(diags, settings);
     let suppressions: Vec<&[pgvet_syntax::Suppression]> = parses.iter().map(|p| p.suppressions.as_slice()).collect();
-    let mut diags = apply_suppressions(diags, &suppressions, settings);
+    let mut diags = if settings.keep_suppressed { diags } else { apply_suppressions(diags, &suppressions, settings) };
     diags.sort_by(|a, b| (a.primary.file, a.primary.span.start, a.rule).cmp(&(b.primary.file, b.primary.span.start, b.rule)));
     diags
 }
@@ -672,12 +675,21 @@ impl Report {
 /// Adds what discovery noticed about files it did not use (`path`, its text or "", the message)
 /// as `skipped-file` findings on those files, which join [`Analysis::files`] after the others.
 pub fn add_notes(analysis: &mut Analysis, notes: &[(String, String, String)], settings: &Settings) {
-    let Some(severity) = settings.severity(rules::skipped_file::META.id, rules::skipped_file::META.default_severity) else { return };
+    add_notes_as(analysis, &rules::skipped_file::META, notes, settings);
+}
+
+/// Source files pgvet could not read or decode (`unreadable-file`), each (path, text, message).
+pub fn add_unreadable(analysis: &mut Analysis, notes: &[(String, String, String)], settings: &Settings) {
+    add_notes_as(analysis, &rules::unreadable_file::META, notes, settings);
+}
+
+fn add_notes_as(analysis: &mut Analysis, rule: &rules::RuleMeta, notes: &[(String, String, String)], settings: &Settings) {
+    let Some(severity) = settings.severity(rule.id, rule.default_severity) else { return };
     for (path, text, message) in notes {
         let file = analysis.files.len();
         analysis.files.push(SourceFile::new(path.clone(), text.clone()));
         let first_line = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
-        analysis.diagnostics.push(Diagnostic::new(rules::skipped_file::META.id, severity, message.clone(), Label::new(file, first_line)));
+        analysis.diagnostics.push(Diagnostic::new(rule.id, severity, message.clone(), Label::new(file, first_line)));
     }
 }
 

@@ -49,6 +49,99 @@ impl Resolved<'_> {
     }
 }
 
+/// Tables that migration tools keep for themselves: they exist once the tool has run, though no
+/// migration creates them.
+const BOOKKEEPING: &[&str] = &[
+    "_prisma_migrations",
+    "_sqlx_migrations",
+    "schema_migrations",
+    "goose_db_version",
+    "flyway_schema_history",
+    "__drizzle_migrations",
+    "knex_migrations",
+    "knex_migrations_lock",
+    "ar_internal_metadata",
+    "alembic_version",
+    "typeorm_metadata",
+    "gorp_migrations",
+    "__diesel_schema_migrations",
+];
+
+/// Whether code (or a query file) may talk to relation `name` though no migration creates it: a
+/// migration tool's bookkeeping table, a table of another database of the repository, a table
+/// the code creates itself, or one the same file first asks the catalog about (code that
+/// queries a table only when it is there).
+pub fn provided_elsewhere(
+    settings: &crate::Settings,
+    files: &[pgvet_syntax::SourceFile],
+    code: &[CodeFile],
+    code_tables: &std::collections::HashSet<String>,
+    file: usize,
+    name: &str,
+) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
+    let sibling =
+        settings.sibling_tables.contains(&last) && files.get(file).is_some_and(|f| settings.multi_database_sources.contains(&f.path));
+    BOOKKEEPING.contains(&last.as_str())
+        || sibling
+        || code_tables.contains(&last)
+        || code.iter().find(|c| c.file == file).is_some_and(|c| c.checks_existence_of(&last))
+}
+
+impl CodeFile {
+    /// Whether one of the file's SQL statements asks the catalog whether `table` exists:
+    /// `table_name = 'x'` (information_schema), `relname = 'x'`, `tablename = 'x'`, or
+    /// `to_regclass('x')` (a schema-qualified name counts by its last part).
+    pub fn checks_existence_of(&self, table: &str) -> bool {
+        use pgvet_syntax::pg_query::NodeRef;
+        use pgvet_syntax::protobuf::{a_const::Val as C, node::Node as N};
+        let names = |l: &[pgvet_syntax::protobuf::Node]| -> Vec<String> {
+            l.iter()
+                .filter_map(|n| match &n.node {
+                    Some(N::String(s)) => Some(s.sval.to_lowercase()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let literal = |n: Option<&pgvet_syntax::protobuf::Node>| -> Option<String> {
+            let mut n = n?;
+            while let Some(N::TypeCast(tc)) = &n.node {
+                n = tc.arg.as_deref()?;
+            }
+            match &n.node {
+                Some(N::AConst(c)) => match &c.val {
+                    Some(C::Sval(s)) => Some(s.sval.rsplit('.').next().unwrap_or(&s.sval).trim_matches('"').to_lowercase()),
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        let column = |n: Option<&pgvet_syntax::protobuf::Node>| -> Option<String> {
+            match n?.node.as_ref()? {
+                N::ColumnRef(c) => names(&c.fields).pop(),
+                _ => None,
+            }
+        };
+        self.sql.iter().flatten().flat_map(|p| &p.statements).any(|s| {
+            pgvet_syntax::all_nodes(&s.node).into_iter().any(|n| match n {
+                NodeRef::AExpr(e) => {
+                    let pair = [
+                        (column(e.lexpr.as_deref()), literal(e.rexpr.as_deref())),
+                        (column(e.rexpr.as_deref()), literal(e.lexpr.as_deref())),
+                    ];
+                    pair.iter()
+                        .any(|(c, l)| matches!(c.as_deref(), Some("table_name" | "relname" | "tablename")) && l.as_deref() == Some(table))
+                }
+                NodeRef::FuncCall(f) => {
+                    names(&f.funcname).last().map(String::as_str) == Some("to_regclass")
+                        && literal(f.args.first()) == Some(table.to_string())
+                }
+                _ => false,
+            })
+        })
+    }
+}
+
 /// Tables that SQL strings in the code create (`CREATE TABLE`, `CREATE TEMP TABLE`, ...),
 /// lower-case and unqualified.
 pub fn created_tables(code: &[CodeFile]) -> std::collections::HashSet<String> {

@@ -14,9 +14,10 @@ pub mod render;
 pub mod rules;
 pub mod settings;
 pub mod sql;
+pub mod statements;
 pub mod synthetic;
 
-pub use analysis::{add_notes, analyze, Analysis, MigrationFile, Report, Settings, Withheld};
+pub use analysis::{add_notes, add_unreadable, analyze, Analysis, MigrationFile, Report, Settings, Withheld};
 pub use diagnostic::{Applicability, Diagnostic, Fix, Label, Severity};
 pub use rules::{all_rules, rule_by_id, rule_docs, RuleMeta};
 

@@ -99,6 +99,16 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
             let label = origin_label(&live.catalog, table, 0).unwrap_or_else(|| whole_file(live));
             if *inferred {
                 let col = columns.join(", ");
+                if let (None, Some(e)) = (count, error) {
+                    // Not counted (row-level security, a timeout): said, never taken as none.
+                    live.diagnostics.push(Diagnostic::new(
+                        orphan_rows::META.id,
+                        crate::Severity::Info,
+                        format!("the rows of {table} whose {col} matches no {references}.id were not counted: {e}"),
+                        label,
+                    ));
+                    continue;
+                }
                 let (Some(n), None) = (count, error) else { continue };
                 if *n == 0 {
                     continue;

@@ -35,6 +35,11 @@ pub fn settings(project: &Project) -> Result<Settings, String> {
         settings.api_roles = r.clone();
     }
     settings.include_tests = project.config.code.include_tests.unwrap_or(false);
+    // The Supabase CLI runs `RESET ALL` before each migration; the database's search_path is
+    // `"$user", public, extensions`.
+    if project.layout == pgvet_project::Layout::Supabase {
+        settings.session_reset = Some(vec!["public".into(), "extensions".into()]);
+    }
     settings.sibling_tables = project.sibling_tables.iter().cloned().collect();
     settings.multi_database_sources = project.multi_database_sources.clone();
     settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();

@@ -304,6 +304,28 @@ pub fn sarif(files: &[SourceFile], diags: &[Diagnostic]) -> String {
 /// [`sarif`], with the withheld findings in the run's properties (`withheld`: a count and the
 /// list, as in JSON).
 pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld: &[crate::Withheld]) -> String {
+    let root = SrcRoot {
+        uri: None,
+        description: "The project root (the directory of pgvet.toml, or the repository).",
+        fix_files: Default::default(),
+    };
+    sarif_with_root(files, diags, withheld, &root)
+}
+
+/// What `%SRCROOT%`, the base of every SARIF URI, stands for.
+pub struct SrcRoot {
+    /// Its absolute `file://` URI (ending in `/`), when known.
+    pub uri: Option<String>,
+    pub description: &'static str,
+    /// For a finding (by its index) whose fix is a new migration: the file as the project's
+    /// runner names it (relative to `%SRCROOT%`) and its text (applied as that runner applies
+    /// it). Findings not listed get `pgvet-fix-<rule>.sql` with the suggested SQL.
+    pub fix_files: std::collections::HashMap<usize, (String, String)>,
+}
+
+/// [`sarif_with_withheld`], with the URIs' base described (the repository root, as a
+/// `file://` URI, in `originalUriBaseIds`).
+pub fn sarif_with_root(files: &[SourceFile], diags: &[Diagnostic], withheld: &[crate::Withheld], root: &SrcRoot) -> String {
     let rules: Vec<Value> = all_rules()
         .iter()
         .map(|r| {
@@ -327,8 +349,9 @@ pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld:
     let index = |id: &str| all_rules().iter().position(|r| r.id == id).unwrap_or(0);
     let results: Vec<Value> = diags
         .iter()
-        .filter(|d| d.primary.file < files.len())
-        .map(|d| {
+        .enumerate()
+        .filter(|(_, d)| d.primary.file < files.len())
+        .map(|(i, d)| {
             let mut text = d.message.clone();
             if let Some(h) = &d.help {
                 text.push_str("\n\n");
@@ -352,24 +375,29 @@ pub fn sarif_with_withheld(files: &[SourceFile], diags: &[Diagnostic], withheld:
             });
             // A suggested migration is a new file: SARIF's fix adds it as an artifact change.
             if let Some(m) = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| (f, m))) {
+                let (path, text) = root.fix_files.get(&i).cloned().unwrap_or_else(|| (format!("pgvet-fix-{}.sql", d.rule), format!("{}\n", m.1)));
                 result["fixes"] = json!([{
                     "description": { "text": m.0.description },
                     "artifactChanges": [{
-                        "artifactLocation": { "uri": format!("pgvet-fix-{}.sql", d.rule), "uriBaseId": "%SRCROOT%" },
-                        "replacements": [{ "deletedRegion": { "startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1 }, "insertedContent": { "text": format!("{}\n", m.1) } }],
+                        "artifactLocation": { "uri": uri(&path), "uriBaseId": "%SRCROOT%" },
+                        "replacements": [{ "deletedRegion": { "startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1 }, "insertedContent": { "text": text } }],
                     }],
                 }]);
             }
             result
         })
         .collect();
+    let mut srcroot = json!({ "description": { "text": root.description } });
+    if let Some(u) = &root.uri {
+        srcroot["uri"] = json!(u);
+    }
     serde_json::to_string_pretty(&json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [ {
             "tool": { "driver": { "name": "pgvet", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The project root (the directory of pgvet.toml, or the repository)." } } },
+            "originalUriBaseIds": { "%SRCROOT%": srcroot },
             "results": results,
             "properties": { "withheld": { "count": withheld.len(), "findings": withheld_json(files, withheld) } },
         } ]

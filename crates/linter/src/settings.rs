@@ -32,6 +32,12 @@ pub struct Settings {
     /// on their own outside the file's transaction (the Supabase CLI's CREATE INDEX
     /// CONCURRENTLY): what came before is committed, what follows runs in a new transaction.
     pub standalone: std::collections::BTreeSet<(String, usize)>,
+    /// Grading pgvet against a server (`pgvet oracle`): suppression comments do not remove
+    /// findings (the engine's verdicts are judged, not the team's choices).
+    pub keep_suppressed: bool,
+    /// The runner resets the session before each migration file (the Supabase CLI's `RESET
+    /// ALL`): the search_path each file starts with (the database's default).
+    pub session_reset: Option<Vec<String>>,
 }
 
 /// Rules that report only when `[rules]` turns them on: the style preferences.
@@ -92,6 +98,8 @@ impl Default for Settings {
             sibling_tables: Default::default(),
             multi_database_sources: Default::default(),
             standalone: Default::default(),
+            keep_suppressed: false,
+            session_reset: None,
         }
     }
 }

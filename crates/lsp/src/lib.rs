@@ -1,9 +1,13 @@
 //! `pgvet lsp`: a language server over stdio. On open, change and save of a SQL migration, a query
-//! file or an application source file, the project it belongs to is analysed (with the editor's
-//! unsaved texts in place of the files on disk) and every file's findings are published as
-//! diagnostics: the rule id as the code, linking to the rule's documentation, quick fixes that add
-//! a `pgvet-ignore` comment or the suggested migration. Changes that arrive while a project is
-//! analysed are coalesced into one more run, so typing never queues analyses.
+//! file or an application source file, the project it belongs to is found as `pgvet check` finds
+//! it (the nearest pgvet.toml above the file, else its repository; without either, the editor's
+//! workspace folder), analysed with the editor's unsaved texts in place of the files on disk, and
+//! every file's findings not in the baseline (.pgvet-baseline.json) are published as diagnostics:
+//! the rule id as the code, linking to the rule's documentation, and quick fixes: a `pgvet-ignore`
+//! comment on the line before the statement (outside any string literal), and the suggested
+//! migration as a new migration named and applied as the project's runner does. Changes that
+//! arrive while a project is analysed are coalesced into one more run, so typing never queues
+//! analyses.
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -26,13 +30,19 @@ pub fn run_stdio() -> Result<(), String> {
 struct Found {
     range: Value,
     rule: &'static str,
-    line: usize,
-    fix: Option<String>,
+    /// The line (0-based) a suppression comment goes on: the statement's first line.
+    insert_line: usize,
+    /// That line's indentation.
+    indent: String,
+    /// The suggested migration as files to write, and its description.
+    fix: Option<pgvet_project::NewMigration>,
 }
 
 /// The editor's side: open documents, and what the analyses found (shared with the worker).
 struct Server {
     docs: HashMap<PathBuf, String>,
+    /// The editor's workspace folders (initialize's rootUri and workspaceFolders).
+    roots: Vec<PathBuf>,
     found: Arc<Mutex<HashMap<PathBuf, Vec<Found>>>>,
 }
 
@@ -56,9 +66,17 @@ pub fn run(connection: &Connection) -> Result<(), String> {
         "textDocumentSync": { "openClose": true, "change": 1, "save": { "includeText": false } },
         "codeActionProvider": { "codeActionKinds": ["quickfix"] },
     });
-    connection.initialize(caps).map_err(|e| e.to_string())?;
+    let params = connection.initialize(caps).map_err(|e| e.to_string())?;
+    let mut roots: Vec<PathBuf> = params["workspaceFolders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["uri"].as_str().and_then(uri_to_path))
+        .chain(params["rootUri"].as_str().and_then(uri_to_path))
+        .collect();
+    roots.dedup();
     let found = Arc::new(Mutex::new(HashMap::new()));
-    let mut s = Server { docs: HashMap::new(), found: found.clone() };
+    let mut s = Server { docs: HashMap::new(), roots, found: found.clone() };
     let (jobs, queue) = std::sync::mpsc::channel::<Job>();
     let sender = connection.sender.clone();
     let worker = std::thread::spawn(move || {
@@ -175,8 +193,7 @@ impl Server {
             "textDocument/didSave" => {}
             _ => return None,
         }
-        let dir = if path.is_dir() { path.clone() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
-        Some(pgvet_project::project_root(&dir))
+        Some(project_root_of(&path, &self.roots))
     }
 
     fn request(&self, req: &Request) -> Response {
@@ -191,12 +208,7 @@ impl Server {
         let Some(path) = uri_to_path(uri) else { return Response::new_ok(req.id.clone(), Value::Array(vec![])) };
         let want = req.params["range"]["start"]["line"].as_u64().unwrap_or(0) as usize;
         let want_end = req.params["range"]["end"]["line"].as_u64().unwrap_or(want as u64) as usize;
-        let comment = match path.extension().and_then(|e| e.to_str()) {
-            Some("sql") => "--",
-            Some("py") => "#",
-            _ => "//",
-        };
-        let text = self.docs.get(&path).cloned().or_else(|| std::fs::read_to_string(&path).ok()).unwrap_or_default();
+        let comment = comment_marker(&path);
         let mut actions = Vec::new();
         let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
         for f in found.get(&path).into_iter().flatten() {
@@ -204,25 +216,43 @@ impl Server {
             if want > e || want_end < s {
                 continue;
             }
-            let indent: String = text.lines().nth(f.line).unwrap_or("").chars().take_while(|c| c.is_whitespace()).collect();
             actions.push(json!({
                 "title": format!("Suppress {} here (pgvet-ignore, with a reason)", f.rule),
                 "kind": "quickfix",
                 "edit": { "changes": { uri: [ {
-                    "range": { "start": { "line": f.line, "character": 0 }, "end": { "line": f.line, "character": 0 } },
-                    "newText": format!("{indent}{comment} pgvet-ignore {}: <why this does not apply>\n", f.rule),
+                    "range": { "start": { "line": f.insert_line, "character": 0 }, "end": { "line": f.insert_line, "character": 0 } },
+                    "newText": format!("{}{comment} pgvet-ignore {}: <why this does not apply>\n", f.indent, f.rule),
                 } ] } },
             }));
             if let Some(m) = &f.fix {
-                let target = path.parent().unwrap_or(Path::new(".")).join(format!("pgvet-fix-{}.sql", f.rule));
-                let turi = path_to_uri(&target);
+                let mut changes = Vec::new();
+                for (target, text) in &m.create {
+                    let turi = path_to_uri(target);
+                    changes.push(json!({ "kind": "create", "uri": turi, "options": { "ignoreIfExists": true } }));
+                    changes.push(json!({ "textDocument": { "uri": turi, "version": null }, "edits": [ { "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "newText": text } ] }));
+                }
+                for (target, text) in &m.rewrite {
+                    let old = self.docs.get(target).cloned().or_else(|| std::fs::read_to_string(target).ok()).unwrap_or_default();
+                    let end = position(&SourceFile::new("", old.as_str()), old.len());
+                    changes.push(json!({ "textDocument": { "uri": path_to_uri(target), "version": null }, "edits": [ { "range": { "start": { "line": 0, "character": 0 }, "end": end }, "newText": text } ] }));
+                }
+                let shown: Vec<String> = m
+                    .create
+                    .iter()
+                    .map(|(p, _)| {
+                        let parent = p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        if name == "migration.sql" {
+                            format!("{parent}/{name}")
+                        } else {
+                            name
+                        }
+                    })
+                    .collect();
                 actions.push(json!({
-                    "title": format!("Add the suggested migration ({})", target.file_name().and_then(|n| n.to_str()).unwrap_or("")),
+                    "title": format!("Add the suggested migration ({})", shown.join(", ")),
                     "kind": "quickfix",
-                    "edit": { "documentChanges": [
-                        { "kind": "create", "uri": turi, "options": { "ignoreIfExists": true } },
-                        { "textDocument": { "uri": turi, "version": null }, "edits": [ { "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "newText": format!("{m}\n") } ] },
-                    ] },
+                    "edit": { "documentChanges": changes },
                 }));
             }
         }
@@ -240,8 +270,13 @@ impl Worker {
         };
         let canon = |p: &str| Path::new(p).canonicalize().unwrap_or_else(|_| PathBuf::from(p));
         let open: HashMap<PathBuf, &String> = docs.iter().map(|(p, t)| (p.canonicalize().unwrap_or_else(|_| p.clone()), t)).collect();
-        let mut by_file: HashMap<PathBuf, Vec<(SourceFile, Diagnostic)>> = HashMap::new();
+        let mut by_file: HashMap<PathBuf, Vec<(SourceFile, Diagnostic, Option<pgvet_project::NewMigration>)>> = HashMap::new();
         let mut notes = Vec::new();
+        // The baseline, as `pgvet check` applies it: findings recorded there are not shown.
+        let baseline: Option<pgvet_linter::baseline::Baseline> =
+            std::fs::read_to_string(ws.root.join(BASELINE)).ok().and_then(|t| serde_json::from_str(&t).ok());
+        let now = std::time::SystemTime::now();
+        let mut unreadable_seen = HashSet::new();
         for p in &mut ws.databases {
             // Unsaved texts, with what discovery derives from a file's text derived again
             // (a goose file's Up part, a Go file's steps, rendered templates).
@@ -255,10 +290,31 @@ impl Worker {
             };
             let (migrations, queries, sources) =
                 (pgvet_linter::project::migrations(p), pgvet_linter::project::queries(p), pgvet_linter::project::sources(p));
-            let a = analyze_all(migrations, queries, sources, pgvet_linter::project::base_catalog(p), &settings);
-            for d in a.diagnostics {
+            let mut a = analyze_all(migrations, queries, sources, pgvet_linter::project::base_catalog(p), &settings);
+            let skipped: Vec<(String, String, String)> =
+                p.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();
+            pgvet_linter::add_notes(&mut a, &skipped, &settings);
+            let unreadable: Vec<(String, String, String)> = p
+                .unreadable
+                .iter()
+                .filter(|n| unreadable_seen.insert(n.path.clone()))
+                .map(|n| (n.path.clone(), n.text.clone(), n.message.clone()))
+                .collect();
+            pgvet_linter::add_unreadable(&mut a, &unreadable, &settings);
+            let mut diagnostics = std::mem::take(&mut a.diagnostics);
+            if let Some(b) = &baseline {
+                let paths: Vec<String> = a.files.iter().map(|f| root_relative(&f.path, &ws.root)).collect();
+                diagnostics = pgvet_linter::baseline::apply(b, &a.files, &paths, diagnostics).kept;
+            }
+            let mut nth = 0;
+            for d in diagnostics {
                 let Some(f) = a.files.get(d.primary.file) else { continue };
-                by_file.entry(canon(&f.path)).or_default().push((f.clone(), d));
+                let fix = d.fix.as_ref().and_then(|x| x.migration.as_ref()).and_then(|sql| {
+                    let m = p.new_migration(&format!("pgvet_{}", d.rule.replace('-', "_")), sql, now, nth);
+                    nth += 1;
+                    m
+                });
+                by_file.entry(canon(&f.path)).or_default().push((f.clone(), d, fix));
             }
         }
         let mut out = notes;
@@ -267,7 +323,7 @@ impl Worker {
         for (path, findings) in &by_file {
             let mut diags = Vec::new();
             let mut found = Vec::new();
-            for (f, d) in findings {
+            for (f, d, fix) in findings {
                 let range =
                     json!({ "start": position(f, d.primary.span.start), "end": position(f, d.primary.span.end.max(d.primary.span.start)) });
                 let mut message = d.message.clone();
@@ -286,8 +342,10 @@ impl Worker {
                     diag["codeDescription"] = json!({ "href": path_to_uri(&dir.join(format!("{}.md", d.rule))) });
                 }
                 diags.push(diag);
-                let line = f.line_col(d.primary.span.start).line - 1;
-                found.push(Found { range, rule: d.rule, line, fix: d.fix.as_ref().and_then(|x| x.migration.clone()) });
+                let at = statement_start(&f.path, &f.text, d.primary.span.start);
+                let line = f.line_span(f.line_col(at).line);
+                let indent: String = f.text[line.range()].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+                found.push(Found { range, rule: d.rule, insert_line: f.line_col(at).line - 1, indent, fix: fix.clone() });
             }
             out.push(Notification::new(
                 "textDocument/publishDiagnostics".into(),
@@ -303,6 +361,72 @@ impl Worker {
         self.published.insert(root.to_path_buf(), now);
         out
     }
+}
+
+/// The baseline file, at the project root (as `pgvet check` reads it).
+const BASELINE: &str = ".pgvet-baseline.json";
+
+/// `path` relative to `root` when it lies below it, else as is (the baseline's paths).
+fn root_relative(path: &str, root: &Path) -> String {
+    let (Ok(p), Ok(r)) = (Path::new(path).canonicalize(), root.canonicalize()) else { return path.to_string() };
+    p.strip_prefix(&r).map(|rel| rel.to_string_lossy().replace('\\', "/")).unwrap_or_else(|_| path.to_string())
+}
+
+/// The project a file belongs to, as `pgvet check FILE` finds it: the nearest pgvet.toml above
+/// it, else its repository. Outside both, the editor's workspace folder that holds it, else the
+/// file's folder.
+fn project_root_of(path: &Path, roots: &[PathBuf]) -> PathBuf {
+    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let dir = if abs.is_dir() { abs.clone() } else { abs.parent().map(Path::to_path_buf).unwrap_or_default() };
+    if abs.is_file() {
+        let root = pgvet_project::project_root(&abs);
+        if root != abs {
+            return root;
+        }
+    } else if dir.ancestors().any(|d| d.join("pgvet.toml").is_file() || d.join(".git").exists()) {
+        // A file not saved yet: the same search from its folder.
+        if let Some(d) = dir.ancestors().find(|d| d.join("pgvet.toml").is_file()) {
+            return d.to_path_buf();
+        }
+        if let Some(d) = dir.ancestors().find(|d| d.join(".git").exists()) {
+            return d.to_path_buf();
+        }
+    }
+    roots.iter().filter_map(|r| r.canonicalize().ok()).filter(|r| abs.starts_with(r)).max_by_key(|r| r.components().count()).unwrap_or(dir)
+}
+
+/// The comment a suppression is written with in this file's language.
+fn comment_marker(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("sql") => "--",
+        Some("py") => "#",
+        _ => "//",
+    }
+}
+
+/// Where a suppression comment for the finding at `offset` goes: the first line of the statement
+/// that holds it (a SQL statement: its first code line, after comments; application code: the
+/// statement around the SQL string, never inside the string).
+fn statement_start(path: &str, text: &str, offset: usize) -> usize {
+    if !path.ends_with(".sql") {
+        return pgvet_code::statement_start(path, text, offset);
+    }
+    let Some(piece) = pgvet_syntax::split::split(text).into_iter().find(|p| p.start <= offset && offset < p.end.max(p.start + 1)) else {
+        return offset;
+    };
+    // Past the whitespace and comment lines that precede the statement's code.
+    let mut at = piece.start;
+    loop {
+        let rest = &text[at..piece.end.min(text.len())];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with("--") {
+            at += trimmed.find('\n').map(|i| i + 1).unwrap_or(trimmed.len());
+        } else {
+            break;
+        }
+    }
+    at.min(offset)
 }
 
 #[cfg(test)]

@@ -133,6 +133,9 @@ pub struct Project {
     pub location: PathBuf,
     pub migrations: Vec<Migration>,
     pub notes: Vec<Note>,
+    /// Source files pgvet could not read (not checked) or decode (read with U+FFFD in place of
+    /// the bytes that are not UTF-8): each named, never dropped without a word.
+    pub unreadable: Vec<Note>,
     pub config: Config,
     pub config_text: String,
     pub config_path: Option<PathBuf>,
@@ -358,7 +361,8 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>, single: bo
             q.text = r.text;
         }
     }
-    let mut sources = if path.is_file() { Vec::new() } else { find_sources(&root) };
+    let mut unreadable = Vec::new();
+    let mut sources = if path.is_file() { Vec::new() } else { find_sources(&root, &mut unreadable) };
     // A Go file of migration steps is the migrations, not application code.
     if layout == Layout::GoSteps {
         for s in sources.iter_mut().filter(|s| Path::new(&s.path) == location) {
@@ -374,6 +378,7 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>, single: bo
         location,
         migrations,
         notes,
+        unreadable,
         config,
         config_text,
         config_path,
@@ -504,17 +509,20 @@ pub fn load_code_only(root: &Path) -> Result<Project, ProjectError> {
     let (config, config_text, config_path) = root_config(root)?;
     let mut notes = Vec::new();
     let queries = find_queries(root, &config, root, true, &mut notes)?;
+    let mut unreadable = Vec::new();
+    let sources = find_sources(root, &mut unreadable);
     Ok(Project {
         root: root.to_path_buf(),
         layout: Layout::Structure,
         location: root.to_path_buf(),
         migrations: Vec::new(),
         notes,
+        unreadable,
         config,
         config_text,
         config_path,
         queries,
-        sources: find_sources(root),
+        sources,
         supabase: false,
         gotrue: false,
         declared: None,
@@ -1002,8 +1010,10 @@ mod tests;
 pub(crate) const SKIP_DIRS: &[&str] =
     &["node_modules", "dist", "build", "out", ".next", ".nuxt", ".svelte-kit", "vendor", "target", "coverage", ".turbo", ".vercel"];
 
-/// Application source files under the root, respecting .gitignore (in name order).
-fn find_sources(root: &Path) -> Vec<QueryFile> {
+/// Application source files under the root, respecting .gitignore (in name order). A file that
+/// cannot be read, or is not UTF-8, is noted in `unreadable` (the latter is still checked, as
+/// decoded with replacement characters).
+fn find_sources(root: &Path, unreadable: &mut Vec<Note>) -> Vec<QueryFile> {
     let mut files: Vec<PathBuf> = walk(root, None)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
@@ -1013,14 +1023,41 @@ fn find_sources(root: &Path) -> Vec<QueryFile> {
     files
         .into_iter()
         .filter_map(|p| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            // Minified bundles are not the project's code.
-            if text.lines().any(|l| l.len() > 5000) {
-                return None;
-            }
             let role = crate::source_role(&p.strip_prefix(root).unwrap_or(&p).to_string_lossy());
             // Vendored code and assets (a syntax highlighter's test files) are not the project's.
             if role == crate::SourceRole::Vendored {
+                return None;
+            }
+            let bytes = match std::fs::read(&p) {
+                Ok(b) => b,
+                Err(e) => {
+                    unreadable.push(Note {
+                        path: display(&p),
+                        text: String::new(),
+                        message: format!("pgvet cannot read this file ({e}): its queries are not checked"),
+                    });
+                    return None;
+                }
+            };
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    let bytes = e.into_bytes();
+                    let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    unreadable.push(Note {
+                        path: display(&p),
+                        text: text.clone(),
+                        message: format!(
+                            "this file is not valid UTF-8 (first at line {line}): pgvet read it with U+FFFD in place of the bytes it could not decode; queries on those lines may not be checked as written"
+                        ),
+                    });
+                    text
+                }
+            };
+            // Minified bundles are not the project's code.
+            if text.lines().any(|l| l.len() > 5000) {
                 return None;
             }
             Some(QueryFile { path: display(&p), text, role })

@@ -29,6 +29,13 @@ fn diesel_version(name: &str) -> String {
     name.split('_').next().unwrap_or("").replace('-', "")
 }
 
+/// The `YYYYMMDDHHMMSS` a diesel migration's name starts with (`2026-07-30-140000-0000_x`,
+/// `20260730140000_x`).
+pub(crate) fn diesel_timestamp(name: &str) -> Option<u64> {
+    let v = diesel_version(name);
+    v.get(..14).filter(|t| t.bytes().all(|b| b.is_ascii_digit())).and_then(|t| t.parse().ok())
+}
+
 pub(crate) fn diesel(loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migration>, ProjectError> {
     let rd = std::fs::read_dir(loc).map_err(|error| ProjectError::Io { path: loc.to_path_buf(), error })?;
     let mut dirs: Vec<(String, String, PathBuf)> = rd

@@ -110,7 +110,7 @@ impl Stamp {
     }
 
     /// to_char with the patterns partition names use; None for one it does not know.
-    pub fn to_char(&self, fmt: &str) -> Option<String> {
+    pub fn format(&self, fmt: &str) -> Option<String> {
         let (y, m, d) = self.ymd();
         let mut out = String::new();
         let mut rest = fmt;
@@ -152,7 +152,7 @@ impl Interval {
     /// `1 month`, `3 days`, `1 mon 2 days`, `2 hours`, `1 week`, `1 year`, `@ 1 mon`.
     pub fn parse(s: &str) -> Option<Interval> {
         let words: Vec<&str> = s.split_whitespace().filter(|w| *w != "@").collect();
-        if words.is_empty() || words.len() % 2 != 0 {
+        if words.is_empty() || !words.len().is_multiple_of(2) {
             return None;
         }
         let mut i = Interval::default();
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(d.add(Interval::parse("1 day").unwrap(), 1).to_date().text(), "2024-02-01");
         let s = series(Stamp::parse("2024-01-01").unwrap(), Stamp::parse("2024-03-01").unwrap(), Interval::parse("1 month").unwrap(), 100)
             .unwrap();
-        let names: Vec<String> = s.iter().map(|x| x.to_char("YYYY_MM").unwrap()).collect();
+        let names: Vec<String> = s.iter().map(|x| x.format("YYYY_MM").unwrap()).collect();
         assert_eq!(names, ["2024_01", "2024_02", "2024_03"]);
         assert_eq!(Interval::parse("1 month").unwrap().times(2).text(), "2 mons");
         assert_eq!(Stamp::parse("2024-12-01").unwrap().add(Interval::parse("1 mon").unwrap(), 1).to_date().text(), "2025-01-01");

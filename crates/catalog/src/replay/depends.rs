@@ -398,8 +398,7 @@ impl Replayer {
             let Some(arg) = f.args.first_mut() else { return false };
             let Some(name) = name_arg(arg) else { return false };
             let (schema, rel) = eval::split_name(name);
-            let names_old =
-                rel == old.name && if schema.is_empty() { r.search_path.iter().any(|s| *s == old.schema) } else { schema == old.schema };
+            let names_old = rel == old.name && if schema.is_empty() { r.search_path.contains(&old.schema) } else { schema == old.schema };
             if !names_old {
                 return false;
             }

@@ -182,13 +182,14 @@ impl Replayer {
     /// The effects of a function's body (read once per distinct body).
     pub(crate) fn effects(&self, f: &Function) -> Rc<Effects> {
         let Some(body) = &f.body else { return Rc::new(Effects::default()) };
-        let key = (f.language.clone(), body.clone());
+        let (params, returns) = super::plpgsql::signature(f);
+        let key = (f.language.clone(), format!("{params}\u{0}{returns}\u{0}{body}"));
         if let Some(e) = self.effects_cache.by_body.borrow().get(&key) {
             return e.clone();
         }
         let mut e = Effects::default();
         match f.language.as_str() {
-            "plpgsql" => match super::plpgsql::parse_body(body, "", "void") {
+            "plpgsql" => match super::plpgsql::parse_body(body, &params, &returns) {
                 Some(tree) => e.read_plpgsql(&tree),
                 None => e.unreadable = Some(format!("the body of {} (PL/pgSQL pgvet's parser does not read)", f.name)),
             },
@@ -228,6 +229,9 @@ impl Replayer {
         seen.push(f.name.clone());
         let e = self.effects(f);
         if e.unreadable.is_some() || !e.ddl.is_empty() || !e.dynamic.is_empty() {
+            if std::env::var_os("PGVET_TRACE_EFFECTS").is_some() {
+                eprintln!("{} may change the schema: {:?} {:?} {:?}", f.name, e.unreadable, e.ddl.first(), e.dynamic.first());
+            }
             return true;
         }
         e.calls.iter().any(|c| self.callees(c).iter().any(|g| self.may_change_schema_seen(g, seen)))

@@ -549,7 +549,7 @@ impl Replayer {
             "to_regnamespace" => text(0).filter(|s| self.catalog.schemas.contains(s)).map(|s| ns_oid(&s)).unwrap_or(Val::Null),
             "current_schema" => Val::Text(self.creation_schema()),
             "to_char" => match (text(0).and_then(|s| Stamp::parse(&s)), text(1)) {
-                (Some(d), Some(f)) => match d.to_char(&f) {
+                (Some(d), Some(f)) => match d.format(&f) {
                     Some(s) => Val::Text(s),
                     None => return unknown(format!("to_char with the format {f}")),
                 },
@@ -1001,7 +1001,17 @@ impl Replayer {
             ("pg_catalog", "pg_policies") => {
                 for tb in c.tables.values() {
                     for p in &tb.policies {
-                        row(vec![("schemaname", t(&tb.name.schema)), ("tablename", t(&tb.name.name)), ("policyname", t(&p.name))]);
+                        let text = |x: &Option<String>| x.as_deref().map(t).unwrap_or(Val::Null);
+                        row(vec![
+                            ("schemaname", t(&tb.name.schema)),
+                            ("tablename", t(&tb.name.name)),
+                            ("policyname", t(&p.name)),
+                            ("permissive", t(if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" })),
+                            ("roles", Val::Array(p.roles.iter().map(|r| t(r)).collect())),
+                            ("cmd", t(&p.command.to_uppercase())),
+                            ("qual", text(&p.using)),
+                            ("with_check", text(&p.with_check)),
+                        ]);
                     }
                 }
             }
@@ -1142,7 +1152,19 @@ fn view_shape(catalog_schema: &str, view: &str) -> Option<(Obj, &'static [(&'sta
             &[("attrelid", Oid("rel")), ("attname", Other), ("attnum", Other), ("attisdropped", Other), ("attnotnull", Other)],
         ),
         ("pg_catalog", "pg_trigger") => (Obj::Relation, &[("tgname", Other), ("tgrelid", Oid("rel"))]),
-        ("pg_catalog", "pg_policies") => (Obj::Relation, &[("schemaname", Schema), ("tablename", Name), ("policyname", Other)]),
+        ("pg_catalog", "pg_policies") => (
+            Obj::Relation,
+            &[
+                ("schemaname", Schema),
+                ("tablename", Name),
+                ("policyname", Other),
+                ("permissive", Other),
+                ("roles", Other),
+                ("cmd", Other),
+                ("qual", Other),
+                ("with_check", Other),
+            ],
+        ),
         ("pg_catalog", "pg_inherits") => (Obj::Relation, &[("inhrelid", Oid("rel")), ("inhparent", Other), ("inhseqno", Other)]),
         ("pg_catalog", "pg_type") => (Obj::Type, &[("oid", Oid("type")), ("typname", Name), ("typnamespace", NsOid), ("typtype", Other)]),
         ("pg_catalog", "pg_enum") => (Obj::Type, &[("enumtypid", Oid("type")), ("enumlabel", Other), ("enumsortorder", Other)]),

@@ -78,6 +78,30 @@ impl Run {
     }
 }
 
+/// A function's parameter list and result as a CREATE FUNCTION writes them (the PL/pgSQL
+/// parser checks a body against them: `RETURN x` in a void function does not parse).
+pub(crate) fn signature(func: &Function) -> (String, String) {
+    let arg = |a: &FunctionArg| format!("{} {}", a.name.as_deref().map(pgvet_syntax::quote_ident).unwrap_or_default(), a.type_name);
+    let params: Vec<String> = func
+        .args
+        .iter()
+        .filter(|a| a.mode != "table")
+        .map(|a| {
+            let mode = match a.mode {
+                "out" => "OUT ",
+                "inout" => "INOUT ",
+                "variadic" => "VARIADIC ",
+                _ => "",
+            };
+            format!("{mode}{}", arg(a))
+        })
+        .collect();
+    let table: Vec<String> = func.args.iter().filter(|a| a.mode == "table").map(arg).collect();
+    let returns =
+        if table.is_empty() { func.returns.clone().unwrap_or_else(|| "void".into()) } else { format!("TABLE ({})", table.join(", ")) };
+    (params.join(", "), returns)
+}
+
 /// The PL/pgSQL parse of a body: wrapped in a CREATE FUNCTION with the given signature.
 pub(crate) fn parse_body(body: &str, params: &str, returns: &str) -> Option<Rc<J>> {
     let mut tag = String::from("pgvet");
@@ -292,7 +316,23 @@ impl Replayer {
     /// Calls a function the migrations defined, if its body may change the schema.
     fn call_user_function(&mut self, f: &protobuf::FuncCall, scope: &dyn Scope, run: &mut Run) -> R<()> {
         let names = strs(&f.funcname);
-        let Some(q) = self.resolve_names(&names, |q| self.catalog.functions.keys().any(|k| k.name == *q)) else { return Ok(()) };
+        let Some(q) = self.resolve_names(&names, |q| self.catalog.functions.keys().any(|k| k.name == *q)) else {
+            // A function of another schema that pgvet does not know (an extension's, such as
+            // `pgmq.create('jobs')`, which creates `pgmq.q_jobs`): it may create relations in
+            // its schema.
+            if let [schema, name] = names.as_slice() {
+                let builtin = crate::typing::builtin_candidates(Some(schema), name, f.args.len()).len()
+                    + crate::typing::builtin_candidates(Some("pg_catalog"), name, f.args.len()).len()
+                    > 0;
+                if !builtin && !matches!(schema.as_str(), "pg_catalog" | "information_schema") && !extension_data_only(schema, name) {
+                    run.unmodelled(
+                        format!("a call of {schema}.{name}, a function pgvet does not know (an extension's), which may create relations"),
+                        Touched { new_relations_in: vec![QName::new(schema.as_str(), PLACEHOLDER)], ..Default::default() },
+                    );
+                }
+            }
+            return Ok(());
+        };
         let candidates: Vec<Function> =
             self.catalog.functions.values().filter(|g| g.name == q && !g.origin.is_builtin()).cloned().collect();
         let arity = f.args.len();
@@ -326,21 +366,7 @@ impl Replayer {
             }
             return Ok(());
         }
-        let params = func
-            .args
-            .iter()
-            .map(|a| {
-                let mode = match a.mode {
-                    "out" => "OUT ",
-                    "inout" => "INOUT ",
-                    "variadic" => "VARIADIC ",
-                    _ => "",
-                };
-                format!("{mode}{} {}", a.name.as_deref().map(pgvet_syntax::quote_ident).unwrap_or_default(), a.type_name)
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let returns = func.returns.clone().unwrap_or_else(|| "void".into());
+        let (params, returns) = signature(&func);
         let Some(parsed) = parse_body(&body, &params, &returns) else {
             run.unmodelled(format!("the body of {q}"), Touched { schemas: vec![self.creation_schema()], ..Default::default() });
             return Ok(());
@@ -812,6 +838,11 @@ impl Replayer {
         let mut touched = Touched::default();
         let mut dynamic = false;
         for s in &parsed.statements {
+            // Policies, privileges, comments and owners: nothing pgvet's verdicts on relations,
+            // columns, keys and functions rest on.
+            if touches_no_shape(&s.node) {
+                continue;
+            }
             let text = &sql[s.span.range()];
             if text.contains(PLACEHOLDER) && !creates_unknown(&s.node) {
                 // A change to a relation, type or function pgvet cannot name.
@@ -1118,6 +1149,45 @@ const ROW_TARGET: &str = "\u{1}";
 
 /// Stands for a value pgvet does not know in SQL it rebuilds.
 pub const PLACEHOLDER: &str = "pgvet_unknown";
+
+/// Functions of platform and extension APIs that read and write rows only: jobs (pg_cron),
+/// HTTP requests (pg_net), secrets (vault), broadcasts (realtime), the platform's auth and
+/// storage helpers, and a queue's messages (pgmq; creating or dropping a queue creates or drops
+/// its tables).
+fn extension_data_only(schema: &str, name: &str) -> bool {
+    match schema {
+        "cron" | "net" | "vault" | "realtime" | "auth" | "storage" | "graphql" | "graphql_public" | "pgsodium" | "extensions"
+        | "supabase_functions" => true,
+        "pgmq" => !["create", "drop", "convert", "detach"].iter().any(|p| name.starts_with(p)),
+        _ => false,
+    }
+}
+
+/// Statements that change no relation, column, key, type or function: policies, privileges,
+/// comments, owners.
+fn touches_no_shape(node: &NodeEnum) -> bool {
+    match node {
+        NodeEnum::CreatePolicyStmt(_)
+        | NodeEnum::AlterPolicyStmt(_)
+        | NodeEnum::GrantStmt(_)
+        | NodeEnum::GrantRoleStmt(_)
+        | NodeEnum::CommentStmt(_)
+        | NodeEnum::AlterOwnerStmt(_)
+        | NodeEnum::AlterDefaultPrivilegesStmt(_) => true,
+        NodeEnum::DropStmt(d) => d.remove_type == protobuf::ObjectType::ObjectPolicy as i32,
+        NodeEnum::AlterTableStmt(a) => a.cmds.iter().all(|c| {
+            matches!(&c.node, Some(N::AlterTableCmd(cmd)) if matches!(
+                protobuf::AlterTableType::try_from(cmd.subtype),
+                Ok(protobuf::AlterTableType::AtChangeOwner
+                    | protobuf::AlterTableType::AtEnableRowSecurity
+                    | protobuf::AlterTableType::AtDisableRowSecurity
+                    | protobuf::AlterTableType::AtForceRowSecurity
+                    | protobuf::AlterTableType::AtNoForceRowSecurity)
+            ))
+        }),
+        _ => false,
+    }
+}
 
 /// Whether a statement creates the relation it names (so a placeholder name is a new relation).
 fn creates_unknown(node: &NodeEnum) -> bool {

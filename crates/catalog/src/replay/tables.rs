@@ -844,7 +844,16 @@ impl Replayer {
             return;
         }
         let Some(q) = self.resolve_table(&rv) else {
-            if !s.missing_ok {
+            // ALTER TABLE also takes a sequence, view or index for what all relations have
+            // (OWNER TO, storage options, RENAME is a RenameStmt).
+            let any_relation = self.resolve(&rv.schemaname, &rv.relname, |q| self.catalog.relation_exists(q)).is_some();
+            let generic = s.cmds.iter().all(|c| {
+                matches!(&c.node, Some(N::AlterTableCmd(cmd)) if matches!(
+                    AT::try_from(cmd.subtype),
+                    Ok(AT::AtChangeOwner | AT::AtSetRelOptions | AT::AtResetRelOptions | AT::AtSetTableSpace | AT::AtReplaceRelOptions)
+                ))
+            });
+            if !s.missing_ok && !(any_relation && generic) {
                 self.error(format!("relation \"{}\" does not exist", rv.relname));
             }
             return;

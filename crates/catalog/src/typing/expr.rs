@@ -250,7 +250,7 @@ impl<'a> Typer<'a> {
             );
         }
         for f in &s.from_clause {
-            self.from_item(f, &mut sc)?;
+            self.add_from_item(f, &mut sc)?;
         }
         let mut out = Vec::new();
         for t in &s.target_list {
@@ -274,7 +274,7 @@ impl<'a> Typer<'a> {
     }
 
     /// Adds a FROM item's columns to the scope (None: pgvet cannot see them).
-    fn from_item(&self, f: &Node, sc: &mut Scope) -> Option<()> {
+    fn add_from_item(&self, f: &Node, sc: &mut Scope) -> Option<()> {
         match f.node.as_ref()? {
             N::RangeVar(rv) => {
                 let mut cols = self.relation_columns(rv, sc)?;
@@ -307,9 +307,9 @@ impl<'a> Typer<'a> {
             }
             N::JoinExpr(j) => {
                 let before = sc.items.len();
-                self.from_item(j.larg.as_deref()?, sc)?;
+                self.add_from_item(j.larg.as_deref()?, sc)?;
                 let mid = sc.items.len();
-                self.from_item(j.rarg.as_deref()?, sc)?;
+                self.add_from_item(j.rarg.as_deref()?, sc)?;
                 let using: Vec<String> = strs(&j.using_clause);
                 if !using.is_empty() || j.is_natural {
                     // The merged columns once, first; then the others of each side.
@@ -630,7 +630,7 @@ fn common_or_opaque(types: &[Ty]) -> Ty {
 /// The name the server gives an output column without an alias (FigureColname), with its
 /// strength: 2 for a column or function name, 1 for a weaker guess, 0 for `?column?`.
 pub fn figure_colname(n: &Node) -> (String, u8) {
-    let last = |l: &[Node]| strs(l).into_iter().filter(|s| s != "*").next_back();
+    let last = |l: &[Node]| strs(l).into_iter().rfind(|s| s != "*");
     match n.node.as_ref() {
         Some(N::ColumnRef(c)) => match last(&c.fields) {
             Some(s) => (s, 2),

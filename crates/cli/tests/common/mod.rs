@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
-/// The repository root.
+/// The repository root (the `pgvet` package's manifest is the root one).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap()
 }
 
 /// Copies the tree at `from` to `to`.

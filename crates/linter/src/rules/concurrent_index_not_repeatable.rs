@@ -2,7 +2,8 @@
 //!
 //! ## What it finds
 //! `CREATE INDEX CONCURRENTLY` without `IF NOT EXISTS` on a table that existed before the
-//! migration. (squawk: prefer-robust-stmts.) Field report 02's key migration had one.
+//! migration. (squawk: prefer-robust-stmts.) A typical case: the
+//! index a key migration builds before it swaps the primary key.
 //!
 //! ## Why it matters
 //! A concurrent build runs outside a transaction: when it fails (a duplicate for a UNIQUE index, a

@@ -13,7 +13,7 @@
 //! Whenever a referenced row is deleted, or its key updated, PostgreSQL runs
 //! `SELECT 1 FROM ONLY child WHERE fk = $1` to find referencing rows. Without an index that is a
 //! sequential scan of the child table for every parent row, holding locks while it runs, and the
-//! same missing index slows every join along the relationship. Field report 04 measured 10-100x
+//! same missing index slows every join along the relationship. One real project measured 10-100x
 //! slower queries on six such tables. PostgreSQL does not create this index for you (it does for
 //! the referenced side's primary key only).
 //!

@@ -12,7 +12,7 @@
 //! ## Why it matters
 //! Between the read and the insert, the parent row can be deleted (or may never have existed:
 //! the read came from another table that merely mentions it). The insert then fails with
-//! 23503 and the request returns a 500. Field report 03: `ensureUserWorkspace` read a
+//! 23503 and the request returns a 500. In one real app, `ensureUserWorkspace` read a
 //! membership's `workspaceId` and inserted it as the new user's `primary_workspace_id`; when that
 //! workspace had been deleted, first logins failed with
 //! `violates foreign key constraint "users_primary_workspace_id_workspaces_id_fk"`.

@@ -9,7 +9,7 @@
 //! ## Why it matters
 //! Two requests that run the function at the same time both read the old value, both add to
 //! it, and the second write silently overwrites the first: a counter that loses increments, a
-//! balance that forgets a charge. Field report 04's token usage counter was updated this way
+//! balance that forgets a charge. A token usage counter updated this way
 //! (fetch, calculate, update) and drifted under concurrent requests.
 //!
 //! ## Example

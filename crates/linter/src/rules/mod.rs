@@ -62,6 +62,7 @@ pub mod unknown_function;
 pub mod unknown_relation;
 pub mod unmodelled_statement;
 pub mod unparsed_source;
+pub mod unreadable_file;
 pub mod unused_suppression;
 pub mod vacuum_full_blocks_table;
 
@@ -186,6 +187,7 @@ static DRIVER: &[&RuleMeta] = &[
     &syntax_error::META,
     &unmodelled_statement::META,
     &skipped_file::META,
+    &unreadable_file::META,
     &invalid_suppression::META,
     &unused_suppression::META,
     &schema_drift::META,

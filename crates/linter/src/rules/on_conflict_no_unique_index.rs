@@ -22,7 +22,7 @@
 //! ## Why it matters
 //! The arbiter is chosen when the statement is planned, not when it is prepared, so compile-time
 //! query checkers never see this error; it appears in production the first time the code path
-//! runs. Field report 02: after a migration made the unique keys include `workspace_id`, every
+//! runs. A typical case: after a migration made the unique keys include `workspace_id`, every
 //! `ON CONFLICT (name)` in the code failed with 42P10.
 //!
 //! ## Example

@@ -14,7 +14,7 @@
 //! (hatchet, langfuse) the collision the writer handles is always the natural key's.
 //!
 //! ## Why it matters
-//! Field report 01: a workspace "upsert" looked rows up by `id`, but the row it inserted also
+//! A typical case: a workspace "upsert" looked rows up by `id`, but the row it inserted also
 //! carried `workspace_id`, which has its own unique index. When the workspace already existed
 //! under another id, the upsert did not update it: it failed with *Unique constraint failed on
 //! the fields: (`workspace_id`)*, and every batch of the backfill was lost.
@@ -291,7 +291,7 @@ fn check_prisma(cx: &Context, out: &mut Vec<Diagnostic>) {
                 Label::new(f.file, at).with_message(format!("also unique by {}", other.name.name)),
             )
             .with_help(format!(
-                "Upsert on the field the data is identified by, or leave ({other_cols}) out of create, or catch P2002. Field report 01's upsert failed this way: \"Unique constraint failed on the fields: (workspace_id)\"."
+                "Upsert on the field the data is identified by, or leave ({other_cols}) out of create, or catch P2002. An upsert by id that also sets a unique workspace_id fails this way: \"Unique constraint failed on the fields: (workspace_id)\"."
             ))
             .with_race(RaceSite {
                 race: Race::OtherUnique {
@@ -426,7 +426,7 @@ fn diagnostic(
         site.label_word(at).with_message(format!("also unique by {}", other.name.name)),
     )
     .with_help(format!(
-        "ON CONFLICT only absorbs collisions on its arbiter. If rows of {tname} are identified by ({other_cols}), make that the conflict target; otherwise do not write ({other_cols}) in this insert, or catch 23505 and update instead. This is how field report 01's upsert failed with \"Unique constraint failed on the fields: (workspace_id)\"."
+        "ON CONFLICT only absorbs collisions on its arbiter. If rows of {tname} are identified by ({other_cols}), make that the conflict target; otherwise do not write ({other_cols}) in this insert, or catch 23505 and update instead. An upsert by id that also sets a unique workspace_id fails this way: \"Unique constraint failed on the fields: (workspace_id)\"."
     ));
     if let Some(l) = definition(cx, &table.name, other) {
         d = d.with_related(l);

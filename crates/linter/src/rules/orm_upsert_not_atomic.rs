@@ -16,7 +16,7 @@
 //! ## Why it matters
 //! Two requests that upsert the same row at the same time both find nothing, both insert, and
 //! the second fails with a unique violation (Prisma: P2002, "Unique constraint failed on the
-//! fields: (...)"). Field report 01: the backfill's concurrent batches upserted the same
+//! fields: (...)"). A typical case: a backfill's concurrent batches upserted the same
 //! workspace and failed with "Unique constraint failed on the fields: (`workspace_id`)".
 //!
 //! ## Example

@@ -10,8 +10,8 @@
 //! ## Why it matters
 //! Exposed functions are callable by anyone holding the anon key (Supabase: `POST
 //! /rest/v1/rpc/<name>`). A definer function bypasses row-level security, so the id parameter is
-//! the only thing deciding whose rows change, and the caller chooses it. Field report 04's
-//! `increment_token_usage(p_user_id, p_tokens)` let any signed-in user add (or, with a negative
+//! the only thing deciding whose rows change, and the caller chooses it. An
+//! `increment_token_usage(p_user_id, p_tokens)` RPC like this let any signed-in user add (or, with a negative
 //! count, remove) tokens on any other user's account.
 //!
 //! ## Example

@@ -3,7 +3,7 @@
 //! ## What it finds
 //! `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` on a table that existed before the migration,
 //! when no validated `CHECK (column IS NOT NULL)` already proves it. (squawk:
-//! adding-not-nullable-field.) Field report 02's migration did this on live tables.
+//! adding-not-nullable-field.) Key migrations often do this on live tables.
 //!
 //! ## Why it matters
 //! PostgreSQL reads every row to prove the column has no NULL while holding ACCESS EXCLUSIVE

@@ -18,8 +18,8 @@
 //!
 //! ## Why it matters
 //! Without the filter the query reads or changes every tenant's rows: one workspace's dashboard
-//! shows another's numbers, an update meant for one tenant rewrites all of them. Field report
-//! 02's `getMetrics` and `getTeamMetrics` selected metrics by date only, across workspaces.
+//! shows another's numbers, an update meant for one tenant rewrites all of them. A typical
+//! case: `getMetrics` and `getTeamMetrics` selected metrics by date only, across workspaces.
 //!
 //! ## Example
 //! ```ts

@@ -11,7 +11,8 @@
 //! ## Why it matters
 //! The row lands without a tenant: a NOT NULL tenant column makes the insert fail (23502); a
 //! nullable one creates a row that belongs to nobody, invisible to the tenant that wrote it or,
-//! worse, visible to all. Field report 02's `agent_metrics` INSERT left `workspace_id` out.
+//! worse, visible to all. A typical case: an `agent_metrics`
+//! INSERT that leaves `workspace_id` out.
 //!
 //! ## Example
 //! ```ts

@@ -23,7 +23,7 @@
 //! ## Why it matters
 //! A key without the tenant makes two tenants' rows collide. Through `ON CONFLICT ... DO UPDATE`
 //! the second tenant silently *overwrites* the first tenant's row; without it, the second tenant
-//! gets a 23505 for a name it never used. Field report 02: metrics, settings and heartbeats keyed
+//! gets a 23505 for a name it never used. A typical case: metrics, settings and heartbeats keyed
 //! by `agent_id` alone were shared across workspaces until the keys became
 //! `(workspace_id, agent_id, ...)`.
 //!

@@ -3,7 +3,8 @@
 //! ## What it finds
 //! `ALTER TABLE ... ADD PRIMARY KEY (...)` or `ADD UNIQUE (...)` without `USING INDEX` on a table
 //! that existed before the migration. (squawk: disallowed-unique-constraint,
-//! adding-serial-primary-key-field.) Field report 02's key migration did this.
+//! adding-serial-primary-key-field.) Key migrations that add the tenant column to a
+//! primary key typically do this.
 //!
 //! ## Why it matters
 //! PostgreSQL builds the constraint's index by reading every row while holding ACCESS EXCLUSIVE

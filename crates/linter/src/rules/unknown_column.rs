@@ -107,40 +107,10 @@ fn check_code(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Tables that migration tools keep for themselves: they exist once the tool has run, though no
-/// migration creates them.
-const BOOKKEEPING: &[&str] = &[
-    "_prisma_migrations",
-    "_sqlx_migrations",
-    "schema_migrations",
-    "goose_db_version",
-    "flyway_schema_history",
-    "__drizzle_migrations",
-    "knex_migrations",
-    "knex_migrations_lock",
-    "ar_internal_metadata",
-    "alembic_version",
-    "typeorm_metadata",
-    "gorp_migrations",
-];
-
-/// Whether code or a query file may talk to this relation without a migration creating it: a
-/// migration tool's bookkeeping table, a table of another database of the repository, or a
-/// table the code creates itself.
+/// Whether code or a query file may talk to this relation without a migration creating it (see
+/// [`crate::code::provided_elsewhere`]).
 fn known_elsewhere(cx: &Context, file: usize, name: &str) -> bool {
-    let last = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
-    let sibling = cx.settings.sibling_tables.contains(&last)
-        && cx.files.get(file).is_some_and(|f| cx.settings.multi_database_sources.contains(&f.path));
-    BOOKKEEPING.contains(&last.as_str()) || sibling || cx.code_tables.contains(&last) || existence_checked(cx, file, &last)
-}
-
-/// Whether the file asks the catalog if the table exists (`table_name = 'x'` in
-/// information_schema, `to_regclass('x')`, `relname = 'x'`, `tablename = 'x'`): code that
-/// queries a table only when it is there (a legacy table, an optional feature).
-fn existence_checked(cx: &Context, file: usize, table: &str) -> bool {
-    let Some(f) = cx.files.get(file) else { return false };
-    let text = f.text.to_lowercase();
-    ["table_name = '", "to_regclass('", "relname = '", "tablename = '"].iter().any(|p| text.contains(&format!("{p}{table}'")))
+    crate::code::provided_elsewhere(cx.settings, cx.files, cx.code, cx.code_tables, file, name)
 }
 
 /// Functions that managed PostgreSQL services add (Amazon Aurora and RDS): code that runs there

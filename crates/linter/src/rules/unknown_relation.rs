@@ -12,8 +12,8 @@
 //! ## Why it matters
 //! PostgreSQL does not re-validate function bodies when a table is dropped or renamed: the
 //! migration succeeds and the function fails with 42P01 the first time it is called, in
-//! production. Field report 04 found RPCs and code paths calling tables that no migration
-//! created.
+//! production. Real projects have RPCs and code paths calling tables that no
+//! migration created.
 //!
 //! ## Example
 //! ```sql

@@ -47,3 +47,7 @@ CREATE TABLE public.dumped (id integer NOT NULL, other_id integer);
 ALTER TABLE ONLY public.dumped ADD CONSTRAINT dumped_pkey PRIMARY KEY (id);
 SELECT pg_catalog.set_config('search_path', 'public', false);
 CREATE TABLE last_one (id int);
+-- RESET ALL puts search_path back to its default.
+SELECT set_config('search_path', 'other', false);
+RESET ALL;
+CREATE TABLE after_reset_all (id int);
