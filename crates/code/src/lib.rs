@@ -240,28 +240,11 @@ pub fn extract(path: &str, text: &str) -> Extraction {
     if OTHER_DATABASE_DRIVERS.iter().any(|d| text.contains(d)) {
         return Extraction::default();
     }
-    // Relations the code's own SQL creates (tables, sequences, views), read from the parse
-    // trees of its SQL sites.
+    // Relations the code's own SQL creates (collected by the extractors from the file's string
+    // literals, parsed as SQL).
     let with_created = |mut x: Extraction| {
-        let mut names: Vec<String> = Vec::new();
-        for s in &x.sites {
-            let Call::Sql(q) = &s.call else { continue };
-            for st in pgvet_syntax::parse_sql(&q.text).statements {
-                let rv = match &st.node {
-                    pgvet_syntax::NodeEnum::CreateStmt(c) => c.relation.as_ref(),
-                    pgvet_syntax::NodeEnum::CreateSeqStmt(c) => c.sequence.as_ref(),
-                    pgvet_syntax::NodeEnum::ViewStmt(c) => c.view.as_ref(),
-                    pgvet_syntax::NodeEnum::CreateTableAsStmt(c) => c.into.as_ref().and_then(|i| i.rel.as_ref()),
-                    _ => None,
-                };
-                if let Some(rv) = rv {
-                    names.push(rv.relname.to_lowercase());
-                }
-            }
-        }
-        names.sort();
-        names.dedup();
-        x.created_tables = names;
+        x.created_tables.sort();
+        x.created_tables.dedup();
         x
     };
     if is_source(path) {
@@ -284,6 +267,29 @@ pub fn extract(path: &str, text: &str) -> Extraction {
 pub fn postgrest_column(filter: &str) -> Option<String> {
     let c = filter.split("->").next().unwrap_or(filter).trim();
     (!c.is_empty() && !c.contains('.') && !c.contains('(')).then(|| c.to_string())
+}
+
+/// The relations a string of SQL creates (tables, sequences, views), lower case: for a string
+/// literal of the code that PostgreSQL's parser reads as CREATE statements.
+pub(crate) fn created_relations(text: &str) -> Vec<String> {
+    let head: String = text.trim_start().chars().take(6).collect::<String>().to_ascii_uppercase();
+    if head != "CREATE" {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for st in pgvet_syntax::parse_sql(text).statements {
+        let rv = match &st.node {
+            pgvet_syntax::NodeEnum::CreateStmt(c) => c.relation.as_ref(),
+            pgvet_syntax::NodeEnum::CreateSeqStmt(c) => c.sequence.as_ref(),
+            pgvet_syntax::NodeEnum::ViewStmt(c) => c.view.as_ref(),
+            pgvet_syntax::NodeEnum::CreateTableAsStmt(c) => c.into.as_ref().and_then(|i| i.rel.as_ref()),
+            _ => None,
+        };
+        if let Some(rv) = rv {
+            out.push(rv.relname.to_lowercase());
+        }
+    }
+    out
 }
 
 /// Whether a string looks like a SQL statement pgvet should analyse.

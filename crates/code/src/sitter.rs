@@ -100,6 +100,19 @@ impl Walker<'_> {
                 todo.push((n, true));
             }
             self.visit(n);
+            // Relations the code's SQL strings create.
+            let body = match (self.lang, n.kind()) {
+                (_, "string_content" | "interpreted_string_literal_content" | "raw_string_literal_content") => Some(self.src(n)),
+                (Lang::Go, "raw_string_literal" | "interpreted_string_literal") => {
+                    let s = self.src(n);
+                    s.get(1..s.len().saturating_sub(1))
+                }
+                _ => None,
+            };
+            if let Some(body) = body {
+                let found = crate::created_relations(body);
+                self.out.created_tables.extend(found);
+            }
             let mut c = n.walk();
             let children: Vec<Node> = n.children(&mut c).collect();
             for ch in children.into_iter().rev() {

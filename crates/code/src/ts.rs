@@ -809,6 +809,16 @@ fn select_columns(s: &str, span: Span) -> Vec<Named> {
 }
 
 impl<'a> Visit<'a> for Collector<'_> {
+    fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
+        self.out.created_tables.extend(crate::created_relations(&it.value));
+    }
+
+    fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
+        let text: String = it.quasis.iter().map(|q| q.value.raw.to_string()).collect::<Vec<_>>().join("$1");
+        self.out.created_tables.extend(crate::created_relations(&text));
+        walk::walk_template_literal(self, it);
+    }
+
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         // `call().catch((e) => { if (e.code === 'P2002') ... })`: the receiver's calls are handled.
         let guarded = matches!(&it.callee, Expression::StaticMemberExpression(m) if m.property.name == "catch")

@@ -41,7 +41,7 @@ pub fn prepare(client: &mut Client, sql: &str, param_types: &[String], upsert: b
             .filter(|v| v.sqlstate == "42P18")
             .and_then(|v| v.message.rsplit('$').next().and_then(|n| n.trim().parse::<usize>().ok()));
         match undetermined {
-            Some(n) if n >= 1 && n <= 100 && types.get(n - 1).is_none_or(|t| t == "unknown") => {
+            Some(n) if (1..=100).contains(&n) && types.get(n - 1).is_none_or(|t| t == "unknown") => {
                 client.batch_execute("ROLLBACK; BEGIN").map_err(|e| db_message(&e))?;
                 while types.len() < n {
                     types.push("unknown".into());
@@ -102,7 +102,7 @@ pub fn check_functions(
     })?;
     let rows = client
         .query(
-            "SELECT p.oid, n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', l.lanname::text, \
+            "SELECT p.oid, n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')', l.lanname::text, \
                     p.prorettype = 'trigger'::regtype, \
                     (SELECT t.tgrelid::int8 FROM pg_trigger t WHERE t.tgfoid = p.oid ORDER BY t.oid LIMIT 1), \
                     (SELECT t.tgoldtable::text FROM pg_trigger t WHERE t.tgfoid = p.oid ORDER BY t.oid LIMIT 1), \

@@ -853,7 +853,7 @@ impl Replayer {
                     Ok(AT::AtChangeOwner | AT::AtSetRelOptions | AT::AtResetRelOptions | AT::AtSetTableSpace | AT::AtReplaceRelOptions)
                 ))
             });
-            if !s.missing_ok && !(any_relation && generic) {
+            if !(s.missing_ok || any_relation && generic) {
                 self.error(format!("relation \"{}\" does not exist", rv.relname));
             }
             return;
