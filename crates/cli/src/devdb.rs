@@ -26,7 +26,7 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         .take(last + 1)
         .map(|m| ReplayFile {
             text: if m.host.is_some() { "" } else { &m.text },
-            transactional: m.transactional,
+            transactional: runner_wraps(m),
             reset_session: project.layout == pgvet_project::Layout::Supabase,
         })
         .collect();
@@ -90,4 +90,11 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         confirmed
     ));
     Ok(if diffs.is_empty() && rejected.is_empty() && predicted.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Whether a file runs in one transaction on the throwaway server. A file the runner splits
+/// around statements it sends on their own (the Supabase CLI's CREATE INDEX CONCURRENTLY) runs
+/// statement by statement there: the same schema, without the 25001 a single transaction gives.
+pub(crate) fn runner_wraps(m: &pgvet_project::Migration) -> bool {
+    m.transactional && m.standalone.is_empty()
 }

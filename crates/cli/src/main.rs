@@ -32,10 +32,11 @@ const LONG_ABOUT: &str = "\
 Finds PostgreSQL data-integrity bugs in a project's migrations before they reach production.
 
 pgvet finds the project's migrations (Supabase, Prisma, Drizzle, sqlx, golang-migrate, goose,
-Flyway, a structure.sql, or a plain directory of .sql files), replays them with PostgreSQL's own
+Flyway, diesel, postgres-migrations, SQL embedded in Go, a structure.sql, or a plain directory of
+.sql files; templated ones rendered with their defaults), replays them with PostgreSQL's own
 parser into a model of the schema, and runs its rules on the result: on the schema, on every
-function body and view, on the project's SQL query files (sqlc.yaml's `queries`, or queries/,
-db/queries/, sql/queries/), and on the application code's queries (TypeScript/JavaScript, Go,
+function body and view, on the project's SQL query files (every sqlc config's `queries`, or
+queries/, db/queries/, sql/queries/), and on the application code's queries (TypeScript/JavaScript, Go,
 Python, Rust: SQL strings, Supabase, Drizzle, Prisma; .gitignore respected). No database is
 needed.
 

@@ -89,7 +89,7 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
         .iter()
         .map(|m| ReplayFile {
             text: if m.host.is_some() { "" } else { &m.text },
-            transactional: m.transactional,
+            transactional: crate::devdb::runner_wraps(m),
             reset_session: project.layout == pgvet_project::Layout::Supabase,
         })
         .collect();

@@ -65,12 +65,11 @@ fn sarif_uris_are_relative_to_the_repository_root_from_anywhere() {
     let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     let rpc = rules.iter().find(|r| r["id"] == "rpc-trusts-caller-id").unwrap();
     assert_eq!(rpc["properties"]["security-severity"], "8.1");
-    // (as a new Supabase migration, which the CLI applies in a transaction: no CONCURRENTLY)
+    // (as a new Supabase migration: the current CLI sends CREATE INDEX CONCURRENTLY on its own,
+    // outside the file's transaction)
     assert!(results.iter().any(|r| {
         let change = &r["fixes"][0]["artifactChanges"][0];
-        change["replacements"][0]["insertedContent"]["text"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("CREATE INDEX ") && !t.contains("CONCURRENTLY"))
+        change["replacements"][0]["insertedContent"]["text"].as_str().is_some_and(|t| t.starts_with("CREATE INDEX CONCURRENTLY "))
             && change["artifactLocation"]["uri"]
                 .as_str()
                 .is_some_and(|u| u.starts_with("examples/workspace-app/supabase/migrations/") && u.ends_with("_pgvet_fk_missing_index.sql"))

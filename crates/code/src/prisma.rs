@@ -152,6 +152,18 @@ pub fn parse(text: &str) -> Vec<PrismaModel> {
     models
 }
 
+/// Marks the fields whose type is a model as relations, across the files of a multi-file schema
+/// (`prisma/schema/*.prisma`): [`parse`] sees one file, where a model of another file looks like a
+/// scalar type.
+pub fn resolve_relations(mut models: Vec<&mut PrismaModel>) {
+    let names: std::collections::HashSet<String> = models.iter().map(|m| m.name.clone()).collect();
+    for m in models.iter_mut() {
+        for f in m.fields.iter_mut().filter(|f| !f.relation && names.contains(&f.ty)) {
+            f.relation = true;
+        }
+    }
+}
+
 /// `enum Name { A B @map("b") @@map("name") }`: (type name, SQL name, values as
 /// (Prisma name, SQL label)).
 pub type PrismaEnum = (String, String, Vec<(String, String)>);
@@ -477,6 +489,18 @@ pub fn to_sql(models: &[PrismaModel], enums: &[PrismaEnum]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn relations_across_files() {
+        use super::{parse, resolve_relations};
+        let mut a = parse("model Team {\n  id String @id\n  docs Document[]\n}\n");
+        let mut b =
+            parse("model Document {\n  id String @id\n  teamId String\n  team Team @relation(fields: [teamId], references: [id])\n}\n");
+        assert!(!a[0].field("docs").unwrap().relation && !b[0].field("team").unwrap().relation);
+        resolve_relations(a.iter_mut().chain(b.iter_mut()).collect());
+        assert!(a[0].field("docs").unwrap().relation && b[0].field("team").unwrap().relation);
+        assert!(!b[0].field("teamId").unwrap().relation);
+    }
+
     #[test]
     fn models() {
         let m = super::parse(

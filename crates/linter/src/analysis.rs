@@ -112,8 +112,10 @@ pub fn analyze_all(
     let replay = replay_migrations(&files, &runner, base, settings, &site_rules, &mut diags);
     // 2. Parse every function body of the final schema once, and extract the application code.
     let bodies = function_bodies(&replay.replayer.catalog, &files, n_migrations);
-    let code: Vec<CodeFile> =
+    let mut code: Vec<CodeFile> =
         files[n_sql..].par_iter().enumerate().map(|(i, f)| CodeFile::new(n_sql + i, pgvet_code::extract(&f.path, &f.text))).collect();
+    // A Prisma schema split over several files: a relation to a model of another file.
+    pgvet_code::prisma::resolve_relations(code.iter_mut().flat_map(|c| c.extraction.prisma_models.iter_mut()).collect());
     let none = HashSet::new();
     let code_tables = crate::code::created_tables(&code);
     let cx = Context {
@@ -226,6 +228,15 @@ fn replay_migrations(
                     replayer.unmodelled_migration(step, span, &format!("this {lang} migration"), &host_sql_strings(text));
                 }
                 let mut run = |s: &Statement, replayer: &mut Replayer| {
+                    // A statement the runner sends on its own: the transaction so far is
+                    // committed (its locks released), and a new one follows it.
+                    let standalone = *transactional
+                        && !settings.standalone.is_empty()
+                        && settings.standalone.contains(&(files[step].path.clone(), s.span.start));
+                    if standalone {
+                        replayer.runner_transaction = false;
+                        held = HeldLocks::new(false);
+                    }
                     // Queries go to the site rules, DDL to the migration-safety rules.
                     let checks: &[rules::SiteCheck] = if sites::is_checked(&s.node) {
                         site_rules
@@ -244,7 +255,7 @@ fn replay_migrations(
                             code: &[],
                             upserted: &no_upserts,
                             code_tables: &no_code_tables,
-                            runner_transaction: *transactional,
+                            runner_transaction: *transactional && !standalone,
                             runner_reruns: *reruns,
                             held_locks: held.locks(),
                             in_transaction: held.in_transaction,
@@ -267,6 +278,10 @@ fn replay_migrations(
                     }
                     replayer.apply(step, s);
                     statements += 1;
+                    if standalone {
+                        replayer.runner_transaction = true;
+                        held = HeldLocks::new(true);
+                    }
                 };
                 let p = if host.is_none() && streamed(step) {
                     let mut bodies = FunctionBodyCheck::default();

@@ -43,11 +43,21 @@ pub fn settings(project: &Project) -> Result<Settings, String> {
     settings.sibling_tables = project.sibling_tables.iter().cloned().collect();
     settings.multi_database_sources = project.multi_database_sources.clone();
     settings.non_production = project.sources.iter().filter(|s| !s.role.is_production()).map(|s| s.path.clone()).collect();
+    settings.standalone = project.migrations.iter().flat_map(|m| m.standalone.iter().map(|s| (m.path.clone(), s.start))).collect();
     Ok(settings)
 }
 
-/// The catalog the migrations start from: Prisma's declared schema, Supabase's or GoTrue's built-ins, or empty.
+/// The catalog the migrations start from: Prisma's declared schema, Supabase's or GoTrue's
+/// built-ins, or empty; with the schemas the runner creates before the first migration.
 pub fn base_catalog(project: &Project) -> Catalog {
+    let mut catalog = declared_or_builtin(project);
+    for s in &project.base_schemas {
+        catalog.schemas.insert(s.clone());
+    }
+    catalog
+}
+
+fn declared_or_builtin(project: &Project) -> Catalog {
     if let Some(prisma) = &project.declared {
         crate::declared_prisma_catalog(prisma)
     } else if project.supabase {

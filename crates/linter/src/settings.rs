@@ -28,6 +28,10 @@ pub struct Settings {
     pub sibling_tables: std::collections::BTreeSet<String>,
     /// The source files (paths as given) whose package uses those other databases too.
     pub multi_database_sources: std::collections::BTreeSet<String>,
+    /// Migration statements (file path as given, statement start offset) that the runner sends
+    /// on their own outside the file's transaction (the Supabase CLI's CREATE INDEX
+    /// CONCURRENTLY): what came before is committed, what follows runs in a new transaction.
+    pub standalone: std::collections::BTreeSet<(String, usize)>,
     /// Grading pgvet against a server (`pgvet oracle`): suppression comments do not remove
     /// findings (the engine's verdicts are judged, not the team's choices).
     pub keep_suppressed: bool,
@@ -93,6 +97,7 @@ impl Default for Settings {
             include_tests: false,
             sibling_tables: Default::default(),
             multi_database_sources: Default::default(),
+            standalone: Default::default(),
             keep_suppressed: false,
             session_reset: None,
         }

@@ -264,14 +264,12 @@ impl Worker {
     /// Analyses the project at `root` with the open documents' texts, and returns the
     /// publishDiagnostics notifications (empty ones for files whose findings are gone).
     fn analyse(&mut self, root: &Path, docs: &HashMap<PathBuf, String>) -> Vec<Notification> {
-        let ws = match pgvet_project::load_workspace(root) {
+        let mut ws = match pgvet_project::load_workspace(root) {
             Ok(ws) => ws,
             Err(e) => return vec![Notification::new("window/logMessage".into(), json!({ "type": 2, "message": format!("pgvet: {e}") }))],
         };
         let canon = |p: &str| Path::new(p).canonicalize().unwrap_or_else(|_| PathBuf::from(p));
         let open: HashMap<PathBuf, &String> = docs.iter().map(|(p, t)| (p.canonicalize().unwrap_or_else(|_| p.clone()), t)).collect();
-        let overlay =
-            |path: &str, text: &str| -> String { open.get(&canon(path)).map(|t| t.to_string()).unwrap_or_else(|| text.to_string()) };
         let mut by_file: HashMap<PathBuf, Vec<(SourceFile, Diagnostic, Option<pgvet_project::NewMigration>)>> = HashMap::new();
         let mut notes = Vec::new();
         // The baseline, as `pgvet check` applies it: findings recorded there are not shown.
@@ -279,7 +277,10 @@ impl Worker {
             std::fs::read_to_string(ws.root.join(BASELINE)).ok().and_then(|t| serde_json::from_str(&t).ok());
         let now = std::time::SystemTime::now();
         let mut unreadable_seen = HashSet::new();
-        for p in &ws.databases {
+        for p in &mut ws.databases {
+            // Unsaved texts, with what discovery derives from a file's text derived again
+            // (a goose file's Up part, a Go file's steps, rendered templates).
+            p.overlay(|path| open.get(&canon(path)).map(|t| t.to_string()));
             let settings = match pgvet_linter::project::settings(p) {
                 Ok(s) => s,
                 Err(e) => {
@@ -287,14 +288,8 @@ impl Worker {
                     continue;
                 }
             };
-            let mut migrations = pgvet_linter::project::migrations(p);
-            for m in &mut migrations {
-                m.source = SourceFile::new(m.source.path.clone(), overlay(&m.source.path, &m.source.text));
-            }
-            let queries: Vec<SourceFile> =
-                pgvet_linter::project::queries(p).into_iter().map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text))).collect();
-            let sources: Vec<SourceFile> =
-                pgvet_linter::project::sources(p).into_iter().map(|q| SourceFile::new(q.path.clone(), overlay(&q.path, &q.text))).collect();
+            let (migrations, queries, sources) =
+                (pgvet_linter::project::migrations(p), pgvet_linter::project::queries(p), pgvet_linter::project::sources(p));
             let mut a = analyze_all(migrations, queries, sources, pgvet_linter::project::base_catalog(p), &settings);
             let skipped: Vec<(String, String, String)> =
                 p.notes.iter().map(|n| (n.path.clone(), n.text.clone(), n.message.clone())).collect();

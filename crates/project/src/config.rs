@@ -77,6 +77,32 @@ pub struct MigrationsConfig {
     pub path: Option<Spanned<String>>,
     /// Whether the runner wraps each file in a transaction (default: as the layout's runner does).
     pub transactional: Option<bool>,
+    /// The Supabase CLI version that applies the migrations (default: a current one). Since
+    /// 2.109.0 it runs CREATE INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, ALTER SYSTEM and
+    /// CLUSTER outside the file's transaction, and DROP INDEX CONCURRENTLY in later releases.
+    pub supabase_cli: Option<Spanned<String>>,
+}
+
+/// A runner's version, `major.minor[.patch]` (a leading `v` allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    pub fn parse(s: &str) -> Option<Version> {
+        let s = s.trim().trim_start_matches('v');
+        let mut parts = s.split('.').map(|p| p.parse::<u32>().ok());
+        let major = parts.next()??;
+        let minor = parts.next().unwrap_or(Some(0))?;
+        let patch = parts.next().unwrap_or(Some(0))?;
+        parts.next().is_none().then_some(Version(major, minor, patch))
+    }
+}
+
+impl MigrationsConfig {
+    /// The configured Supabase CLI version (None: a current one).
+    pub fn supabase_cli_version(&self) -> Option<Version> {
+        self.supabase_cli.as_ref().and_then(|v| Version::parse(v.get_ref()))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +167,17 @@ impl Config {
                 ));
             }
         }
+        if let Some(v) = &cfg.migrations.supabase_cli {
+            if Version::parse(v.get_ref()).is_none() {
+                return Err(err(
+                    v,
+                    format!(
+                        "`{}` is not a version; write the Supabase CLI's version as in `supabase --version`, e.g. \"2.100.0\"",
+                        v.get_ref()
+                    ),
+                ));
+            }
+        }
         if let Some(f) = &cfg.check.fail_level {
             if !matches!(f.get_ref().as_str(), "info" | "warning" | "error") {
                 return Err(err(f, format!("unknown fail-level `{}`; expected info, warning or error", f.get_ref())));
@@ -186,6 +223,15 @@ mod tests {
         assert_eq!((e.line, e.column), (2, 20), "{e}");
         let e = Config::parse("pgvet.toml", "[migrations]\nlayout = \"rails\"\n").unwrap_err();
         assert!(e.message.contains("unknown migration layout `rails`"), "{e}");
+    }
+
+    #[test]
+    fn supabase_cli_version() {
+        let c = Config::parse("pgvet.toml", "[migrations]\nsupabase-cli = \"2.100.3\"\n").unwrap();
+        assert_eq!(c.migrations.supabase_cli_version(), Some(Version(2, 100, 3)));
+        assert_eq!(Version::parse("v2.109"), Some(Version(2, 109, 0)));
+        let e = Config::parse("pgvet.toml", "[migrations]\nsupabase-cli = \"latest-ish\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 16), "{e}");
     }
 
     #[test]

@@ -27,11 +27,39 @@ pub enum Layout {
     /// No migrations: the schema Prisma's models declare (`prisma db push` projects). The
     /// location is the schema file (or the folder of a multi-file schema).
     PrismaSchema,
+    /// diesel: `migrations/<version>_<name>/up.sql` in version order (the name's part before the
+    /// first `_`, dashes removed); `down.sql` ignored; each in a transaction unless its
+    /// `metadata.toml` says `run_in_transaction = false`.
+    Diesel,
+    /// npm `postgres-migrations` (Supabase Storage): `<id>-<name>.sql` in id order, each in a
+    /// transaction unless it says `-- postgres-migrations disable-transaction`.
+    PostgresMigrations,
+    /// A folder of `.sql` files a Go binary embeds (`//go:embed`, River): version order,
+    /// `.down.sql` ignored, one transaction per file.
+    GoEmbed,
+    /// SQL in the string literals of a Go file's list of migration steps (miniflux's
+    /// `var migrations = [...]func(tx *sql.Tx) error{...}`): one migration per step, in list
+    /// order, each in a transaction. The location is the Go file.
+    GoSteps,
 }
 
 impl Layout {
-    pub const NAMES: &'static [&'static str] =
-        &["supabase", "prisma", "drizzle", "sqlx", "golang-migrate", "goose", "flyway", "structure", "plain", "prisma-schema"];
+    pub const NAMES: &'static [&'static str] = &[
+        "supabase",
+        "prisma",
+        "drizzle",
+        "sqlx",
+        "golang-migrate",
+        "goose",
+        "flyway",
+        "structure",
+        "plain",
+        "prisma-schema",
+        "diesel",
+        "postgres-migrations",
+        "go-embed",
+        "go-steps",
+    ];
 
     pub fn parse(s: &str) -> Option<Layout> {
         Some(match s {
@@ -45,6 +73,10 @@ impl Layout {
             "structure" => Layout::Structure,
             "plain" => Layout::Plain,
             "prisma-schema" => Layout::PrismaSchema,
+            "diesel" => Layout::Diesel,
+            "postgres-migrations" => Layout::PostgresMigrations,
+            "go-embed" => Layout::GoEmbed,
+            "go-steps" => Layout::GoSteps,
             _ => return None,
         })
     }
@@ -63,6 +95,25 @@ pub struct Migration {
     /// A migration written in a host language (`go` for a goose Go migration): pgvet cannot run
     /// it, and treats what it may change as uncertain.
     pub host: Option<&'static str>,
+    /// Statements the runner sends on their own, outside the file's transaction (the Supabase
+    /// CLI since 2.109.0: CREATE INDEX CONCURRENTLY, VACUUM, ...): what came before them is
+    /// committed first, and what follows runs in a new transaction.
+    pub standalone: Vec<pgvet_syntax::Span>,
+    /// Which part of the file the runner applies (see [`Project::overlay`]).
+    pub part: Part,
+}
+
+/// Which part of a migration's file the runner applies; `text` keeps the file's offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Part {
+    #[default]
+    Whole,
+    /// goose: the `-- +goose Up` section.
+    GooseUp,
+    /// The SQL string literals of the n-th step of a Go file's list of migrations.
+    GoStep(usize),
+    /// Nothing (a file its runner skips).
+    Nothing,
 }
 
 /// Something the user should know about discovery (e.g. a file the runner would not apply).
@@ -108,6 +159,13 @@ pub struct Project {
     pub multi_database_sources: std::collections::BTreeSet<String>,
     /// The name `[[database]]` in pgvet.toml gives it.
     pub display_name: Option<String>,
+    /// Schemas that exist before the first migration because the runner's configuration
+    /// creates them (GoTrue's namespace, `auth`, that its templated migrations render to).
+    pub base_schemas: Vec<String>,
+    /// What the project's templates render to.
+    pub template_defaults: crate::template::Defaults,
+    /// The Supabase CLI that applies a `supabase` layout's files.
+    pub supabase_cli: crate::Version,
 }
 
 /// A file of SQL queries the application runs, or an application source file.
@@ -194,7 +252,7 @@ impl std::fmt::Display for ProjectError {
     }
 }
 
-fn read(path: &Path) -> Result<String, ProjectError> {
+pub(crate) fn read(path: &Path) -> Result<String, ProjectError> {
     let bytes = std::fs::read(path).map_err(|error| ProjectError::Io { path: path.to_path_buf(), error })?;
     // Lossy, so one stray byte does not hide the whole file; the parser reports what it cannot read.
     Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
@@ -228,12 +286,12 @@ fn go_migrations(dir: &Path) -> Result<Vec<PathBuf>, ProjectError> {
     Ok(v)
 }
 
-fn file_name(p: &Path) -> String {
+pub(crate) fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Leading version number of a file name (`20240101_x.sql` → 20240101).
-fn version(name: &str) -> Option<u128> {
+pub(crate) fn version(name: &str) -> Option<u128> {
     let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
 }
@@ -247,11 +305,12 @@ fn flyway_version(name: &str) -> Option<Vec<u64>> {
 
 /// Loads the project at `path` (a directory or a single `.sql` file).
 pub fn load(path: &Path) -> Result<Project, ProjectError> {
-    load_at(path, None)
+    load_at(path, None, true)
 }
 
 /// Like [`load`], with the database's layout and migrations location already known.
-pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<Project, ProjectError> {
+/// `single`: the only database of the repository (every sqlc config's queries are its own).
+pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>, single: bool) -> Result<Project, ProjectError> {
     if !path.exists() {
         return Err(ProjectError::NotFound(path.to_path_buf()));
     }
@@ -267,7 +326,7 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         match (layout_cfg, path_cfg) {
             (Some(l), Some(p)) => (l, p),
             (Some(l), None) => (l, default_location(&root, l).unwrap_or_else(|| root.clone())),
-            (None, Some(p)) => (if p.is_file() { Layout::Structure } else { classify_dir(&p)? }, p),
+            (None, Some(p)) => (classify_path(&p)?, p),
             (None, None) => detect(&root)?,
         }
     };
@@ -286,9 +345,30 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
             m.transactional = t;
         }
     }
-    let queries = find_queries(&root, &config, &location, &mut notes)?;
+    // Templated migrations, rendered as their runner would with its defaults.
+    let defaults = template_defaults(&root, &location);
+    let cli = config.migrations.supabase_cli_version().unwrap_or(crate::runners::SUPABASE_CLI_CURRENT);
+    let mut base_schemas = Vec::new();
+    for m in migrations.iter_mut() {
+        base_schemas.extend(finish(m, layout, &defaults, cli));
+    }
+    base_schemas.sort();
+    base_schemas.dedup();
+    base_schemas.retain(|s| !migrations.iter().any(|m| creates_schema(&m.text, s)));
+    let mut queries = find_queries(&root, &config, &location, single, &mut notes)?;
+    for q in &mut queries {
+        if let Some(r) = crate::template::render(&q.text, &defaults) {
+            q.text = r.text;
+        }
+    }
     let mut unreadable = Vec::new();
-    let sources = if path.is_file() { Vec::new() } else { find_sources(&root, &mut unreadable) };
+    let mut sources = if path.is_file() { Vec::new() } else { find_sources(&root, &mut unreadable) };
+    // A Go file of migration steps is the migrations, not application code.
+    if layout == Layout::GoSteps {
+        for s in sources.iter_mut().filter(|s| Path::new(&s.path) == location) {
+            s.role = crate::SourceRole::DataMigration;
+        }
+    }
     let supabase =
         layout == Layout::Supabase || root.join("supabase").is_dir() || location.components().any(|c| c.as_os_str() == "supabase");
     let gotrue = !supabase && runs_gotrue(&root);
@@ -310,6 +390,106 @@ pub(crate) fn load_at(path: &Path, forced: Option<(Layout, PathBuf)>) -> Result<
         sibling_tables: Vec::new(),
         multi_database_sources: Default::default(),
         display_name: None,
+        base_schemas,
+        template_defaults: defaults,
+        supabase_cli: cli,
+    })
+}
+
+/// What discovery derives from a migration's text once it has its part: the rendering of its
+/// templates and the statements its runner sends on their own. Returns the schemas the
+/// templates' defaults name.
+fn finish(m: &mut Migration, layout: Layout, defaults: &crate::template::Defaults, cli: crate::Version) -> Vec<String> {
+    let mut schemas = Vec::new();
+    if m.host.is_none() {
+        if let Some(r) = crate::template::render(&m.text, defaults) {
+            m.text = r.text;
+            schemas = r.schemas;
+        }
+    }
+    m.standalone =
+        if layout == Layout::Supabase && m.transactional { crate::runners::supabase_standalone(&m.text, cli) } else { Vec::new() };
+    schemas
+}
+
+impl Project {
+    /// The project with the unsaved texts of open files (an editor's buffers, by path as given)
+    /// in place of what discovery read: each migration's part, templates and runner statements
+    /// derived again from the new text, query files rendered again.
+    pub fn overlay(&mut self, open: impl Fn(&str) -> Option<String>) {
+        let (layout, cli) = (self.layout, self.supabase_cli);
+        for m in &mut self.migrations {
+            let Some(raw) = open(&m.path) else { continue };
+            m.text = match m.part {
+                Part::Whole => raw,
+                Part::GooseUp => goose_up_only(&raw),
+                Part::GoStep(i) => crate::gosrc::migration_steps(&m.path, &raw)
+                    .and_then(|steps| steps.get(i).cloned())
+                    .map(|s| crate::gosrc::step_sql(&raw, s))
+                    .unwrap_or_else(|| blank_text(&raw)),
+                Part::Nothing => blank_text(&raw),
+            };
+            finish(m, layout, &self.template_defaults, cli);
+        }
+        for q in &mut self.queries {
+            if let Some(raw) = open(&q.path) {
+                q.text = crate::template::render(&raw, &self.template_defaults).map(|r| r.text).unwrap_or(raw);
+            }
+        }
+        for s in &mut self.sources {
+            if let Some(raw) = open(&s.path) {
+                s.text = raw;
+            }
+        }
+    }
+}
+
+/// `text` as spaces, newlines kept (same byte length).
+pub(crate) fn blank_text(text: &str) -> String {
+    text.chars().map(|c| if c == '\n' || c == '\r' { c.to_string() } else { " ".repeat(c.len_utf8()) }).collect()
+}
+
+/// How a configured migrations path is run, from what it is.
+fn classify_path(p: &Path) -> Result<Layout, ProjectError> {
+    Ok(if p.is_file() {
+        if p.extension().is_some_and(|x| x == "go") {
+            Layout::GoSteps
+        } else {
+            Layout::Structure
+        }
+    } else if crate::runners::is_diesel_dir(p) {
+        Layout::Diesel
+    } else {
+        classify_dir(p)?
+    })
+}
+
+/// What the project's templates render to: GoTrue's own repository renders its migrations'
+/// `{{ index .Options "Namespace" }}` to `auth`.
+fn template_defaults(root: &Path, location: &Path) -> crate::template::Defaults {
+    let (pkg, _) = crate::workspace::package_of(root, location);
+    let module = [pkg.join("go.mod"), root.join("go.mod")]
+        .iter()
+        .find_map(|m| std::fs::read_to_string(m).ok())
+        .and_then(|t| t.lines().find_map(|l| l.trim().strip_prefix("module ").map(|m| m.trim().to_string())))
+        .unwrap_or_default();
+    if ["github.com/supabase/auth", "github.com/supabase/gotrue", "github.com/netlify/gotrue"].contains(&module.as_str()) {
+        crate::template::Defaults::gotrue()
+    } else {
+        crate::template::Defaults::default()
+    }
+}
+
+/// Whether `text` has a `CREATE SCHEMA [IF NOT EXISTS] <schema>`.
+fn creates_schema(text: &str, schema: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == ';').filter(|w| !w.is_empty()).collect();
+    words.windows(2).enumerate().any(|(i, w)| {
+        w == ["create", "schema"] && {
+            let rest = &words[i + 2..];
+            let name = if rest.starts_with(&["if", "not", "exists"]) { rest.get(3) } else { rest.first() };
+            name.is_some_and(|n| n.trim_matches('"') == schema)
+        }
     })
 }
 
@@ -328,7 +508,7 @@ fn root_config(root: &Path) -> Result<(Config, String, Option<PathBuf>), Project
 pub fn load_code_only(root: &Path) -> Result<Project, ProjectError> {
     let (config, config_text, config_path) = root_config(root)?;
     let mut notes = Vec::new();
-    let queries = find_queries(root, &config, root, &mut notes)?;
+    let queries = find_queries(root, &config, root, true, &mut notes)?;
     let mut unreadable = Vec::new();
     let sources = find_sources(root, &mut unreadable);
     Ok(Project {
@@ -349,6 +529,9 @@ pub fn load_code_only(root: &Path) -> Result<Project, ProjectError> {
         sibling_tables: Vec::new(),
         multi_database_sources: Default::default(),
         display_name: None,
+        base_schemas: Vec::new(),
+        template_defaults: Default::default(),
+        supabase_cli: crate::runners::SUPABASE_CLI_CURRENT,
     })
 }
 
@@ -376,38 +559,6 @@ fn runs_gotrue(root: &Path) -> bool {
     })
 }
 
-/// `queries:` entries of an sqlc config (`sqlc.yaml`, `sqlc.yml` or `sqlc.json`).
-fn sqlc_queries(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for name in ["sqlc.yaml", "sqlc.yml", "sqlc.json"] {
-        let Ok(text) = std::fs::read_to_string(root.join(name)) else { continue };
-        let mut lines = text.lines().peekable();
-        while let Some(line) = lines.next() {
-            let Some(i) = line.find("queries") else { continue };
-            let rest = line[i + "queries".len()..].trim_start_matches(['"', '\'']).trim_start();
-            let Some(value) = rest.strip_prefix(':') else { continue };
-            let value = value.trim().trim_end_matches(',');
-            let clean = |v: &str| v.trim().trim_matches(['"', '\'', ' ']).to_string();
-            if value.starts_with('[') {
-                out.extend(value.trim_matches(['[', ']']).split(',').map(clean).filter(|v| !v.is_empty()));
-            } else if !value.is_empty() {
-                out.push(clean(value));
-            } else {
-                while let Some(next) = lines.peek() {
-                    match next.trim().strip_prefix("- ") {
-                        Some(v) => {
-                            out.push(clean(v));
-                            lines.next();
-                        }
-                        None => break,
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 /// The project's files and folders under `root`, respecting .gitignore and skipping hidden,
 /// dependency and build folders (`SKIP_DIRS`).
 pub(crate) fn walk(root: &Path, max_depth: Option<usize>) -> impl Iterator<Item = ignore::DirEntry> {
@@ -421,44 +572,41 @@ pub(crate) fn walk(root: &Path, max_depth: Option<usize>) -> impl Iterator<Item 
         .flatten()
 }
 
-/// The `queries` of sqlc configs below the root that belong to the same package (Go module,
-/// npm package, crate) as the migrations, relative to the root.
-fn nested_sqlc_queries(root: &Path, migrations: &Path) -> Vec<String> {
-    let configs: Vec<PathBuf> = walk(root, Some(8))
-        .map(|e| e.into_path())
-        .filter(|p| matches!(file_name(p).as_str(), "sqlc.yaml" | "sqlc.yml" | "sqlc.json"))
-        .filter(|p| crate::source_role(&p.strip_prefix(root).unwrap_or(p).to_string_lossy()).is_production())
-        .collect();
+/// The query paths of the repository's sqlc configs that use this database: an entry whose
+/// `schema` names its migrations, else a config in the same package (Go module, npm package,
+/// crate) or at the root; with a single database, every PostgreSQL entry.
+fn sqlc_query_paths(root: &Path, migrations: &Path, single: bool) -> Vec<PathBuf> {
     let (home, _) = crate::workspace::package_of(root, migrations);
     let mut out = Vec::new();
-    for c in configs {
-        let dir = c.parent().map(Path::to_path_buf).unwrap_or_default();
-        if crate::workspace::package_of(root, &dir).0 != home {
-            continue;
+    for e in crate::sqlc::entries(root) {
+        let dir = e.config.parent().map(Path::to_path_buf).unwrap_or_default();
+        let names_us = e.schema.iter().any(|s| migrations.starts_with(s) || s.starts_with(migrations));
+        if names_us || single || dir == root || crate::workspace::package_of(root, &dir).0 == home {
+            out.extend(e.queries);
         }
-        let rel = dir.strip_prefix(root).unwrap_or(&dir).to_path_buf();
-        out.extend(sqlc_queries(&dir).into_iter().map(|q| display(&rel.join(q))));
     }
     out
 }
 
-fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec<Note>) -> Result<Vec<QueryFile>, ProjectError> {
-    let configured = config.queries.paths.clone();
+fn find_queries(
+    root: &Path,
+    config: &Config,
+    migrations: &Path,
+    single: bool,
+    notes: &mut Vec<Note>,
+) -> Result<Vec<QueryFile>, ProjectError> {
+    let configured = config.queries.paths.as_ref().map(|ps| ps.iter().map(|p| root.join(p)).collect::<Vec<PathBuf>>());
     let explicit = configured.is_some();
     let paths = configured.unwrap_or_else(|| {
-        let mut sqlc = sqlc_queries(root);
+        let sqlc = sqlc_query_paths(root, migrations, single);
         if sqlc.is_empty() {
-            sqlc = nested_sqlc_queries(root, migrations);
-        }
-        if sqlc.is_empty() {
-            ["queries", "db/queries", "sql/queries"].iter().map(|s| s.to_string()).collect()
+            ["queries", "db/queries", "sql/queries"].iter().map(|s| root.join(s)).collect()
         } else {
             sqlc
         }
     });
     let mut files = Vec::new();
-    for p in paths {
-        let full = root.join(&p);
+    for full in paths {
         if !full.exists() {
             if explicit {
                 notes.push(Note {
@@ -481,7 +629,8 @@ fn find_queries(root: &Path, config: &Config, migrations: &Path, notes: &mut Vec
         found.sort();
         files.extend(found);
     }
-    files.dedup();
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
     files.into_iter().map(|f| Ok(QueryFile { path: display(&f), text: read(&f)?, role: crate::SourceRole::Production })).collect()
 }
 
@@ -510,6 +659,7 @@ fn default_location(root: &Path, l: Layout) -> Option<PathBuf> {
         Layout::Structure => &["db/structure.sql", "structure.sql", "schema.sql", "db/schema.sql"],
         Layout::Flyway => &["src/main/resources/db/migration", "db/migration", "migrations"],
         Layout::PrismaSchema => &["prisma/schema.prisma", "schema.prisma", "prisma/schema"],
+        Layout::Diesel => return crate::runners::diesel_location(root),
         _ => &["migrations", "db/migrations", "sql/migrations"],
     };
     cands.iter().map(|c| root.join(c)).find(|p| p.exists())
@@ -527,8 +677,10 @@ fn find_journal(root: &Path, depth: usize) -> Option<PathBuf> {
     dirs.sort();
     dirs.into_iter()
         .filter(|d| {
-            !matches!(file_name(d).as_str(), "node_modules" | ".git" | "target" | "dist" | "build" | "vendor")
-                && !file_name(d).starts_with('.')
+            let name = file_name(d);
+            // Not the journals of tests, fixtures or examples.
+            !(SKIP_DIRS.contains(&name.as_str()) || name.starts_with('.'))
+                && matches!(crate::source_role(&format!("{name}/x.sql")), crate::SourceRole::Production | crate::SourceRole::DataMigration)
         })
         .find_map(|d| find_journal(&d, depth - 1))
 }
@@ -540,6 +692,7 @@ fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
         "drizzle meta/_journal.json".into(),
         "db/structure.sql".into(),
         "migrations/, db/migrations/, src/main/resources/db/migration/".into(),
+        "diesel migrations/*/up.sql".into(),
         "*.sql in the directory itself".into(),
         "a PostgreSQL prisma/schema.prisma (db push)".into(),
     ];
@@ -558,11 +711,24 @@ fn detect(root: &Path) -> Result<(Layout, PathBuf), ProjectError> {
             return Ok((Layout::Structure, p));
         }
     }
-    for d in ["migrations", "db/migrations", "src/main/resources/db/migration", "db/migration", "sql/migrations", "."] {
-        let p = if d == "." { root.to_path_buf() } else { root.join(d) };
+    if let Some(p) = crate::runners::diesel_location(root) {
+        return Ok((Layout::Diesel, p));
+    }
+    for d in ["migrations", "db/migrations", "src/main/resources/db/migration", "db/migration", "sql/migrations"] {
+        let p = root.join(d);
         if p.is_dir() && !sql_files(&p)?.is_empty() {
             return Ok((classify_dir(&p)?, p));
         }
+    }
+    // A schema file applied with psql (listmonk's `schema.sql`), else the directory's own files.
+    for f in ["schema.sql", "db/schema.sql"] {
+        let p = root.join(f);
+        if p.is_file() && sql_files(root)?.len() <= 1 {
+            return Ok((Layout::Structure, p));
+        }
+    }
+    if !sql_files(root)?.is_empty() {
+        return Ok((classify_dir(root)?, root.to_path_buf()));
     }
     // No migrations at all: a Prisma schema that `prisma db push` applies.
     if let Some(p) = find_prisma_schema(root) {
@@ -608,6 +774,12 @@ pub(crate) fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
     if names.iter().any(|n| n.ends_with(".up.sql")) {
         return Ok(Layout::Sqlx);
     }
+    if !names.is_empty()
+        && names.iter().all(|n| version(n).is_some())
+        && files.iter().any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("-- postgres-migrations ")))
+    {
+        return Ok(Layout::PostgresMigrations);
+    }
     if !names.is_empty() && names.iter().all(|n| version(n).is_some()) {
         return Ok(Layout::Sqlx);
     }
@@ -615,20 +787,17 @@ pub(crate) fn classify_dir(dir: &Path) -> Result<Layout, ProjectError> {
 }
 
 fn migration(path: &Path, text: String, transactional: bool) -> Migration {
-    Migration { path: display(path), text, transactional, host: None }
+    Migration { path: display(path), text, transactional, host: None, standalone: Vec::new(), part: Part::Whole }
 }
 
-/// The text of a Prisma schema: one file, or every `.prisma` file of a multi-file schema folder.
+/// The text of a Prisma schema: one file, or every `.prisma` file of a multi-file schema folder
+/// (`prismaSchemaFolder`), subfolders included, in path order.
 fn prisma_schema_text(loc: &Path) -> Result<String, ProjectError> {
     if loc.is_file() {
         return read(loc);
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(loc)
-        .map_err(|error| ProjectError::Io { path: loc.to_path_buf(), error })?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "prisma"))
-        .collect();
+    let mut files = Vec::new();
+    prisma_files(loc, &mut files);
     files.sort();
     let mut text = String::new();
     for f in files {
@@ -638,24 +807,45 @@ fn prisma_schema_text(loc: &Path) -> Result<String, ProjectError> {
     Ok(text)
 }
 
-/// A Prisma schema for PostgreSQL without migrations, at the places Prisma looks by default.
-pub(crate) fn find_prisma_schema(root: &Path) -> Option<PathBuf> {
-    let postgres = |t: &str| t.contains("provider") && (t.contains("\"postgresql\"") || t.contains("\"postgres\""));
-    for c in ["prisma/schema.prisma", "schema.prisma"] {
-        let p = root.join(c);
-        if std::fs::read_to_string(&p).is_ok_and(|t| postgres(&t)) {
-            return Some(p);
+fn prisma_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() && !SKIP_DIRS.contains(&file_name(&p).as_str()) && p.file_name().is_some_and(|n| n != "migrations") {
+            prisma_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "prisma") {
+            out.push(p);
         }
     }
-    let dir = root.join("prisma/schema");
-    let text = prisma_schema_text(&dir).ok()?;
-    postgres(&text).then_some(dir)
+}
+
+/// A Prisma schema for PostgreSQL without migrations: where `prisma.config.*` or package.json
+/// says, else at the places Prisma looks by default. A schema without models (a generator-only
+/// stub that a build step fills with another package's models) is none.
+pub(crate) fn find_prisma_schema(root: &Path) -> Option<PathBuf> {
+    let postgres = |t: &str| t.contains("provider") && (t.contains("\"postgresql\"") || t.contains("\"postgres\""));
+    let models = |t: &str| {
+        t.lines().any(|l| {
+            let l = l.trim();
+            (l.starts_with("model ") || l.starts_with("view ")) && l.ends_with('{')
+        })
+    };
+    let configured = crate::markers::prisma_configured_schema(root);
+    let defaults = ["prisma/schema.prisma", "schema.prisma", "prisma/schema"].map(|c| root.join(c));
+    // A main file without models may head a schema folder (its models in files beside it).
+    let cands = configured.into_iter().chain(defaults).filter(|p| p.exists()).flat_map(|p| {
+        let folder = (p.is_file() && p.parent().is_some_and(|d| d != root)).then(|| p.parent().map(Path::to_path_buf)).flatten();
+        std::iter::once(p).chain(folder)
+    });
+    cands.into_iter().find(|p| prisma_schema_text(p).is_ok_and(|t| postgres(&t) && models(&t)))
 }
 
 fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migration>, ProjectError> {
     let mut out = Vec::new();
     match layout {
         Layout::PrismaSchema => {}
+        Layout::Diesel => out = crate::runners::diesel(loc, notes)?,
+        Layout::PostgresMigrations => out = crate::runners::postgres_migrations(loc)?,
+        Layout::GoSteps => out = crate::runners::go_steps(loc)?,
         Layout::Structure => {
             let f = if loc.is_file() {
                 loc.to_path_buf()
@@ -725,7 +915,7 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 }
             }
         }
-        Layout::Sqlx | Layout::GolangMigrate => {
+        Layout::Sqlx | Layout::GolangMigrate | Layout::GoEmbed => {
             let mut files: Vec<(Option<u128>, String, PathBuf)> = sql_files(loc)?
                 .into_iter()
                 .map(|f| (version(&file_name(&f)), file_name(&f), f))
@@ -751,12 +941,19 @@ fn collect(layout: Layout, loc: &Path, notes: &mut Vec<Note>) -> Result<Vec<Migr
                 let text = read(&f)?;
                 if f.extension().is_some_and(|e| e == "go") {
                     let tx = !text.contains("NoTx");
-                    out.push(Migration { path: display(&f), text, transactional: tx, host: Some("go") });
+                    out.push(Migration {
+                        path: display(&f),
+                        text,
+                        transactional: tx,
+                        host: Some("go"),
+                        standalone: Vec::new(),
+                        part: Part::Whole,
+                    });
                     continue;
                 }
                 // goose reads its annotations case-insensitively.
                 let tx = !text.to_ascii_lowercase().contains("+goose no transaction");
-                out.push(migration(&f, goose_up_only(&text), tx));
+                out.push(Migration { part: Part::GooseUp, ..migration(&f, goose_up_only(&text), tx) });
             }
         }
         Layout::Flyway => {

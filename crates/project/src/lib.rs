@@ -3,13 +3,17 @@
 
 mod config;
 mod discover;
+mod gosrc;
 mod markers;
 mod new_migration;
 mod roles;
+mod runners;
+mod sqlc;
+pub mod template;
 mod workspace;
 
-pub use config::{Config, ConfigError, Located};
-pub use discover::{load, load_code_only, Layout, Migration, Note, Project, ProjectError, QueryFile};
+pub use config::{Config, ConfigError, Located, Version};
+pub use discover::{load, load_code_only, Layout, Migration, Note, Part, Project, ProjectError, QueryFile};
 pub use markers::HostMigrations;
 pub use new_migration::NewMigration;
 pub use roles::{source_role, SourceRole};

@@ -25,6 +25,20 @@ pub(crate) fn prisma_configured_migrations(dir: &Path) -> Option<PathBuf> {
     beside_schema(&dir.join(schema))
 }
 
+/// The Prisma schema (a file, or the folder of a multi-file schema) that `dir`'s
+/// `prisma.config.*` (`schema: "prisma/schema"`) or package.json (`"prisma": {"schema": ...}`)
+/// names, when it exists.
+pub(crate) fn prisma_configured_schema(dir: &Path) -> Option<PathBuf> {
+    for ext in ["ts", "mts", "cts", "js", "mjs", "cjs"] {
+        let Ok(text) = std::fs::read_to_string(dir.join(format!("prisma.config.{ext}"))) else { continue };
+        return property(&text, "schema").map(|p| dir.join(p)).filter(|p| p.exists());
+    }
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let schema = v.get("prisma")?.get("schema")?.as_str()?;
+    Some(dir.join(schema.trim_start_matches("./"))).filter(|p| p.exists())
+}
+
 /// Prisma keeps `migrations/` beside the schema file (or beside a multi-file schema folder,
 /// or inside it).
 fn beside_schema(schema: &Path) -> Option<PathBuf> {

@@ -52,7 +52,7 @@ impl Project {
             .iter()
             .filter_map(|m| {
                 let p = std::path::Path::new(&m.path);
-                let p = if self.layout == Layout::Prisma { p.parent()? } else { p };
+                let p = if matches!(self.layout, Layout::Prisma | Layout::Diesel) { p.parent()? } else { p };
                 Some(p.file_name()?.to_string_lossy().into_owned())
             })
             .collect()
@@ -85,10 +85,56 @@ impl Project {
         let transactional = self.config.migrations.transactional;
         let create = |path: PathBuf, text: String| Some(NewMigration { create: vec![(path, text)], rewrite: Vec::new() });
         match self.layout {
-            Layout::Structure | Layout::PrismaSchema => None,
+            // A step of a Go list of migrations is code to write, not a file to add.
+            Layout::Structure | Layout::PrismaSchema | Layout::GoSteps => None,
             Layout::Supabase => {
-                // The Supabase CLI applies each file in a transaction.
-                create(loc.join(format!("{}_{name}.sql", self.next_version(now, nth))), format!("{}\n", without_concurrently(sql)))
+                // The Supabase CLI applies each file in a transaction, and since 2.109.0 sends
+                // CREATE INDEX CONCURRENTLY (and the like) on its own, outside it.
+                let standalone = crate::runners::supabase_standalone(sql, self.supabase_cli).len();
+                let text = if concurrent && standalone < statements { without_concurrently(sql) } else { sql.to_string() };
+                create(loc.join(format!("{}_{name}.sql", self.next_version(now, nth))), format!("{text}\n"))
+            }
+            Layout::Diesel => {
+                // `YYYY-MM-DD-HHMMSS_name/up.sql`; a single concurrent statement runs without
+                // the transaction (`metadata.toml`), several are one implicit transaction.
+                let newest = self.migration_names().iter().filter_map(|n| crate::runners::diesel_timestamp(n)).max().unwrap_or(0);
+                let ts = timestamp(now).max(newest + 1) + u64::from(nth);
+                let t = ts.to_string();
+                let dir = loc.join(format!("{}-{}-{}-{}_{name}", &t[..4], &t[4..6], &t[6..8], &t[8..]));
+                if concurrent && statements == 1 && transactional != Some(true) {
+                    Some(NewMigration {
+                        create: vec![
+                            (dir.join("up.sql"), format!("{sql}\n")),
+                            (dir.join("down.sql"), String::new()),
+                            (dir.join("metadata.toml"), "run_in_transaction = false\n".into()),
+                        ],
+                        rewrite: Vec::new(),
+                    })
+                } else {
+                    Some(NewMigration {
+                        create: vec![
+                            (dir.join("up.sql"), format!("{}\n", without_concurrently(sql))),
+                            (dir.join("down.sql"), String::new()),
+                        ],
+                        rewrite: Vec::new(),
+                    })
+                }
+            }
+            Layout::PostgresMigrations => {
+                // `<id>-name.sql`, the next id; its directive runs it without a transaction.
+                let file = loc.join(format!("{}-{}.sql", self.next_version(now, nth), name.replace('_', "-")));
+                let text = if concurrent && transactional != Some(true) {
+                    format!("-- postgres-migrations disable-transaction\n{sql}\n")
+                } else {
+                    format!("{}\n", without_concurrently(sql))
+                };
+                create(file, text)
+            }
+            Layout::GoEmbed => {
+                // The embedding program runs each version in a transaction.
+                let up = self.migration_names().iter().any(|n| n.ends_with(".up.sql"));
+                let file = format!("{}_{name}{}", self.next_version(now, nth), if up { ".up.sql" } else { ".sql" });
+                create(loc.join(file), format!("{}\n", without_concurrently(sql)))
             }
             Layout::Prisma => {
                 // A single-statement file runs outside a transaction (how CONCURRENTLY works with
@@ -185,13 +231,39 @@ mod tests {
     fn each_layout_names_and_wraps_as_its_runner() {
         let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
         let sql = "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);";
-        // Supabase: a timestamp after the last one, no CONCURRENTLY (one transaction per file).
+        // Supabase: a timestamp after the last one; the current CLI sends CREATE INDEX
+        // CONCURRENTLY on its own, one before 2.109.0 in the file's transaction (no CONCURRENTLY).
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("supabase/migrations")).unwrap();
         std::fs::write(d.path().join("supabase/migrations/20990101000000_t.sql"), "CREATE TABLE t (a int);\n").unwrap();
         let m = project(d.path()).new_migration("pgvet_fk_missing_index", sql, now, 0).unwrap();
         assert_eq!(m.create[0].0, d.path().join("supabase/migrations/20990101000001_pgvet_fk_missing_index.sql"));
+        assert_eq!(m.create[0].1, format!("{sql}\n"));
+        std::fs::write(d.path().join("pgvet.toml"), "[migrations]\nsupabase-cli = \"2.100.0\"\n").unwrap();
+        let m = project(d.path()).new_migration("pgvet_fk_missing_index", sql, now, 0).unwrap();
         assert_eq!(m.create[0].1, "CREATE INDEX t_a_idx ON t (a);\n");
+        // diesel: a dated folder, the concurrent build outside the transaction (metadata.toml).
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("migrations/2026-07-30-140000-0000_t")).unwrap();
+        std::fs::write(d.path().join("migrations/2026-07-30-140000-0000_t/up.sql"), "CREATE TABLE t (a int);\n").unwrap();
+        let m = project(d.path()).new_migration("x", sql, now, 0).unwrap();
+        let names: Vec<String> = m.create.iter().map(|(p, _)| p.strip_prefix(d.path()).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "migrations/2026-07-30-140001_x/up.sql",
+                "migrations/2026-07-30-140001_x/down.sql",
+                "migrations/2026-07-30-140001_x/metadata.toml"
+            ]
+        );
+        // postgres-migrations: the next id, its directive for CONCURRENTLY.
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("migrations")).unwrap();
+        std::fs::write(d.path().join("migrations/0001-init.sql"), "-- postgres-migrations disable-transaction\nCREATE TABLE t (a int);\n")
+            .unwrap();
+        let m = project(d.path()).new_migration("pgvet_fk_missing_index", sql, now, 0).unwrap();
+        assert_eq!(m.create[0].0, d.path().join("migrations/0002-pgvet-fk-missing-index.sql"));
+        assert!(m.create[0].1.starts_with("-- postgres-migrations disable-transaction\n"));
         // Prisma: a new folder; one statement keeps CONCURRENTLY (it runs outside a transaction).
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("prisma/migrations/20240101000000_init")).unwrap();

@@ -73,7 +73,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     if !explicit.is_empty() {
         let mut databases = Vec::new();
         for d in &explicit {
-            let mut p = load_at(path, Some((d.layout, d.location.clone())))?;
+            let mut p = load_at(path, Some((d.layout, d.location.clone())), explicit.len() == 1)?;
             p.display_name = d.name.clone();
             databases.push(p);
         }
@@ -92,9 +92,11 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
         })
         .collect();
     if found.len() <= 1 {
-        let loaded = match load(path) {
+        // The one database the tree has (what `detect` would pick first may be another
+        // journal or folder, one the tree's discovery leaves out); none: the root's own files.
+        let first = if found.len() == 1 { load_at(path, found.into_iter().next(), true) } else { load(path) };
+        let loaded = match first {
             Ok(p) => Ok(p),
-            Err(ProjectError::NoMigrations { .. }) if found.len() == 1 => load_at(path, found.into_iter().next()),
             Err(ProjectError::NoMigrations { root, .. }) if !not_replayed.is_empty() => {
                 Err(ProjectError::NotReplayable { root, sets: not_replayed.clone() })
             }
@@ -110,7 +112,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     }
     let mut databases = Vec::new();
     for f in found {
-        databases.push(load_at(path, Some(f))?);
+        databases.push(load_at(path, Some(f), false)?);
     }
     let n = databases.len();
     let unassigned = assign_sources(path, &mut databases, &vec![None; n]);
@@ -235,19 +237,38 @@ pub fn find_databases(root: &Path) -> Vec<(Layout, PathBuf)> {
 /// The migrations locations under `root`, and the folders of migrations written in a host
 /// language.
 fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
-    let mut dirs: Vec<PathBuf> = crate::discover::walk(root, Some(8))
-        .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
-        .map(|e| e.into_path())
-        .filter(|d| {
-            let rel = d.strip_prefix(root).unwrap_or(d).to_string_lossy().replace('\\', "/");
-            // Not the migrations of tests, fixtures, examples or vendored code.
-            !matches!(
-                crate::source_role(&format!("{rel}/x.sql")),
-                crate::SourceRole::Test | crate::SourceRole::Fixture | crate::SourceRole::Example | crate::SourceRole::Vendored
-            )
-        })
-        .collect();
+    // Not the migrations of tests, fixtures, examples or vendored code.
+    let not_ours = |p: &Path, file: &str| {
+        let rel = p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/");
+        matches!(
+            crate::source_role(&format!("{rel}/{file}")),
+            crate::SourceRole::Test | crate::SourceRole::Fixture | crate::SourceRole::Example | crate::SourceRole::Vendored
+        )
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut go_files: Vec<PathBuf> = Vec::new();
+    let mut go_tests: Vec<PathBuf> = Vec::new();
+    for e in crate::discover::walk(root, Some(8)) {
+        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+        let p = e.into_path();
+        if is_dir {
+            if !not_ours(&p, "x.sql") {
+                dirs.push(p);
+            }
+        } else if p.extension().is_some_and(|x| x == "go") {
+            if p.to_string_lossy().ends_with("_test.go") {
+                go_tests.push(p);
+            } else if !p.parent().is_some_and(|d| not_ours(d, "x.go")) {
+                go_files.push(p);
+            }
+        }
+    }
     dirs.sort();
+    go_files.sort();
+    // Folders of SQL that Go code embeds; those only tests embed are test data.
+    let embedded = crate::runners::go_embedded(&go_files);
+    let test_data: Vec<PathBuf> = crate::runners::go_embedded(&go_tests).into_iter().filter(|d| !embedded.contains(d)).collect();
+    dirs.retain(|d| !test_data.contains(d));
     let mut found: Vec<(Layout, PathBuf)> = Vec::new();
     let mut hosts = Vec::new();
     let mut declared: Vec<PathBuf> = Vec::new();
@@ -270,6 +291,8 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
         }
         let layout = if d.join("meta/_journal.json").is_file() {
             Some(Layout::Drizzle)
+        } else if matches!(name.as_str(), "migrations" | "migration") && crate::runners::is_diesel_dir(d) {
+            Some(Layout::Diesel)
         } else if name == "migrations" && parent == "supabase" {
             Some(Layout::Supabase)
         } else if d.join("migration_lock.toml").is_file() || name == "migrations" && (parent == "prisma" || has_prisma_migrations(d)) {
@@ -281,12 +304,26 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
             None
         } else if matches!(name.as_str(), "migrations" | "migration" | "schema_migrations") && !sql_files(d).unwrap_or_default().is_empty()
         {
-            classify_dir(d).ok()
+            classify(root, d)
+        } else if matches!(parent.as_str(), "migrations" | "migration") && numbered_subfolder(d) {
+            // One database per folder (Supabase Storage's `migrations/tenant`, `.../multitenant`).
+            classify(root, d)
         } else {
             None
         };
         if let Some(l) = layout {
+            // Files a Go binary embeds: its own runner, one transaction per version.
+            let l = if l == Layout::Sqlx && embedded.contains(d) { Layout::GoEmbed } else { l };
             found.push((l, d.clone()));
+        }
+    }
+    // SQL in Go: a file of migration steps, and folders the binary embeds.
+    for f in go_files.iter().filter(|f| crate::runners::is_go_steps(f)) {
+        found.push((Layout::GoSteps, f.clone()));
+    }
+    for d in embedded {
+        if !other_engine(root, &d) && !found.iter().any(|(_, q)| *q == d) {
+            found.push((Layout::GoEmbed, d));
         }
     }
     // A location inside another (a Drizzle journal in supabase/migrations) is the same database.
@@ -302,6 +339,24 @@ fn find_all(root: &Path) -> (Vec<(Layout, PathBuf)>, Vec<HostMigrations>) {
         }
         out.push((l, p));
     }
+    // The same migrations embedded by two packages (River's two PostgreSQL drivers) are one
+    // database.
+    let mut seen: Vec<Vec<(String, String)>> = Vec::new();
+    out.retain(|(l, p)| {
+        if *l != Layout::GoEmbed {
+            return true;
+        }
+        let files: Vec<(String, String)> = sql_files(p)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| (crate::discover::file_name(f), std::fs::read_to_string(f).unwrap_or_default()))
+            .collect();
+        if seen.contains(&files) {
+            return false;
+        }
+        seen.push(files);
+        true
+    });
     // A Prisma schema whose package keeps no migrations: its models are the schema (`db push`).
     for p in declared {
         let pkg = package_of(root, &p).0;
@@ -332,7 +387,14 @@ fn other_engine(root: &Path, d: &Path) -> bool {
         "mongodb",
     ];
     let rel = d.strip_prefix(root).unwrap_or(d);
-    let named = rel.components().any(|c| ENGINES.contains(&c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str()));
+    // A folder named for an engine, or for a driver of one (River's `riversqlite`).
+    let named = rel.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy().to_ascii_lowercase();
+        ENGINES.contains(&c.as_str())
+            || (["sqlite", "mysql", "mariadb", "clickhouse", "mssql", "duckdb"].iter().any(|e| c.contains(e))
+                && !c.contains("postgres")
+                && !c.contains("pg"))
+    });
     let provider = |f: &Path, key: &str| {
         std::fs::read_to_string(f).ok().is_some_and(|t| {
             t.lines().any(|l| {
@@ -349,14 +411,35 @@ fn other_engine(root: &Path, d: &Path) -> bool {
     named || provider(&d.join("migration_lock.toml"), "provider") || dialect
 }
 
+/// A folder's runner, for a folder of SQL files found by its name.
+fn classify(root: &Path, d: &Path) -> Option<Layout> {
+    let l = classify_dir(d).ok()?;
+    Some(if l == Layout::Sqlx && crate::runners::is_postgres_migrations(root, d) { Layout::PostgresMigrations } else { l })
+}
+
+/// A subfolder of a migrations folder that holds numbered SQL files of its own, while the
+/// migrations folder holds none (one folder per database; not `up`/`down` halves).
+fn numbered_subfolder(d: &Path) -> bool {
+    let name = d.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if matches!(name.as_str(), "down" | "rollback" | "rollbacks" | "undo" | "revert" | "seed" | "seeds" | "archive" | "old") {
+        return false;
+    }
+    let parent_has_sql = d.parent().is_some_and(|p| !sql_files(p).unwrap_or_default().is_empty());
+    let names: Vec<String> = sql_files(d).unwrap_or_default().iter().map(|f| crate::discover::file_name(f)).collect();
+    !parent_has_sql && !names.is_empty() && names.iter().all(|n| crate::discover::version(n).is_some())
+}
+
 fn has_prisma_migrations(d: &Path) -> bool {
     std::fs::read_dir(d).into_iter().flatten().flatten().any(|e| e.path().join("migration.sql").is_file())
 }
 
 /// The project root for what the user named: the nearest directory at or above `path` that holds
-/// a `pgvet.toml` (as ruff and eslint find their config), else, for a file, the repository root
-/// (`.git`) above it; else `path` itself. Returned as a path relative to the same base as `path`
-/// (`../..` when `path` is `.`), so displayed paths stay short.
+/// a `pgvet.toml` (as ruff and eslint find their config), else the repository root (`.git`) above
+/// it, so a file, `src/` or `supabase/migrations` is analysed in its whole project (its databases'
+/// base objects, the code that uses them); else `path` itself. A directory the repository's
+/// discovery leaves out (an example, a test fixture, vendored or dependency code) is a project of
+/// its own. Returned as a path relative to the same base as `path` (`../..` when `path` is `.`),
+/// so displayed paths stay short.
 pub fn project_root(path: &Path) -> PathBuf {
     let start = if path.is_file() { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.to_path_buf() };
     let start = if start.as_os_str().is_empty() { PathBuf::from(".") } else { start };
@@ -367,14 +450,30 @@ pub fn project_root(path: &Path) -> PathBuf {
             return if k == 0 && !path.is_file() { path.to_path_buf() } else { up(&start, k) };
         }
         if git.is_none() && dir.join(".git").exists() {
-            git = Some(k);
+            git = Some((k, dir));
             break;
         }
     }
     match git {
-        Some(k) if path.is_file() => up(&start, k),
+        Some((k, _)) if path.is_file() => up(&start, k),
+        Some((k, repo)) if k > 0 && !left_out(repo, &abs) => up(&start, k),
         _ => path.to_path_buf(),
     }
+}
+
+/// Whether discovery from `repo` leaves `dir` out: examples, tests, fixtures, vendored code,
+/// dependency and build folders, hidden folders.
+fn left_out(repo: &Path, dir: &Path) -> bool {
+    let rel = dir.strip_prefix(repo).unwrap_or(dir);
+    let skipped = rel.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        crate::discover::SKIP_DIRS.contains(&c.as_ref()) || c.starts_with('.')
+    });
+    skipped
+        || matches!(
+            crate::source_role(&format!("{}/x.sql", rel.to_string_lossy().replace('\\', "/"))),
+            crate::SourceRole::Test | crate::SourceRole::Fixture | crate::SourceRole::Example | crate::SourceRole::Vendored
+        )
 }
 
 /// `k` levels above `p`, lexically (`db/migrations`, 2 → `.`; `.`, 1 → `..`).
@@ -398,6 +497,27 @@ fn up(p: &Path, k: usize) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_repository_is_the_project() {
+        use std::path::Path;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().canonicalize().unwrap();
+        for dir in [".git", "supabase/migrations", "src/lib", "examples/demo/supabase/migrations", "tests/fixtures/app"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("src/lib/a.ts"), "").unwrap();
+        let at = |p: &str| super::project_root(&root.join(p)).canonicalize().unwrap();
+        assert_eq!(at("supabase/migrations"), root);
+        assert_eq!(at("src/lib"), root);
+        assert_eq!(at("src/lib/a.ts"), root);
+        assert_eq!(at("."), root);
+        // What the repository's discovery leaves out is a project of its own.
+        assert_eq!(at("examples/demo"), root.join("examples/demo"));
+        assert_eq!(at("tests/fixtures/app"), root.join("tests/fixtures/app"));
+        // Lexically above the path given.
+        assert_eq!(super::project_root(Path::new(&root.join("src/lib"))), root);
+    }
+
     #[test]
     fn up_is_lexical() {
         use std::path::{Path, PathBuf};
