@@ -609,11 +609,21 @@ impl Replayer {
             | NodeEnum::DiscardStmt(_)
             | NodeEnum::PrepareStmt(_)
             | NodeEnum::ExecuteStmt(_)
-            | NodeEnum::DeallocateStmt(_) => {}
+            | NodeEnum::DeallocateStmt(_)
+            // Publications list tables for logical replication; they change no table.
+            | NodeEnum::CreatePublicationStmt(_)
+            | NodeEnum::AlterPublicationStmt(_) => {}
             other => {
                 let name = format!("{other:?}");
                 let kind = name.split('(').next().unwrap_or("statement").to_string();
+                // What it creates or changes (a composite type, a foreign table) is uncertain
+                // from here on: a later statement about it is not judged on a guess.
+                let mut touched = uncertain::Touched::default();
+                let mut dynamic = false;
+                self.statement_touches(other, &mut touched, &mut dynamic);
+                let id = self.events.len();
                 self.opaque(format!("{kind} is not modelled"));
+                self.catalog.uncertain.mark(&touched, id);
             }
         }
     }

@@ -179,6 +179,14 @@ impl Catalog {
 /// A string-literal default as PostgreSQL stores it for the column's type: a `bytea` column
 /// keeps `'abc'` as `'\x616263'` (hex output), `''` as `'\x'`.
 fn typed_literal(type_name: &str, d: String) -> String {
+    if type_name == "interval" {
+        // A bare literal is read as the column's type: '1 week' is stored as '7 days'.
+        let Some(inner) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) else { return d };
+        return match pgvet_syntax::interval::interval_text(inner) {
+            Some(t) => format!("'{t}'"),
+            None => d,
+        };
+    }
     if type_name != "bytea" {
         return d;
     }

@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use pgvet_catalog::Catalog;
-use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
+use pgvet_db::replay::{prelude, replay, ReplayFile};
 use pgvet_db::TempPostgres;
 use pgvet_linter::Analysis;
 use pgvet_project::Project;
@@ -26,11 +26,12 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         .take(last + 1)
         .map(|m| ReplayFile {
             text: if m.host.is_some() { "" } else { &m.text },
-            transactional: runner_wraps(m),
+            transactional: m.transactional,
+            standalone: m.standalone.iter().map(|s| s.start).collect(),
             reset_session: project.layout == pgvet_project::Layout::Supabase,
         })
         .collect();
-    let (mut server, rejected) = replay(&pg, supabase.then_some(SUPABASE_PRELUDE), &files, |i| {
+    let (mut server, rejected) = replay(&pg, prelude(supabase, &project.base_schemas).as_deref(), &files, |i| {
         eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
     })?;
     let at = |file: usize, start: usize| {
@@ -90,11 +91,4 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         confirmed
     ));
     Ok(if diffs.is_empty() && rejected.is_empty() && predicted.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// Whether a file runs in one transaction on the throwaway server. A file the runner splits
-/// around statements it sends on their own (the Supabase CLI's CREATE INDEX CONCURRENTLY) runs
-/// statement by statement there: the same schema, without the 25001 a single transaction gives.
-pub(crate) fn runner_wraps(m: &pgvet_project::Migration) -> bool {
-    m.transactional && m.standalone.is_empty()
 }

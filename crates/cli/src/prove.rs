@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pgvet_db::race::Isolation;
-use pgvet_db::replay::{replay, ReplayFile, SUPABASE_PRELUDE};
+use pgvet_db::replay::{prelude, replay, ReplayFile};
 use pgvet_db::TempPostgres;
 use pgvet_prove::render::At;
 use pgvet_prove::{Options, Runner, Verdict};
@@ -89,13 +89,14 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
         .iter()
         .map(|m| ReplayFile {
             text: if m.host.is_some() { "" } else { &m.text },
-            transactional: crate::devdb::runner_wraps(m),
+            transactional: m.transactional,
+            standalone: m.standalone.iter().map(|s| s.start).collect(),
             reset_session: project.layout == pgvet_project::Layout::Supabase,
         })
         .collect();
     eprintln!("pgvet prove: applying {} migrations...", files.len());
     let supabase = project.supabase || project.gotrue;
-    let (_, rejected) = replay(&pg, supabase.then_some(SUPABASE_PRELUDE), &files, |_| {})?;
+    let (_, rejected) = replay(&pg, prelude(supabase, &project.base_schemas).as_deref(), &files, |_| {})?;
     if !rejected.is_empty() {
         eprintln!(
             "pgvet prove: the server rejected {} migration statements (first: {}: {}); the races run on the rest",

@@ -38,7 +38,8 @@ fn live_mode_on_the_example_app() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     let texts: Vec<String> = paths.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
-    let files: Vec<ReplayFile> = texts.iter().map(|t| ReplayFile { text: t, transactional: true, reset_session: false }).collect();
+    let files: Vec<ReplayFile> =
+        texts.iter().map(|t| ReplayFile { text: t, transactional: true, reset_session: false, ..Default::default() }).collect();
     let (_, rejected) = replay(&pg, Some(SUPABASE_PRELUDE), &files, |_| {}).unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     let url = format!("postgres://postgres:hunter2@localhost/pgvet_dev?host={}", pg.root().join("sock").display());
@@ -115,8 +116,13 @@ fn live_mode_on_the_example_app() {
 fn live_mode_on_every_fixture_app() {
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("live mode is tested on a real PostgreSQL: {e}"));
     let schema = std::fs::read_to_string(apps_dir().join("schema.sql")).unwrap();
-    let (_, rejected) =
-        replay(&pg, Some(SUPABASE_PRELUDE), &[ReplayFile { text: &schema, transactional: true, reset_session: false }], |_| {}).unwrap();
+    let (_, rejected) = replay(
+        &pg,
+        Some(SUPABASE_PRELUDE),
+        &[ReplayFile { text: &schema, transactional: true, reset_session: false, ..Default::default() }],
+        |_| {},
+    )
+    .unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     let url = format!("host={} port=5432 user=postgres dbname=pgvet_dev", pg.root().join("sock").display());
     let mut admin = pg.connect("pgvet_dev").unwrap();

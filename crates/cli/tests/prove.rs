@@ -179,8 +179,13 @@ fn the_emitted_specs_reproduce_the_race_in_isolationtester() {
     assert_eq!(code, Some(1), "{err}");
     let pg = TempPostgres::start().unwrap_or_else(|e| panic!("isolationtester needs a real PostgreSQL: {e}"));
     let schema = std::fs::read_to_string(apps_dir().join("schema.sql")).unwrap();
-    let (_, rejected) =
-        replay(&pg, Some(SUPABASE_PRELUDE), &[ReplayFile { text: &schema, transactional: true, reset_session: false }], |_| {}).unwrap();
+    let (_, rejected) = replay(
+        &pg,
+        Some(SUPABASE_PRELUDE),
+        &[ReplayFile { text: &schema, transactional: true, reset_session: false, ..Default::default() }],
+        |_| {},
+    )
+    .unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
     let tester = pgvet_db::find_bin_dir().unwrap().join("../lib/pgxs/src/test/isolation/isolationtester");
     assert!(tester.exists(), "{} (PostgreSQL's client package has it)", tester.display());

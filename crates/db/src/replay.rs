@@ -9,13 +9,33 @@ use crate::TempPostgres;
 /// migrations so they replay on a plain server as on the platform.
 pub const SUPABASE_PRELUDE: &str = include_str!("supabase_platform.sql");
 
+/// What exists before the first migration: the platform's objects (Supabase's, when
+/// `platform`), and the schemas the program creates before it runs its migrations (GoTrue's
+/// `auth`). None when there is nothing.
+pub fn prelude(platform: bool, base_schemas: &[String]) -> Option<String> {
+    let mut sql = String::new();
+    if platform {
+        sql.push_str(SUPABASE_PRELUDE);
+        sql.push('\n');
+    }
+    for s in base_schemas {
+        sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", pgvet_syntax::quote_ident(s)));
+    }
+    (!sql.is_empty()).then_some(sql)
+}
+
 /// One migration file.
+#[derive(Default)]
 pub struct ReplayFile<'a> {
     pub text: &'a str,
     /// Whether the runner wraps the file in a transaction.
     pub transactional: bool,
     /// Whether the runner resets the session (`RESET ALL`) before the file (the Supabase CLI).
     pub reset_session: bool,
+    /// Byte offsets of the statements the runner sends outside the file's transaction (the
+    /// Supabase CLI's `CREATE INDEX CONCURRENTLY`): the transaction so far is committed, the
+    /// statement runs on its own, and a new transaction carries the rest of the file.
+    pub standalone: Vec<usize>,
 }
 
 /// A statement the server rejected: file index, byte offset of the statement, message.
@@ -71,6 +91,14 @@ pub fn replay(
                 continue;
             }
             fresh = false;
+            if wrap && f.standalone.contains(&s.span.start) {
+                run(&mut client, "COMMIT")?;
+                if let Err(e) = client.batch_execute(&f.text[s.span.range()]) {
+                    rejected.push(Rejection { file: i, start: s.span.start, message: db_message(&e) });
+                }
+                run(&mut client, "BEGIN")?;
+                continue;
+            }
             if wrap {
                 run(&mut client, "SAVEPOINT pgvet_statement")?;
             }

@@ -84,7 +84,10 @@ pub fn checked_statements(
             });
         }
     }
-    let code: Vec<CodeFile> = sources.map(|i| CodeFile::new(i, pgvet_code::extract(&files[i].path, &files[i].text))).collect();
+    let mut code: Vec<CodeFile> = sources.map(|i| CodeFile::new(i, pgvet_code::extract(&files[i].path, &files[i].text))).collect();
+    // A Prisma schema split over several files: a relation to a model of another file (as the
+    // analysis reads it).
+    pgvet_code::prisma::resolve_relations(code.iter_mut().flat_map(|c| c.extraction.prisma_models.iter_mut()).collect());
     let drizzle = crate::code::drizzle_tables(&code);
     let models = crate::code::prisma_models(&code);
     for cf in &code {

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use pgvet_db::oracle::{BodyProblem, Verdict};
-use pgvet_db::replay::{ReplayFile, SUPABASE_PRELUDE};
+use pgvet_db::replay::{prelude, ReplayFile};
 use pgvet_db::TempPostgres;
 use pgvet_linter::{Analysis, Diagnostic};
 use pgvet_project::Project;
@@ -244,10 +244,11 @@ pub fn grade_analysis(
         .map(|m| ReplayFile {
             text: if m.host.is_some() { "" } else { &m.text },
             transactional: m.transactional,
+            standalone: m.standalone.iter().map(|s| s.start).collect(),
             reset_session: project.layout == pgvet_project::Layout::Supabase,
         })
         .collect();
-    let (server, rejected) = pgvet_db::replay::replay(pg, platform.then_some(SUPABASE_PRELUDE), &replay_files, |_| {})?;
+    let (server, rejected) = pgvet_db::replay::replay(pg, prelude(platform, &project.base_schemas).as_deref(), &replay_files, |_| {})?;
     let mut client = pg.connect("pgvet_dev")?;
     g.report.server_rejections = rejected.len();
     g.report.replayed_completely = rejected.is_empty() && project.migrations.iter().all(|m| m.host.is_none());

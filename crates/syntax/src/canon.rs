@@ -162,6 +162,16 @@ fn canon(node: &mut Node) {
     let Some(inner) = node.node.as_mut() else { return };
     match inner {
         N::TypeCast(tc) => {
+            // An interval constant is stored as the server reads it: `interval '3 minutes'`
+            // prints back as `'00:03:00'::interval`.
+            let interval = tc.type_name.as_ref().is_some_and(|t| name_of(&t.names) == "interval" && t.typmods.is_empty());
+            if let (true, Some(N::AConst(c))) = (interval, tc.arg.as_mut().and_then(|a| a.node.as_mut())) {
+                if let Some(a_const::Val::Sval(v)) = &mut c.val {
+                    if let Some(text) = crate::interval::interval_text(&v.sval) {
+                        v.sval = text;
+                    }
+                }
+            }
             if let Some(arg) = tc.arg.take() {
                 *node = *arg;
                 canon(node);

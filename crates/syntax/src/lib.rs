@@ -6,6 +6,7 @@
 
 mod canon;
 mod ffi;
+pub mod interval;
 pub use ffi::{parse_plpgsql, parse_plpgsql_json, RawParseError};
 mod source;
 pub mod split;

@@ -14,13 +14,7 @@ pub struct Stamp {
     pub time: bool,
 }
 
-/// months, days, seconds (PostgreSQL's interval fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Interval {
-    pub months: i64,
-    pub days: i64,
-    pub secs: i64,
-}
+pub use pgvet_syntax::interval::Interval;
 
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -145,60 +139,6 @@ impl Stamp {
             rest = &rest[c.len_utf8()..];
         }
         Some(out)
-    }
-}
-
-impl Interval {
-    /// `1 month`, `3 days`, `1 mon 2 days`, `2 hours`, `1 week`, `1 year`, `@ 1 mon`.
-    pub fn parse(s: &str) -> Option<Interval> {
-        let words: Vec<&str> = s.split_whitespace().filter(|w| *w != "@").collect();
-        if words.is_empty() || !words.len().is_multiple_of(2) {
-            return None;
-        }
-        let mut i = Interval::default();
-        for pair in words.chunks(2) {
-            let n: i64 = pair[0].parse().ok()?;
-            let unit = pair[1].trim_end_matches('s').to_lowercase();
-            match unit.as_str() {
-                "year" | "yr" | "y" => i.months += 12 * n,
-                "month" | "mon" => i.months += n,
-                "week" | "w" => i.days += 7 * n,
-                "day" | "d" => i.days += n,
-                "hour" | "hr" | "h" => i.secs += 3600 * n,
-                "minute" | "min" | "m" => i.secs += 60 * n,
-                "second" | "sec" => i.secs += n,
-                _ => return None,
-            }
-        }
-        Some(i)
-    }
-
-    pub fn times(self, k: i64) -> Interval {
-        Interval { months: self.months * k, days: self.days * k, secs: self.secs * k }
-    }
-
-    pub fn is_zero(&self) -> bool {
-        *self == Interval::default()
-    }
-
-    /// As the server prints it (`1 mon`, `2 mons 3 days`).
-    pub fn text(&self) -> String {
-        let mut parts = Vec::new();
-        let (y, mo) = (self.months / 12, self.months % 12);
-        let plural = |n: i64, w: &str| format!("{n} {w}{}", if n.abs() == 1 { "" } else { "s" });
-        if y != 0 {
-            parts.push(plural(y, "year"));
-        }
-        if mo != 0 {
-            parts.push(plural(mo, "mon"));
-        }
-        if self.days != 0 {
-            parts.push(plural(self.days, "day"));
-        }
-        if self.secs != 0 || parts.is_empty() {
-            parts.push(format!("{:02}:{:02}:{:02}", self.secs / 3600, self.secs / 60 % 60, self.secs % 60));
-        }
-        parts.join(" ")
     }
 }
 

@@ -882,6 +882,42 @@ impl Replayer {
                     }
                 }
             }
+            // PostgreSQL's definitions: key_column_usage lists the columns a PRIMARY KEY,
+            // UNIQUE or FOREIGN KEY constrains (a foreign key's own columns);
+            // constraint_column_usage the columns of a CHECK's table it uses, a key's columns, and
+            // for a foreign key the columns it references, in the referenced table.
+            ("information_schema", "key_column_usage") | ("information_schema", "constraint_column_usage") => {
+                let usage = name == "constraint_column_usage";
+                for tb in c.tables.values() {
+                    for k in &tb.constraints {
+                        let (table, columns): (&QName, &[String]) = match (k.kind, &k.foreign_key) {
+                            (ConstraintKind::PrimaryKey | ConstraintKind::Unique, _) => (&tb.name, &k.columns),
+                            (ConstraintKind::ForeignKey, Some(fk)) if usage => (&fk.table, &fk.columns),
+                            (ConstraintKind::ForeignKey, _) => (&tb.name, &k.columns),
+                            (ConstraintKind::Check, _) if usage => (&tb.name, &k.columns),
+                            _ => continue,
+                        };
+                        let mut seen: Vec<&String> = Vec::new();
+                        for (i, col) in columns.iter().enumerate() {
+                            if usage && seen.contains(&col) {
+                                continue;
+                            }
+                            seen.push(col);
+                            let mut r = vec![
+                                ("constraint_schema", t(&tb.name.schema)),
+                                ("constraint_name", t(&k.name)),
+                                ("table_schema", t(&table.schema)),
+                                ("table_name", t(&table.name)),
+                                ("column_name", t(col)),
+                            ];
+                            if !usage {
+                                r.push(("ordinal_position", Val::Int(i as i64 + 1)));
+                            }
+                            row(r);
+                        }
+                    }
+                }
+            }
             ("information_schema", "schemata") => {
                 for s in c.schemas.iter() {
                     row(vec![("schema_name", t(s))]);
@@ -1062,12 +1098,18 @@ impl Replayer {
             Obj::Function => &u.functions,
             Obj::Schema => &u.relations,
         };
+        // Only CREATE TRIGGER makes a trigger: a relation an unmodelled statement may have
+        // made or changed has triggers pgvet does not know only when that statement may have
+        // run a CREATE TRIGGER (a foreign table pgvet did not model has none).
+        let may_trigger = |event: &usize| view != "pg_trigger" || u.trigger_events.contains(event);
         if kind != Obj::Schema {
-            own.extend(names.keys().map(|q| (q.schema.clone(), Some(Val::Text(q.name.clone())))));
+            own.extend(names.iter().filter(|(_, e)| may_trigger(e)).map(|(q, _)| (q.schema.clone(), Some(Val::Text(q.name.clone())))));
         }
         own.extend(u.schemas.keys().map(|s| (s.clone(), None)));
         if kind == Obj::Relation {
-            own.extend(u.new_relations_in.keys().map(|q| (q.schema.clone(), Some(Val::Pattern(q.clone())))));
+            own.extend(
+                u.new_relations_in.iter().filter(|(_, e)| may_trigger(e)).map(|(q, _)| (q.schema.clone(), Some(Val::Pattern(q.clone())))),
+            );
         }
         for (schema, name) in own {
             let mut r: Vec<(String, Val)> = Vec::new();
@@ -1135,6 +1177,27 @@ fn view_shape(catalog_schema: &str, view: &str) -> Option<(Obj, &'static [(&'sta
                 ("table_schema", Schema),
                 ("table_name", Name),
                 ("constraint_type", Other),
+            ],
+        ),
+        ("information_schema", "constraint_column_usage") => (
+            Obj::Relation,
+            &[
+                ("table_schema", Schema),
+                ("table_name", Name),
+                ("constraint_schema", Schema),
+                ("constraint_name", Other),
+                ("column_name", Other),
+            ],
+        ),
+        ("information_schema", "key_column_usage") => (
+            Obj::Relation,
+            &[
+                ("table_schema", Schema),
+                ("table_name", Name),
+                ("constraint_schema", Schema),
+                ("constraint_name", Other),
+                ("column_name", Other),
+                ("ordinal_position", Other),
             ],
         ),
         ("pg_catalog", "pg_tables") => (Obj::Relation, &[("schemaname", Schema), ("tablename", Name)]),

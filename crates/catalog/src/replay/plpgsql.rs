@@ -945,6 +945,7 @@ impl Replayer {
             }
             NodeEnum::AlterEnumStmt(s) => out.types.push(self.new_name_from(&strs(&s.type_name))),
             NodeEnum::CreateFunctionStmt(s) => out.functions.push(self.new_name_from(&strs(&s.funcname))),
+            NodeEnum::CreateTrigStmt(_) => out.triggers = true,
             NodeEnum::IndexStmt(s) if !s.idxname.is_empty() => {
                 let schema = s.relation.as_ref().map(|r| schema_of(&r.schemaname)).unwrap_or_else(|| self.creation_schema());
                 out.relations.push(QName::new(schema, s.idxname.clone()));
@@ -1173,8 +1174,13 @@ fn touches_no_shape(node: &NodeEnum) -> bool {
         | NodeEnum::GrantRoleStmt(_)
         | NodeEnum::CommentStmt(_)
         | NodeEnum::AlterOwnerStmt(_)
-        | NodeEnum::AlterDefaultPrivilegesStmt(_) => true,
-        NodeEnum::DropStmt(d) => d.remove_type == protobuf::ObjectType::ObjectPolicy as i32,
+        | NodeEnum::AlterDefaultPrivilegesStmt(_)
+        | NodeEnum::CreatePublicationStmt(_)
+        | NodeEnum::AlterPublicationStmt(_) => true,
+        NodeEnum::DropStmt(d) => matches!(
+            protobuf::ObjectType::try_from(d.remove_type),
+            Ok(protobuf::ObjectType::ObjectPolicy | protobuf::ObjectType::ObjectPublication)
+        ),
         NodeEnum::AlterTableStmt(a) => a.cmds.iter().all(|c| {
             matches!(&c.node, Some(N::AlterTableCmd(cmd)) if matches!(
                 protobuf::AlterTableType::try_from(cmd.subtype),

@@ -138,7 +138,9 @@ impl Replayer {
                     let seq = self.choose_seq_name(table, &d.colname, seqs);
                     seqs.push((seq, d.colname.clone()));
                 }
-                ConstrType::ConstrGenerated => col.generated = text_of(&c.raw_expr),
+                ConstrType::ConstrGenerated => {
+                    col.generated = c.raw_expr.as_deref().and_then(|e| deparse_expr(&pgvet_syntax::unqualify_columns(e, &table.name)))
+                }
                 ConstrType::ConstrAttrDeferrable
                 | ConstrType::ConstrAttrNotDeferrable
                 | ConstrType::ConstrAttrDeferred
@@ -439,7 +441,8 @@ impl Replayer {
             initially_deferred: false,
             validated: valid,
             index: None,
-            expression: deparse_expr(expr),
+            // The server stores `t.col` of the table itself as `col`.
+            expression: deparse_expr(&pgvet_syntax::unqualify_columns(expr, &table.name)),
             foreign_key: None,
             origin: self.origin_at(loc),
         };

@@ -42,6 +42,8 @@ pub struct Uncertainty {
     pub types: OrdMap<QName, usize>,
     /// By name: any overload.
     pub functions: OrdMap<QName, usize>,
+    /// The events above that may have created triggers (a CREATE TRIGGER pgvet could not follow).
+    pub trigger_events: std::collections::BTreeSet<usize>,
 }
 
 /// What one unmodelled statement may have touched.
@@ -53,6 +55,8 @@ pub struct Touched {
     pub relations: Vec<QName>,
     pub types: Vec<QName>,
     pub functions: Vec<QName>,
+    /// Whether it may create a trigger on the relations above.
+    pub triggers: bool,
 }
 
 impl Touched {
@@ -65,6 +69,7 @@ impl Touched {
     }
 
     pub fn merge(&mut self, other: Touched) {
+        self.triggers |= other.triggers;
         for s in other.schemas {
             if !self.schemas.contains(&s) {
                 self.schemas.push(s);
@@ -119,6 +124,9 @@ impl Uncertainty {
     }
 
     pub fn mark(&mut self, t: &Touched, event: usize) {
+        if t.triggers {
+            self.trigger_events.insert(event);
+        }
         for s in &t.schemas {
             self.schemas.insert(s.clone(), event);
         }

@@ -1,0 +1,15 @@
+-- Expressions as the server stores them: interval constants in their output form, a table's
+-- own qualification dropped from generation expressions and checks.
+CREATE TABLE users (
+  id int PRIMARY KEY,
+  a timestamptz,
+  b timestamptz,
+  confirmed_at timestamptz GENERATED ALWAYS AS (LEAST (users.a, users.b)) STORED,
+  expires_at timestamptz NOT NULL DEFAULT (now() + interval '3 minutes'),
+  ttl interval DEFAULT '1 week',
+  grace interval DEFAULT interval '2 hours 30 minutes',
+  span interval DEFAULT '1 year 2 months 3 days',
+  CONSTRAINT ordered CHECK (users.a <= public.users.b)
+);
+ALTER TABLE users ADD COLUMN c int GENERATED ALWAYS AS (users.id * 2) STORED;
+ALTER TABLE users ADD CONSTRAINT positive CHECK (users.c > 0);
