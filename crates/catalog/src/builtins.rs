@@ -174,3 +174,35 @@ pub fn declared(ddl: &str) -> Catalog {
     }
     c
 }
+
+/// A table a migration runner makes for itself before the first migration (diesel's
+/// `__diesel_schema_migrations`): complete, in `public`, without row-level security.
+pub fn add_runner_table(c: &mut Catalog, name: &str, columns: &[(&str, &str, bool)], key: &str) {
+    let q = QName::new("public", name);
+    if c.tables.contains_key(&q) {
+        return;
+    }
+    let mut t = table("public", name, columns.iter().map(|(n, ty, nn)| col(n, ty, *nn || *n == key)).collect(), key);
+    t.rls_enabled = false;
+    t.incomplete = false;
+    let pk = t.constraints[0].name.clone();
+    let idx = Index {
+        name: QName::new("public", pk.as_str()),
+        table: q.clone(),
+        unique: true,
+        primary: true,
+        nulls_not_distinct: false,
+        method: "btree".into(),
+        keys: vec![IndexKey::Column(key.into())],
+        include: vec![],
+        predicate: None,
+        valid: true,
+        concurrently: false,
+        constraint: Some(pk),
+        parent: None,
+        oid: c.alloc_oid(),
+        origin: Origin::BUILTIN,
+    };
+    c.indexes.insert(idx.name.clone(), idx);
+    c.tables.insert(q, t);
+}

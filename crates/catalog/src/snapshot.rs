@@ -179,6 +179,19 @@ impl Catalog {
 /// A string-literal default as PostgreSQL stores it for the column's type: a `bytea` column
 /// keeps `'abc'` as `'\x616263'` (hex output), `''` as `'\x'`.
 fn typed_literal(type_name: &str, d: String) -> String {
+    if type_name == "boolean" {
+        // boolin reads 't', 'yes', 'on', '1' (and prefixes of true/false/yes/no) as the value.
+        let Some(inner) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) else { return d };
+        let v = inner.trim().to_lowercase();
+        let prefix = |word: &str| !v.is_empty() && word.starts_with(v.as_str());
+        return if prefix("true") || prefix("yes") || v == "on" || v == "1" {
+            "'true'".into()
+        } else if prefix("false") || (v.len() >= 2 && "no".starts_with(v.as_str())) || v == "n" || v == "off" || v == "of" || v == "0" {
+            "'false'".into()
+        } else {
+            d
+        };
+    }
     if type_name == "interval" {
         // A bare literal is read as the column's type: '1 week' is stored as '7 days'.
         let Some(inner) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) else { return d };

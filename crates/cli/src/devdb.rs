@@ -31,9 +31,10 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
             reset_session: project.layout == pgvet_project::Layout::Supabase,
         })
         .collect();
-    let (mut server, rejected) = replay(&pg, prelude(supabase, &project.base_schemas).as_deref(), &files, |i| {
-        eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
-    })?;
+    let (mut server, rejected) =
+        replay(&pg, prelude(supabase, &project.base_schemas, project.layout.runner_table().map(|t| t.sql())).as_deref(), &files, |i| {
+            eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
+        })?;
     let at = |file: usize, start: usize| {
         let f = &analysis.files[file];
         let lc = f.line_col(start);

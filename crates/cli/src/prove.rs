@@ -96,7 +96,8 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
         .collect();
     eprintln!("pgvet prove: applying {} migrations...", files.len());
     let supabase = project.supabase || project.gotrue;
-    let (_, rejected) = replay(&pg, prelude(supabase, &project.base_schemas).as_deref(), &files, |_| {})?;
+    let (_, rejected) =
+        replay(&pg, prelude(supabase, &project.base_schemas, project.layout.runner_table().map(|t| t.sql())).as_deref(), &files, |_| {})?;
     if !rejected.is_empty() {
         eprintln!(
             "pgvet prove: the server rejected {} migration statements (first: {}: {}); the races run on the rest",

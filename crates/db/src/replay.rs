@@ -11,9 +11,10 @@ pub const SUPABASE_PRELUDE: &str = include_str!("supabase_platform.sql");
 
 /// What exists before the first migration: the platform's objects (Supabase's, when
 /// `platform`), and the schemas the program creates before it runs its migrations (GoTrue's
-/// `auth`). None when there is nothing.
-pub fn prelude(platform: bool, base_schemas: &[String]) -> Option<String> {
-    let mut sql = String::new();
+/// `auth`), and the runner's own table (`runner_table`, its CREATE TABLE). None when there is
+/// nothing.
+pub fn prelude(platform: bool, base_schemas: &[String], runner_table: Option<String>) -> Option<String> {
+    let mut sql = runner_table.unwrap_or_default();
     if platform {
         sql.push_str(SUPABASE_PRELUDE);
         sql.push('\n');

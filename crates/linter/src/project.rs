@@ -54,6 +54,9 @@ pub fn base_catalog(project: &Project) -> Catalog {
     for s in &project.base_schemas {
         catalog.schemas.insert(s.clone());
     }
+    if let Some(t) = project.layout.runner_table() {
+        pgvet_catalog::builtins::add_runner_table(&mut catalog, t.name, t.columns, t.key);
+    }
     catalog
 }
 

@@ -43,7 +43,63 @@ pub enum Layout {
     GoSteps,
 }
 
+/// The table a migration runner keeps for itself, made before the first migration runs (a
+/// migration may refer to it: a trigger that forbids another tool from migrating).
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerTable {
+    pub name: &'static str,
+    /// (name, type, NOT NULL)
+    pub columns: &'static [(&'static str, &'static str, bool)],
+    pub key: &'static str,
+}
+
+impl RunnerTable {
+    /// The CREATE TABLE the runner sends.
+    pub fn sql(&self) -> String {
+        let cols: Vec<String> = self.columns.iter().map(|(n, t, nn)| format!("{n} {t}{}", if *nn { " NOT NULL" } else { "" })).collect();
+        format!("CREATE TABLE IF NOT EXISTS public.{} ({}, PRIMARY KEY ({}));\n", self.name, cols.join(", "), self.key)
+    }
+}
+
 impl Layout {
+    /// The runner's bookkeeping table, for the runners whose table is theirs alone by name.
+    pub fn runner_table(self) -> Option<RunnerTable> {
+        match self {
+            Layout::Diesel => Some(RunnerTable {
+                name: "__diesel_schema_migrations",
+                columns: &[("version", "character varying(50)", true), ("run_on", "timestamp without time zone", true)],
+                key: "version",
+            }),
+            Layout::Sqlx => Some(RunnerTable {
+                name: "_sqlx_migrations",
+                columns: &[
+                    ("version", "bigint", true),
+                    ("description", "text", true),
+                    ("installed_on", "timestamp with time zone", true),
+                    ("success", "boolean", true),
+                    ("checksum", "bytea", true),
+                    ("execution_time", "bigint", true),
+                ],
+                key: "version",
+            }),
+            Layout::Prisma => Some(RunnerTable {
+                name: "_prisma_migrations",
+                columns: &[
+                    ("id", "character varying(36)", true),
+                    ("checksum", "character varying(64)", true),
+                    ("finished_at", "timestamp with time zone", false),
+                    ("migration_name", "character varying(255)", true),
+                    ("logs", "text", false),
+                    ("rolled_back_at", "timestamp with time zone", false),
+                    ("started_at", "timestamp with time zone", true),
+                    ("applied_steps_count", "integer", true),
+                ],
+                key: "id",
+            }),
+            _ => None,
+        }
+    }
+
     pub const NAMES: &'static [&'static str] = &[
         "supabase",
         "prisma",

@@ -13,7 +13,7 @@ pub mod template;
 mod workspace;
 
 pub use config::{Config, ConfigError, Located, Version};
-pub use discover::{load, load_code_only, Layout, Migration, Note, Part, Project, ProjectError, QueryFile};
+pub use discover::{load, load_code_only, Layout, Migration, Note, Part, Project, ProjectError, QueryFile, RunnerTable};
 pub use markers::HostMigrations;
 pub use new_migration::NewMigration;
 pub use roles::{source_role, SourceRole};

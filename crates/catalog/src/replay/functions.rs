@@ -165,6 +165,15 @@ impl Replayer {
 
     pub(super) fn create_trigger(&mut self, s: &protobuf::CreateTrigStmt) {
         let Some(q) = s.relation.as_ref().and_then(|r| self.resolve_table(r)) else {
+            if let Some(rv) = &s.relation {
+                let c = &self.catalog;
+                let any = self.resolve(&rv.schemaname, &rv.relname, |q| {
+                    c.views.contains_key(q) || c.indexes.contains_key(q) || c.sequences.contains_key(q)
+                });
+                if any.is_none() {
+                    return self.error(format!("relation \"{}\" does not exist", rv.relname));
+                }
+            }
             // Triggers on views are possible; only tables are modelled.
             return self.opaque("CREATE TRIGGER on a relation that is not a known table");
         };

@@ -237,6 +237,17 @@ impl Replayer {
                 self.catalog = saved;
                 self.events.truncate(events);
                 self.error(format!("the DO block fails: {message} (SQLSTATE {state})"));
+                if !run.reasons.is_empty() && !run.touched.is_empty() {
+                    // A part pgvet could not follow ran first (a branch on a setting it cannot
+                    // know): the failure may rest on its guess of that part, so it is withheld,
+                    // and what that part may have touched stays uncertain.
+                    let error = self.events.len() - 1;
+                    let id = self.events.len();
+                    self.finish(run);
+                    if self.events.len() > id {
+                        self.events[error].withheld_by = Some(id);
+                    }
+                }
                 return;
             }
             Err(Stop::Unknown(why)) => {

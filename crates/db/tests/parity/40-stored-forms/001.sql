@@ -13,3 +13,11 @@ CREATE TABLE users (
 );
 ALTER TABLE users ADD COLUMN c int GENERATED ALWAYS AS (users.id * 2) STORED;
 ALTER TABLE users ADD CONSTRAINT positive CHECK (users.c > 0);
+CREATE TABLE flags (
+  a boolean DEFAULT 'f',
+  b boolean DEFAULT 't',
+  c boolean NOT NULL DEFAULT 'yes',
+  d boolean DEFAULT 'off',
+  e boolean DEFAULT '0',
+  f boolean DEFAULT 'n'
+);
