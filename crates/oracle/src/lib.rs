@@ -407,6 +407,9 @@ fn grade_migrations(
     // statement that fails for want of one fails for the same cause, graded once.
     let mut never_made: HashSet<String> = HashSet::new();
     let (mut newer_grammar, mut cascades, mut program_data) = (0usize, 0usize, 0usize);
+    // Extensions the judge's server does not have (a platform's own, e.g. Supabase's wrappers):
+    // what the project builds on them is the platform's to judge, not this server's.
+    let (mut unavailable, mut after_unavailable): (Vec<String>, usize) = (Vec::new(), 0);
     for r in rejected {
         let span = spans.get(r.file).and_then(|s| s.iter().find(|s| s.start == r.start)).copied().unwrap_or(Span::new(r.start, r.start));
         let sqlstate = r.message.rsplit("SQLSTATE ").next().unwrap_or("").trim_end_matches(')').to_string();
@@ -445,6 +448,25 @@ fn grade_migrations(
             program_data += 1;
             continue;
         }
+        if silent && sqlstate == "0A000" {
+            let extensions: Vec<String> = parsed
+                .statements
+                .iter()
+                .filter_map(|s| match &s.node {
+                    pgvet_syntax::NodeEnum::CreateExtensionStmt(e) => Some(e.extname.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !extensions.is_empty() {
+                unavailable.extend(extensions);
+                continue;
+            }
+        }
+        if silent && !unavailable.is_empty() && matches!(sqlstate.as_str(), "42883" | "42704" | "3F000" | "42P01") {
+            after_unavailable += 1;
+            never_made.extend(made);
+            continue;
+        }
         if silent && quoted_names(&r.message).iter().any(|n| never_made.contains(n)) {
             cascades += 1;
             never_made.extend(made);
@@ -471,6 +493,15 @@ fn grade_migrations(
     if program_data > 0 {
         g.report.notes.push(format!(
             "{program_data} rejection(s) not graded: data statements of a program's migration steps, which the program runs only when it decides to, with its own parameters and cursors"
+        ));
+    }
+    unavailable.sort();
+    unavailable.dedup();
+    if !unavailable.is_empty() {
+        g.report.notes.push(format!(
+            "{} extension(s) the judge's server does not have ({}): not graded, nor {after_unavailable} later rejection(s) of objects pgvet takes them to provide",
+            unavailable.len(),
+            unavailable.join(", ")
         ));
     }
     if cascades > 0 {
