@@ -384,6 +384,11 @@ impl<'t> Collector<'t> {
             i = 1;
         }
         let Some(from) = links.get(i).filter(|l| l.name == "from") else { return };
+        // A query builder's next call is its operation: `Buffer.from('...').toString()` or
+        // `Array.from(...).map(...)` is no query.
+        if links.get(i + 1).is_some_and(|l| !matches!(l.name.as_str(), "select" | "insert" | "update" | "upsert" | "delete")) {
+            return;
+        }
         let Some((table, table_span)) = from.args.first().and_then(|a| a.as_expression()).and_then(string_value) else { return };
         let mut b = BuilderCall::new(Library::Supabase, TableRef::Name { schema, name: table }, table_span, Op::Select, client);
         let mut has_op = false;
@@ -955,6 +960,20 @@ mod tests {
         assert_eq!(x.functions[0].name, "getUsage");
         let d = x.derived(0);
         assert_eq!(d.get("sub"), Some(&0));
+        // In a Supabase file, a `.from()` whose next call is no query operation is no query.
+        let x = sites(
+            "import { createClient } from '@supabase/supabase-js';\nconst secret = Buffer.from('12345678901234567890123456789012').toString('base64');\nconst ids = Array.from(set).map(String);\nconst q = await supabase.from('users').select('id');\n",
+        );
+        let tables: Vec<String> = x
+            .sites
+            .iter()
+            .filter_map(|s| match &s.call {
+                Call::Builder(b) => Some(format!("{:?}", b.table)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tables.len(), 1, "{tables:?}");
+        assert!(tables[0].contains("users"), "{tables:?}");
     }
 
     #[test]

@@ -1383,7 +1383,8 @@ fn format_sql(fmt: &str, args: &[Val]) -> R<String> {
             return unknown("an argument of format()");
         }
         let s = match v {
-            Val::Array(items) => Some(items.iter().filter_map(|i| i.text()).collect::<Vec<_>>().join(",")),
+            // An array argument prints in the array's text form, as the server's array_out does.
+            Val::Array(items) => Some(array_text(items)),
             v => v.text(),
         };
         match kind {
@@ -1397,6 +1398,28 @@ fn format_sql(fmt: &str, args: &[Val]) -> R<String> {
         }
     }
     Ok(out)
+}
+
+/// An array's text form (`{a,"b c",NULL}`), as PostgreSQL's array_out writes a one-dimensional
+/// array: an element is double-quoted when it is empty, the word NULL, or holds a delimiter,
+/// brace, quote, backslash or white space.
+pub(crate) fn array_text(items: &[Val]) -> String {
+    let element = |v: &Val| match v {
+        Val::Null => "NULL".to_string(),
+        Val::Array(inner) => array_text(inner),
+        v => {
+            let s = v.text().unwrap_or_default();
+            let quote = s.is_empty()
+                || s.eq_ignore_ascii_case("null")
+                || s.chars().any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace());
+            if quote {
+                format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                s
+            }
+        }
+    };
+    format!("{{{}}}", items.iter().map(element).collect::<Vec<_>>().join(","))
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ enum Flow {
     Return,
 }
 
+#[derive(Clone)]
 struct Frame {
     /// Datums by number: (name, value).
     vars: Vec<(String, Val)>,
@@ -758,55 +759,127 @@ impl Replayer {
         Ok(())
     }
 
-    /// What statements may touch, read from their text.
+    /// What statements pgvet does not run may touch. The variables they assign are followed
+    /// along each path through them (both sides of every IF, a loop's body once, an exception
+    /// handler from the block's entry and exit), evaluated symbolically: a value pgvet cannot
+    /// know is a placeholder. So `EXECUTE v_cmd` after `v_cmd := format('ALTER POLICY %I ...')`
+    /// in either branch of an IF reads as the ALTER POLICY it builds, whatever the loop's rows.
     fn touches(&self, stmts: &[J], frame: &Frame, out: &mut Touched, dynamic: &mut bool) {
+        self.touch_paths(stmts, vec![frame.clone()], out, dynamic);
+    }
+
+    fn touch_paths(&self, stmts: &[J], mut frames: Vec<Frame>, out: &mut Touched, dynamic: &mut bool) -> Vec<Frame> {
         for s in stmts {
             let Some((kind, st)) = s.as_object().and_then(|m| m.iter().next()) else { continue };
-            let sql = match kind.as_str() {
-                "PLpgSQL_stmt_execsql" => query_of(st.get("sqlstmt")).map(String::from),
-                "PLpgSQL_stmt_perform" | "PLpgSQL_stmt_call" => query_of(st.get("expr")).map(String::from),
-                "PLpgSQL_stmt_dynexecute" => match query_of(st.get("query")) {
-                    Some(q) => match self.eval_text(q, frame) {
-                        Ok(Val::Text(s)) => Some(s),
-                        _ => {
-                            out.merge(self.dynamic_touches(q, frame));
-                            None
+            let into = st.get("into").and_then(|b| b.as_bool()).unwrap_or(false);
+            match kind.as_str() {
+                "PLpgSQL_stmt_assign" => {
+                    let (Some(q), Some(no)) = (query_of(st.get("expr")), st.get("varno").and_then(|v| v.as_u64())) else { continue };
+                    let expr = q.find(":=").map(|i| &q[i + 2..]).or_else(|| q.find('=').map(|i| &q[i + 1..])).unwrap_or(q).trim();
+                    for f in frames.iter_mut() {
+                        let v = self.eval_text(expr, &Symbolic(&*f)).unwrap_or(Val::Unknown);
+                        if let Some(slot) = f.vars.get_mut(no as usize) {
+                            slot.1 = v;
                         }
-                    },
-                    None => None,
-                },
-                _ => None,
-            };
-            if let Some(sql) = sql {
-                for stmt in parse_sql(&sql).statements {
-                    self.statement_touches(&stmt.node, out, dynamic);
-                }
-            }
-            // Nested statement lists.
-            for key in ["body", "then_body", "else_body", "else_stmts", "stmts", "action"] {
-                if let Some(v) = st.get(key) {
-                    match v {
-                        J::Array(a) => self.touches(a, frame, out, dynamic),
-                        J::Object(_) => self.touches(std::slice::from_ref(v), frame, out, dynamic),
-                        _ => {}
                     }
                 }
-            }
-            for key in ["elsif_list", "case_when_list"] {
-                for e in list(st.get(key)) {
-                    if let Some(inner) = e.as_object().and_then(|m| m.values().next()) {
-                        self.touches(list(inner.get("stmts")), frame, out, dynamic);
+                "PLpgSQL_stmt_execsql" | "PLpgSQL_stmt_perform" | "PLpgSQL_stmt_call" => {
+                    let key = if kind == "PLpgSQL_stmt_execsql" { "sqlstmt" } else { "expr" };
+                    if let Some(sql) = query_of(st.get(key)) {
+                        for stmt in parse_sql(sql).statements {
+                            self.statement_touches(&stmt.node, out, dynamic);
+                        }
+                    }
+                    if into {
+                        forget_target(st.get("target"), &mut frames);
                     }
                 }
-            }
-            if let Some(exc) = st.get("exceptions").and_then(|e| e.get("PLpgSQL_exception_block")) {
-                for e in list(exc.get("exc_list")) {
-                    if let Some(inner) = e.get("PLpgSQL_exception") {
-                        self.touches(list(inner.get("action")), frame, out, dynamic);
+                "PLpgSQL_stmt_dynexecute" => {
+                    if let Some(q) = query_of(st.get("query")) {
+                        let mut seen: Vec<Val> = Vec::new();
+                        for f in &frames {
+                            match self.eval_text(q, f) {
+                                Ok(Val::Text(sql)) => {
+                                    if seen.contains(&Val::Text(sql.clone())) {
+                                        continue;
+                                    }
+                                    // Placeholders where a path assigned what pgvet cannot know.
+                                    out.merge(self.sql_touches(&sql));
+                                    seen.push(Val::Text(sql));
+                                }
+                                _ => out.merge(self.dynamic_touches(q, f)),
+                            }
+                        }
                     }
+                    if into {
+                        forget_target(st.get("target"), &mut frames);
+                    }
+                }
+                "PLpgSQL_stmt_if" | "PLpgSQL_stmt_case" => {
+                    let mut branches: Vec<&[J]> = Vec::new();
+                    let mut otherwise = None;
+                    if kind == "PLpgSQL_stmt_if" {
+                        branches.push(list(st.get("then_body")));
+                        for e in list(st.get("elsif_list")) {
+                            if let Some(inner) = e.as_object().and_then(|m| m.values().next()) {
+                                branches.push(list(inner.get("stmts")));
+                            }
+                        }
+                        otherwise = st.get("else_body").map(|b| list(Some(b)));
+                    } else {
+                        for e in list(st.get("case_when_list")) {
+                            if let Some(inner) = e.as_object().and_then(|m| m.values().next()) {
+                                branches.push(list(inner.get("stmts")));
+                            }
+                        }
+                        if st.get("have_else").and_then(|b| b.as_bool()).unwrap_or(false) {
+                            otherwise = Some(list(st.get("else_stmts")));
+                        }
+                    }
+                    let mut after = Vec::new();
+                    for b in branches {
+                        after.extend(self.touch_paths(b, frames.clone(), out, dynamic));
+                    }
+                    match otherwise {
+                        Some(b) => after.extend(self.touch_paths(b, frames.clone(), out, dynamic)),
+                        None => after.extend(frames.clone()),
+                    }
+                    frames = bounded(after);
+                }
+                "PLpgSQL_stmt_block" => {
+                    let entry = frames.clone();
+                    frames = self.touch_paths(list(st.get("body")), frames, out, dynamic);
+                    if let Some(exc) = st.get("exceptions").and_then(|e| e.get("PLpgSQL_exception_block")) {
+                        let mut after = frames.clone();
+                        for e in list(exc.get("exc_list")) {
+                            if let Some(inner) = e.get("PLpgSQL_exception") {
+                                let from: Vec<Frame> = entry.iter().chain(frames.iter()).cloned().collect();
+                                after.extend(self.touch_paths(list(inner.get("action")), bounded(from), out, dynamic));
+                            }
+                        }
+                        frames = bounded(after);
+                    }
+                }
+                _ => {
+                    // Loops: the body once, from frames where the loop variable is unknown; after
+                    // the loop, the paths that ran it and those that did not.
+                    let Some(body) = st.get("body") else { continue };
+                    let mut inside = frames.clone();
+                    forget_target(st.get("var"), &mut inside);
+                    if let Some(no) = st.get("varno").and_then(|v| v.as_u64()) {
+                        for f in inside.iter_mut() {
+                            if let Some(slot) = f.vars.get_mut(no as usize) {
+                                slot.1 = Val::Unknown;
+                            }
+                        }
+                    }
+                    let ran = self.touch_paths(list(Some(body)), inside, out, dynamic);
+                    frames.extend(ran);
+                    frames = bounded(frames);
                 }
             }
         }
+        frames
     }
 
     /// What an EXECUTE whose string pgvet cannot compute may touch: the string is built again
@@ -1160,6 +1233,65 @@ pub(crate) fn clip(s: &str) -> String {
 const ROW_TARGET: &str = "\u{1}";
 
 /// Stands for a value pgvet does not know in SQL it rebuilds.
+/// Paths through a body pgvet does not run that are followed apart; beyond this they are merged
+/// into one where a variable they disagree on is unknown.
+const PATHS: usize = 16;
+
+fn bounded(frames: Vec<Frame>) -> Vec<Frame> {
+    let dedup = |frames: Vec<Frame>| {
+        let mut distinct: Vec<Frame> = Vec::new();
+        for f in frames {
+            if !distinct.iter().any(|d| d.vars == f.vars) {
+                distinct.push(f);
+            }
+        }
+        distinct
+    };
+    let mut distinct = dedup(frames);
+    // Too many paths: the variable the paths disagree on least is widened first (text to a
+    // placeholder, anything else to unknown), so a statement built from the others keeps its
+    // form.
+    while distinct.len() > PATHS {
+        let n = distinct[0].vars.len();
+        let values = |i: usize| {
+            let mut seen: Vec<&Val> = Vec::new();
+            for f in &distinct {
+                if let Some((_, v)) = f.vars.get(i) {
+                    if !seen.contains(&v) {
+                        seen.push(v);
+                    }
+                }
+            }
+            seen.len()
+        };
+        let Some(i) = (0..n).filter(|&i| values(i) > 1).min_by_key(|&i| values(i)) else { break };
+        let all_text = distinct.iter().all(|f| matches!(f.vars.get(i), Some((_, Val::Text(_) | Val::Null))));
+        for f in distinct.iter_mut() {
+            if let Some(slot) = f.vars.get_mut(i) {
+                slot.1 = if all_text { Val::Text(PLACEHOLDER.into()) } else { Val::Unknown };
+            }
+        }
+        distinct = dedup(distinct);
+    }
+    distinct
+}
+
+/// A statement's INTO target or a loop's variable: its value is unknown from here on.
+fn forget_target(target: Option<&J>, frames: &mut [Frame]) {
+    let Some((kind, t)) = target.and_then(|t| t.as_object()).and_then(|m| m.iter().next()) else { return };
+    let names: Vec<String> = match kind.as_str() {
+        "PLpgSQL_row" => list(t.get("fields")).iter().filter_map(|f| f.get("name").and_then(|n| n.as_str()).map(String::from)).collect(),
+        _ => t.get("refname").and_then(|r| r.as_str()).map(|r| vec![r.to_string()]).unwrap_or_default(),
+    };
+    for f in frames.iter_mut() {
+        for n in &names {
+            if let Some(slot) = f.vars.iter_mut().rev().find(|(x, _)| x.eq_ignore_ascii_case(n)) {
+                slot.1 = Val::Unknown;
+            }
+        }
+    }
+}
+
 pub const PLACEHOLDER: &str = "pgvet_unknown";
 
 /// Functions of platform and extension APIs that read and write rows only: jobs (pg_cron),

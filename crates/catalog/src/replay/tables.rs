@@ -1408,7 +1408,45 @@ impl Replayer {
                     domain_base.is_none() && !length_coerced(&target) && target == strip(column_type) && !length_coerced(column_type);
                 (!same).then(|| format!("NULL::{target}"))
             }
+            N::FuncCall(_) => {
+                let mut n = n.clone();
+                if let Some(N::FuncCall(f)) = n.as_deref_mut().and_then(|b| b.node.as_mut()) {
+                    canonical_sequence_arg(f);
+                }
+                text_of(&n)
+            }
             _ => text_of(n),
         }
     }
+}
+
+/// `nextval('"public"."s"')` as the server stores it: the argument is a regclass constant, which
+/// it prints as the relation's name (`'public.s'::regclass`, quoted only where a name needs it).
+fn canonical_sequence_arg(f: &mut pgvet_syntax::protobuf::FuncCall) {
+    let name = f.funcname.last().and_then(|n| match &n.node {
+        Some(N::String(s)) => Some(s.sval.to_lowercase()),
+        _ => None,
+    });
+    if !matches!(name.as_deref(), Some("nextval" | "currval")) || f.args.len() != 1 {
+        return;
+    }
+    let arg = &mut f.args[0];
+    let text = match arg.node.as_ref() {
+        Some(N::AConst(c)) => match &c.val {
+            Some(pgvet_syntax::protobuf::a_const::Val::Sval(s)) => s.sval.clone(),
+            _ => return,
+        },
+        Some(N::TypeCast(tc)) => match tc.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            Some(N::AConst(c)) => match &c.val {
+                Some(pgvet_syntax::protobuf::a_const::Val::Sval(s)) => s.sval.clone(),
+                _ => return,
+            },
+            _ => return,
+        },
+        _ => return,
+    };
+    let (schema, rel) = crate::replay::eval::split_name(&text);
+    let q = pgvet_syntax::quote_ident;
+    let printed = if schema.is_empty() { q(&rel) } else { format!("{}.{}", q(&schema), q(&rel)) };
+    *arg = pgvet_syntax::parse_expr(&format!("{}::regclass", crate::replay::eval::quote_literal(&printed))).unwrap_or_else(|| arg.clone());
 }

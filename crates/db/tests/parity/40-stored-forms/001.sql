@@ -21,3 +21,12 @@ CREATE TABLE flags (
   e boolean DEFAULT '0',
   f boolean DEFAULT 'n'
 );
+-- A sequence named with quotes and a schema in nextval's argument; an array formatted with %L.
+CREATE SEQUENCE "public"."quoted_seq";
+CREATE TABLE quoted_default (id bigint DEFAULT "nextval" ('"public"."quoted_seq"'::"regclass"), n bigint DEFAULT nextval('quoted_seq'));
+CREATE TABLE grants (source text);
+DO $$
+DECLARE allowed CONSTANT text[] := ARRAY['manual', 'top up', 'a"b'];
+BEGIN
+  EXECUTE format('ALTER TABLE grants ADD CONSTRAINT grants_source_check CHECK (source = ANY (%L::text[]))', allowed);
+END $$;
