@@ -883,7 +883,7 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
             let st = statements.map(|n| format!("{n} statements, ")).unwrap_or_default();
             format!("{nm} migration{}{extra} ({st}{} layout at {})", if nm == 1 { "" } else { "s" }, p.layout.name(), p.location.display())
         };
-        let mut line = match workspace.databases.as_slice() {
+        let line = match workspace.databases.as_slice() {
             [one] if live_name.is_some() => format!(
                 "pgvet: {findings} in the live schema of {} ({} statements) and {} source files{} in {:.2?}",
                 live_name.as_deref().unwrap_or(""),
@@ -901,22 +901,45 @@ fn check(paths: &[PathBuf], opts: CheckOptions) -> Result<ExitCode, String> {
                 started.elapsed()
             ),
         };
-        for h in &workspace.not_replayed {
-            line.push_str(&format!("; not replayed: {} {} migrations in {}", h.files, h.kind, host_path(&workspace.root, h)));
+        // At most three lines: what was found where; the rules with most findings and what is
+        // not listed; what pgvet did not check (withheld, not modelled, not replayed).
+        let _ = writeln!(stdout, "{line}");
+        if e + w + i > 0 {
+            let mut per_rule: Vec<(&str, usize)> = Vec::new();
+            for d in &shown {
+                match per_rule.iter_mut().find(|(r, _)| *r == d.rule) {
+                    Some((_, n)) => *n += 1,
+                    None => per_rule.push((d.rule, 1)),
+                }
+            }
+            per_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let mut second: Vec<String> = Vec::new();
+            if !per_rule.is_empty() {
+                let top: Vec<String> = per_rule.iter().take(3).map(|(r, n)| format!("{r} {n}")).collect();
+                second.push(format!("most findings: {}", top.join(", ")));
+            }
+            let hidden_total: usize = hidden.values().sum();
+            if hidden_total > 0 {
+                second.push(format!("{hidden_total} info not listed (--show-info lists them)"));
+            }
+            second.push("--statistics counts every rule".to_string());
+            let _ = writeln!(stdout, "pgvet: {}", second.join("; "));
         }
-        if workspace.unassigned_sources > 0 {
-            line.push_str(&format!("; {} source files use none of these databases", workspace.unassigned_sources));
-        }
-        if !hidden.is_empty() {
-            let per_rule: Vec<String> = hidden.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            line.push_str(&format!("; info not listed ({}): --show-info lists them", per_rule.join(", ")));
+        let mut third: Vec<String> = Vec::new();
+        if let Some(w) = &withheld_line {
+            third.push(w.clone());
         }
         if report.unmodelled > 0 {
-            line.push_str(&format!("; {} statement(s) not modelled (`pgvet schema` lists them)", report.unmodelled));
+            third.push(format!("{} statement(s) not modelled (`pgvet schema` lists them)", report.unmodelled));
         }
-        let _ = writeln!(stdout, "{line}");
-        if let Some(w) = &withheld_line {
-            let _ = writeln!(stdout, "pgvet: {w}");
+        for h in &workspace.not_replayed {
+            third.push(format!("not replayed: {} {} migrations in {}", h.files, h.kind, host_path(&workspace.root, h)));
+        }
+        if workspace.unassigned_sources > 0 {
+            third.push(format!("{} source files use none of these databases", workspace.unassigned_sources));
+        }
+        if !third.is_empty() {
+            let _ = writeln!(stdout, "pgvet: {}", third.join("; "));
         }
     }
     let failing = report.diagnostics.iter().any(|d| d.severity >= level);

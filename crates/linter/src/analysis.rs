@@ -126,6 +126,7 @@ pub fn analyze_all(
         bodies: &bodies,
         code: &code,
         upserted: &none,
+        deleted: &[],
         code_tables: &code_tables,
         runner_transaction: false,
         runner_reruns: false,
@@ -136,13 +137,14 @@ pub fn analyze_all(
     //    they upsert on is noted for the project-wide rules.
     let mut parses = replay.parses;
     let mut statements = replay.statements;
-    let mut upserted = HashSet::new();
+    let mut used = Uses::default();
     if !site_rules.is_empty() {
-        check_function_bodies(&cx, &site_rules, &mut upserted, &mut diags);
+        check_function_bodies(&cx, &site_rules, &mut used, &mut diags);
     }
-    statements += check_query_files(&cx, n_migrations..n_sql, &site_rules, &mut upserted, &mut parses, &mut diags);
-    statements += check_code(&cx, &site_rules, &mut upserted, &mut parses, &mut diags);
-    let cx = Context { upserted: &upserted, ..cx };
+    statements += check_query_files(&cx, n_migrations..n_sql, &site_rules, &mut used, &mut parses, &mut diags);
+    statements += check_code(&cx, &site_rules, &mut used, &mut parses, &mut diags);
+    used.deleted.extend(crate::code::deletions(cx.catalog, cx.code));
+    let cx = Context { upserted: &used.upserted, deleted: &used.deleted, ..cx };
     // 4. Rules over the whole project.
     for rule in rules::all_rules() {
         if let Some(check) = rule.check {
@@ -254,6 +256,7 @@ fn replay_migrations(
                             bodies: &no_bodies,
                             code: &[],
                             upserted: &no_upserts,
+                            deleted: &[],
                             code_tables: &no_code_tables,
                             runner_transaction: *transactional && !standalone,
                             runner_reruns: *reruns,
@@ -315,12 +318,30 @@ fn function_bodies(catalog: &Catalog, files: &[SourceFile], n_migrations: usize)
     defined.par_iter().filter_map(|(k, f)| plpgsql::body(f, &files[f.origin.step].text).map(|b| ((*k).clone(), b))).collect()
 }
 
+/// What the project's statements (function bodies, query files, SQL in code) do that the
+/// project-wide rules weigh: the unique indexes upserts use as arbiters, and the tables whose
+/// rows they delete (with where).
+#[derive(Default)]
+struct Uses {
+    upserted: HashSet<QName>,
+    deleted: Vec<(QName, crate::diagnostic::Label)>,
+}
+
+impl Uses {
+    fn note(&mut self, site: &Site) {
+        self.upserted.extend(crate::sql::upsert_arbiters(site));
+        for q in crate::sql::deletes(site) {
+            self.deleted.push((q, crate::diagnostic::Label::new(site.file, site.span)));
+        }
+    }
+}
+
 /// Phase 3: query files (sqlc and similar), against the final schema. Returns the statement count.
 fn check_query_files(
     cx: &Context,
     range: std::ops::Range<usize>,
     site_rules: &[rules::SiteCheck],
-    upserted: &mut HashSet<QName>,
+    used: &mut Uses,
     parses: &mut Vec<FileParse>,
     diags: &mut Vec<Diagnostic>,
 ) -> usize {
@@ -332,7 +353,7 @@ fn check_query_files(
         for s in &p.statements {
             if sites::is_checked(&s.node) {
                 let site = Site::new(i, &f.text, Some(s.base), s.span, &s.node, cx.catalog, &default_path, SiteKind::Query, &[]);
-                upserted.extend(crate::sql::upsert_arbiters(&site));
+                used.note(&site);
                 for check in site_rules {
                     check(&site, cx, diags);
                 }
@@ -349,7 +370,7 @@ fn check_query_files(
 fn check_code(
     cx: &Context,
     site_rules: &[rules::SiteCheck],
-    upserted: &mut HashSet<QName>,
+    used: &mut Uses,
     parses: &mut Vec<FileParse>,
     diags: &mut Vec<Diagnostic>,
 ) -> usize {
@@ -372,7 +393,7 @@ fn check_code(
                     pgvet_syntax::Span::new(sql.file_offset(s.span.start), sql.file_offset(s.span.end).max(sql.file_offset(s.span.start)));
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[])
                     .with_pieces(&sql.pieces);
-                upserted.extend(crate::sql::upsert_arbiters(&site));
+                used.note(&site);
                 for check in site_rules {
                     check(&site, cx, diags);
                 }
@@ -383,7 +404,7 @@ fn check_code(
             let Some((sql, span)) = crate::code::upsert_sql(cx.catalog, &drizzle, b, qs.span) else { continue };
             for s in &parse_sql(&sql).statements {
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[]);
-                upserted.extend(crate::sql::upsert_arbiters(&site));
+                used.note(&site);
                 for check in &upsert_rules {
                     check(&site, cx, diags);
                 }
@@ -694,7 +715,7 @@ fn add_notes_as(analysis: &mut Analysis, rule: &rules::RuleMeta, notes: &[(Strin
 }
 
 /// Runs the statement checks over every function body of the final schema.
-fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], upserted: &mut HashSet<QName>, diags: &mut Vec<Diagnostic>) {
+fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], used: &mut Uses, diags: &mut Vec<Diagnostic>) {
     // In catalog order, so findings come out in a stable order.
     for (key, f) in cx.catalog.functions.iter() {
         let Some(body) = cx.bodies.get(key) else { continue };
@@ -709,7 +730,7 @@ fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], upserted: &m
         }
         for s in body.statements.iter().filter(|s| sites::is_checked(&s.node)) {
             let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &variables);
-            upserted.extend(crate::sql::upsert_arbiters(&site));
+            used.note(&site);
             for check in checks {
                 check(&site, cx, diags);
             }

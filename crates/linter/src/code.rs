@@ -7,6 +7,8 @@ use pgvet_catalog::{Catalog, QName, Table};
 use pgvet_code::prisma::PrismaModel;
 use pgvet_code::{BuilderCall, DrizzleTable, Extraction, Library, TableRef};
 
+use crate::diagnostic::Label;
+
 /// One source file's extraction; `file` indexes `Context::files`.
 pub struct CodeFile {
     pub file: usize,
@@ -291,20 +293,27 @@ pub fn fresh_value(expr: &str) -> bool {
 /// Prisma `delete`/`deleteMany`, Supabase and Drizzle `.delete()`), and, through `ON DELETE
 /// CASCADE`, the tables whose rows go with them.
 pub fn deleted_tables(cat: &Catalog, code: &[CodeFile]) -> std::collections::HashSet<QName> {
+    with_cascades(cat, &deletions(cat, code)).into_keys().collect()
+}
+
+/// Where application code deletes rows, table by table: SQL `DELETE`, Prisma
+/// `delete`/`deleteMany`, Supabase and Drizzle `.delete()`.
+pub fn deletions(cat: &Catalog, code: &[CodeFile]) -> Vec<(QName, Label)> {
     use pgvet_syntax::NodeEnum;
     let drizzle = drizzle_tables(code);
     let models = prisma_models(code);
     let path = vec!["public".to_string()];
-    let mut out = std::collections::HashSet::new();
+    let mut out = Vec::new();
     for f in code {
         for (i, s) in f.extraction.sites.iter().enumerate() {
+            let at = Label::new(f.file, s.span);
             match &s.call {
                 pgvet_code::Call::Builder(b) if b.op == pgvet_code::Op::Delete => {
-                    out.insert(resolve(cat, &drizzle, b).name);
+                    out.push((resolve(cat, &drizzle, b).name, at));
                 }
                 pgvet_code::Call::Prisma(p) if p.op.starts_with("delete") => {
                     if let Some((q, _)) = prisma_model(&models, &p.model) {
-                        out.insert(q);
+                        out.push((q, at));
                     }
                 }
                 pgvet_code::Call::Sql(_) => {
@@ -314,7 +323,7 @@ pub fn deleted_tables(cat: &Catalog, code: &[CodeFile]) -> std::collections::Has
                             if let Some(crate::sql::Relation::Table(t)) =
                                 crate::sql::resolve_relation(cat, &path, &rv.schemaname, &rv.relname)
                             {
-                                out.insert(t.name.clone());
+                                out.push((t.name.clone(), at.clone()));
                             }
                         }
                     }
@@ -323,20 +332,48 @@ pub fn deleted_tables(cat: &Catalog, code: &[CodeFile]) -> std::collections::Has
             }
         }
     }
-    // Cascades: a child of a deleted table loses rows with it.
-    loop {
-        let before = out.len();
+    out
+}
+
+/// How rows of a table come to be deleted: the first place a table is deleted from, and, through
+/// `ON DELETE CASCADE`, the tables whose rows go with a deleted parent's (with the parent).
+#[derive(Clone, Debug)]
+pub struct Deleted {
+    pub at: Label,
+    /// The parent whose deleted rows take this table's with them (`ON DELETE CASCADE`).
+    pub cascade_from: Option<QName>,
+}
+
+/// `deleted` (direct deletes) with every table that loses rows through a cascade from one.
+pub fn with_cascades(cat: &Catalog, deleted: &[(QName, Label)]) -> std::collections::HashMap<QName, Deleted> {
+    let mut out: std::collections::HashMap<QName, Deleted> = std::collections::HashMap::new();
+    for (q, at) in deleted {
+        out.entry(q.clone()).or_insert(Deleted { at: at.clone(), cascade_from: None });
+    }
+    // Breadth first: each table is reached once, from the nearest deleted ancestor.
+    let mut frontier: Vec<QName> = out.keys().cloned().collect();
+    frontier.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
         for t in cat.tables.values() {
-            let cascaded =
-                t.constraints.iter().filter_map(|c| c.foreign_key.as_ref()).any(|fk| fk.on_delete == 'c' && out.contains(&fk.table));
-            if cascaded {
-                out.insert(t.name.clone());
+            if out.contains_key(&t.name) {
+                continue;
+            }
+            let parent = t
+                .constraints
+                .iter()
+                .filter_map(|c| c.foreign_key.as_ref())
+                .find(|fk| fk.on_delete == 'c' && frontier.contains(&fk.table))
+                .map(|fk| fk.table.clone());
+            if let Some(p) = parent {
+                let at = out[&p].at.clone();
+                out.insert(t.name.clone(), Deleted { at, cascade_from: Some(p) });
+                next.push(t.name.clone());
             }
         }
-        if out.len() == before {
-            return out;
-        }
+        frontier = next;
     }
+    out
 }
 
 /// A Prisma model accessor (`userUsage`) → its table and model.

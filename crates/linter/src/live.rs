@@ -177,6 +177,10 @@ pub fn add_live_findings(live: &mut Analysis, migrations: Option<&Analysis>, fac
         let mut d = d.clone();
         let rows = table.map(|(_, (r, s, b))| {
             d.message.push_str(&format!(" (live: ~{} rows, {} sequential scans, {} MB)", r.max(0.0) as i64, s, b / 1_048_576));
+            // A large child table: every lookup through the key is a long scan, whoever deletes.
+            if (r >= LARGE_ROWS || b >= LARGE_BYTES) && d.severity < crate::Severity::Warning {
+                d.severity = crate::Severity::Warning;
+            }
             r
         });
         ranked.push((rows.unwrap_or(-1.0), d));

@@ -72,12 +72,55 @@ fn out_of_indentation(f: &SourceFile, span: Span) -> Span {
     }
 }
 
-/// rustc-style text with code frames.
+/// Lines longer than this are cut around the label, at a token boundary.
+const LONG_LINE: usize = 140;
+
+/// A one-line window longer than [`LONG_LINE`]: the part around `rel`, cut at white space (never
+/// inside a word), with `...` where text was left out; the label's range moved with it.
+fn cut_long_line(text: &str, rel: std::ops::Range<usize>) -> (String, std::ops::Range<usize>) {
+    if text.len() <= LONG_LINE || text.trim_end_matches('\n').contains('\n') {
+        return (text.to_string(), rel);
+    }
+    let room = LONG_LINE.saturating_sub(rel.end.saturating_sub(rel.start)) / 2;
+    // The cut points: the white space nearest to `room` bytes before and after the label.
+    let mut from = rel.start.saturating_sub(room.max(20));
+    while from > 0 && !(text.is_char_boundary(from) && text[..from].ends_with(char::is_whitespace)) {
+        from -= 1;
+    }
+    let mut to = (rel.end + room.max(20)).min(text.len());
+    while to < text.len() && !(text.is_char_boundary(to) && text[to..].starts_with(char::is_whitespace)) {
+        to += 1;
+    }
+    let newline = if text.ends_with('\n') { "\n" } else { "" };
+    let to = to.min(text.len() - newline.len()).max(rel.end.min(text.len() - newline.len()));
+    let (head, tail) = (if from > 0 { "... " } else { "" }, if to < text.len() - newline.len() { " ..." } else { "" });
+    let cut = format!("{head}{}{tail}{newline}", &text[from..to]);
+    let shift = |o: usize| o - from + head.len();
+    (cut, shift(rel.start)..shift(rel.end.min(to)))
+}
+
+/// rustc-style text with code frames. Errors first, then warnings, then info; within a level by
+/// file and position. Findings of one rule with the same message in one file are one cause: the
+/// first is shown, the others listed under it as "also at".
 pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() }.term_width(usize::MAX / 4);
     let mut out = String::new();
     let mut helped: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
-    for d in diags {
+    let mut order: Vec<&Diagnostic> = diags.iter().collect();
+    order.sort_by_key(|d| (std::cmp::Reverse(d.severity), d.primary.file, d.primary.span.start));
+    // (rule, file, message) -> the first finding and the positions of the others.
+    let mut groups: Vec<(&Diagnostic, Vec<&Diagnostic>)> = Vec::new();
+    let mut index: std::collections::HashMap<(&str, usize, &str), usize> = std::collections::HashMap::new();
+    for d in order {
+        match index.get(&(d.rule, d.primary.file, d.message.as_str())) {
+            Some(&g) => groups[g].1.push(d),
+            None => {
+                index.insert((d.rule, d.primary.file, d.message.as_str()), groups.len());
+                groups.push((d, Vec::new()));
+            }
+        }
+    }
+    for (d, others) in groups {
         if d.primary.file >= files.len() {
             continue;
         }
@@ -85,13 +128,25 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
         labels.extend(d.related.iter().map(|l| (l, Level::Info)));
         // (display text, first line, path, span within the window, level, label)
         let mut windows = Vec::new();
+        // The renderer names a frame `path:line:column` from the text it is given: where a line
+        // was cut, the column it prints is the cut text's, put right after rendering.
+        let mut columns: Vec<(String, String)> = Vec::new();
         for (l, lv) in &labels {
             let Some(f) = files.get(l.file) else { continue };
             // Never hand the renderer a span that splits a character.
             let span = out_of_indentation(f, snap(&f.text, l.span));
             let (ws, we, first) = window(f, span);
             let rel = (span.start - ws)..(span.end.min(we).max(span.start) - ws);
-            windows.push((display_text(&f.text[ws..we]), first, &f.path, rel, *lv, l.message.as_deref()));
+            let full = display_text(&f.text[ws..we]);
+            let (text, cut) = cut_long_line(&full, rel.clone());
+            if text.len() != full.len() || cut != rel {
+                let col = |t: &str, at: usize| t[..at].chars().count() + 1;
+                columns.push((
+                    format!("{}:{first}:{}\n", f.path, col(&text, cut.start)),
+                    format!("{}:{first}:{}\n", f.path, col(&full, rel.start)),
+                ));
+            }
+            windows.push((text, first, &f.path, cut, *lv, l.message.as_deref()));
         }
         let snippets: Vec<Snippet> = windows
             .iter()
@@ -104,7 +159,23 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
             })
             .collect();
         let fix_text = d.fix.as_ref().and_then(|f| f.migration.as_ref().map(|m| format!("suggested migration: {m}")));
+        let also = (!others.is_empty()).then(|| {
+            let f = &files[d.primary.file];
+            let at: Vec<String> = others
+                .iter()
+                .take(5)
+                .map(|o| {
+                    let lc = f.line_col(o.primary.span.start);
+                    format!("{}:{}", lc.line, lc.column)
+                })
+                .collect();
+            let more = if others.len() > 5 { format!(" and {} more", others.len() - 5) } else { String::new() };
+            format!("also at {}{more} (the same finding)", at.join(", "))
+        });
         let mut msg = level(d.severity).title(&d.message).id(d.rule).snippets(snippets);
+        if let Some(a) = &also {
+            msg = msg.footer(Level::Note.title(a));
+        }
         // The same help once per run: later findings point back to it.
         let repeated = d.help.as_ref().map(|h| !helped.insert((d.rule, h.as_str())));
         let again = format!("as above; `pgvet rule {}` explains it", d.rule);
@@ -120,7 +191,14 @@ pub fn text(files: &[SourceFile], diags: &[Diagnostic], color: bool) -> String {
         // a finding must never be lost to one, so fall back to a frame-less rendering.
         let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| renderer.render(msg).to_string()));
         match rendered {
-            Ok(r) => out.push_str(&r),
+            Ok(mut r) => {
+                for (cut, right) in &columns {
+                    if let Some(i) = r.find(cut.as_str()) {
+                        r.replace_range(i..i + cut.len(), right);
+                    }
+                }
+                out.push_str(&r)
+            }
             Err(_) => out.push_str(&plain(files, d)),
         }
         out.push_str("\n\n");

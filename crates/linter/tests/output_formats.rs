@@ -6,7 +6,7 @@ use pgvet_syntax::SourceFile;
 
 fn sample() -> pgvet_linter::Analysis {
     let files = vec![
-        MigrationFile { source: SourceFile::new("db/migrations/001 init.sql", "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (\n  id int PRIMARY KEY,\n  p_id int REFERENCES p\n);\n"), transactional: true, host: None, reruns: true },
+        MigrationFile { source: SourceFile::new("db/migrations/001 init.sql", "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (\n  id int PRIMARY KEY,\n  p_id int REFERENCES p\n);\nCREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $$ DELETE FROM p $$;\n"), transactional: true, host: None, reruns: true },
         MigrationFile { source: SourceFile::new("db/migrations/002.sql", "CREATE TABEL oops (id int);\nALTER TABLE missing ADD COLUMN x int;\n-- pgvet-ignore nonexistent-rule: because\nSELECT 1;\n"), transactional: true, host: None, reruns: true },
     ];
     analyze(files, Catalog::new(), &Settings::default())
@@ -83,5 +83,52 @@ fn github_annotations_escape_properties_and_data() {
 fn text_has_a_code_frame() {
     let a = sample();
     let out = render::text(&a.files, &a.diagnostics, false);
+    insta::assert_snapshot!(out);
+}
+
+/// The text output's order (errors, warnings, info; by file and position within a level), one
+/// finding per rule and cause with the others as "also at", and a long line cut at white space
+/// with the label still under its text.
+#[test]
+fn text_orders_levels_groups_one_cause_and_cuts_long_lines() {
+    use pgvet_linter::{Diagnostic, Label, Severity};
+    use pgvet_syntax::Span;
+    let long = format!(
+        "ALTER TABLE orders {} ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID, {};",
+        (0..12).map(|i| format!("ALTER COLUMN c{i} SET NOT NULL,")).collect::<Vec<_>>().join(" "),
+        (0..12).map(|i| format!("ALTER COLUMN d{i} DROP DEFAULT")).collect::<Vec<_>>().join(", ")
+    );
+    let text = format!("SELECT * FROM a;\nSELECT * FROM a;\nSELECT * FROM a;\n{long}\n");
+    let files = vec![SourceFile::new("q.sql", text.clone())];
+    let at = |needle: &str, nth: usize| {
+        let start = text.match_indices(needle).nth(nth).unwrap().0;
+        Label::new(0, Span::new(start, start + needle.len()))
+    };
+    let diags = vec![
+        Diagnostic::new("lock-timeout-missing", Severity::Info, "a hint", at("ADD CONSTRAINT", 0)),
+        Diagnostic::new("unknown-relation", Severity::Error, "table a does not exist", at("a;", 2)),
+        Diagnostic::new("fk-missing-index", Severity::Warning, "a warning", at("FOREIGN KEY", 0)),
+        Diagnostic::new("unknown-relation", Severity::Error, "table a does not exist", at("a;", 0)),
+        Diagnostic::new("unknown-relation", Severity::Error, "table a does not exist", at("a;", 1)),
+    ];
+    let out = render::text(&files, &diags, false);
+    // Errors, then the warning, then the info; the three identical errors are one, at its first
+    // place, with the other two listed.
+    let (e, w, i) = (out.find("error[").unwrap(), out.find("warning[").unwrap(), out.find("info[").unwrap());
+    assert!(e < w && w < i, "{out}");
+    assert_eq!(out.matches("error[unknown-relation]").count(), 1, "{out}");
+    assert!(out.contains("also at 2:15, 3:15 (the same finding)"), "{out}");
+    // The long line: cut between words, the label under FOREIGN KEY, and the frame names the
+    // column of the line in the file, not of the cut text.
+    let column = long.find("FOREIGN KEY").unwrap() + 1;
+    assert!(out.contains(&format!("--> q.sql:4:{column}\n")), "{out}");
+    for l in out.lines().filter(|l| l.contains("FOREIGN KEY (customer_id)")) {
+        assert!(l.len() < 200, "not cut: {l}");
+        assert!(l.contains("... ") || l.contains(" ..."), "{l}");
+        for piece in l.split("...").map(str::trim).filter(|p| !p.is_empty()) {
+            // Every cut piece starts and ends with whole words of the line.
+            assert!(long.contains(piece) || piece.contains('|'), "{piece}");
+        }
+    }
     insta::assert_snapshot!(out);
 }

@@ -9,6 +9,13 @@
 //! names (`unmodelled-statement`, e.g. `EXECUTE format('CREATE INDEX ... ON %I ...', t)`) is
 //! skipped: that statement may have built the index.
 //!
+//! It is a warning when the project deletes the parent's rows: SQL `DELETE` in code, query
+//! files or function bodies, an ORM or query-builder delete (Prisma, Supabase, Drizzle), or an
+//! `ON DELETE CASCADE` from a table it deletes; the finding points at that delete. Otherwise it
+//! is `info` (counted, listed with `--show-info`): an index the lookup would use, with nothing
+//! in the project that runs the lookup. With `--database-url`, a child table of a million rows
+//! or more makes it a warning too.
+//!
 //! ## Why it matters
 //! Whenever a referenced row is deleted, or its key updated, PostgreSQL runs
 //! `SELECT 1 FROM ONLY child WHERE fk = $1` to find referencing rows. Without an index that is a
@@ -50,6 +57,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let deleted = crate::code::with_cascades(cx.catalog, cx.deleted);
     for t in cx.catalog.tables.values() {
         for c in t.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey) {
             // An unmodelled statement that names the table may have built the index. One that
@@ -67,16 +75,40 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             let table = display_name(&t.name);
             let parent = display_name(&fk.table);
             let sql = format!("CREATE INDEX CONCURRENTLY {} ON {table} ({cols});", quote_ident(&idx_name));
+            // Evidence: the project deletes the parent's rows (directly or through a cascade).
+            let evidence = deleted.get(&fk.table);
+            let severity = if evidence.is_some() { Severity::Warning } else { Severity::Info };
+            let because = match evidence {
+                Some(e) => match &e.cascade_from {
+                    None => format!("; the project deletes rows of {parent}"),
+                    Some(root) => {
+                        format!("; the project deletes rows of {parent} (with those of {}, ON DELETE CASCADE)", display_name(root))
+                    }
+                },
+                None => String::new(),
+            };
             let mut d = Diagnostic::new(
                 META.id,
-                META.default_severity,
-                format!("foreign key {} on {table} ({cols}) has no index", c.name),
+                severity,
+                format!("foreign key {} on {table} ({cols}) has no index{because}", c.name),
                 Label::at_clause(c.origin.step, src, c.origin.span, c.origin.at).with_message("no index starts with these columns"),
             )
             .with_help(format!(
                 "Every DELETE on {parent} (and every update of its key) looks up matching rows in {table} by ({cols}); without an index that is a full scan of {table} per parent row, and joins along this key are slow too. Build the index CONCURRENTLY, outside a transaction, on a table that already holds data."
             ))
             .with_fix(Fix { description: format!("add an index on {table} ({cols})"), migration: Some(sql), applicability: Applicability::Safe });
+            match evidence {
+                Some(e) => {
+                    let root = e.cascade_from.as_ref().map(display_name).unwrap_or_else(|| parent.clone());
+                    d = d.with_related(e.at.clone().with_message(format!("rows of {root} are deleted here")));
+                }
+                None => {
+                    let help = d.help.take().unwrap_or_default();
+                    d = d.with_help(format!(
+                        "{help} pgvet found nothing in the project that deletes rows of {parent} (code, functions, query files, or a cascade from a table it deletes), so this is a hint, not a warning; if something else deletes them, it is one."
+                    ));
+                }
+            }
             if let Some(pt) = cx
                 .catalog
                 .tables
@@ -209,6 +241,35 @@ mod tests {
         assert_eq!(msgs.iter().filter(|m| m.contains("on blog_comments ")).count(), 2);
         let fixed = format!("{before}\n{}", include_str!("../../tests/fixtures/field-report-04/fix.sql"));
         assert_eq!(findings(&fixed, RULE).len(), 0);
+    }
+
+    #[test]
+    fn a_warning_only_when_the_project_deletes_the_parents_rows() {
+        use crate::diagnostic::Severity;
+        let tables = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p ON DELETE CASCADE);\nCREATE TABLE g (c_id int REFERENCES c);\n";
+        // Nothing deletes p or c: hints.
+        let found = findings(tables, RULE);
+        assert_eq!(found.len(), 2);
+        assert!(
+            found
+                .iter()
+                .all(|d| d.severity == Severity::Info && d.related.iter().all(|r| !r.message.as_deref().unwrap_or("").contains("deleted"))),
+            "{found:#?}"
+        );
+        // A function deletes p: c's key is looked up (a warning pointing at the DELETE), and c's
+        // rows go with p's, so g's key is looked up too.
+        let deleting = format!("{tables}CREATE FUNCTION purge(x int) RETURNS void LANGUAGE sql AS $$ DELETE FROM p WHERE id = x $$;\n");
+        let found = findings(&deleting, RULE);
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|d| d.severity == Severity::Warning), "{found:#?}");
+        let on_g = found.iter().find(|d| d.message.contains(" on g ")).unwrap();
+        assert!(on_g.message.contains("the project deletes rows of c (with those of p, ON DELETE CASCADE)"), "{}", on_g.message);
+        assert!(
+            on_g.related
+                .iter()
+                .any(|r| r.message.as_deref() == Some("rows of p are deleted here")
+                    && r.span.start == deleting.find("DELETE FROM p").unwrap())
+        );
     }
 
     #[test]

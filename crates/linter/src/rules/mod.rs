@@ -84,6 +84,10 @@ pub struct Context<'a> {
     /// The unique indexes that upserts of the project (query files, SQL in code, builder
     /// upserts, function bodies) use as ON CONFLICT arbiters; filled for the project-wide rules.
     pub upserted: &'a std::collections::HashSet<pgvet_catalog::QName>,
+    /// Tables whose rows the project deletes (function bodies, query files, SQL in code, ORM and
+    /// query-builder deletes), with where; filled for the project-wide rules. Cascades are not
+    /// included: [`crate::code::with_cascades`] adds them.
+    pub deleted: &'a [(pgvet_catalog::QName, crate::diagnostic::Label)],
     /// Tables that SQL in the application code creates itself (test fixtures, caches; lower-case,
     /// unqualified): their shape is the code's business, not the migrations'.
     pub code_tables: &'a std::collections::HashSet<String>,

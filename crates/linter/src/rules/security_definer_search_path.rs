@@ -3,6 +3,12 @@
 //! ## What it finds
 //! A `SECURITY DEFINER` function without its own `SET search_path`.
 //!
+//! It is a warning when someone other than the owner can make it run (an API role holds
+//! EXECUTE, directly or through PUBLIC; a trigger or a policy calls it) and its body resolves a
+//! name through the search path (an unqualified table, view or function of the project); the
+//! message says which. Otherwise it is `info`: the search path is still worth pinning, but no
+//! caller pgvet can see could substitute anything.
+//!
 //! ## Why it matters
 //! A definer function runs with its owner's privileges (in Supabase, usually `postgres`) but
 //! resolves unqualified names through the *caller's* search path. A caller who can create
@@ -60,18 +66,62 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(label) = label_in_function(cx, f, "security definer") else { continue };
-        let unqualified = cx.body(f).is_some_and(|b| {
-            b.statements
-                .iter()
-                .any(|s| pgvet_syntax::all_nodes(&s.node).iter().any(|n| matches!(n, NodeRef::RangeVar(rv) if rv.schemaname.is_empty())))
-        });
+        // Names the body resolves through the search path: unqualified tables and views, and
+        // unqualified calls of the project's own functions.
+        let own_function = |name: &str| cx.catalog.functions.values().any(|g| !g.origin.is_builtin() && g.name.name == name);
+        let mut unqualified_names: Vec<String> = Vec::new();
+        for st in cx.body(f).map(|b| b.statements.as_slice()).unwrap_or_default() {
+            for n in pgvet_syntax::all_nodes(&st.node) {
+                let name = match n {
+                    NodeRef::RangeVar(rv) if rv.schemaname.is_empty() => Some(rv.relname.clone()),
+                    NodeRef::FuncCall(fc) if fc.funcname.len() == 1 => match fc.funcname[0].node.as_ref() {
+                        Some(pgvet_syntax::protobuf::node::Node::String(x)) if own_function(&x.sval) => Some(format!("{}()", x.sval)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(name) = name.filter(|n| !unqualified_names.contains(n)) {
+                    unqualified_names.push(name);
+                }
+            }
+        }
+        let unqualified = !unqualified_names.is_empty();
+        // Who runs it: API roles (EXECUTE granted to them or PUBLIC), a trigger, a policy.
+        let runs_from_policy = |t: &pgvet_catalog::Table| {
+            t.policies.iter().flat_map(|p| p.using.iter().chain(p.with_check.iter())).any(|e| {
+                pgvet_syntax::parse_expr(e).and_then(|node| node.node).is_some_and(|node| {
+                    pgvet_syntax::all_nodes(&node).iter().any(|n| {
+                        matches!(n, NodeRef::FuncCall(fc) if fc.funcname.last().and_then(|x| x.node.as_ref()).is_some_and(|x| matches!(x, pgvet_syntax::protobuf::node::Node::String(s) if s.sval == f.name.name)))
+                    })
+                })
+            })
+        };
+        let caller = if let Some(role) = f.grants.iter().find(|g| cx.settings.is_api_role(g)) {
+            Some(if role == "public" {
+                "PUBLIC (every API role) may call it".to_string()
+            } else {
+                format!("the API role {role} may call it")
+            })
+        } else if let Some(t) = cx.catalog.tables.values().find(|t| t.triggers.iter().any(|tr| tr.function == f.name)) {
+            Some(format!("a trigger on {} runs it", display_name(&t.name)))
+        } else {
+            cx.catalog.tables.values().find(|t| runs_from_policy(t)).map(|t| format!("a policy on {} calls it", display_name(&t.name)))
+        };
+        let (severity, evidence) = match (&caller, unqualified) {
+            (Some(who), true) => {
+                let mut names = unqualified_names.clone();
+                names.truncate(3);
+                (Severity::Warning, format!(": {who}, and its body resolves {} through the search path", names.join(", ")))
+            }
+            _ => (Severity::Info, String::new()),
+        };
         let path = if unqualified { "public, pg_temp" } else { "''" };
         let kind = if f.procedure { "PROCEDURE" } else { "FUNCTION" };
         out.push(
             Diagnostic::new(
                 META.id,
-                META.default_severity,
-                format!("SECURITY DEFINER function {} has no SET search_path", display_name(&f.name)),
+                severity,
+                format!("SECURITY DEFINER function {} has no SET search_path{evidence}", display_name(&f.name)),
                 label.with_message("runs with its owner's rights, resolves names through the caller's search_path"),
             )
             .with_help("Pin the search path on the function so callers cannot substitute their own tables or functions: SET search_path = '' with schema-qualified names in the body, or a list of trusted schemas ending in pg_temp.")
@@ -98,6 +148,34 @@ mod tests {
         let fix = findings(sql, RULE)[0].fix.as_ref().unwrap().migration.clone().unwrap();
         assert_eq!(fix, "ALTER FUNCTION f() SET search_path = public, pg_temp;");
         assert!(findings(&format!("{sql}\n{fix}"), RULE).is_empty());
+    }
+
+    #[test]
+    fn a_warning_only_when_a_caller_can_substitute_a_name() {
+        use crate::diagnostic::Severity;
+        let severity = |sql: &str| findings(sql, RULE).iter().map(|d| (d.severity, d.message.clone())).next().unwrap();
+        let table = "CREATE TABLE t (n int);\n";
+        // Callable through PUBLIC's default EXECUTE, with an unqualified table: a warning.
+        let (s, m) =
+            severity(&format!("{table}CREATE FUNCTION f() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ UPDATE t SET n = n + 1 $$;"));
+        assert_eq!(s, Severity::Warning, "{m}");
+        assert!(m.contains("may call it, and its body resolves t through the search path"), "{m}");
+        // Every name qualified: a hint.
+        let (s, m) = severity(&format!(
+            "{table}CREATE FUNCTION f() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ UPDATE public.t SET n = n + 1 $$;"
+        ));
+        assert_eq!(s, Severity::Info, "{m}");
+        // No API role may call it and nothing else runs it: a hint.
+        let (s, m) = severity(&format!(
+            "{table}CREATE FUNCTION f() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ UPDATE t SET n = n + 1 $$;\nREVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;"
+        ));
+        assert_eq!(s, Severity::Info, "{m}");
+        // ... unless a trigger runs it.
+        let (s, m) = severity(&format!(
+            "{table}CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN UPDATE t SET n = n + 1; RETURN NEW; END $$;\nREVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;\nCREATE TABLE u (id int);\nCREATE TRIGGER u_f AFTER INSERT ON u FOR EACH ROW EXECUTE FUNCTION f();"
+        ));
+        assert_eq!(s, Severity::Warning, "{m}");
+        assert!(m.contains("a trigger on u runs it"), "{m}");
     }
 
     #[test]

@@ -215,6 +215,21 @@ pub fn upserts<'a>(site: &Site<'a>) -> Vec<(&'a pgvet_syntax::protobuf::InsertSt
     out
 }
 
+/// The tables a statement deletes rows from (its DELETEs, data-modifying CTEs included).
+pub fn deletes(site: &Site) -> Vec<pgvet_catalog::QName> {
+    let mut out = Vec::new();
+    for n in pgvet_syntax::all_nodes(site.node) {
+        let pgvet_syntax::pg_query::NodeRef::DeleteStmt(d) = n else { continue };
+        let Some(rv) = &d.relation else { continue };
+        if let Some(Relation::Table(t)) = resolve_relation(site.catalog, site.search_path, &rv.schemaname, &rv.relname) {
+            if !out.contains(&t.name) {
+                out.push(t.name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The unique indexes a statement's upserts use as arbiters (not counting `DO UPDATE ... WHERE`,
 /// whose writer decides which existing rows it may update).
 pub fn upsert_arbiters(site: &Site) -> Vec<pgvet_catalog::QName> {
