@@ -18,7 +18,8 @@ With `--squawk PATH` squawk runs interleaved on the same files (`--reporter json
 default reporter).
 
     python3 scripts/bench/slopes.py --pgvet target/release/pgvet [--squawk PATH] \
-        [--sizes 1,2,4] [--histories 100,200,400,800,1600] [--reps 5] [--dir /tmp/pgvet-bench]
+        [--pgvet before=OTHER_BUILD] [--sizes 1,2,4] [--histories 100,200,400,800,1600] [--reps 5]
+        [--dir /tmp/pgvet-bench]
 """
 import argparse
 import math
@@ -124,7 +125,7 @@ def slope(points):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pgvet", default="target/release/pgvet")
+    ap.add_argument("--pgvet", action="append", help="a pgvet binary, or LABEL=PATH (repeatable: builds compared interleaved)")
     ap.add_argument("--squawk")
     ap.add_argument("--sizes", default="1,2,4", help="MB of one migration file")
     ap.add_argument("--histories", default="100,200,400,800,1600", help="numbers of migration files")
@@ -141,9 +142,13 @@ def main():
         keep = set(args.only.split(","))
         inputs = [i for i in inputs if i[0] in keep]
 
-    tools = {"pgvet json": lambda proj, files: [args.pgvet, "check", "--format", "json", str(proj)]}
-    if not args.no_text:
-        tools["pgvet text"] = lambda proj, files: [args.pgvet, "check", str(proj)]
+    tools = {}
+    for i, spec in enumerate(args.pgvet or ["target/release/pgvet"]):
+        label, _, path = spec.rpartition("=")
+        label = label or ("pgvet" if i == 0 else f"pgvet{i + 1}")
+        tools[f"{label} json"] = lambda proj, files, path=path: [path, "check", "--format", "json", str(proj)]
+        if not args.no_text and i == 0:
+            tools[f"{label} text"] = lambda proj, files, path=path: [path, "check", str(proj)]
     if args.squawk:
         tools["squawk json"] = lambda proj, files: [args.squawk, "--reporter", "json", *map(str, files)]
         tools["squawk text"] = lambda proj, files: [args.squawk, *map(str, files)]
@@ -177,6 +182,13 @@ def main():
             mem = [(x, max(m for _, m in results[(tool, series, x)])) for x in xs]
             line.append(f"{tool} {slope(pts):.2f} (memory {slope(mem):.2f})")
         print(f"  {series}: " + "; ".join(line))
+        if series == "history":
+            lo, hi = xs[0], xs[-1]
+            per = [
+                f"{tool} {(max(m for _, m in results[(tool, series, hi)]) - max(m for _, m in results[(tool, series, lo)])) / (hi - lo):.1f}"
+                for tool in tools
+            ]
+            print(f"  max RSS per migration (KiB, {lo} to {hi} files): " + "; ".join(per))
 
 
 if __name__ == "__main__":
