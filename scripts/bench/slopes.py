@@ -132,7 +132,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dir", default="/tmp/pgvet-bench")
     ap.add_argument("--only", help="comma-separated series to run: ddl, insert, history")
-    ap.add_argument("--no-text", action="store_true", help="skip pgvet's default text output")
+    ap.add_argument("--no-text", action="store_true", help="skip the default text output (of pgvet and squawk)")
     args = ap.parse_args()
     sizes = [float(s) for s in args.sizes.split(",") if s]
     histories = [int(n) for n in args.histories.split(",") if n]
@@ -151,7 +151,8 @@ def main():
             tools[f"{label} text"] = lambda proj, files, path=path: [path, "check", str(proj)]
     if args.squawk:
         tools["squawk json"] = lambda proj, files: [args.squawk, "--reporter", "json", *map(str, files)]
-        tools["squawk text"] = lambda proj, files: [args.squawk, *map(str, files)]
+        if not args.no_text:
+            tools["squawk text"] = lambda proj, files: [args.squawk, *map(str, files)]
 
     results = {}  # (tool, series, x) -> [(t, rss)]
     for rep in range(args.reps):
