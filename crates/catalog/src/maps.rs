@@ -79,6 +79,10 @@ impl Tables {
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &QName> {
         self.map.keys()
     }
+    /// The tables of one schema, in name order: a range of the map, not a scan of every table.
+    pub fn keys_in_schema<'s>(&'s self, schema: &'s str) -> impl Iterator<Item = &'s QName> + 's {
+        self.map.range(QName::new(schema, "")..).map(|(k, _)| k).take_while(move |k| k.schema == schema)
+    }
     pub fn len(&self) -> usize {
         self.map.len()
     }

@@ -289,7 +289,7 @@ impl Replayer {
         }
         self.explicit_transaction = false;
         self.commit_drops.clear();
-        let temp: Vec<QName> = self.catalog.tables.keys().filter(|q| q.schema == "pg_temp").cloned().collect();
+        let temp: Vec<QName> = self.catalog.tables.keys_in_schema("pg_temp").cloned().collect();
         for q in temp {
             self.drop_table(&q, true);
         }

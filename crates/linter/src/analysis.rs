@@ -117,6 +117,7 @@ pub fn analyze_all(
     // A Prisma schema split over several files: a relation to a model of another file.
     pgvet_code::prisma::resolve_relations(code.iter_mut().flat_map(|c| c.extraction.prisma_models.iter_mut()).collect());
     let none = HashSet::new();
+    let no_session = crate::sql::ddl_locks::FileSession::default();
     let code_tables = crate::code::created_tables(&code);
     let cx = Context {
         catalog: &replay.replayer.catalog,
@@ -132,6 +133,7 @@ pub fn analyze_all(
         runner_reruns: false,
         held_locks: &[],
         in_transaction: false,
+        file_session: &no_session,
     };
     // 3. Statements against the final schema: function bodies, query files, SQL in code. What
     //    they upsert on is noted for the project-wide rules.
@@ -224,6 +226,7 @@ fn replay_migrations(
                     replayer.reset_session(path.clone());
                 }
                 let mut held = HeldLocks::new(*transactional);
+                let mut session = crate::sql::ddl_locks::FileSession::default();
                 let text = &files[step].text;
                 if let Some(lang) = host {
                     let span = pgvet_syntax::Span::new(0, text.find('\n').unwrap_or(text.len()));
@@ -247,22 +250,8 @@ fn replay_migrations(
                     } else {
                         &[]
                     };
-                    if !checks.is_empty() {
-                        let cx = Context {
-                            catalog: &replayer.catalog,
-                            files,
-                            settings,
-                            versions: &versions,
-                            bodies: &no_bodies,
-                            code: &[],
-                            upserted: &no_upserts,
-                            deleted: &[],
-                            code_tables: &no_code_tables,
-                            runner_transaction: *transactional && !standalone,
-                            runner_reruns: *reruns,
-                            held_locks: held.locks(),
-                            in_transaction: held.in_transaction,
-                        };
+                    let reported_before = diags.len();
+                    {
                         let site = Site::new(
                             step,
                             text,
@@ -274,10 +263,29 @@ fn replay_migrations(
                             SiteKind::Migration,
                             &[],
                         );
-                        for check in checks {
-                            check(&site, &cx, diags);
+                        if !checks.is_empty() {
+                            let cx = Context {
+                                catalog: &replayer.catalog,
+                                files,
+                                settings,
+                                versions: &versions,
+                                bodies: &no_bodies,
+                                code: &[],
+                                upserted: &no_upserts,
+                                deleted: &[],
+                                code_tables: &no_code_tables,
+                                runner_transaction: *transactional && !standalone,
+                                runner_reruns: *reruns,
+                                held_locks: held.locks(),
+                                in_transaction: held.in_transaction,
+                                file_session: &session,
+                            };
+                            for check in checks {
+                                check(&site, &cx, diags);
+                            }
+                            held.after(&site);
                         }
-                        held.after(&site);
+                        session.after(&site, files, &diags[reported_before..]);
                     }
                     replayer.apply(step, s);
                     statements += 1;

@@ -131,6 +131,7 @@ fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<V
     let owners: Vec<(PathBuf, Option<String>)> = databases.iter().map(|d| package_of(path, &d.location)).collect();
     let sizes: Vec<usize> = databases.iter().map(|d| d.migrations.len()).collect();
     let mut unassigned = 0;
+    let mut packages = Packages::default();
     for s in all {
         let configured =
             code_roots.iter().position(|r| r.as_ref().is_some_and(|roots| roots.iter().any(|c| Path::new(&s.path).starts_with(c))));
@@ -138,10 +139,10 @@ fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<V
             databases[i].sources.push(s);
             continue;
         }
-        let (pkg, _) = package_of(path, Path::new(&s.path));
+        let (pkg, _) = packages.package_of(path, Path::new(&s.path));
+        let deps = packages.dependencies(&pkg);
         let direct = owners.iter().position(|(root, _)| *root == pkg && pkg.as_path() != path);
         let by_dependency = || {
-            let deps = dependencies(&pkg);
             let candidates: Vec<usize> = (0..owners.len()).filter(|&i| owners[i].1.as_ref().is_some_and(|n| deps.contains(n))).collect();
             // A package that uses several: the one this file imports, else its main database
             // (the one with the longest history).
@@ -158,7 +159,6 @@ fn assign_sources(path: &Path, databases: &mut [Project], code_roots: &[Option<V
         match direct.or_else(by_dependency) {
             Some(i) => {
                 // The other databases this file's package also uses.
-                let deps = dependencies(&pkg);
                 let others: Vec<usize> =
                     (0..owners.len()).filter(|&j| j != i && owners[j].1.as_ref().is_some_and(|n| deps.contains(n))).collect();
                 if !others.is_empty() {
@@ -200,7 +200,11 @@ const PACKAGE_MARKERS: &[&str] = &["package.json", "go.mod", "Cargo.toml", "pypr
 /// The package that holds `p` (nearest ancestor with a package marker, up to `root`) and its
 /// package.json name.
 pub(crate) fn package_of(root: &Path, p: &Path) -> (PathBuf, Option<String>) {
-    let mut dir = if p.is_dir() { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() };
+    package_holding(root, if p.is_dir() { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() })
+}
+
+/// The package that holds the directory `dir` (see [`package_of`]).
+fn package_holding(root: &Path, mut dir: PathBuf) -> (PathBuf, Option<String>) {
     loop {
         if PACKAGE_MARKERS.iter().any(|m| dir.join(m).is_file()) {
             let name = std::fs::read_to_string(dir.join("package.json"))
@@ -212,6 +216,42 @@ pub(crate) fn package_of(root: &Path, p: &Path) -> (PathBuf, Option<String>) {
         if dir == root || !dir.pop() || !dir.starts_with(root) {
             return (root.to_path_buf(), None);
         }
+    }
+}
+
+/// Package roots and package.json dependencies, each found or read once per run: a monorepo's
+/// thousands of source files share a few packages.
+#[derive(Default)]
+struct Packages {
+    /// A directory → the package that holds it (see [`package_of`]).
+    of_dir: std::collections::HashMap<PathBuf, (PathBuf, Option<String>)>,
+    /// A package root → what its package.json depends on.
+    dependencies: std::collections::HashMap<PathBuf, std::rc::Rc<Vec<String>>>,
+}
+
+impl Packages {
+    /// [`package_of`], remembered for every directory the walk up passes.
+    fn package_of(&mut self, root: &Path, p: &Path) -> (PathBuf, Option<String>) {
+        let start = if p.is_dir() { p.to_path_buf() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() };
+        if let Some(found) = self.of_dir.get(&start) {
+            return found.clone();
+        }
+        let found = package_holding(root, start.clone());
+        // Every directory from `start` up to the package root walks up to the same answer.
+        let mut dir = start;
+        loop {
+            let last = dir == found.0 || dir == root || !dir.starts_with(root);
+            self.of_dir.insert(dir.clone(), found.clone());
+            if last || !dir.pop() {
+                break;
+            }
+        }
+        found
+    }
+
+    /// [`dependencies`], read once per package.
+    fn dependencies(&mut self, pkg: &Path) -> std::rc::Rc<Vec<String>> {
+        self.dependencies.entry(pkg.to_path_buf()).or_insert_with(|| std::rc::Rc::new(dependencies(pkg))).clone()
     }
 }
 
@@ -424,9 +464,12 @@ fn numbered_subfolder(d: &Path) -> bool {
     if matches!(name.as_str(), "down" | "rollback" | "rollbacks" | "undo" | "revert" | "seed" | "seeds" | "archive" | "old") {
         return false;
     }
-    let parent_has_sql = d.parent().is_some_and(|p| !sql_files(p).unwrap_or_default().is_empty());
     let names: Vec<String> = sql_files(d).unwrap_or_default().iter().map(|f| crate::discover::file_name(f)).collect();
-    !parent_has_sql && !names.is_empty() && names.iter().all(|n| crate::discover::version(n).is_some())
+    // The folder's own files first: the parent is listed only for a folder of numbered files
+    // (not once for each of a Prisma history's hundreds of folders).
+    !names.is_empty()
+        && names.iter().all(|n| crate::discover::version(n).is_some())
+        && d.parent().is_none_or(|p| sql_files(p).unwrap_or_default().is_empty())
 }
 
 fn has_prisma_migrations(d: &Path) -> bool {

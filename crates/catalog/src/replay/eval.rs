@@ -732,16 +732,18 @@ impl Replayer {
             Some(N::RangeVar(rv)) => {
                 let rows = self.system_rows(rv)?;
                 let alias = rv.alias.as_ref().map(|a| a.aliasname.clone()).unwrap_or_else(|| rv.relname.clone());
-                let mut next = Vec::new();
+                // Decided before the product is built: a join of large catalogs (pg_class with
+                // itself) would take gigabytes only to be given up.
+                if product.len().saturating_mul(rows.len()) > 200_000 {
+                    return unknown("a catalog query too large to evaluate");
+                }
+                let mut next = Vec::with_capacity(product.len() * rows.len());
                 for p in product.iter() {
                     for r in &rows {
                         let mut x = p.clone();
                         x.push((alias.clone(), r.clone()));
                         next.push(x);
                     }
-                }
-                if next.len() > 200_000 {
-                    return unknown("a catalog query too large to evaluate");
                 }
                 *product = next;
                 Ok(())

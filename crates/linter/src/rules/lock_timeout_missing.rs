@@ -36,8 +36,8 @@ pub const META: RuleMeta = RuleMeta {
     check_site: Some(check),
 };
 
-fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
-    if !setting_unset_and_unreported(site, "lock_timeout", META.id, out) {
+fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    if !setting_unset_and_unreported(site, "lock_timeout", META.id, cx) {
         return;
     }
     // One finding per statement: its strongest lock.
@@ -84,5 +84,21 @@ mod tests {
         assert_eq!(run("CREATE INDEX t_a ON t (a);\nALTER TABLE t ADD COLUMN c int;"), 1, "once per migration");
         assert_eq!(run("SET lock_timeout = '2s';\nCREATE INDEX t_a ON t (a);"), 0);
         assert_eq!(run("CREATE TABLE n (a int);\nCREATE INDEX n_a ON n (a);"), 0);
+    }
+
+    #[test]
+    fn the_setting_comes_from_statements_not_text() {
+        let run = |b: &str| crate::test_util::second_migration("CREATE TABLE t (id int, a int);", b, RULE).len();
+        assert_eq!(run("SET LOCAL lock_timeout TO '2s';\nCREATE INDEX t_a ON t (a);"), 0);
+        assert_eq!(run("SELECT pg_catalog.set_config('lock_timeout', '2s', false);\nCREATE INDEX t_a ON t (a);"), 0);
+        assert_eq!(run("RESET lock_timeout;\nCREATE INDEX t_a ON t (a);"), 0, "the migration took charge of it");
+        assert_eq!(run("CREATE INDEX t_a ON t (a);\nSET lock_timeout = '2s';"), 1, "set after the statement");
+        assert_eq!(run("SET deadlock_timeout = '2s';\nCREATE INDEX t_a ON t (a);"), 1, "another setting");
+        assert_eq!(run("-- lock_timeout comes from the runner\nCREATE INDEX t_a ON t (a);"), 1, "a comment sets nothing");
+        assert_eq!(run("SET statement_timeout = '5min';\nCREATE INDEX t_a ON t (a);"), 1);
+        let retry = "CREATE FUNCTION pg_temp.retry(q text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM set_config('lock_timeout', '5s', true); EXECUTE q; END $$;\n";
+        assert_eq!(run(&format!("{retry}SELECT pg_temp.retry('SELECT 1');\nCREATE INDEX t_a ON t (a);")), 0, "a function it calls sets it");
+        assert_eq!(run(&format!("{retry}CREATE INDEX t_a ON t (a);")), 1, "defined, not called");
+        assert_eq!(run("ALTER ROLE app SET lock_timeout = '2s';\nCREATE INDEX t_a ON t (a);"), 0, "managed per role");
     }
 }

@@ -101,6 +101,9 @@ pub struct Context<'a> {
     /// While migrations replay: whether the current statement runs inside a transaction (the
     /// runner's, or one the file opened with BEGIN).
     pub in_transaction: bool,
+    /// While migrations replay: what the current file's earlier statements did (settings they
+    /// set, rules that reported them); empty otherwise.
+    pub file_session: &'a crate::sql::ddl_locks::FileSession,
 }
 
 impl Context<'_> {

@@ -34,8 +34,8 @@ pub const META: RuleMeta = RuleMeta {
     check_site: Some(check),
 };
 
-fn check(site: &Site, _cx: &Context, out: &mut Vec<Diagnostic>) {
-    if !setting_unset_and_unreported(site, "statement_timeout", META.id, out) {
+fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    if !setting_unset_and_unreported(site, "statement_timeout", META.id, cx) {
         return;
     }
     let Some(ch) = changes(site).iter().find(|c| facts(c.form).is_some_and(|f| f.scan || f.rewrite)) else { return };

@@ -486,9 +486,136 @@ pub fn diagnostic(meta: &crate::rules::RuleMeta, site: &Site, ch: &Change, what:
 
 /// Whether a migration-safety rule about a missing `setting` (`lock_timeout`, `statement_timeout`)
 /// still speaks at this statement: the file has not set it before, and `rule` has not reported
-/// this migration yet (one finding per migration, at its first such statement; this file's
-/// findings are the latest ones in `out`).
-pub fn setting_unset_and_unreported(site: &Site, setting: &str, rule: &str, out: &[crate::Diagnostic]) -> bool {
-    let before = site.file_text.get(..site.span.start).unwrap_or("").to_ascii_lowercase();
-    !before.contains(setting) && !out.iter().rev().take_while(|d| d.primary.file == site.file).any(|d| d.rule == rule)
+/// this migration yet (one finding per migration, at its first such statement). Both come from
+/// the file's [`FileSession`], carried forward statement by statement.
+pub fn setting_unset_and_unreported(site: &Site, setting: &str, rule: &str, cx: &crate::rules::Context) -> bool {
+    matches!(site.kind, SiteKind::Migration) && !cx.file_session.has_set(setting) && !cx.file_session.has_reported(rule)
+}
+
+/// While a migration replays: what its statements so far did that the once-per-migration rules
+/// ask about (the settings it took charge of, the rules that reported it), carried forward from
+/// statement to statement so that no statement looks back over the file.
+#[derive(Debug, Default)]
+pub struct FileSession {
+    /// Settings (lower case) an earlier statement of the file sets or resets: `SET [LOCAL]`,
+    /// `SET ... TO DEFAULT`, `RESET`, `set_config('name', ...)`, directly or in the body of a
+    /// function the migrations define that it calls; `ALTER ROLE | DATABASE ... SET name` (the
+    /// migration manages the setting where pgvet sees it).
+    settings: Vec<String>,
+    /// Rules with a finding on an earlier statement of the file.
+    reported: Vec<&'static str>,
+}
+
+impl FileSession {
+    /// Whether an earlier statement of the file set or reset `setting`.
+    pub fn has_set(&self, setting: &str) -> bool {
+        self.settings.iter().any(|s| s == setting)
+    }
+
+    /// Whether `rule` reported an earlier statement of the file.
+    pub fn has_reported(&self, rule: &str) -> bool {
+        self.reported.contains(&rule)
+    }
+
+    /// Notes what a statement of the file (`site`, before it runs) did: the settings it sets,
+    /// and the rules with findings on it (`new`, the findings its checks added).
+    pub fn after(&mut self, site: &Site, files: &[pgvet_syntax::SourceFile], new: &[crate::Diagnostic]) {
+        let mut names = settings_set(site.node);
+        // A query runs the functions it calls: what the bodies of those the migrations define set.
+        if matches!(
+            site.node,
+            NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) | NodeEnum::CallStmt(_)
+        ) {
+            for n in pgvet_syntax::all_nodes(site.node) {
+                let funcname = match n {
+                    pgvet_syntax::pg_query::NodeRef::FuncCall(f) => &f.funcname,
+                    _ => continue,
+                };
+                for func in called(site, funcname) {
+                    let Some(body) = files.get(func.origin.step).and_then(|t| super::plpgsql::body(func, &t.text)) else { continue };
+                    names.extend(body.statements.iter().flat_map(|s| settings_set(&s.node)));
+                }
+            }
+        }
+        for name in names {
+            if !self.has_set(&name) {
+                self.settings.push(name);
+            }
+        }
+        for d in new.iter().filter(|d| d.primary.file == site.file) {
+            if !self.has_reported(d.rule) {
+                self.reported.push(d.rule);
+            }
+        }
+    }
+}
+
+/// The functions the migrations define that a call of `funcname` may mean (any overload): by
+/// its schema, else along the search path. A range of the catalog's function map per schema.
+fn called<'a>(site: &Site<'a>, funcname: &[pgvet_syntax::protobuf::Node]) -> Vec<&'a pgvet_catalog::Function> {
+    let names: Vec<&str> = funcname
+        .iter()
+        .filter_map(|n| match &n.node {
+            Some(N::String(s)) => Some(s.sval.as_str()),
+            _ => None,
+        })
+        .collect();
+    let schemas: Vec<&str> = match names.as_slice() {
+        [schema, _] => vec![*schema],
+        [_] => site.search_path.iter().map(String::as_str).collect(),
+        _ => return Vec::new(),
+    };
+    let Some(name) = names.last() else { return Vec::new() };
+    let functions = &site.catalog.functions;
+    schemas
+        .into_iter()
+        .flat_map(|schema| {
+            let q = QName::new(schema, *name);
+            functions
+                .range(pgvet_catalog::FunctionKey { name: q.clone(), args: Vec::new() }..)
+                .take_while(move |(k, _)| k.name == q)
+                .map(|(_, f)| f)
+        })
+        .filter(|f| !f.origin.is_builtin())
+        .collect()
+}
+
+/// The settings a statement sets or resets (lower case): `SET [LOCAL | SESSION] name ...`,
+/// `RESET name`, `ALTER ROLE | DATABASE ... SET name`, and `set_config('name', ...)` it calls.
+fn settings_set(node: &NodeEnum) -> Vec<String> {
+    let set = |v: &Option<pgvet_syntax::protobuf::VariableSetStmt>| {
+        v.as_ref().filter(|v| !v.name.is_empty()).map(|v| v.name.to_ascii_lowercase())
+    };
+    match node {
+        NodeEnum::VariableSetStmt(v) if !v.name.is_empty() => vec![v.name.to_ascii_lowercase()],
+        NodeEnum::AlterRoleSetStmt(a) => set(&a.setstmt).into_iter().collect(),
+        NodeEnum::AlterDatabaseSetStmt(a) => set(&a.setstmt).into_iter().collect(),
+        NodeEnum::SelectStmt(_) | NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) | NodeEnum::CallStmt(_) => {
+            pgvet_syntax::all_nodes(node)
+                .into_iter()
+                .filter_map(|n| {
+                    let pgvet_syntax::pg_query::NodeRef::FuncCall(f) = n else { return None };
+                    let names: Vec<&str> = f
+                        .funcname
+                        .iter()
+                        .filter_map(|n| match &n.node {
+                            Some(N::String(s)) => Some(s.sval.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    if !matches!(names.as_slice(), ["set_config"] | ["pg_catalog", "set_config"]) {
+                        return None;
+                    }
+                    match f.args.first().and_then(|a| a.node.as_ref()) {
+                        Some(N::AConst(c)) => match &c.val {
+                            Some(pgvet_syntax::protobuf::a_const::Val::Sval(s)) => Some(s.sval.to_ascii_lowercase()),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
