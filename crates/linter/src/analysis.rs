@@ -146,6 +146,8 @@ pub fn analyze_all(
     statements += check_query_files(&cx, n_migrations..n_sql, &site_rules, &mut used, &mut parses, &mut diags);
     statements += check_code(&cx, &site_rules, &mut used, &mut parses, &mut diags);
     used.deleted.extend(crate::code::deletions(cx.catalog, cx.code));
+    // A test's cleanup is not the application deleting rows.
+    used.deleted.retain(|(_, at)| files.get(at.file).is_some_and(|f| settings.is_production(&f.path)));
     let cx = Context { upserted: &used.upserted, deleted: &used.deleted, ..cx };
     // 4. Rules over the whole project.
     for rule in rules::all_rules() {

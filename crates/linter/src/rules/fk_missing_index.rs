@@ -11,7 +11,8 @@
 //!
 //! It is a warning when the project deletes the parent's rows: SQL `DELETE` in code, query
 //! files or function bodies, an ORM or query-builder delete (Prisma, Supabase, Drizzle), or an
-//! `ON DELETE CASCADE` from a table it deletes; the finding points at that delete. Otherwise it
+//! `ON DELETE CASCADE` from a table it deletes; the finding points at that delete (a test's
+//! cleanup does not count: tests are not the application). Otherwise it
 //! is `info` (counted, listed with `--show-info`): an index the lookup would use, with nothing
 //! in the project that runs the lookup. With `--database-url`, a child table of a million rows
 //! or more makes it a warning too.
