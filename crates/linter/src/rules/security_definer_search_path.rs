@@ -5,8 +5,8 @@
 //!
 //! It is a warning when someone other than the owner can make it run (an API role holds
 //! EXECUTE, directly or through PUBLIC; a trigger or a policy calls it) and its body resolves a
-//! name through the search path (an unqualified table, view or function of the project); the
-//! message says which. Otherwise it is `info`: the search path is still worth pinning, but no
+//! table or view through the search path (an unqualified name, which a session's temporary
+//! table of that name shadows); the message says which. Otherwise it is `info`: the search path is still worth pinning, but no
 //! caller pgvet can see could substitute anything.
 //!
 //! ## Why it matters
@@ -66,18 +66,15 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(label) = label_in_function(cx, f, "security definer") else { continue };
-        // Names the body resolves through the search path: unqualified tables and views, and
-        // unqualified calls of the project's own functions.
-        let own_function = |name: &str| cx.catalog.functions.values().any(|g| !g.origin.is_builtin() && g.name.name == name);
+        // Names the body resolves through the search path where a caller can put its own:
+        // unqualified tables and views (a session's temporary schema comes first for relations
+        // and every session can create there). Functions and operators are never looked up in
+        // the temporary schema, and API roles cannot create in public on current PostgreSQL.
         let mut unqualified_names: Vec<String> = Vec::new();
         for st in cx.body(f).map(|b| b.statements.as_slice()).unwrap_or_default() {
             for n in pgvet_syntax::all_nodes(&st.node) {
                 let name = match n {
                     NodeRef::RangeVar(rv) if rv.schemaname.is_empty() => Some(rv.relname.clone()),
-                    NodeRef::FuncCall(fc) if fc.funcname.len() == 1 => match fc.funcname[0].node.as_ref() {
-                        Some(pgvet_syntax::protobuf::node::Node::String(x)) if own_function(&x.sval) => Some(format!("{}()", x.sval)),
-                        _ => None,
-                    },
                     _ => None,
                 };
                 if let Some(name) = name.filter(|n| !unqualified_names.contains(n)) {

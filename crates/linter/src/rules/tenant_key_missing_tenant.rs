@@ -8,8 +8,8 @@
 //! - a primary key, unique constraint or unique index that an upsert of the project (`ON
 //!   CONFLICT` in query files, SQL in code, builder upserts, functions) uses as its target: the
 //!   values come from the caller, and a second tenant's upsert lands on the first tenant's row;
-//! - a unique key made only of names a tenant types (`name`, `title`, `label`, `display_name`,
-//!   `code`, `key`): two tenants cannot both have a project called "default";
+//! - a unique key made only of names a tenant types (`name`, `title`, `label`, `display_name`):
+//!   two tenants cannot both have a project called "default";
 //! - at the upsert itself, an `ON CONFLICT` target without the tenant column.
 //!
 //! Not a finding: keys with a column filled by a generator (a sequence, identity,
@@ -70,8 +70,10 @@ fn key_has(i: &Index, col: &str) -> bool {
     crate::sql::index_columns(i).contains(col)
 }
 
-/// Names tenants type: a key made only of these collides between tenants.
-const CHOSEN: &[&str] = &["name", "title", "label", "display_name", "code", "key"];
+/// Names tenants type: a key made only of these collides between tenants. (`code` and `key`
+/// columns measured on real projects held generated invite codes and API keys, unique on
+/// purpose: not names tenants type.)
+const CHOSEN: &[&str] = &["name", "title", "label", "display_name"];
 
 fn chosen_name(t: &Table, col: &str) -> bool {
     let snake: String =
@@ -292,6 +294,9 @@ mod tests {
     fn stays_silent() {
         let cases = [
             "CREATE TABLE h (agent_id text, workspace_id text, PRIMARY KEY (workspace_id, agent_id));",
+            // generated invite codes and API keys, unique across tenants on purpose
+            "CREATE TABLE invite_links (id serial PRIMARY KEY, \"workspaceId\" int, code varchar(12) NOT NULL UNIQUE);",
+            "CREATE TABLE api_keys (id text PRIMARY KEY DEFAULT gen_random_uuid()::text, organization_id text, key text NOT NULL UNIQUE);",
             // surrogate keys
             "CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), workspace_id uuid);",
             "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workspace_id uuid);",

@@ -30,3 +30,5 @@ DECLARE allowed CONSTANT text[] := ARRAY['manual', 'top up', 'a"b'];
 BEGIN
   EXECUTE format('ALTER TABLE grants ADD CONSTRAINT grants_source_check CHECK (source = ANY (%L::text[]))', allowed);
 END $$;
+-- Timestamp literal defaults as the server stores them.
+CREATE TABLE stamps (a timestamp DEFAULT '1970-01-01', b timestamptz DEFAULT 'epoch', c timestamp DEFAULT 'epoch', d timestamp DEFAULT '2024-02-29 12:30:00');
