@@ -106,8 +106,12 @@ impl Catalog {
                         .default
                         .as_deref()
                         .or(c.generated.as_deref())
-                        .map(canonical)
-                        .map(|d| canonical(&typed_literal(&c.type_name, d))),
+                        // A literal is read as the column's type, unless a cast says otherwise
+                        // (a default kept from before the column's type changed).
+                        .map(|d| match d.trim().strip_prefix('\'').is_some_and(|r| r.ends_with('\'')) {
+                            true => canonical(&typed_literal(&c.type_name, canonical(d))),
+                            false => canonical(d),
+                        }),
                     identity: match c.identity.as_deref() {
                         Some("always") => "a".into(),
                         Some(_) => "d".into(),
@@ -178,7 +182,7 @@ impl Catalog {
 /// implicit ones it added).
 /// A string-literal default as PostgreSQL stores it for the column's type: a `bytea` column
 /// keeps `'abc'` as `'\x616263'` (hex output), `''` as `'\x'`.
-fn typed_literal(type_name: &str, d: String) -> String {
+pub(crate) fn typed_literal(type_name: &str, d: String) -> String {
     if type_name == "boolean" {
         // boolin reads 't', 'yes', 'on', '1' (and prefixes of true/false/yes/no) as the value.
         let Some(inner) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) else { return d };

@@ -939,7 +939,22 @@ impl Replayer {
             AT::AtAlterColumnType => {
                 let Some(N::ColumnDef(d)) = def else { return };
                 let ty = d.type_name.as_ref().map(|t| self.type_text(t, true)).unwrap_or_default();
-                self.update_column(q, &children, &cmd.name, |c| c.type_name = ty.clone());
+                self.update_column(q, &children, &cmd.name, |c| {
+                    // The stored default keeps the value it had, typed as the old column type
+                    // was, with a cast to the new one added by the server: a bare literal is
+                    // fixed in its old type's text now.
+                    if c.type_name != ty {
+                        if let Some(d) = c.default.take() {
+                            let bare = d.starts_with('\'') && d.ends_with('\'') && d.len() >= 2;
+                            c.default = Some(if bare {
+                                format!("{}::{}", crate::snapshot::typed_literal(&c.type_name, d), c.type_name)
+                            } else {
+                                d
+                            });
+                        }
+                    }
+                    c.type_name = ty.clone()
+                });
             }
             AT::AtSetNotNull | AT::AtDropNotNull => {
                 let set = subtype == AT::AtSetNotNull;

@@ -32,3 +32,6 @@ BEGIN
 END $$;
 -- Timestamp literal defaults as the server stores them.
 CREATE TABLE stamps (a timestamp DEFAULT '1970-01-01', b timestamptz DEFAULT 'epoch', c timestamp DEFAULT 'epoch', d timestamp DEFAULT '2024-02-29 12:30:00');
+-- A literal default kept in its old type's text when the column's type changes.
+CREATE TABLE retyped (at timestamp NOT NULL DEFAULT '1970-01-01', n int DEFAULT '7');
+ALTER TABLE retyped ALTER at TYPE timestamptz, ALTER n TYPE bigint;
