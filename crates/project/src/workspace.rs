@@ -448,7 +448,25 @@ fn other_engine(root: &Path, d: &Path) -> bool {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["dialect"].as_str().map(str::to_ascii_lowercase))
         .is_some_and(|x| !x.contains("postgres") && x != "pg");
-    named || provider(&d.join("migration_lock.toml"), "provider") || dialect
+    named || provider(&d.join("migration_lock.toml"), "provider") || dialect || sqlx_for_other_engine(root, d)
+}
+
+/// A Rust crate's migrations whose `sqlx` dependency enables another engine's driver (`sqlite`,
+/// `mysql`) and not `postgres`: the crate's own Cargo.toml, nearest above the folder.
+fn sqlx_for_other_engine(root: &Path, d: &Path) -> bool {
+    let Some(manifest) = d.ancestors().take_while(|a| a.starts_with(root)).map(|a| a.join("Cargo.toml")).find(|m| m.is_file()) else {
+        return false;
+    };
+    let Some(doc) = std::fs::read_to_string(&manifest).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return false };
+    let features: Vec<String> = ["dependencies", "dev-dependencies"]
+        .iter()
+        .filter_map(|k| doc.get(*k).and_then(|v| v.get("sqlx")))
+        .filter_map(|sqlx| sqlx.get("features").and_then(|f| f.as_array()))
+        .flatten()
+        .filter_map(|f| f.as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let other = features.iter().any(|f| f == "sqlite" || f == "mysql" || f.starts_with("sqlite-") || f.starts_with("mysql-"));
+    other && !features.iter().any(|f| f.contains("postgres"))
 }
 
 /// A folder's runner, for a folder of SQL files found by its name.
@@ -559,6 +577,27 @@ mod tests {
         assert_eq!(at("tests/fixtures/app"), root.join("tests/fixtures/app"));
         // Lexically above the path given.
         assert_eq!(super::project_root(Path::new(&root.join("src/lib"))), root);
+    }
+
+    #[test]
+    fn a_crates_sqlx_driver_decides_its_engine() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        for (krate, features) in [("client", "[\"sqlite\", \"regexp\"]"), ("server", "[\"postgres\", \"tls-native-tls\"]")] {
+            let dir = root.join("crates").join(krate);
+            std::fs::create_dir_all(dir.join("migrations")).unwrap();
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                format!("[package]\nname = \"{krate}\"\n\n[dependencies]\nsqlx = {{ workspace = true, features = {features} }}\n"),
+            )
+            .unwrap();
+            std::fs::write(dir.join("migrations/20240101000000_init.sql"), "CREATE TABLE t (id int);\n").unwrap();
+        }
+        let ws = super::load_workspace(&root).unwrap();
+        let found: Vec<String> = ws.databases.iter().map(|p| p.name()).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("server"), "{found:?}");
     }
 
     #[test]
