@@ -338,8 +338,11 @@ struct Uses {
 }
 
 impl Uses {
-    fn note(&mut self, site: &Site) {
-        self.upserted.extend(crate::sql::upsert_arbiters(site));
+    fn note(&mut self, site: &Site, settings: &Settings) {
+        // Keys upserted on with values tenants can choose (not a service-only function's).
+        if crate::sql::tenant_driven(site, settings) {
+            self.upserted.extend(crate::sql::upsert_arbiters(site));
+        }
         for q in crate::sql::deletes(site) {
             self.deleted.push((q, crate::diagnostic::Label::new(site.file, site.span)));
         }
@@ -363,7 +366,7 @@ fn check_query_files(
         for s in &p.statements {
             if sites::is_checked(&s.node) {
                 let site = Site::new(i, &f.text, Some(s.base), s.span, &s.node, cx.catalog, &default_path, SiteKind::Query, &[]);
-                used.note(&site);
+                used.note(&site, cx.settings);
                 for check in site_rules {
                     check(&site, cx, diags);
                 }
@@ -403,7 +406,7 @@ fn check_code(
                     pgvet_syntax::Span::new(sql.file_offset(s.span.start), sql.file_offset(s.span.end).max(sql.file_offset(s.span.start)));
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[])
                     .with_pieces(&sql.pieces);
-                used.note(&site);
+                used.note(&site, cx.settings);
                 for check in site_rules {
                     check(&site, cx, diags);
                 }
@@ -414,7 +417,7 @@ fn check_code(
             let Some((sql, span)) = crate::code::upsert_sql(cx.catalog, &drizzle, b, qs.span) else { continue };
             for s in &parse_sql(&sql).statements {
                 let site = Site::new(cf.file, &f.text, None, span, &s.node, cx.catalog, &default_path, SiteKind::Code, &[]);
-                used.note(&site);
+                used.note(&site, cx.settings);
                 for check in &upsert_rules {
                     check(&site, cx, diags);
                 }
@@ -740,7 +743,7 @@ fn check_function_bodies(cx: &Context, checks: &[rules::SiteCheck], used: &mut U
         }
         for s in body.statements.iter().filter(|s| sites::is_checked(&s.node)) {
             let site = Site::new(f.origin.step, text, s.offset, s.span, &s.node, cx.catalog, &path, SiteKind::Function(f), &variables);
-            used.note(&site);
+            used.note(&site, cx.settings);
             for check in checks {
                 check(&site, cx, diags);
             }

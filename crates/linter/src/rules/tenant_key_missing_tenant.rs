@@ -12,7 +12,9 @@
 //!   two tenants cannot both have a project called "default";
 //! - at the upsert itself, an `ON CONFLICT` target without the tenant column.
 //!
-//! Not a finding: keys with a column filled by a generator (a sequence, identity,
+//! Not a finding: upserts in a function no API role may execute and no trigger runs (the
+//! service's own code calls it, with values such as a payment provider's ids), keys with a
+//! column filled by a generator (a sequence, identity,
 //! `gen_random_uuid()` default, or a fresh value in the statement), keys with a foreign-key column
 //! to a tenant-owned table (the key is per parent row, and the parent belongs to one tenant),
 //! other keys nobody upserts on (surrogate ids made by the application, random tokens, provider
@@ -191,6 +193,10 @@ fn fix(t: &Table, i: &Index, tenant: &str, primary: bool) -> Fix {
 }
 
 fn check_site(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
+    // A function only the service's own code may call: its values are not a tenant's choice.
+    if !crate::sql::tenant_driven(site, cx.settings) {
+        return;
+    }
     for (ins, table) in upserts(site) {
         let Some(tenant) = tenant_column(cx.settings, table) else { continue };
         let Some(oc) = ins.on_conflict_clause.as_deref() else { continue };
@@ -288,6 +294,19 @@ mod tests {
         // Not upserted: an id the application makes, a token, a provider id.
         let quiet = "CREATE TABLE h (agent_id text PRIMARY KEY, workspace_id text, token text UNIQUE, provider_id text UNIQUE);";
         assert_eq!(query_lines(quiet, "SELECT agent_id FROM h WHERE token = $1;", RULE), vec![]);
+    }
+
+    #[test]
+    fn a_service_only_function_is_not_a_tenants_upsert() {
+        let schema = "CREATE TABLE billing_customers (id text PRIMARY KEY, account_id uuid, email text);\n";
+        let function = "CREATE FUNCTION upsert_customer(p_id text, p_account uuid) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$\n  INSERT INTO public.billing_customers (id, account_id) VALUES (p_id, p_account)\n  ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id $$;\n";
+        // Callable by the API roles (PUBLIC by default): the key and the target are reported.
+        assert_eq!(lines(&format!("{schema}{function}"), RULE), vec![1, 4]);
+        // Only the service role may call it: a webhook writing the provider's ids.
+        let service = format!(
+            "{schema}{function}REVOKE EXECUTE ON FUNCTION upsert_customer(text, uuid) FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION upsert_customer(text, uuid) TO service_role;\n"
+        );
+        assert_eq!(lines(&service, RULE), Vec::<usize>::new());
     }
 
     #[test]

@@ -215,6 +215,15 @@ pub fn upserts<'a>(site: &Site<'a>) -> Vec<(&'a pgvet_syntax::protobuf::InsertSt
     out
 }
 
+/// Whether tenants can drive the statement's values: not a statement in the body of a function
+/// that no API role may execute and no trigger runs (its callers are the service's own code, e.g.
+/// a webhook handler writing a payment provider's ids).
+pub fn tenant_driven(site: &Site, settings: &crate::Settings) -> bool {
+    let SiteKind::Function(f) = site.kind else { return true };
+    f.grants.iter().any(|g| settings.is_api_role(g))
+        || site.catalog.tables.values().any(|t| t.triggers.iter().any(|tr| tr.function == f.name))
+}
+
 /// The tables a statement deletes rows from (its DELETEs, data-modifying CTEs included).
 pub fn deletes(site: &Site) -> Vec<pgvet_catalog::QName> {
     let mut out = Vec::new();
