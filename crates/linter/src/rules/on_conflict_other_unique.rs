@@ -137,7 +137,8 @@ fn check(site: &Site, cx: &Context, out: &mut Vec<Diagnostic>) {
         }
         let Some(cols) = inserted_columns(ins, table) else { continue };
         let set: BTreeSet<&str> = cols.iter().map(|(c, _)| c.as_str()).collect();
-        let fresh = fresh_columns(ins, &cols);
+        let mut fresh = fresh_columns(ins, &cols);
+        fresh.extend(new_row_keys(site, ins, &cols));
         let arb: Vec<&Index> = site.catalog.indexes_of(&table.name).filter(|i| arbiters.contains(&i.name)).collect();
         // The row's own id: its primary key, or without one, an `id` column.
         let pkey: Option<BTreeSet<String>> = site
@@ -359,6 +360,51 @@ fn cleared_first(site: &Site, cx: &Context, table: &Table, needs: &BTreeSet<Stri
 
 /// Columns whose value in every row is made fresh by the statement itself: a call of a
 /// generator (`gen_random_uuid()`, `uuid_generate_v4()`, `nextval(...)`, `random()`, ...).
+/// In a row trigger function run only on INSERT (or DELETE): the columns set from `NEW.<key>`,
+/// the primary key of the row just inserted into the trigger's table. No existing row holds that
+/// value yet (it is new in its own table), so it collides with nothing; on DELETE, NEW is NULL,
+/// which no unique index compares equal. (On UPDATE NEW.<key> is an existing row's key.)
+fn new_row_keys(site: &Site, ins: &InsertStmt, cols: &[(String, i32)]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let crate::sql::SiteKind::Function(f) = site.kind else { return out };
+    let triggers: Vec<(&pgvet_catalog::Table, &pgvet_catalog::Trigger)> =
+        site.catalog.tables.values().flat_map(|t| t.triggers.iter().filter(|tr| tr.function == f.name).map(move |tr| (t, tr))).collect();
+    if triggers.is_empty()
+        || triggers.iter().any(|(_, tr)| tr.events.iter().any(|e| !matches!(*e, "insert" | "delete")) || !tr.for_each_row)
+    {
+        return out;
+    }
+    // The primary key column shared by every table the function is a trigger of.
+    let keys: Vec<Option<String>> = triggers
+        .iter()
+        .map(|(t, _)| {
+            site.catalog
+                .indexes_of(&t.name)
+                .find(|i| i.primary)
+                .and_then(plain_columns)
+                .filter(|c| c.len() == 1)
+                .and_then(|c| c.into_iter().next())
+        })
+        .collect();
+    let Some(Some(key)) = keys.first().cloned() else { return out };
+    if keys.iter().any(|k| k.as_deref() != Some(key.as_str())) {
+        return out;
+    }
+    let Some(N::SelectStmt(sel)) = ins.select_stmt.as_deref().and_then(|s| s.node.as_ref()) else { return out };
+    let [row] = sel.values_lists.as_slice() else { return out };
+    let Some(N::List(items)) = row.node.as_ref() else { return out };
+    for ((c, _), v) in cols.iter().zip(&items.items) {
+        let is_new_key = matches!(v.node.as_ref(), Some(N::ColumnRef(r)) if {
+            let names: Vec<&str> = r.fields.iter().filter_map(|f| match f.node.as_ref() { Some(N::String(x)) => Some(x.sval.as_str()), _ => None }).collect();
+            matches!(names.as_slice(), [n, k] if n.eq_ignore_ascii_case("new") && *k == key)
+        });
+        if is_new_key {
+            out.insert(c.clone());
+        }
+    }
+    out
+}
+
 pub(crate) fn fresh_columns(ins: &InsertStmt, cols: &[(String, i32)]) -> BTreeSet<String> {
     const GENERATORS: &[&str] = &["gen_random_uuid", "uuidv4", "uuidv7", "nextval", "random", "gen_random_bytes", "clock_timestamp"];
     let fresh =
@@ -502,6 +548,19 @@ mod tests {
         let schema = "CREATE TABLE pubs (ws uuid, view uuid, name text, PRIMARY KEY (ws, view), UNIQUE (ws, name));";
         let src = "async function clear(tx, ws, names) {\n  await tx.query('DELETE FROM pubs WHERE ws = $1 AND name = ANY($2)', [ws, names]);\n}\nexport async function publish(tx, ws, view, name) {\n  await clear(tx, ws, [name]);\n  await tx.query('INSERT INTO pubs (ws, view, name) VALUES ($1, $2, $3) ON CONFLICT (ws, view) DO UPDATE SET name = excluded.name', [ws, view, name]);\n}\nexport async function rename(tx, ws, view, name) {\n  await tx.query('INSERT INTO pubs (ws, view, name) VALUES ($1, $2, $3) ON CONFLICT (ws, view) DO UPDATE SET name = excluded.name', [ws, view, name]);\n}";
         assert_eq!(code_lines(schema, &[("a.ts", src)], RULE), vec![("a.ts".to_string(), 9)]);
+    }
+
+    /// A row trigger on INSERT (or DELETE) writing the new row's own key: no row holds it yet.
+    /// On UPDATE, NEW.id is an existing row's key, and the finding stays.
+    #[test]
+    fn a_trigger_writing_the_new_rows_key() {
+        let trigger = |events: &str| {
+            format!(
+                "CREATE TABLE versions (id serial PRIMARY KEY, crate_id int NOT NULL);\nCREATE TABLE default_versions (crate_id int PRIMARY KEY, version_id int NOT NULL UNIQUE, n int);\nCREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  INSERT INTO default_versions (crate_id, version_id, n) VALUES (NEW.crate_id, NEW.id, 1)\n  ON CONFLICT (crate_id) DO UPDATE SET n = default_versions.n + 1;\n  RETURN NEW;\nEND $$;\nCREATE TRIGGER t AFTER {events} ON versions FOR EACH ROW EXECUTE FUNCTION bump();"
+            )
+        };
+        assert_eq!(lines(&trigger("INSERT OR DELETE"), RULE), Vec::<usize>::new());
+        assert_eq!(lines(&trigger("INSERT OR UPDATE"), RULE), vec![5]);
     }
 
     #[test]
