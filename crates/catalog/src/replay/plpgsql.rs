@@ -1148,14 +1148,7 @@ impl Replayer {
     }
 
     fn assign_into(&self, target: &J, values: Vec<Val>, frame: &mut Frame) {
-        let Some((kind, t)) = target.as_object().and_then(|m| m.iter().next()) else { return };
-        let names: Vec<String> = match kind.as_str() {
-            "PLpgSQL_row" => {
-                list(t.get("fields")).iter().filter_map(|f| f.get("name").and_then(|n| n.as_str()).map(String::from)).collect()
-            }
-            _ => t.get("refname").and_then(|r| r.as_str()).map(|r| vec![r.to_string()]).unwrap_or_default(),
-        };
-        for (i, n) in names.iter().enumerate() {
+        for (i, n) in target_names(Some(target)).iter().enumerate() {
             let v = values.get(i).cloned().unwrap_or(Val::Null);
             if let Some(slot) = frame.vars.iter_mut().rev().find(|(x, _)| x.eq_ignore_ascii_case(n)) {
                 slot.1 = v;
@@ -1276,13 +1269,19 @@ fn bounded(frames: Vec<Frame>) -> Vec<Frame> {
     distinct
 }
 
-/// A statement's INTO target or a loop's variable: its value is unknown from here on.
-fn forget_target(target: Option<&J>, frames: &mut [Frame]) {
-    let Some((kind, t)) = target.and_then(|t| t.as_object()).and_then(|m| m.iter().next()) else { return };
-    let names: Vec<String> = match kind.as_str() {
+/// The variable names of an INTO target or a loop variable: a row's fields, or a record's or
+/// scalar's name.
+fn target_names(target: Option<&J>) -> Vec<String> {
+    let Some((kind, t)) = target.and_then(|t| t.as_object()).and_then(|m| m.iter().next()) else { return Vec::new() };
+    match kind.as_str() {
         "PLpgSQL_row" => list(t.get("fields")).iter().filter_map(|f| f.get("name").and_then(|n| n.as_str()).map(String::from)).collect(),
         _ => t.get("refname").and_then(|r| r.as_str()).map(|r| vec![r.to_string()]).unwrap_or_default(),
-    };
+    }
+}
+
+/// A statement's INTO target or a loop's variable: its value is unknown from here on.
+fn forget_target(target: Option<&J>, frames: &mut [Frame]) {
+    let names = target_names(target);
     for f in frames.iter_mut() {
         for n in &names {
             if let Some(slot) = f.vars.iter_mut().rev().find(|(x, _)| x.eq_ignore_ascii_case(n)) {
