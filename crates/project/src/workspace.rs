@@ -458,6 +458,9 @@ fn sqlx_for_other_engine(root: &Path, d: &Path) -> bool {
         return false;
     };
     let Some(doc) = std::fs::read_to_string(&manifest).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return false };
+    if !["dependencies", "dev-dependencies"].iter().any(|k| doc.get(*k).is_some_and(|v| v.get("sqlx").is_some())) {
+        return false;
+    }
     let features: Vec<String> = ["dependencies", "dev-dependencies"]
         .iter()
         .filter_map(|k| doc.get(*k).and_then(|v| v.get("sqlx")))
@@ -466,7 +469,49 @@ fn sqlx_for_other_engine(root: &Path, d: &Path) -> bool {
         .filter_map(|f| f.as_str().map(str::to_ascii_lowercase))
         .collect();
     let other = features.iter().any(|f| f == "sqlite" || f == "mysql" || f.starts_with("sqlite-") || f.starts_with("mysql-"));
-    other && !features.iter().any(|f| f.contains("postgres"))
+    if features.iter().any(|f| f.contains("postgres")) {
+        return false;
+    }
+    if other {
+        return true;
+    }
+    // No driver named in the crate's manifest (a workspace dependency whose features come from
+    // elsewhere): the driver modules the crate's code uses (`use sqlx::sqlite::SqlitePool`).
+    let Some(krate) = manifest.parent() else { return false };
+    let drivers = sqlx_drivers_used(&krate.join("src"));
+    drivers.iter().any(|d| d != "postgres") && !drivers.iter().any(|d| d == "postgres")
+}
+
+/// The sqlx driver modules (`sqlite`, `mysql`, `postgres`) that Rust files under `dir` name in
+/// paths (`sqlx::sqlite::...`), read from tree-sitter's Rust parse. At most 400 files.
+fn sqlx_drivers_used(dir: &Path) -> Vec<String> {
+    let mut parser = tree_sitter::Parser::new();
+    if parser.set_language(&tree_sitter_rust::LANGUAGE.into()).is_err() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let files =
+        ignore::WalkBuilder::new(dir).build().filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "rs")).take(400);
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f.path()) else { continue };
+        let Some(tree) = parser.parse(&text, None) else { continue };
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            // `sqlx::sqlite` is a scoped_identifier whose path is `sqlx` and name the driver.
+            if n.kind() == "scoped_identifier" {
+                let path = n.child_by_field_name("path").and_then(|p| p.utf8_text(text.as_bytes()).ok());
+                let name = n.child_by_field_name("name").and_then(|p| p.utf8_text(text.as_bytes()).ok());
+                if let (Some("sqlx"), Some(d @ ("sqlite" | "mysql" | "postgres"))) = (path, name) {
+                    if !out.iter().any(|x| x == d) {
+                        out.push(d.to_string());
+                    }
+                }
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.children(&mut cursor));
+        }
+    }
+    out
 }
 
 /// A folder's runner, for a folder of SQL files found by its name.
@@ -594,6 +639,14 @@ mod tests {
             .unwrap();
             std::fs::write(dir.join("migrations/20240101000000_init.sql"), "CREATE TABLE t (id int);\n").unwrap();
         }
+        // A crate that names no driver feature, whose code uses sqlx's SQLite driver.
+        let kv = root.join("crates/kv");
+        std::fs::create_dir_all(kv.join("migrations")).unwrap();
+        std::fs::create_dir_all(kv.join("src")).unwrap();
+        std::fs::write(kv.join("Cargo.toml"), "[package]\nname = \"kv\"\n\n[dependencies]\nsqlx = { workspace = true }\n").unwrap();
+        std::fs::write(kv.join("src/db.rs"), "use sqlx::sqlite::{SqlitePool, SqliteConnectOptions};\npub struct Db { pool: SqlitePool }\n")
+            .unwrap();
+        std::fs::write(kv.join("migrations/20240101000000_kv.sql"), "CREATE TABLE kv (k text);\n").unwrap();
         let ws = super::load_workspace(&root).unwrap();
         let found: Vec<String> = ws.databases.iter().map(|p| p.name()).collect();
         assert_eq!(found.len(), 1, "{found:?}");
