@@ -108,7 +108,11 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
             },
             Err(e) => Err(e),
         };
-        return loaded.map(|p| Workspace { not_replayed, ..single(p) });
+        return loaded.map(|p| {
+            let mut ws = Workspace { not_replayed, ..single(p) };
+            drop_other_engine_sources(path, &mut ws);
+            ws
+        });
     }
     let mut databases = Vec::new();
     for f in found {
@@ -116,7 +120,35 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, ProjectError> {
     }
     let n = databases.len();
     let unassigned = assign_sources(path, &mut databases, &vec![None; n]);
-    Ok(Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned, not_replayed })
+    let mut ws = Workspace { root: path.to_path_buf(), databases, unassigned_sources: unassigned, not_replayed };
+    drop_other_engine_sources(path, &mut ws);
+    Ok(ws)
+}
+
+/// Rust files of a crate whose sqlx is another engine's (its SQLite client code) use none of the
+/// PostgreSQL databases: they are counted as unassigned, not checked against them.
+fn drop_other_engine_sources(root: &Path, ws: &mut Workspace) {
+    let mut verdicts: std::collections::HashMap<PathBuf, bool> = std::collections::HashMap::new();
+    let mut dropped = 0;
+    for db in ws.databases.iter_mut() {
+        db.sources.retain(|s| {
+            let file = Path::new(&s.path);
+            if file.extension().is_none_or(|x| x != "rs") {
+                return true;
+            }
+            let Some(dir) = file.parent() else { return true };
+            let Some(manifest) = dir.ancestors().take_while(|a| a.starts_with(root)).map(|a| a.join("Cargo.toml")).find(|m| m.is_file())
+            else {
+                return true;
+            };
+            let other = *verdicts.entry(manifest.clone()).or_insert_with(|| sqlx_for_other_engine(root, dir));
+            if other {
+                dropped += 1;
+            }
+            !other
+        });
+    }
+    ws.unassigned_sources += dropped;
 }
 
 /// Gives each source file to one database: the one whose configured code roots hold it, else the
@@ -482,8 +514,8 @@ fn sqlx_for_other_engine(root: &Path, d: &Path) -> bool {
     drivers.iter().any(|d| d != "postgres") && !drivers.iter().any(|d| d == "postgres")
 }
 
-/// The sqlx driver modules (`sqlite`, `mysql`, `postgres`) that Rust files under `dir` name in
-/// paths (`sqlx::sqlite::...`), read from tree-sitter's Rust parse. At most 400 files.
+/// The sqlx drivers (`sqlite`, `mysql`, `postgres`) that Rust files under `dir` name in paths
+/// (`sqlx::sqlite::...`, `sqlx::PgPool`), read from tree-sitter's Rust parse. At most 400 files.
 fn sqlx_drivers_used(dir: &Path) -> Vec<String> {
     let mut parser = tree_sitter::Parser::new();
     if parser.set_language(&tree_sitter_rust::LANGUAGE.into()).is_err() {
@@ -498,13 +530,19 @@ fn sqlx_drivers_used(dir: &Path) -> Vec<String> {
         let mut stack = vec![tree.root_node()];
         while let Some(n) = stack.pop() {
             // `sqlx::sqlite` is a scoped_identifier whose path is `sqlx` and name the driver.
-            if n.kind() == "scoped_identifier" {
+            if matches!(n.kind(), "scoped_identifier" | "scoped_type_identifier") {
                 let path = n.child_by_field_name("path").and_then(|p| p.utf8_text(text.as_bytes()).ok());
                 let name = n.child_by_field_name("name").and_then(|p| p.utf8_text(text.as_bytes()).ok());
-                if let (Some("sqlx"), Some(d @ ("sqlite" | "mysql" | "postgres"))) = (path, name) {
-                    if !out.iter().any(|x| x == d) {
-                        out.push(d.to_string());
-                    }
+                // The driver module, or a type sqlx re-exports at its root (`sqlx::PgPool`).
+                let driver = match (path, name) {
+                    (Some("sqlx"), Some(d @ ("sqlite" | "mysql" | "postgres"))) => Some(d),
+                    (Some("sqlx"), Some(t)) if t.starts_with("Pg") || t == "Postgres" => Some("postgres"),
+                    (Some("sqlx"), Some(t)) if t.starts_with("Sqlite") => Some("sqlite"),
+                    (Some("sqlx"), Some(t)) if t.starts_with("MySql") => Some("mysql"),
+                    _ => None,
+                };
+                if let Some(d) = driver.filter(|d| !out.iter().any(|x| x == d)) {
+                    out.push(d.to_string());
                 }
             }
             let mut cursor = n.walk();
@@ -647,10 +685,26 @@ mod tests {
         std::fs::write(kv.join("src/db.rs"), "use sqlx::sqlite::{SqlitePool, SqliteConnectOptions};\npub struct Db { pool: SqlitePool }\n")
             .unwrap();
         std::fs::write(kv.join("migrations/20240101000000_kv.sql"), "CREATE TABLE kv (k text);\n").unwrap();
+        std::fs::create_dir_all(root.join("crates/server/src")).unwrap();
+        std::fs::write(root.join("crates/server/src/main.rs"), "fn main() { let q = \"SELECT 1\"; }\n").unwrap();
+        // A crate naming no driver feature that uses both (sqlx::PgPool and an SQLite cache) stays.
+        let mixed = root.join("crates/mixed");
+        std::fs::create_dir_all(mixed.join("src")).unwrap();
+        std::fs::write(mixed.join("Cargo.toml"), "[package]\nname = \"mixed\"\n\n[dependencies]\nsqlx = { workspace = true }\n").unwrap();
+        std::fs::write(
+            mixed.join("src/lib.rs"),
+            "pub struct S { pg: sqlx::PgPool, cache: sqlx::sqlite::SqlitePool }\nfn q() -> &'static str { \"SELECT 1\" }\n",
+        )
+        .unwrap();
         let ws = super::load_workspace(&root).unwrap();
         let found: Vec<String> = ws.databases.iter().map(|p| p.name()).collect();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("server"), "{found:?}");
+        // Whose code is checked against a PostgreSQL database: the SQLite crate's is not; a crate
+        // that uses both drivers (sqlx::PgPool and an SQLite cache) is.
+        assert!(super::sqlx_for_other_engine(&root, &kv.join("src")));
+        assert!(!super::sqlx_for_other_engine(&root, &mixed.join("src")));
+        assert!(!super::sqlx_for_other_engine(&root, &root.join("crates/server/src")));
     }
 
     #[test]
