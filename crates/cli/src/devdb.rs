@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use pgvet_catalog::Catalog;
-use pgvet_db::replay::{prelude, replay, ReplayFile};
+use pgvet_db::replay::replay;
 use pgvet_db::TempPostgres;
 use pgvet_linter::Analysis;
 use pgvet_project::Project;
@@ -15,26 +15,13 @@ pub fn compare(project: &Project, analysis: &Analysis, ours: &Catalog, step: Opt
         std::process::exit(130);
     });
     let pg = TempPostgres::start()?;
-    // GoTrue's `auth` schema is part of the Supabase prelude.
-    let supabase = project.supabase || project.gotrue;
     let last = step.unwrap_or(project.migrations.len().saturating_sub(1));
     // A migration in a host language cannot be replayed here either: pgvet's catalog marks what
     // it may change as uncertain, and those differences are set apart below.
-    let files: Vec<ReplayFile> = project
-        .migrations
-        .iter()
-        .take(last + 1)
-        .map(|m| ReplayFile {
-            text: if m.host.is_some() { "" } else { &m.text },
-            transactional: m.transactional,
-            standalone: m.standalone.iter().map(|s| s.start).collect(),
-            reset_session: project.layout == pgvet_project::Layout::Supabase,
-        })
-        .collect();
-    let (mut server, rejected) =
-        replay(&pg, prelude(supabase, &project.base_schemas, project.layout.runner_table().map(|t| t.sql())).as_deref(), &files, |i| {
-            eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
-        })?;
+    let files = pgvet_oracle::replay_files(project, last + 1);
+    let (mut server, rejected) = replay(&pg, pgvet_oracle::replay_prelude(project).as_deref(), &files, |i| {
+        eprintln!("replaying {} ({}/{})", analysis.files[i].path, i + 1, last + 1)
+    })?;
     let at = |file: usize, start: usize| {
         let f = &analysis.files[file];
         let lc = f.line_col(start);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pgvet_db::race::Isolation;
-use pgvet_db::replay::{prelude, replay, ReplayFile};
+use pgvet_db::replay::replay;
 use pgvet_db::TempPostgres;
 use pgvet_prove::render::At;
 use pgvet_prove::{Options, Runner, Verdict};
@@ -84,20 +84,9 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode, String> {
     eprintln!("pgvet prove: starting a throwaway PostgreSQL...");
     let pg = TempPostgres::start()?;
     let server_started = started.elapsed();
-    let files: Vec<ReplayFile> = project
-        .migrations
-        .iter()
-        .map(|m| ReplayFile {
-            text: if m.host.is_some() { "" } else { &m.text },
-            transactional: m.transactional,
-            standalone: m.standalone.iter().map(|s| s.start).collect(),
-            reset_session: project.layout == pgvet_project::Layout::Supabase,
-        })
-        .collect();
+    let files = pgvet_oracle::replay_files(&project, project.migrations.len());
     eprintln!("pgvet prove: applying {} migrations...", files.len());
-    let supabase = project.supabase || project.gotrue;
-    let (_, rejected) =
-        replay(&pg, prelude(supabase, &project.base_schemas, project.layout.runner_table().map(|t| t.sql())).as_deref(), &files, |_| {})?;
+    let (_, rejected) = replay(&pg, pgvet_oracle::replay_prelude(&project).as_deref(), &files, |_| {})?;
     if !rejected.is_empty() {
         eprintln!(
             "pgvet prove: the server rejected {} migration statements (first: {}: {}); the races run on the rest",

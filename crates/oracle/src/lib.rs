@@ -123,6 +123,29 @@ fn quoted(message: &str) -> Option<String> {
 }
 
 /// The rule a server error decides, if any.
+/// A project's first `n` migrations as a server replays them: each as its runner applies it (a
+/// transaction or not, statements it sends on their own, Supabase's session reset); a migration
+/// in a host language is empty (pgvet cannot run it either).
+pub fn replay_files(project: &pgvet_project::Project, n: usize) -> Vec<ReplayFile<'_>> {
+    project
+        .migrations
+        .iter()
+        .take(n)
+        .map(|m| ReplayFile {
+            text: if m.host.is_some() { "" } else { &m.text },
+            transactional: m.transactional,
+            standalone: m.standalone.iter().map(|s| s.start).collect(),
+            reset_session: project.layout == pgvet_project::Layout::Supabase,
+        })
+        .collect()
+}
+
+/// What the server holds before the project's migrations: the platform's objects (Supabase,
+/// GoTrue), the schemas the program creates first, and the migration runner's own table.
+pub fn replay_prelude(project: &pgvet_project::Project) -> Option<String> {
+    prelude(project.supabase || project.gotrue, &project.base_schemas, project.layout.runner_table().map(|t| t.sql()))
+}
+
 pub fn rule_of(v: &Verdict) -> Option<&'static str> {
     Some(match v.sqlstate.as_str() {
         "42P01" => "unknown-relation",
@@ -247,23 +270,8 @@ pub fn grade_analysis(
         return Ok(g.report);
     }
     // 1. The migrations, as the runner applies them.
-    let platform = project.supabase || project.gotrue;
-    let replay_files: Vec<ReplayFile> = project
-        .migrations
-        .iter()
-        .map(|m| ReplayFile {
-            text: if m.host.is_some() { "" } else { &m.text },
-            transactional: m.transactional,
-            standalone: m.standalone.iter().map(|s| s.start).collect(),
-            reset_session: project.layout == pgvet_project::Layout::Supabase,
-        })
-        .collect();
-    let (server, rejected) = pgvet_db::replay::replay(
-        pg,
-        prelude(platform, &project.base_schemas, project.layout.runner_table().map(|t| t.sql())).as_deref(),
-        &replay_files,
-        |_| {},
-    )?;
+    let replay_files = replay_files(project, project.migrations.len());
+    let (server, rejected) = pgvet_db::replay::replay(pg, replay_prelude(project).as_deref(), &replay_files, |_| {})?;
     let mut client = pg.connect("pgvet_dev")?;
     g.report.server_rejections = rejected.len();
     g.report.replayed_completely = rejected.is_empty() && project.migrations.iter().all(|m| m.host.is_none());

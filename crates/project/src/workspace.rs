@@ -137,10 +137,7 @@ fn drop_other_engine_sources(root: &Path, ws: &mut Workspace) {
                 return true;
             }
             let Some(dir) = file.parent() else { return true };
-            let Some(manifest) = dir.ancestors().take_while(|a| a.starts_with(root)).map(|a| a.join("Cargo.toml")).find(|m| m.is_file())
-            else {
-                return true;
-            };
+            let Some(manifest) = crate_manifest(root, dir) else { return true };
             let other = *verdicts.entry(manifest.clone()).or_insert_with(|| sqlx_for_other_engine(root, dir));
             if other {
                 dropped += 1;
@@ -483,12 +480,15 @@ fn other_engine(root: &Path, d: &Path) -> bool {
     named || provider(&d.join("migration_lock.toml"), "provider") || dialect || sqlx_for_other_engine(root, d)
 }
 
+/// The Cargo.toml of the Rust crate a folder belongs to: the nearest one above it, within `root`.
+fn crate_manifest(root: &Path, dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().take_while(|a| a.starts_with(root)).map(|a| a.join("Cargo.toml")).find(|m| m.is_file())
+}
+
 /// A Rust crate's migrations whose `sqlx` dependency enables another engine's driver (`sqlite`,
 /// `mysql`) and not `postgres`: the crate's own Cargo.toml, nearest above the folder.
 fn sqlx_for_other_engine(root: &Path, d: &Path) -> bool {
-    let Some(manifest) = d.ancestors().take_while(|a| a.starts_with(root)).map(|a| a.join("Cargo.toml")).find(|m| m.is_file()) else {
-        return false;
-    };
+    let Some(manifest) = crate_manifest(root, d) else { return false };
     let Some(doc) = std::fs::read_to_string(&manifest).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return false };
     if !["dependencies", "dev-dependencies"].iter().any(|k| doc.get(*k).is_some_and(|v| v.get("sqlx").is_some())) {
         return false;
